@@ -1,0 +1,199 @@
+// Package browser drives headless Chrome through chromedp: it launches a
+// local Chrome or connects to a remote DevTools endpoint, opens isolated tabs
+// (one browser context each, so tabs share no cookies), navigates, submits
+// forms, reads the final DOM, takes screenshots and records every main-frame
+// document request and response the tab makes.
+//
+// The package moves bytes; it knows nothing of RosterOn.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
+)
+
+// Browser is a running Chrome, local or remote. Many tabs may use it at once;
+// each lives in its own browser context. The zero value is not usable: call
+// Launch, Connect or Open.
+type Browser struct {
+	ctx         context.Context // the browser's root chromedp context
+	cancel      context.CancelFunc
+	allocCancel context.CancelFunc
+	remote      string
+	execPath    string
+	version     string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type config struct {
+	execPath string
+	remote   string
+	flags    []flag
+}
+
+type flag struct {
+	name  string
+	value any
+}
+
+// Option configures Launch, Connect and Open.
+type Option func(*config)
+
+// WithExecPath names the Chrome binary to launch, overriding
+// $ROSTERON_CHROME and the search of FindChrome.
+func WithExecPath(path string) Option { return func(c *config) { c.execPath = path } }
+
+// WithRemote makes Open connect to the DevTools endpoint at wsURL
+// (ws://host:port or ws://host:port/devtools/browser/…) instead of launching
+// a local Chrome.
+func WithRemote(wsURL string) Option { return func(c *config) { c.remote = wsURL } }
+
+// WithFlag adds a Chrome command-line flag (value true for a bare switch,
+// false to remove a default one, or a string).
+func WithFlag(name string, value any) Option {
+	return func(c *config) { c.flags = append(c.flags, flag{name, value}) }
+}
+
+// Open connects to the endpoint of WithRemote or $ROSTERON_BROWSER when one
+// is given, and otherwise launches a local Chrome.
+func Open(ctx context.Context, opts ...Option) (*Browser, error) {
+	cfg := newConfig(opts)
+	if cfg.remote == "" {
+		cfg.remote = os.Getenv("ROSTERON_BROWSER")
+	}
+	if cfg.remote != "" {
+		return Connect(ctx, cfg.remote, opts...)
+	}
+	return Launch(ctx, opts...)
+}
+
+func newConfig(opts []Option) *config {
+	cfg := &config{}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return cfg
+}
+
+// Launch starts a local headless Chrome (see FindChrome) and returns once it
+// answers. ctx bounds the start only: the browser lives until Close.
+func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
+	cfg := newConfig(opts)
+	path, err := FindChrome(cfg.execPath)
+	if err != nil {
+		return nil, err
+	}
+	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.DisableGPU,
+		// This machine's kind has no network beyond the target server:
+		// keep Chrome from calling home at start.
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-default-browser-check", true),
+	)
+	for _, f := range cfg.flags {
+		allocOpts = append(allocOpts, chromedp.Flag(f.name, f.value))
+	}
+	// The browser must outlive ctx, which may carry the caller's
+	// deadline for the start; Close ends it.
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
+	b := &Browser{allocCancel: allocCancel, execPath: path}
+	if err := b.start(ctx, allocCtx); err != nil {
+		return nil, fmt.Errorf("starting Chrome %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Connect attaches to a running Chrome's DevTools endpoint, such as the
+// chromedp/headless-shell container's ws://chrome:9222. Close then closes
+// this client's tabs but leaves that browser running.
+func Connect(ctx context.Context, wsURL string, opts ...Option) (*Browser, error) {
+	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") &&
+		!strings.HasPrefix(wsURL, "http://") && !strings.HasPrefix(wsURL, "https://") {
+		return nil, fmt.Errorf("remote browser %q: want a ws:// or http:// DevTools address", wsURL)
+	}
+	allocCtx, allocCancel := remote.NewAllocator(context.Background(), wsURL)
+	b := &Browser{allocCancel: allocCancel, remote: wsURL}
+	if err := b.start(ctx, allocCtx); err != nil {
+		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
+	}
+	return b, nil
+}
+
+func (b *Browser) start(ctx, allocCtx context.Context) error {
+	b.ctx, b.cancel = chromedp.NewContext(allocCtx)
+	errc := make(chan error, 1)
+	go func() {
+		// The first run binds the browser's life to b.ctx, not to ctx.
+		if err := chromedp.Do(b.ctx); err != nil {
+			errc <- err
+			return
+		}
+		v, err := chromedp.CallBrowser(b.ctx, cdpbrowser.GetVersion, cdp.Empty{})
+		if err == nil {
+			b.version = v.Product
+		}
+		errc <- nil
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			b.shutdown()
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+		b.shutdown()
+		return ctx.Err()
+	}
+}
+
+// Version is the browser's product string, such as "Chrome/156.0.8078.108"
+// or "HeadlessChrome/…".
+func (b *Browser) Version() string { return b.version }
+
+// ExecPath is the binary Launch started; empty for a remote browser.
+func (b *Browser) ExecPath() string { return b.execPath }
+
+// Remote is the DevTools address Connect attached to; empty for a local one.
+func (b *Browser) Remote() string { return b.remote }
+
+// Close ends the browser: a launched Chrome is stopped and its profile
+// removed; a remote one only loses this client's tabs. Safe to call more
+// than once and from several goroutines.
+func (b *Browser) Close() error {
+	b.closeOnce.Do(b.shutdown)
+	return b.closeErr
+}
+
+func (b *Browser) shutdown() {
+	if b.cancel != nil {
+		// For a launched browser this kills the process group quickly;
+		// a graceful Browser.close only costs time for a throwaway
+		// profile.
+		b.cancel()
+	}
+	b.allocCancel()
+	if b.ctx != nil {
+		if err := context.Cause(b.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			b.closeErr = err
+		}
+	}
+}
+
+// Alive reports whether the browser connection still works.
+func (b *Browser) Alive() bool { return b.ctx.Err() == nil }

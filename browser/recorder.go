@@ -1,0 +1,273 @@
+package browser
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+)
+
+// Exchange is one main-frame document request and its response. A redirect
+// is an exchange of its own: the request that got the 3xx, with that
+// response's status and headers.
+type Exchange struct {
+	// Start is the wall-clock time Chrome began the request.
+	Start  time.Time
+	Method string
+	URL    string
+	// Status is 0 when no response arrived; Error then says why.
+	Status     int
+	StatusText string
+	// Header is the response's header lines in the order the server sent
+	// them when Chrome saw the raw header text (HTTP/1.x), else sorted by
+	// name. A header sent several times gives several lines.
+	Header []HeaderField
+	// Body is the response body as received, when Chrome kept one (it
+	// keeps none for redirects).
+	Body []byte
+	// Error is the browser's error text for a request that failed, such
+	// as "net::ERR_CONNECTION_REFUSED".
+	Error string
+}
+
+// HeaderField is one response header line.
+type HeaderField struct {
+	Name  string
+	Value string
+}
+
+// exchange is an Exchange under construction.
+type exchange struct {
+	Exchange
+	id        network.RequestID
+	responded bool // a response (final or redirect) arrived
+	redirect  bool
+	finished  bool // loading finished: the body can be fetched
+	bodyRead  bool
+	// fromMain holds the headers of the main response event, used when
+	// no raw headers arrive.
+	fromMain network.Headers
+}
+
+// rawResponse is one Network.responseReceivedExtraInfo: the headers as they
+// came over the wire.
+type rawResponse struct {
+	status  int
+	headers network.Headers
+	text    string
+}
+
+// recorder turns a tab's network events into exchanges. Its handle method
+// runs in the tab's event loop, in the order Chrome sent the events, so it
+// only records; commands (such as reading bodies) run elsewhere.
+type recorder struct {
+	mu    sync.Mutex
+	frame cdp.FrameID
+	list  []*exchange
+	byID  map[network.RequestID][]*exchange
+	raw   map[network.RequestID][]rawResponse
+}
+
+func newRecorder() *recorder {
+	return &recorder{
+		byID: map[network.RequestID][]*exchange{},
+		raw:  map[network.RequestID][]rawResponse{},
+	}
+}
+
+func (r *recorder) setMainFrame(id cdp.FrameID) {
+	r.mu.Lock()
+	r.frame = id
+	r.mu.Unlock()
+}
+
+func (r *recorder) handle(ev any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Type != network.ResourceTypeDocument || r.frame == "" || ev.FrameID != r.frame {
+			return
+		}
+		if ev.RedirectResponse != nil {
+			if prev := r.last(ev.RequestID); prev != nil && !prev.responded {
+				prev.setResponse(ev.RedirectResponse)
+				prev.redirect = true
+			}
+		}
+		x := &exchange{id: ev.RequestID}
+		x.Start = wallTime(ev.WallTime)
+		if ev.Request != nil {
+			x.Method = ev.Request.Method
+			x.URL = ev.Request.URL + ev.Request.URLFragment
+		}
+		r.list = append(r.list, x)
+		r.byID[ev.RequestID] = append(r.byID[ev.RequestID], x)
+	case *network.EventResponseReceived:
+		if x := r.last(ev.RequestID); x != nil && !x.responded && ev.Response != nil {
+			x.setResponse(ev.Response)
+		}
+	case *network.EventResponseReceivedExtraInfo:
+		// Extra info can arrive before the request is known to be a
+		// main-frame document, so keep it for every request until
+		// exchanges() pairs it.
+		r.raw[ev.RequestID] = append(r.raw[ev.RequestID], rawResponse{
+			status: int(ev.StatusCode), headers: ev.Headers, text: ev.HeadersText,
+		})
+	case *network.EventLoadingFinished:
+		if x := r.last(ev.RequestID); x != nil {
+			x.finished = true
+		}
+	case *network.EventLoadingFailed:
+		if x := r.last(ev.RequestID); x != nil && !x.responded {
+			x.Error = ev.ErrorText
+			if ev.BlockedReason != "" {
+				x.Error += " (" + string(ev.BlockedReason) + ")"
+			}
+		}
+	}
+}
+
+func (r *recorder) last(id network.RequestID) *exchange {
+	xs := r.byID[id]
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs[len(xs)-1]
+}
+
+func (x *exchange) setResponse(resp *network.Response) {
+	x.responded = true
+	x.Status = int(resp.Status)
+	x.StatusText = resp.StatusText
+	x.fromMain = resp.Headers
+	if resp.URL != "" && x.URL == "" {
+		x.URL = resp.URL
+	}
+}
+
+func (r *recorder) pendingBodies() []network.RequestID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []network.RequestID
+	for _, x := range r.list {
+		if x.finished && !x.redirect && x.responded && !x.bodyRead {
+			ids = append(ids, x.id)
+		}
+	}
+	return ids
+}
+
+func (r *recorder) setBody(id network.RequestID, body []byte, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.byID[id] {
+		if x.finished && !x.redirect && !x.bodyRead {
+			x.bodyRead = true
+			if err == nil {
+				x.Body = body
+			}
+		}
+	}
+}
+
+// exchanges returns copies of the exchanges with their headers resolved:
+// the k-th raw response of a request belongs to its k-th exchange that got
+// a response, when the status codes agree.
+func (r *recorder) exchanges() []Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Exchange, 0, len(r.list))
+	used := map[network.RequestID]int{}
+	for _, x := range r.list {
+		e := x.Exchange
+		e.Body = slices.Clone(x.Body)
+		if x.responded {
+			raws := r.raw[x.id]
+			k := used[x.id]
+			var hdr []HeaderField
+			if k < len(raws) && raws[k].status == x.Status {
+				used[x.id] = k + 1
+				var reason string
+				hdr, reason = parseHeadersText(raws[k].text)
+				if hdr == nil {
+					hdr = sortedHeaders(raws[k].headers)
+				}
+				if e.StatusText == "" {
+					e.StatusText = reason
+				}
+			}
+			if hdr == nil {
+				hdr = sortedHeaders(x.fromMain)
+			}
+			e.Header = hdr
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// parseHeadersText reads raw HTTP/1.x response header text ("HTTP/1.1 200
+// OK\r\nName: value\r\n…"), keeping order and repeated names.
+func parseHeadersText(text string) ([]HeaderField, string) {
+	if text == "" {
+		return nil, ""
+	}
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	var reason string
+	if parts := strings.SplitN(lines[0], " ", 3); len(parts) == 3 && strings.HasPrefix(parts[0], "HTTP/") {
+		reason = parts[2]
+	}
+	hdr := []HeaderField{}
+	for _, line := range lines[1:] {
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		hdr = append(hdr, HeaderField{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	return hdr, reason
+}
+
+// sortedHeaders turns DevTools' header map (repeated headers joined by
+// newlines) into lines sorted by name, since the map lost the order.
+func sortedHeaders(h network.Headers) []HeaderField {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	hdr := []HeaderField{}
+	for _, name := range names {
+		var s string
+		switch v := h[name].(type) {
+		case string:
+			s = v
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			continue
+		}
+		for _, line := range strings.Split(s, "\n") {
+			hdr = append(hdr, HeaderField{Name: name, Value: line})
+		}
+	}
+	return hdr
+}
+
+func wallTime(t cdp.TimeSinceEpoch) time.Time {
+	f := float64(t)
+	if f <= 0 {
+		return time.Now()
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC()
+}

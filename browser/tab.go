@@ -1,0 +1,287 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/cdp/jsonv2"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Tab is one page in its own browser context: cookies, cache and storage are
+// its own, so tabs of one Browser never see each other's sessions. A Tab is
+// not safe for concurrent use; open one per goroutine.
+type Tab struct {
+	b      *Browser
+	ctx    context.Context
+	cancel context.CancelFunc
+	rec    *recorder
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Response is what a navigation ended on: the main document's final URL and
+// HTTP status, after any redirects.
+type Response struct {
+	URL        string
+	Status     int
+	StatusText string
+}
+
+// NewTab opens a blank tab in a new browser context. ctx bounds the opening
+// only; the tab lives until Close (or until the browser closes).
+func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
+	t := &Tab{b: b, rec: newRecorder()}
+	t.ctx, t.cancel = chromedp.NewContext(b.ctx,
+		chromedp.WithNewBrowserContext(),
+		// The listener sees every event from the tab's first command on,
+		// so no exchange of the first navigation is missed.
+		chromedp.WithListener(t.rec.handle),
+	)
+	errc := make(chan error, 1)
+	go func() {
+		// The first run creates the target and binds it to t.ctx.
+		if err := chromedp.Do(t.ctx); err != nil {
+			errc <- err
+			return
+		}
+		c := chromedp.FromContext(t.ctx)
+		t.rec.setMainFrame(cdp.FrameID(c.Target.TargetID))
+		errc <- nil
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.cancel()
+			return nil, fmt.Errorf("opening a tab: %w", err)
+		}
+	case <-ctx.Done():
+		t.cancel()
+		return nil, ctx.Err()
+	}
+	return t, nil
+}
+
+// bind returns a context for one operation on the tab: it carries the tab's
+// chromedp state and ends when either the tab or ctx ends, with ctx's
+// deadline.
+func (t *Tab) bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	var c context.Context
+	var cancel context.CancelFunc
+	if d, ok := ctx.Deadline(); ok {
+		c, cancel = context.WithDeadline(t.ctx, d)
+	} else {
+		c, cancel = context.WithCancel(t.ctx)
+	}
+	stop := context.AfterFunc(ctx, cancel)
+	return c, func() { stop(); cancel() }
+}
+
+// opErr prefers the caller's context error, so a deadline reads as
+// context.DeadlineExceeded rather than as the browser's view of it.
+func (t *Tab) opErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if t.ctx.Err() != nil {
+		return fmt.Errorf("the browser tab is gone (did Chrome exit?): %w", err)
+	}
+	return err
+}
+
+// Navigate loads url and waits for the page's load event. It returns the
+// final response of the main document after redirects; an HTTP error status
+// is a Response, not an error, while a network failure is an error wrapping
+// chromedp.ErrPageLoad.
+func (t *Tab) Navigate(ctx context.Context, url string) (*Response, error) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	resp, err := chromedp.Run(c, chromedp.NavigateResponse(url))
+	return t.finish(ctx, c, resp, err)
+}
+
+// Click clicks the element matching the CSS selector with the mouse, as a
+// person would, and waits for the navigation it causes to load.
+func (t *Tab) Click(ctx context.Context, selector string) (*Response, error) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	resp, err := chromedp.RunResponse(c, chromedp.Click(chromedp.CSS(selector)))
+	return t.finish(ctx, c, resp, err)
+}
+
+func (t *Tab) finish(ctx, c context.Context, resp *network.Response, err error) (*Response, error) {
+	// Bodies are fetched even after a failure: they are what a person
+	// debugging the failure needs to see.
+	t.fetchBodies(c)
+	if err != nil {
+		return nil, t.opErr(ctx, err)
+	}
+	if resp == nil {
+		return nil, errors.New("the navigation gave no response")
+	}
+	return &Response{URL: resp.URL, Status: int(resp.Status), StatusText: resp.StatusText}, nil
+}
+
+// fetchBodies asks Chrome for the body of every recorded exchange whose
+// loading finished and whose body has not been read yet. Chrome keeps a
+// document's body only while the page is current, so this runs after every
+// navigation.
+func (t *Tab) fetchBodies(ctx context.Context) {
+	for _, id := range t.rec.pendingBodies() {
+		res, err := chromedp.Call(ctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: id})
+		if err != nil {
+			t.rec.setBody(id, nil, err)
+			continue
+		}
+		t.rec.setBody(id, res.Body, nil)
+	}
+}
+
+// Field is a form field to fill: a CSS selector and its value.
+type Field struct {
+	Selector string
+	Value    string
+}
+
+// Fill sets the value of each field and fires the input and change events a
+// person's typing would. Values travel as call arguments, never inside
+// script source, so they cannot surface in an exception's text; the error
+// names only selectors.
+func (t *Tab) Fill(ctx context.Context, fields ...Field) error {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	pairs := make([][2]string, len(fields))
+	for i, f := range fields {
+		pairs[i] = [2]string{f.Selector, f.Value}
+	}
+	arg, err := json.Marshal(pairs)
+	if err != nil {
+		return err
+	}
+	doc, err := chromedp.Call(c, runtime.Evaluate, runtime.EvaluateParams{Expression: "document"})
+	if err != nil {
+		return t.opErr(ctx, err)
+	}
+	if doc.Result == nil || doc.Result.ObjectID == "" {
+		return errors.New("filling the form: the page has no document")
+	}
+	res, err := chromedp.Call(c, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
+		FunctionDeclaration: fillFunction,
+		ObjectID:            doc.Result.ObjectID,
+		Arguments:           []*runtime.CallArgument{{Value: jsonv2.Value(arg)}},
+		ReturnByValue:       new(true),
+		Silent:              new(true),
+	})
+	if err != nil {
+		return t.opErr(ctx, err)
+	}
+	if res.ExceptionDetails != nil {
+		return errors.New("filling the form failed in the page")
+	}
+	var missing string
+	if res.Result != nil && len(res.Result.Value) > 0 {
+		_ = json.Unmarshal(res.Result.Value, &missing)
+	}
+	if missing != "" {
+		return fmt.Errorf("filling the form: no element matches %q", missing)
+	}
+	return nil
+}
+
+const fillFunction = `function(fields) {
+	for (const [sel, val] of fields) {
+		const el = this.querySelector(sel);
+		if (!el) return sel;
+		el.focus();
+		el.value = val;
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+	}
+	return '';
+}`
+
+// WaitFor evaluates the JavaScript expression every interval until it is
+// true, ctx ends or the tab goes away. An exception counts as false: the
+// page may still be building what the expression looks for.
+func (t *Tab) WaitFor(ctx context.Context, expr string, interval time.Duration) error {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	for {
+		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return nil
+		}
+		if c.Err() != nil {
+			return t.opErr(ctx, c.Err())
+		}
+		select {
+		case <-c.Done():
+			return t.opErr(ctx, c.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Eval evaluates a JavaScript expression and decodes its result into T.
+func Eval[T any](ctx context.Context, t *Tab, expr string) (T, error) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr))
+	return v, t.opErr(ctx, err)
+}
+
+// HTML returns the current DOM serialized, doctype and all: the page as
+// scripts have left it, in one DevTools round trip.
+func (t *Tab) HTML(ctx context.Context) (string, error) {
+	return Eval[string](ctx, t, `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`)
+}
+
+// Screenshot returns a PNG of the whole page.
+func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
+	return png, t.opErr(ctx, err)
+}
+
+// Cookies returns the cookies the tab's browser context would send to the
+// given URLs.
+func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, error) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	res, err := chromedp.Call(c, network.GetCookies, network.GetCookiesParams{URLs: urls})
+	if err != nil {
+		return nil, t.opErr(ctx, err)
+	}
+	return res.Cookies, nil
+}
+
+// Exchanges returns the main-frame document exchanges recorded so far, in
+// the order their requests started, redirects included.
+func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
+
+// Alive reports whether the tab and its browser are still there.
+func (t *Tab) Alive() bool { return t.ctx.Err() == nil }
+
+// Close closes the tab and disposes of its browser context and cookies.
+// Safe to call more than once.
+func (t *Tab) Close() error {
+	t.closeOnce.Do(func() {
+		t.cancel()
+		if err := context.Cause(t.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.closeErr = err
+		}
+	})
+	return t.closeErr
+}
