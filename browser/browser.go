@@ -197,3 +197,15 @@ func (b *Browser) shutdown() {
 
 // Alive reports whether the browser connection still works.
 func (b *Browser) Alive() bool { return b.ctx.Err() == nil }
+
+// PID is the process id of a launched Chrome, or 0 for a remote one.
+func (b *Browser) PID() int {
+	if b.remote != "" || b.ctx == nil {
+		return 0
+	}
+	c := chromedp.FromContext(b.ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0
+	}
+	return c.Browser.Process().Pid
+}

@@ -1,0 +1,66 @@
+package chrometest
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Tree returns pid and the ids of all its descendant processes, read from
+// /proc: Chrome's renderers, GPU and utility processes, zygotes and the
+// crashpad handler.
+func Tree(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command name may hold spaces and parentheses; the fields
+		// after its closing parenthesis are plain.
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], p)
+	}
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
+}
+
+// Alive returns those of pids that still run (zombies count as gone).
+func Alive(pids []int) []int {
+	var alive []int
+	for _, p := range pids {
+		if syscall.Kill(p, 0) != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "stat"))
+		if err == nil {
+			s := string(stat)
+			if i := strings.LastIndexByte(s, ')'); i >= 0 {
+				if f := strings.Fields(s[i+1:]); len(f) > 0 && f[0] == "Z" {
+					continue
+				}
+			}
+		}
+		alive = append(alive, p)
+	}
+	return alive
+}

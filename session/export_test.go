@@ -1,0 +1,7 @@
+package session
+
+import "github.com/rosteron/rosteron/browser"
+
+// BrowserOf exposes the session's browser to the tests that check Close
+// frees it.
+func BrowserOf(s *Session) *browser.Browser { return s.browser }

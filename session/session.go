@@ -1,0 +1,524 @@
+// Package session logs in to a RosterOn Mobile instance in headless Chrome,
+// reads the roster as a snapshot, logs out, and keeps a record of every
+// request and response for the saved logs.
+//
+// A Session is the Go form of python-rosteron's Session: New, then LogIn,
+// GetRoster, LogOut, and Close, which logs out and frees the browser whatever
+// happened before, so
+//
+//	s, err := session.New(url)
+//	if err != nil { … }
+//	defer s.Close()
+//
+// plays the part of Python's with block. The package knows RosterOn's pages;
+// the browser package knows Chrome.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// AuthCookie is the cookie whose presence means a RosterOn login.
+const AuthCookie = ".ASPXAUTH"
+
+// DefaultTimeout bounds each step when no WithTimeout is given.
+const DefaultTimeout = 60 * time.Second
+
+// badCredentialsMessage is the one validation message that means the
+// username or password is wrong; any other is some other failure.
+const badCredentialsMessage = "Logon failure: unknown user name or bad password."
+
+// Session is one person's visit to a RosterOn instance, in its own browser
+// context. Its methods are safe to call from several goroutines, but they
+// run one at a time.
+type Session struct {
+	base string // without a trailing slash
+
+	timeout        time.Duration
+	formWait       time.Duration
+	screenshotsDir string
+	browserOpts    []browser.Option
+	now            func() time.Time
+
+	mu       sync.Mutex
+	browser  *browser.Browser
+	owned    bool // the session launched browser and closes it
+	tab      *browser.Tab
+	username string
+	loggedIn bool // a login succeeded and no logout has happened since
+	ops      []operation
+	closed   bool
+	closeErr error
+}
+
+// operation is one step's recorded exchanges.
+type operation struct {
+	purpose   string
+	start     time.Time
+	exchanges []browser.Exchange
+}
+
+// Option configures a Session.
+type Option func(*Session)
+
+// WithBrowser makes the session open its tab in b, which the caller owns
+// and closes. Without it the session launches its own Chrome (or connects to
+// $ROSTERON_BROWSER) on first use and closes it in Close.
+func WithBrowser(b *browser.Browser) Option { return func(s *Session) { s.browser = b } }
+
+// WithBrowserOptions passes options to the browser the session starts for
+// itself; they are ignored with WithBrowser.
+func WithBrowserOptions(opts ...browser.Option) Option {
+	return func(s *Session) { s.browserOpts = append(s.browserOpts, opts...) }
+}
+
+// WithTimeout bounds each step (log in, roster, log out); the caller's
+// context can bound it further. Zero means DefaultTimeout.
+func WithTimeout(d time.Duration) Option { return func(s *Session) { s.timeout = d } }
+
+// WithFormWait bounds how long LogIn waits for a login form that a script
+// builds after the page loads. Zero means 10 seconds.
+func WithFormWait(d time.Duration) Option { return func(s *Session) { s.formWait = d } }
+
+// WithScreenshots makes the session save a PNG of the page after each step
+// and after any failure, in dir (created 0700), named like the log files.
+func WithScreenshots(dir string) Option { return func(s *Session) { s.screenshotsDir = dir } }
+
+// WithClock sets the clock used for the snapshot time when the server sends
+// no Date header. It is for tests.
+func WithClock(now func() time.Time) Option { return func(s *Session) { s.now = now } }
+
+// New returns a session for the RosterOn Mobile instance at baseURL:
+// everything before /Account/Login, such as
+// https://rosteron.example.com.au/RosterOnProd/Mobile. It makes no request.
+func New(baseURL string, opts ...Option) (*Session, error) {
+	base, err := NormalizeURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{base: base, timeout: DefaultTimeout, formWait: 10 * time.Second, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.formWait <= 0 {
+		s.formWait = 10 * time.Second
+	}
+	if s.browser == nil {
+		s.owned = true
+	}
+	return s, nil
+}
+
+// NormalizeURL checks that raw is an absolute http or https URL and returns
+// it without a trailing slash or a trailing /Account/Login, which people
+// often paste.
+func NormalizeURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrInvalidURL, raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%w %q: want an absolute http:// or https:// URL, such as https://rosteron.example.com/RosterOnProd/Mobile", ErrInvalidURL, raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("%w %q: credentials do not belong in the URL", ErrInvalidURL, u.Redacted())
+	}
+	u.RawQuery, u.Fragment = "", ""
+	p := strings.TrimRight(u.Path, "/")
+	if strings.HasSuffix(strings.ToLower(p), "/account/login") {
+		p = p[:len(p)-len("/account/login")]
+	}
+	u.Path, u.RawPath = p, ""
+	return u.String(), nil
+}
+
+// BaseURL is the instance's base URL as the session uses it.
+func (s *Session) BaseURL() string { return s.base }
+
+func (s *Session) url(path string) string { return s.base + path }
+
+// stepContext bounds one step by the session's timeout.
+func (s *Session) stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// ensureTab starts the browser (unless one was given) and opens the
+// session's tab.
+func (s *Session) ensureTab(ctx context.Context, purpose string) error {
+	if s.closed {
+		return errors.New("the session is closed")
+	}
+	if s.tab != nil {
+		if !s.tab.Alive() {
+			return &BadResponseError{Purpose: purpose, Reason: "the browser tab is gone (did Chrome exit?)"}
+		}
+		return nil
+	}
+	if s.browser == nil {
+		b, err := browser.Open(ctx, s.browserOpts...)
+		if err != nil {
+			return fmt.Errorf("starting the browser: %w", err)
+		}
+		s.browser = b
+	}
+	tab, err := s.browser.NewTab(ctx)
+	if err != nil {
+		return fmt.Errorf("opening a browser tab: %w", err)
+	}
+	s.tab = tab
+	return nil
+}
+
+// record runs one step's navigation work and files the exchanges it made
+// under purpose.
+func (s *Session) record(purpose string, fn func() error) error {
+	before := len(s.tab.Exchanges())
+	started := s.now()
+	err := fn()
+	xs := s.tab.Exchanges()[before:]
+	if len(xs) > 0 {
+		started = xs[0].Start
+	}
+	s.ops = append(s.ops, operation{purpose: purpose, start: started, exchanges: xs})
+	return err
+}
+
+// LogIn opens the login page, waits for its form (which a script may build
+// after load), fills in the username and password, submits the form with a
+// click and decides from the page it lands on. It returns
+// *BadCredentialsError when RosterOn refuses the credentials and
+// *BadResponseError for anything else unexpected.
+func (s *Session) LogIn(ctx context.Context, username, password string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := s.stepContext(ctx)
+	defer cancel()
+	if err := s.ensureTab(ctx, PurposeLogin); err != nil {
+		return s.stepError(PurposeLogin, err)
+	}
+	s.username = username
+
+	var loginStart time.Time
+	err := s.record(PurposeLogin, func() error {
+		loginStart = s.now()
+		return s.openLoginForm(ctx)
+	})
+	s.screenshot(PurposeLogin, loginStart, err)
+	if err != nil {
+		return err
+	}
+
+	var homeStart time.Time
+	err = s.record(PurposeHome, func() error {
+		homeStart = s.now()
+		return s.submitLogin(ctx, username, password)
+	})
+	s.screenshot(PurposeHome, homeStart, err)
+	if err == nil {
+		s.loggedIn = true
+	}
+	return err
+}
+
+// stepError turns a failure to reach the point of making a request into
+// the step's error, keeping context deadlines recognisable.
+func (s *Session) stepError(purpose string, err error) error {
+	if errors.Is(err, ErrRosterOn) {
+		return err
+	}
+	return &BadResponseError{Purpose: purpose, Err: err}
+}
+
+func (s *Session) openLoginForm(ctx context.Context) error {
+	resp, err := s.tab.Navigate(ctx, s.url("/Account/Login"))
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+	}
+	if resp.Status != http.StatusOK {
+		return &BadResponseError{Purpose: PurposeLogin, Reason: httpStatus(resp)}
+	}
+	// Decide at once when the page is plainly something else; otherwise
+	// give a script time to build the form.
+	page, err := s.tab.HTML(ctx)
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+	}
+	info := inspect(page)
+	if info.ID != "" && info.ID != "account-login" {
+		return &BadResponseError{Purpose: PurposeLogin, Reason: "got " + info.describe()}
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.formWait)
+	defer cancel()
+	err = s.tab.WaitFor(wctx, `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`, 20*time.Millisecond)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &BadResponseError{Purpose: PurposeLogin, Err: ctx.Err()}
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &BadResponseError{Purpose: PurposeLogin, Reason: fmt.Sprintf("no login form appeared within %v on %s", s.formWait, info.describe())}
+		}
+		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+	}
+	return nil
+}
+
+func (s *Session) submitLogin(ctx context.Context, username, password string) error {
+	err := s.tab.Fill(ctx,
+		browser.Field{Selector: `input[name="UserName"]`, Value: username},
+		browser.Field{Selector: `input[name="Password"]`, Value: password},
+	)
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Reason: "could not fill in the login form", Err: err}
+	}
+	resp, err := s.tab.Click(ctx, `#loginButton, form input[type="submit"], form button[type="submit"]`)
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Err: err}
+	}
+	page, err := s.tab.HTML(ctx)
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Err: err}
+	}
+	info := inspect(page)
+	switch {
+	case resp.Status == http.StatusOK && info.ID == "home-index":
+		return nil
+	case info.ID == "account-login" && len(info.Validation) > 0:
+		for _, msg := range info.Validation {
+			if msg == badCredentialsMessage {
+				return &BadCredentialsError{Username: username}
+			}
+		}
+		return &BadResponseError{Purpose: PurposeHome, Reason: "the login page says " + pyQuote(strings.Join(info.Validation, " "))}
+	case resp.Status != http.StatusOK:
+		return &BadResponseError{Purpose: PurposeHome, Reason: httpStatus(resp)}
+	default:
+		return &BadResponseError{Purpose: PurposeHome, Reason: "got " + info.describe()}
+	}
+}
+
+// GetRoster fetches the roster page and returns it as a snapshot whose time
+// is the response's Date header (the client's clock when there is none). It
+// returns *NotLoggedInError when RosterOn answers with its login page. A
+// session that never opened its browser answers that without a request.
+func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tab == nil && !s.closed {
+		return nil, &NotLoggedInError{}
+	}
+	ctx, cancel := s.stepContext(ctx)
+	defer cancel()
+	if err := s.ensureTab(ctx, PurposeRoster); err != nil {
+		return nil, s.stepError(PurposeRoster, err)
+	}
+	var snap *snapshot.Snapshot
+	var start time.Time
+	err := s.record(PurposeRoster, func() error {
+		start = s.now()
+		var err error
+		snap, err = s.fetchRoster(ctx, start)
+		return err
+	})
+	s.screenshot(PurposeRoster, start, err)
+	return snap, err
+}
+
+func (s *Session) fetchRoster(ctx context.Context, start time.Time) (*snapshot.Snapshot, error) {
+	before := len(s.tab.Exchanges())
+	resp, err := s.tab.Navigate(ctx, s.url("/Roster/List?pageNo=1&row=1"))
+	if err != nil {
+		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
+	}
+	page, err := s.tab.HTML(ctx)
+	if err != nil {
+		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
+	}
+	info := inspect(page)
+	switch {
+	case info.ID == "account-login":
+		if s.loggedIn {
+			s.loggedIn = false
+			return nil, &NotLoggedInError{Detail: "RosterOn ended the session that had logged in; log in again"}
+		}
+		return nil, &NotLoggedInError{}
+	case resp.Status != http.StatusOK:
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: httpStatus(resp)}
+	case info.ID != "roster-list":
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
+	}
+	items, err := snapshot.Parse(strings.NewReader(page))
+	if err != nil {
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "the roster page could not be read", Err: err}
+	}
+	when := start.UTC()
+	if xs := s.tab.Exchanges()[before:]; len(xs) > 0 {
+		last := xs[len(xs)-1]
+		if !last.Start.IsZero() {
+			when = last.Start.UTC()
+		}
+		if d := header(last.Header, "Date"); d != "" {
+			if t, err := http.ParseTime(d); err == nil {
+				when = t.UTC()
+			}
+		}
+	}
+	return &snapshot.Snapshot{Time: when, Items: items}, nil
+}
+
+// LogOut logs out when the session's browser context holds RosterOn's login
+// cookie, and makes no request when it does not.
+func (s *Session) LogOut(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := s.stepContext(ctx)
+	defer cancel()
+	return s.logOut(ctx)
+}
+
+func (s *Session) logOut(ctx context.Context) error {
+	in, err := s.isLoggedIn(ctx)
+	if err != nil {
+		return &BadResponseError{Purpose: PurposeLogout, Reason: "could not read the session's cookies", Err: err}
+	}
+	if !in {
+		s.loggedIn = false
+		return nil
+	}
+	var start time.Time
+	err = s.record(PurposeLogout, func() error {
+		start = s.now()
+		resp, err := s.tab.Navigate(ctx, s.url("/Account/LogOff"))
+		if err != nil {
+			return &BadResponseError{Purpose: PurposeLogout, Err: err}
+		}
+		page, err := s.tab.HTML(ctx)
+		if err != nil {
+			return &BadResponseError{Purpose: PurposeLogout, Err: err}
+		}
+		if info := inspect(page); resp.Status != http.StatusOK || info.ID != "account-login" {
+			if resp.Status != http.StatusOK {
+				return &BadResponseError{Purpose: PurposeLogout, Reason: httpStatus(resp)}
+			}
+			return &BadResponseError{Purpose: PurposeLogout, Reason: "got " + info.describe()}
+		}
+		return nil
+	})
+	s.screenshot(PurposeLogout, start, err)
+	if err == nil {
+		s.loggedIn = false
+	}
+	return err
+}
+
+// IsLoggedIn reports whether the session's browser context holds RosterOn's
+// login cookie, .ASPXAUTH. It asks the browser, and makes no request.
+func (s *Session) IsLoggedIn(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isLoggedIn(ctx)
+}
+
+func (s *Session) isLoggedIn(ctx context.Context) (bool, error) {
+	if s.tab == nil || !s.tab.Alive() {
+		return false, nil
+	}
+	cookies, err := s.tab.Cookies(ctx, s.base+"/")
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cookies {
+		if c.Name == AuthCookie && c.Value != "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// closeLogoutTimeout bounds the logout Close attempts, so a dead server
+// cannot hold up freeing the browser.
+const closeLogoutTimeout = 10 * time.Second
+
+// Close logs out if the session is logged in, then closes its tab and, if
+// the session started it, its browser, whatever happened before. It is safe
+// to call more than once; later calls return the first call's result.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	var errs []error
+	if s.tab != nil && s.tab.Alive() {
+		ctx, cancel := context.WithTimeout(context.Background(), min(s.timeout, closeLogoutTimeout))
+		if err := s.logOut(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	if s.tab != nil {
+		if err := s.tab.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.owned && s.browser != nil {
+		if err := s.browser.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closeErr = errors.Join(errs...)
+	return s.closeErr
+}
+
+func httpStatus(r *browser.Response) string {
+	if r.StatusText != "" {
+		return fmt.Sprintf("HTTP %d %s from %s", r.Status, r.StatusText, r.URL)
+	}
+	return fmt.Sprintf("HTTP %d from %s", r.Status, r.URL)
+}
+
+func header(h []browser.HeaderField, name string) string {
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// screenshot saves a PNG of the page after a step when a folder was given.
+// A screenshot is a debugging aid: failing to take or save one never turns
+// a step's success into a failure, nor hides the step's own error.
+func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
+	if s.screenshotsDir == "" || s.tab == nil || !s.tab.Alive() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	png, err := s.tab.Screenshot(ctx)
+	if err != nil {
+		return
+	}
+	name := stamp(start) + "Z-" + purpose
+	if stepErr != nil {
+		name += "-error"
+	}
+	if err := os.MkdirAll(s.screenshotsDir, 0o700); err != nil {
+		return
+	}
+	_ = writePrivate(s.screenshotsDir, name+".png", png)
+}
