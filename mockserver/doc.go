@@ -1,0 +1,28 @@
+// Package mockserver is an http.Handler that behaves like a RosterOn Mobile
+// instance, for tests, for `rosteron demo` and `rosteron mock`, and for
+// docker-compose. It serves its own pages in the structure of the real ones
+// (see shared/reference/README.md): the login form with its anti-forgery
+// token, the home page, the roster list with its divider, warning and shift
+// rows, and log off, with ASP.NET's cookies, redirects and error pages. Fault
+// modes reproduce the ways real instances and their proxies fail.
+//
+// Use it over real HTTP:
+//
+//	srv := httptest.NewServer(mockserver.New())
+//	defer srv.Close()
+//	base := srv.URL + mockserver.DefaultBasePath // the base URL a client is given
+//
+// # Demo credentials
+//
+// A server made without WithUsers accepts three accounts. They are public,
+// exist only in this package and protect nothing:
+//
+//	user name    password             shown as      roster
+//	joe.bloggs   demo-only-password   BLOGGS, JOE   DemoRoster: six weeks, every kind of row
+//	ann.nurse    ann-demo-password    NURSE, ANN    a fortnight in maternity
+//	bob.driver   bob-demo-password    DRIVER, BOB   a week of bus runs
+//
+// User names match case-insensitively, passwords exactly. The default
+// rosters are laid out around the server clock's today (WithClock), so a
+// demo always shows current shifts.
+package mockserver

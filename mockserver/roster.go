@@ -1,0 +1,79 @@
+package mockserver
+
+import (
+	"io"
+	"time"
+
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// dividerDate is the layout of the date in a roster list divider.
+const dividerDate = "Mon 02/01/2006"
+
+type rosterGroup struct {
+	Heading string
+	Shifts  []rosterShift
+}
+
+type rosterShift struct {
+	Warnings []string
+	HasLeft  bool
+	Left     string
+	HasRight bool
+	Right    string
+	Rest     []string
+}
+
+// RenderRoster writes the roster-list page for items, as a server with the
+// default base path serves it, so that tests and benchmarks can make pages
+// of any size. Items sharing a date and title share a divider.
+//
+// Parsing the page gives back items exactly when their text is what a
+// parser keeps: titles, values and warnings trimmed and not empty, every
+// empty value an invalid Field, and dates real days.
+func RenderRoster(w io.Writer, items []snapshot.Item) error {
+	return renderRosterPage(w, DefaultBasePath, items)
+}
+
+func renderRosterPage(w io.Writer, base string, items []snapshot.Item) error {
+	view := rosterView{layoutView: layoutView{Base: base, Title: "RosterOn - Roster"}, Groups: groupItems(items)}
+	return execute(w, "roster", view)
+}
+
+func groupItems(items []snapshot.Item) []rosterGroup {
+	var groups []rosterGroup
+	for i, it := range items {
+		if i == 0 || it.Date != items[i-1].Date || it.Title != items[i-1].Title {
+			groups = append(groups, rosterGroup{Heading: formatDate(it.Date) + " - " + it.Title})
+		}
+		g := &groups[len(groups)-1]
+		g.Shifts = append(g.Shifts, makeShift(it))
+	}
+	return groups
+}
+
+func makeShift(it snapshot.Item) rosterShift {
+	sh := rosterShift{Warnings: it.Warnings}
+	cells := make([]string, len(it.Detail))
+	for i, f := range it.Detail {
+		if f.Valid {
+			cells[i] = f.Value
+		}
+	}
+	if len(cells) > 0 {
+		sh.HasLeft, sh.Left = true, cells[0]
+	}
+	if len(cells) > 1 {
+		sh.HasRight, sh.Right = true, cells[1]
+	}
+	if len(cells) > 2 {
+		sh.Rest = cells[2:]
+	}
+	return sh
+}
+
+// formatDate goes through noon UTC so that no zone or DST shift can move
+// the day.
+func formatDate(d snapshot.Date) string {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Format(dividerDate)
+}

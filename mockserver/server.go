@@ -1,0 +1,338 @@
+package mockserver
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// DefaultBasePath is the base path of a server made without WithBasePath:
+// that of a typical on-premises instance.
+const DefaultBasePath = "/RosterOnProd/Mobile"
+
+// User is an account the server accepts, with the roster it serves.
+type User struct {
+	// Username is compared case-insensitively, as Windows account names are.
+	Username string
+	// Password is compared exactly.
+	Password string
+	// Name is what the home page welcomes ("Welcome BLOGGS, JOE");
+	// Username when empty.
+	Name string
+	// Roster is served as the user's roster page, in order.
+	Roster []snapshot.Item
+}
+
+// Request is one request the server saw.
+type Request struct {
+	Method string
+	// Path is the request target as sent: path and query.
+	Path string
+	// Time is the server's clock when the request arrived.
+	Time time.Time
+}
+
+// Option configures a Server made by New.
+type Option func(*Server)
+
+// Server is an http.Handler that behaves like a RosterOn Mobile instance.
+// It is safe for concurrent use; each Server has its own users, sessions,
+// anti-forgery key and request log.
+type Server struct {
+	base     string
+	clock    func() time.Time
+	latency  time.Duration
+	accounts []account
+	custom   bool // WithUsers was given: no default users
+	key      []byte
+	faults   atomic.Uint32
+
+	mu       sync.Mutex
+	sessions map[string]int // .ASPXAUTH value -> index into accounts
+	requests []Request
+	logins   int
+}
+
+// account is a user whose roster may depend on the day: the default users'
+// rosters follow the server's clock so a long-running demo stays current.
+type account struct {
+	user   User
+	roster func(today time.Time) []snapshot.Item
+}
+
+// Caps keep a long-running mock (docker-compose, `rosteron mock`) from
+// growing without bound; tests never come near them.
+const (
+	maxRequests = 1 << 16
+	maxSessions = 1 << 14
+	maxBody     = 1 << 20
+)
+
+// New returns a server with the default users (see DefaultUsers) unless
+// WithUsers is given.
+func New(opts ...Option) *Server {
+	s := &Server{
+		base:     DefaultBasePath,
+		clock:    time.Now,
+		key:      make([]byte, 32),
+		sessions: make(map[string]int),
+	}
+	_, _ = rand.Read(s.key) // never fails since Go 1.24
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+	if !s.custom {
+		s.accounts = defaultAccounts()
+	}
+	return s
+}
+
+// WithBasePath sets the base path: everything before /Account/Login in the
+// login page's URL. "" and "/" put the application at the root.
+func WithBasePath(p string) Option {
+	return func(s *Server) { s.base = normalizeBase(p) }
+}
+
+func normalizeBase(p string) string {
+	p = strings.TrimRight(strings.TrimSpace(p), "/")
+	if p != "" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
+
+// WithUsers replaces the default users by users. Calling it again adds
+// more users. Rosters are copied, so the caller may reuse its slices. When
+// two users' names differ only in case, the first one given wins.
+func WithUsers(users ...User) Option {
+	return func(s *Server) {
+		s.custom = true
+		for _, u := range users {
+			u.Roster = copyItems(u.Roster)
+			roster := u.Roster
+			s.accounts = append(s.accounts, account{user: u, roster: func(time.Time) []snapshot.Item { return roster }})
+		}
+	}
+}
+
+// WithClock sets the server's clock. It drives the Date header of every
+// response, the times in Requests, and the "today" of the default users'
+// rosters. Delays (WithLatency) still take real time.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.clock = now
+		}
+	}
+}
+
+// WithFault sets faults; several WithFault options add up.
+func WithFault(f Fault) Option {
+	return func(s *Server) { s.faults.Store(s.faults.Load() | uint32(f)) }
+}
+
+// WithLatency delays every response by d, giving up early when the client
+// goes away.
+func WithLatency(d time.Duration) Option {
+	return func(s *Server) { s.latency = d }
+}
+
+// BasePath returns the base path, e.g. "/RosterOnProd/Mobile"; the base URL
+// of a server listening at u is u + BasePath().
+func (s *Server) BasePath() string { return s.base }
+
+// Faults returns the faults now in force.
+func (s *Server) Faults() Fault { return Fault(s.faults.Load()) }
+
+// SetFaults replaces the faults in force, taking effect from the next
+// request, so that a test can make a server fail part-way through a session.
+func (s *Server) SetFaults(f Fault) { s.faults.Store(uint32(f)) }
+
+// Requests returns the requests seen so far, oldest first. A server keeps
+// only about the last 65536.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Logins returns how many logins have succeeded.
+func (s *Server) Logins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins
+}
+
+// Sessions returns how many sessions are logged in: logged off sessions do
+// not count.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// ServeHTTP answers one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every handler builds a whole response before anything is written, so
+	// that faults acting on the wire (truncated bodies, resets, hangs) can
+	// be added in write without touching the handlers.
+	s.record(r)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if s.latency > 0 {
+		t := time.NewTimer(s.latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	faults := s.Faults()
+	var resp *response
+	if faults.Has(FaultProxy403) {
+		resp = proxyForbidden()
+	} else {
+		resp = s.route(r, faults)
+	}
+	s.write(w, r, resp)
+}
+
+func (s *Server) record(r *http.Request) {
+	req := Request{Method: r.Method, Path: r.URL.RequestURI(), Time: s.clock()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) >= maxRequests {
+		// Drop the oldest quarter at once so appends stay amortised O(1).
+		s.requests = append(s.requests[:0], s.requests[maxRequests/4:]...)
+	}
+	s.requests = append(s.requests, req)
+}
+
+// route dispatches on the path below the base. Matching ignores case and a
+// trailing slash, as IIS and ASP.NET routing do.
+func (s *Server) route(r *http.Request, faults Fault) *response {
+	rel, ok := s.relative(r.URL.Path)
+	if !ok {
+		return notFound()
+	}
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case rel == "":
+		return redirect(http.StatusMovedPermanently, s.base+"/")
+	case rel == "/" && get:
+		return s.home(r)
+	case strings.EqualFold(rel, "/Account/Login") && get:
+		return s.loginPage(r, faults)
+	case strings.EqualFold(rel, "/Account/Login") && r.Method == http.MethodPost:
+		return s.loginPost(r, faults)
+	case strings.EqualFold(rel, "/Account/LogOff") && (get || r.Method == http.MethodPost):
+		return s.logOff(r)
+	case strings.EqualFold(rel, "/Roster/List") && get:
+		return s.roster(r)
+	case get:
+		if a, ok := lookupAsset(rel); ok {
+			return assetResponse(a)
+		}
+	}
+	return notFound()
+}
+
+// relative returns p below the base, "" for the base itself.
+func (s *Server) relative(p string) (string, bool) {
+	if !s.underBase(p) {
+		return "", false
+	}
+	rel := p[len(s.base):]
+	if len(rel) > 1 {
+		rel = strings.TrimSuffix(rel, "/")
+	}
+	return rel, true
+}
+
+func (s *Server) underBase(p string) bool {
+	n := len(s.base)
+	return len(p) >= n && strings.EqualFold(p[:n], s.base) && (len(p) == n || p[n] == '/')
+}
+
+// currentUser returns the account of the request's session.
+func (s *Server) currentUser(r *http.Request) (account, bool) {
+	c, err := r.Cookie(authCookie)
+	if err != nil || c.Value == "" {
+		return account{}, false
+	}
+	s.mu.Lock()
+	i, ok := s.sessions[c.Value]
+	s.mu.Unlock()
+	if !ok {
+		return account{}, false
+	}
+	return s.accounts[i], true
+}
+
+// authenticate returns the index of the account matching the credentials.
+func (s *Server) authenticate(username, password string) (int, bool) {
+	if username == "" || password == "" {
+		return 0, false
+	}
+	for i, a := range s.accounts {
+		if strings.EqualFold(a.user.Username, username) {
+			ok := subtle.ConstantTimeCompare([]byte(a.user.Password), []byte(password)) == 1
+			return i, ok
+		}
+	}
+	return 0, false
+}
+
+// startSession stores a new session and returns its .ASPXAUTH value.
+func (s *Server) startSession(i int) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token := strings.ToUpper(hex.EncodeToString(b))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= maxSessions {
+		for k := range s.sessions {
+			delete(s.sessions, k) // an arbitrary one: this only guards memory
+			break
+		}
+	}
+	s.sessions[token] = i
+	s.logins++
+	return token
+}
+
+func (s *Server) endSession(r *http.Request) {
+	c, err := r.Cookie(authCookie)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	delete(s.sessions, c.Value)
+	s.mu.Unlock()
+}
+
+func (s *Server) rosterOf(a account) []snapshot.Item {
+	return a.roster(s.clock())
+}
+
+func copyItems(items []snapshot.Item) []snapshot.Item {
+	if items == nil {
+		return nil
+	}
+	out := make([]snapshot.Item, len(items))
+	for i, it := range items {
+		it.Detail = append([]snapshot.Field(nil), it.Detail...)
+		it.Warnings = append([]string(nil), it.Warnings...)
+		out[i] = it
+	}
+	return out
+}
