@@ -1,9 +1,6 @@
 package mockserver_test
 
 import (
-	"github.com/rosteron/rosteron/browser"
-	"github.com/rosteron/rosteron/internal/chrometest"
-
 	"bytes"
 	"context"
 	"net/http"
@@ -19,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 )
 
