@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,4 +276,41 @@ func TestFindChromeHonoursEnvironment(t *testing.T) {
 	if err != nil {
 		assert.True(t, errors.Is(err, browser.ErrNoChrome))
 	}
+}
+
+func TestBlockKeepsDocumentsAndScripts(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = true
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/":
+			io.WriteString(w, `<html><head><link rel="stylesheet" href="/s.css"><script src="/a.js"></script></head>
+<body><img src="/i.png"><p id="p">page</p></body></html>`)
+		case "/a.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			io.WriteString(w, `document.addEventListener('DOMContentLoaded', function(){document.getElementById('p').textContent='scripted'})`)
+		default:
+			w.Write([]byte("x"))
+		}
+	}))
+	t.Cleanup(ts.Close)
+
+	b := chrome.Get(t)
+	ctx := ctxT(t)
+	tab, err := b.NewTab(ctx, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
+	require.NoError(t, err)
+	t.Cleanup(func() { tab.Close() })
+	_, err = tab.Navigate(ctx, ts.URL+"/")
+	require.NoError(t, err)
+	html, err := tab.HTML(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, html, `<p id="p">scripted</p>`)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.True(t, seen["/a.js"], "scripts load")
+	assert.False(t, seen["/s.css"], "stylesheets are blocked")
+	assert.False(t, seen["/i.png"], "images are blocked")
 }

@@ -38,7 +38,11 @@ type Response struct {
 
 // NewTab opens a blank tab in a new browser context. ctx bounds the opening
 // only; the tab lives until Close (or until the browser closes).
-func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
+func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
+	var cfg tabConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	t := &Tab{b: b, rec: newRecorder()}
 	t.ctx, t.cancel = chromedp.NewContext(b.ctx,
 		chromedp.WithNewBrowserContext(),
@@ -55,7 +59,7 @@ func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
 		}
 		c := chromedp.FromContext(t.ctx)
 		t.rec.setMainFrame(cdp.FrameID(c.Target.TargetID))
-		errc <- nil
+		errc <- t.startBlocking(t.ctx, cfg.block)
 	}()
 	select {
 	case err := <-errc:

@@ -48,6 +48,7 @@ type Session struct {
 	timeout        time.Duration
 	formWait       time.Duration
 	screenshotsDir string
+	loadAll        bool
 	browserOpts    []browser.Option
 	now            func() time.Time
 
@@ -94,6 +95,10 @@ func WithFormWait(d time.Duration) Option { return func(s *Session) { s.formWait
 // WithScreenshots makes the session save a PNG of the page after each step
 // and after any failure, in dir (created 0700), named like the log files.
 func WithScreenshots(dir string) Option { return func(s *Session) { s.screenshotsDir = dir } }
+
+// WithAllResources makes the session's tab load images, fonts, styles and
+// media, which it otherwise blocks (except when taking screenshots).
+func WithAllResources() Option { return func(s *Session) { s.loadAll = true } }
 
 // WithClock sets the clock used for the snapshot time when the server sends
 // no Date header. It is for tests.
@@ -175,7 +180,14 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		}
 		s.browser = b
 	}
-	tab, err := s.browser.NewTab(ctx)
+	var tabOpts []browser.TabOption
+	if s.screenshotsDir == "" && !s.loadAll {
+		// A roster needs the DOM and the scripts that build it, never
+		// images, fonts or styles; not loading them saves time and
+		// memory. Screenshots are for people, so they get the page whole.
+		tabOpts = append(tabOpts, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
+	}
+	tab, err := s.browser.NewTab(ctx, tabOpts...)
 	if err != nil {
 		return fmt.Errorf("opening a browser tab: %w", err)
 	}
