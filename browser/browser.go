@@ -105,6 +105,7 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-default-browser-check", true),
 	)
+	allocOpts = append(allocOpts, processOptions()...)
 	for _, f := range cfg.flags {
 		allocOpts = append(allocOpts, chromedp.Flag(f.name, f.value))
 	}
