@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosteron/rosteron/mockserver"
+)
+
+func mockUsage() string {
+	return `Usage: rosteron mock [flags]
+
+Serves a mock RosterOn Mobile over HTTP until stopped with Ctrl-C or
+SIGTERM, to try rosteron against without a real instance. The first line of
+output is
+
+  rosteron mock serving BASEURL
+
+for scripts to read; the next is the demo login, whose password is public.
+
+Flags:
+  --addr HOST:PORT     the address to listen on; port 0 picks a free port,
+                       which BASEURL shows (default 127.0.0.1:8080)
+  --base-path PATH     the path before /Account/Login
+                       (default ` + mockserver.DefaultBasePath + `)
+  --fault NAME,...     misbehave in these ways (default none):
+` + indent(faultNames(), 23, 80) + `
+  --latency DURATION   delay every response, such as 500ms (default 0s)
+  -h, --help           print this help
+
+Example:
+  rosteron mock --addr 127.0.0.1:18080 &
+  ROSTERON_PASSWORD=` + mockserver.DemoPassword + ` rosteron roster \
+      --url http://127.0.0.1:18080` + mockserver.DefaultBasePath + ` --username ` + mockserver.DemoUsername + `
+`
+}
+
+// faultNames lists the faults the mock server knows, from the server
+// itself, so the help stays current.
+func faultNames() string {
+	var names []string
+	for i := range 32 {
+		if name := mockserver.Fault(1 << i).String(); !strings.HasPrefix(name, "0x") {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// indent wraps a comma-separated list to width, each line indented by n.
+func indent(list string, n, width int) string {
+	pad := strings.Repeat(" ", n)
+	var lines []string
+	line := pad
+	for i, item := range strings.Split(list, ", ") {
+		if i > 0 {
+			item = ", " + item
+		}
+		if len(line)+len(item) > width && line != pad {
+			lines = append(lines, line+",")
+			line = pad
+			item = strings.TrimPrefix(item, ", ")
+		}
+		line += item
+	}
+	return strings.Join(append(lines, line), "\n")
+}
+
+// shutdownTimeout bounds the wait for requests in flight at shutdown.
+const shutdownTimeout = 5 * time.Second
+
+func (c *cli) mock(ctx context.Context, args []string) error {
+	const cmd = "mock"
+	fs := newFlagSet(cmd)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	basePath := fs.String("base-path", mockserver.DefaultBasePath, "")
+	faults := fs.String("fault", "", "")
+	latency := fs.Duration("latency", 0, "")
+	pos, err := parseArgs(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef(cmd, "mock takes no arguments, only flags (got %q)", pos[0])
+	}
+	fault, err := mockserver.ParseFault(*faults)
+	if err != nil {
+		return usagef(cmd, "invalid --fault %q: want some of %s", *faults, faultNames())
+	}
+	if *latency < 0 {
+		return usagef(cmd, "invalid --latency %v: want 0 or more", *latency)
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8080 or :0", *addr)
+	}
+
+	mock := mockserver.New(
+		mockserver.WithBasePath(*basePath),
+		mockserver.WithFault(fault),
+		mockserver.WithLatency(*latency),
+	)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mock,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	fmt.Fprintf(c.stdout, "rosteron mock serving %s\n", baseURL(*addr, ln.Addr(), mock.BasePath()))
+	fmt.Fprintf(c.stdout, "demo login: username %s password %s\n", mockserver.DemoUsername, mockserver.DemoPassword)
+	if fault != 0 || *latency > 0 {
+		fmt.Fprintf(c.stderr, "rosteron mock: faults %s, latency %v\n", fault, *latency)
+	}
+	fmt.Fprintln(c.stderr, "rosteron mock: press Ctrl-C to stop")
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(c.stderr, "rosteron mock: stopped")
+	return nil
+}
+
+// baseURL is the mock's base URL: the host as --addr names it, so that
+// "0.0.0.0:8080" (for a browser in another container, which rewrites it)
+// prints as asked, 127.0.0.1 when --addr names none (":0"), and the port
+// actually listened on.
+func baseURL(addr string, listening net.Addr, basePath string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if tcp, ok := listening.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	return "http://" + net.JoinHostPort(host, port) + basePath
+}

@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+const rosterUsage = `Usage: rosteron roster --url URL --username USER [flags]
+
+Logs in to a RosterOn Mobile instance in headless Chrome, prints the roster
+and logs out, whatever happened.
+
+There is no password flag, so that the password stays out of shell history
+and process lists. It is read from the first line of standard input with
+--password-stdin, else from $ROSTERON_PASSWORD, else typed at a prompt when
+standard input is a terminal.
+
+Flags:
+  --url URL           the instance's address, everything before
+                      /Account/Login, such as
+                      https://rosteron.example.com/RosterOnProd/Mobile
+                      (default $ROSTERON_URL)
+  --username USER     the RosterOn username (default $ROSTERON_USERNAME)
+  --password-stdin    read the password from the first line of standard input
+  --format FORMAT     table or json (default table)
+  --save-logs DIR     save every request and response in DIR, with cookies
+                      and tokens redacted, even (especially) when the run fails
+  --screenshots DIR   save a screenshot of the page after each step in DIR
+  --browser WS_URL    use the Chrome already running at this DevTools
+                      address, such as ws://127.0.0.1:9222, instead of
+                      starting one (default $ROSTERON_BROWSER)
+  --chrome PATH       the Chrome to start, unless --browser is given
+                      (default $ROSTERON_CHROME, else chromium-headless-shell
+                      or chromium found on PATH)
+  --timeout DURATION  time limit on the whole run, such as 90s or 2m
+                      (default 60s); logging out after a failure may take up
+                      to 10s more
+  -h, --help          print this help
+
+Example:
+  pass show rosteron | rosteron roster --password-stdin \
+      --url https://rosteron.example.com/RosterOnProd/Mobile \
+      --username joe.bloggs --format json
+
+Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
+4 unexpected response from RosterOn (network errors and timeouts included),
+5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM.
+`
+
+const demoUsage = `Usage: rosteron demo [flags]
+
+Starts a mock RosterOn Mobile on 127.0.0.1, logs in to it as its demo user
+in headless Chrome, prints the roster and logs out: the whole of 'rosteron
+roster', with nothing to set up but Chrome (apt-get install
+chromium-headless-shell).
+
+Flags:
+  --format FORMAT     table or json (default table)
+  --save-logs DIR     save every request and response in DIR, with cookies
+                      and tokens redacted
+  --screenshots DIR   save a screenshot of the page after each step in DIR
+  --browser WS_URL    use the Chrome already running at this DevTools
+                      address instead of starting one; it must be able to
+                      reach 127.0.0.1 on this machine (default
+                      $ROSTERON_BROWSER)
+  --chrome PATH       the Chrome to start, unless --browser is given
+                      (default $ROSTERON_CHROME, else chromium-headless-shell
+                      or chromium found on PATH)
+  --timeout DURATION  time limit on the whole run (default 60s)
+  -h, --help          print this help
+`
+
+// outputFlags are the flags of every command that prints a roster.
+type outputFlags struct {
+	format string
+}
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.format, "format", "table", "")
+}
+
+func (o *outputFlags) check(cmd string) error {
+	switch strings.ToLower(o.format) {
+	case "table", "json":
+		o.format = strings.ToLower(o.format)
+		return nil
+	}
+	return usagef(cmd, "invalid --format %q: want table or json", o.format)
+}
+
+// sessionFlags are the flags of the commands that drive Chrome.
+type sessionFlags struct {
+	outputFlags
+	saveLogs    string
+	screenshots string
+	browser     string
+	chrome      string
+	timeout     time.Duration
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet) {
+	f.outputFlags.register(fs)
+	fs.StringVar(&f.saveLogs, "save-logs", "", "")
+	fs.StringVar(&f.screenshots, "screenshots", "", "")
+	fs.StringVar(&f.browser, "browser", "", "")
+	fs.StringVar(&f.chrome, "chrome", "", "")
+	fs.DurationVar(&f.timeout, "timeout", session.DefaultTimeout, "")
+}
+
+// check validates the flags and returns the options for the browser.
+// Chrome is looked for now, before anyone is asked for a password or a
+// mock is started, so that a machine without it says so at once.
+func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
+	if err := f.outputFlags.check(cmd); err != nil {
+		return nil, err
+	}
+	if f.timeout <= 0 {
+		return nil, usagef(cmd, "invalid --timeout %v: want a positive duration, such as 60s", f.timeout)
+	}
+	remote := or(f.browser, c.getenv("ROSTERON_BROWSER"))
+	if remote != "" {
+		if !hasAnyPrefix(remote, "ws://", "wss://", "http://", "https://") {
+			return nil, usagef(cmd, "invalid --browser %q: want a DevTools address such as ws://127.0.0.1:9222", remote)
+		}
+		return []browser.Option{browser.WithRemote(remote)}, nil
+	}
+	chrome := or(f.chrome, c.getenv("ROSTERON_CHROME"))
+	path, err := browser.FindChrome(chrome)
+	switch {
+	case errors.Is(err, browser.ErrNoChrome):
+		return nil, err
+	case err != nil:
+		return nil, usagef(cmd, "invalid --chrome %q (or ROSTERON_CHROME): no such program", chrome)
+	}
+	return []browser.Option{browser.WithExecPath(path)}, nil
+}
+
+// flow is one run of the roster flow.
+type flow struct {
+	url      string
+	username string
+	password string
+	flags    *sessionFlags
+	browser  []browser.Option
+}
+
+func (c *cli) roster(ctx context.Context, args []string) error {
+	const cmd = "roster"
+	fs := newFlagSet(cmd)
+	var f sessionFlags
+	f.register(fs)
+	url := fs.String("url", "", "")
+	username := fs.String("username", "", "")
+	passwordStdin := fs.Bool("password-stdin", false, "")
+	pos, err := parseArgs(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		// Not quoted: it may well be a password typed where it should not be.
+		return usagef(cmd, "roster takes no arguments, only flags (got %d)", len(pos))
+	}
+	if err := f.outputFlags.check(cmd); err != nil {
+		return err
+	}
+	fl := flow{flags: &f}
+	if fl.url = or(*url, c.getenv("ROSTERON_URL")); fl.url == "" {
+		return usagef(cmd, "missing --url (or ROSTERON_URL): the RosterOn Mobile address, such as https://rosteron.example.com/RosterOnProd/Mobile")
+	}
+	if _, err := session.NormalizeURL(fl.url); err != nil {
+		return err
+	}
+	if fl.username = or(*username, c.getenv("ROSTERON_USERNAME")); fl.username == "" {
+		return usagef(cmd, "missing --username (or ROSTERON_USERNAME)")
+	}
+
+	prompt := false
+	switch {
+	case *passwordStdin && !c.stdinIsTerminal():
+		fl.password, err = readPasswordLine(ctx, c.stdin)
+		if err != nil {
+			return err
+		}
+	case *passwordStdin:
+		// Typed, not piped: don't echo it.
+		prompt = true
+	case c.getenv("ROSTERON_PASSWORD") != "":
+		fl.password = c.getenv("ROSTERON_PASSWORD")
+	case c.stdinIsTerminal():
+		prompt = true
+	default:
+		return usagef(cmd, "no password: set ROSTERON_PASSWORD, or pipe it in with --password-stdin, or run in a terminal to be asked for it")
+	}
+	c.password = fl.password
+
+	if fl.browser, err = f.check(c, cmd); err != nil {
+		return err
+	}
+	if prompt {
+		if fl.password, err = c.promptPassword(ctx, fmt.Sprintf("Password for %s at %s: ", fl.username, fl.url)); err != nil {
+			return err
+		}
+		c.password = fl.password
+	}
+	return c.fetchAndPrint(ctx, fl)
+}
+
+func (c *cli) demo(ctx context.Context, args []string) error {
+	const cmd = "demo"
+	fs := newFlagSet(cmd)
+	var f sessionFlags
+	f.register(fs)
+	pos, err := parseArgs(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef(cmd, "demo takes no arguments, only flags (got %q)", pos[0])
+	}
+	bopts, err := f.check(c, cmd)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the mock RosterOn: %w", err)
+	}
+	mock := mockserver.New()
+	srv := &http.Server{Handler: mock, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	// By the time this runs the session has logged out and closed: no
+	// request is left to finish gracefully.
+	defer srv.Close()
+
+	base := "http://" + ln.Addr().String() + mock.BasePath()
+	fmt.Fprintf(c.stderr, "rosteron demo: started a mock RosterOn at %s\n", base)
+	fmt.Fprintf(c.stderr, "rosteron demo: logging in as %s in headless Chrome…\n", mockserver.DemoUsername)
+	return c.fetchAndPrint(ctx, flow{
+		url:      base,
+		username: mockserver.DemoUsername,
+		password: mockserver.DemoPassword,
+		flags:    &f,
+		browser:  bopts,
+	})
+}
+
+// fetchAndPrint runs the flow and prints the roster. The roster is printed
+// when it was fetched, even if saving the logs then failed.
+func (c *cli) fetchAndPrint(ctx context.Context, fl flow) error {
+	snap, err := c.fetch(ctx, fl)
+	if snap != nil {
+		if perr := c.print(snap, fl.flags.format); perr != nil {
+			return perr
+		}
+	}
+	return err
+}
+
+// fetch logs in, gets the roster and logs out, all within the --timeout.
+func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err error) {
+	ctx, cancel := context.WithTimeout(ctx, fl.flags.timeout)
+	defer cancel()
+	opts := []session.Option{
+		session.WithTimeout(fl.flags.timeout),
+		session.WithBrowserOptions(fl.browser...),
+	}
+	if fl.flags.screenshots != "" {
+		opts = append(opts, session.WithScreenshots(fl.flags.screenshots))
+	}
+	s, err := session.New(fl.url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if dir := fl.flags.saveLogs; dir != "" {
+		// Deferred first so that it runs last, after Close has logged
+		// out: the logout belongs in the logs, and a failed run needs
+		// them most.
+		defer func() { err = c.saveLogs(s, dir, err) }()
+	}
+	loggedOut := false
+	defer func() {
+		// Close logs out (with its own time limit, so it works after
+		// the run's context has ended) when LogOut did not get to.
+		if cerr := s.Close(); cerr != nil && err == nil && loggedOut {
+			c.errorf("warning: closing the session: %v", cerr)
+		}
+	}()
+
+	if err := s.LogIn(ctx, fl.username, fl.password); err != nil {
+		return nil, err
+	}
+	snap, err = s.GetRoster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.LogOut(ctx); err != nil {
+		// The roster is what was asked for, and it is here: print it,
+		// but say that RosterOn may still hold the session open.
+		c.errorf("warning: logging out failed, RosterOn may keep the session open until it expires: %v", err)
+	} else {
+		loggedOut = true
+	}
+	return snap, nil
+}
+
+func (c *cli) saveLogs(s *session.Session, dir string, runErr error) error {
+	saved := fmt.Sprintf("%d log files saved in %s", len(s.LogNames()), dir)
+	if len(s.LogNames()) == 1 {
+		saved = "1 log file saved in " + dir
+	}
+	if err := s.SaveLogs(dir); err != nil {
+		if runErr != nil {
+			c.errorf("warning: %v", err)
+			return runErr
+		}
+		return err
+	}
+	if runErr != nil {
+		return &notedError{runErr, saved}
+	}
+	fmt.Fprintf(c.stderr, "rosteron: %s\n", saved)
+	return nil
+}
+
+// notedError adds a note to an error's message without changing what it
+// matches, so its exit status stays the same.
+type notedError struct {
+	err  error
+	note string
+}
+
+func (e *notedError) Error() string { return e.err.Error() + " (" + e.note + ")" }
+func (e *notedError) Unwrap() error { return e.err }
+
+// print writes the roster to stdout in one write, so that a failure leaves
+// no half table behind.
+func (c *cli) print(snap *snapshot.Snapshot, format string) error {
+	var buf bytes.Buffer
+	var err error
+	if format == "json" {
+		err = export.WriteJSON(&buf, snap)
+	} else {
+		// People read the table: give them their own clock.
+		local := *snap
+		local.Time = local.Time.Local()
+		err = export.WriteTable(&buf, &local, c.tableWidth())
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := c.stdout.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("writing the roster: %w", err)
+	}
+	return nil
+}
+
+type fdFile interface{ Fd() uintptr }
+
+// tableWidth is the terminal's width when stdout is one, else 80.
+func (c *cli) tableWidth() int {
+	if f, ok := c.stdout.(fdFile); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return export.DefaultWidth
+}
+
+func (c *cli) stdinIsTerminal() bool {
+	f, ok := c.stdin.(fdFile)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// maxPasswordLine bounds what --password-stdin reads: a password is short,
+// and a mistakenly piped file should not be read whole.
+const maxPasswordLine = 64 << 10
+
+// readPasswordLine returns the first line of r without its line ending.
+func readPasswordLine(ctx context.Context, r io.Reader) (string, error) {
+	data, err := readAll(ctx, r, maxPasswordLine, true)
+	if err != nil {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", usagef("roster", "--password-stdin: no password on the first line of standard input")
+	}
+	return line, nil
+}
+
+// promptPassword asks for the password on the terminal without echo.
+func (c *cli) promptPassword(ctx context.Context, prompt string) (string, error) {
+	fd := int(c.stdin.(fdFile).Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	fmt.Fprint(c.stderr, prompt)
+	type result struct {
+		pw  []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		done <- result{pw, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(c.stderr)
+		if r.err != nil {
+			return "", fmt.Errorf("reading the password: %w", r.err)
+		}
+		if len(r.pw) == 0 {
+			return "", usagef("roster", "no password given")
+		}
+		return string(r.pw), nil
+	case <-ctx.Done():
+		// ReadPassword cannot be interrupted; put the terminal back as
+		// it was, or the shell is left without echo.
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(c.stderr)
+		return "", ctx.Err()
+	}
+}
+
+var errTooLong = errors.New("too long")
+
+// readAll reads r up to limit bytes (up to the first newline too, when
+// line is set), giving up when ctx ends, since a terminal or a pipe may
+// never deliver.
+func readAll(ctx context.Context, r io.Reader, limit int64, line bool) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var buf bytes.Buffer
+		lr := io.LimitReader(r, limit+1)
+		p := make([]byte, 32<<10)
+		if line {
+			// Byte by byte, so that nothing after the line is taken
+			// from a stream someone else may go on reading.
+			p = p[:1]
+		}
+		for {
+			n, err := lr.Read(p)
+			buf.Write(p[:n])
+			if line && n > 0 && p[0] == '\n' {
+				break
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				done <- result{nil, err}
+				return
+			}
+		}
+		if int64(buf.Len()) > limit {
+			done <- result{nil, errTooLong}
+			return
+		}
+		done <- result{buf.Bytes(), nil}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// Exit statuses. Scripts rely on them: keep them stable.
+const (
+	exitOK             = 0
+	exitError          = 1
+	exitUsage          = 2
+	exitBadCredentials = 3
+	exitBadResponse    = 4
+	exitNotLoggedIn    = 5
+)
+
+const mainUsage = `rosteron reads a shift worker's roster from a RosterOn Mobile web app by
+driving headless Chrome.
+
+Usage:
+  rosteron <command> [flags] [arguments]
+
+Commands:
+  demo      run the roster command against a built-in mock RosterOn: try this
+  roster    log in to RosterOn, print the roster and log out
+  parse     print a roster page saved from RosterOn, offline
+  mock      serve a mock RosterOn Mobile to try rosteron against
+  version   print rosteron's version
+  help      print this help, or a command's: rosteron help roster
+
+Run 'rosteron <command> --help' for a command's flags. Flags may come before
+or after arguments; -flag and --flag are the same.
+
+Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
+4 unexpected response from RosterOn (network errors and timeouts included),
+5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM.
+`
+
+type command struct {
+	name  string
+	usage string
+	run   func(c *cli, ctx context.Context, args []string) error
+}
+
+var commands = []*command{
+	{"roster", rosterUsage, (*cli).roster},
+	{"demo", demoUsage, (*cli).demo},
+	{"parse", parseUsage, (*cli).parse},
+	{"mock", mockUsage(), (*cli).mock},
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// cli is one run of the command: its streams and environment.
+type cli struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+
+	// password is kept to scrub it from any message, should a lower layer
+	// ever quote it.
+	password string
+}
+
+// run runs the command line args (without the program name) and returns
+// the exit status. ctx is cancelled, with a *signalError cause, when the
+// process is asked to stop. Results go to stdout; progress and errors, one
+// line each, to stderr.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return c.help(name, rest)
+	case "version", "-version", "--version":
+		if len(rest) > 0 {
+			return c.fail(ctx, usagef("", "version takes no arguments"))
+		}
+		fmt.Fprintf(stdout, "rosteron %s\n", buildVersion())
+		return exitOK
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		if strings.HasPrefix(name, "-") {
+			flag, _, _ := strings.Cut(strings.TrimLeft(name, "-"), "=")
+			return c.fail(ctx, unknownFlag("", flag))
+		}
+		return c.fail(ctx, usagef("", "unknown command %q", name))
+	}
+	err := cmd.run(c, ctx, rest)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, cmd.usage)
+		return exitOK
+	}
+	return c.fail(ctx, err)
+}
+
+func (c *cli) help(name string, args []string) int {
+	if name != "help" || len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprint(c.stdout, mainUsage)
+		return exitOK
+	}
+	if len(args) > 1 {
+		return c.fail(context.Background(), usagef("", "help takes one command name"))
+	}
+	cmd := lookup(args[0])
+	if cmd == nil {
+		return c.fail(context.Background(), usagef("", "unknown command %q", args[0]))
+	}
+	fmt.Fprint(c.stdout, cmd.usage)
+	return exitOK
+}
+
+// fail reports err, if any, as one line on stderr and returns its exit
+// status.
+func (c *cli) fail(ctx context.Context, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(ctx, err)
+	var msg string
+	var sig *signalError
+	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		// Whatever the step said, it failed because it was stopped.
+		msg = sig.Error()
+		var noted *notedError
+		if errors.As(err, &noted) {
+			msg += " (" + noted.note + ")"
+		}
+	case errors.Is(err, browser.ErrNoChrome):
+		msg = "no Chrome found: install chromium-headless-shell (apt-get install chromium-headless-shell), " +
+			"or name one with --chrome PATH, or use a running one with --browser ws://HOST:9222"
+	default:
+		msg = err.Error()
+	}
+	c.errorf("%s", msg)
+	return code
+}
+
+// errorf prints "rosteron: " and the message on one line of stderr.
+func (c *cli) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "rosteron: %s\n", c.oneLine(fmt.Sprintf(format, args...)))
+}
+
+// oneLine makes msg one line of harmless text: a message may quote a page
+// or a browser's error text, which could hold line breaks or escape
+// sequences, and it must never hold the password.
+func (c *cli) oneLine(msg string) string {
+	if c.password != "" {
+		msg = strings.ReplaceAll(msg, c.password, session.Redacted)
+	}
+	msg = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return unicode.ReplacementChar
+		}
+		return r
+	}, msg)
+	return strings.TrimSpace(msg)
+}
+
+// exitCode maps an error to the exit status the usage text promises.
+func exitCode(ctx context.Context, err error) int {
+	var (
+		sig      *signalError
+		usage    *usageError
+		badCreds *session.BadCredentialsError
+		notIn    *session.NotLoggedInError
+		badResp  *session.BadResponseError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(context.Cause(ctx), &sig):
+		return sig.exitCode()
+	case errors.As(err, &usage), errors.Is(err, session.ErrInvalidURL):
+		return exitUsage
+	case errors.Is(err, browser.ErrNoChrome):
+		// Before BadResponseError, which wraps it when Chrome cannot start.
+		return exitError
+	case errors.As(err, &badCreds):
+		return exitBadCredentials
+	case errors.As(err, &notIn), errors.Is(err, session.ErrNotLoggedIn):
+		return exitNotLoggedIn
+	case errors.As(err, &badResp),
+		errors.Is(err, snapshot.ErrNotRoster), errors.Is(err, snapshot.ErrMalformed),
+		errors.Is(err, context.DeadlineExceeded):
+		return exitBadResponse
+	}
+	return exitError
+}

@@ -1,0 +1,271 @@
+package export_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var snapTime = time.Date(2019, time.June, 10, 8, 3, 12, 0, time.UTC)
+
+func date(y int, m time.Month, d int) snapshot.Date { return snapshot.Date{Year: y, Month: m, Day: d} }
+
+func fields(vals ...any) []snapshot.Field {
+	out := make([]snapshot.Field, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = snapshot.Text(s)
+		}
+	}
+	return out
+}
+
+// typical is the README's roster: two shifts on one date, a warning, an
+// empty right-hand cell and one that is not.
+func typical() *snapshot.Snapshot {
+	return &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{
+		{Date: date(2019, 6, 11), Title: "ABCDE - Melbourne Office", Detail: fields("10:30 - 18:06", nil, "XYZ", "Assistant")},
+		{Date: date(2019, 6, 11), Title: "ABCDE - Melbourne Office", Detail: fields("19:00 - 23:00", "Cover", "XYZ", "Assistant"),
+			Warnings: []string{"BLOGGS, JOE: Minimum 10 hours between Allocations"}},
+		{Date: date(2019, 6, 12), Title: "FGHIJ - Geelong", Detail: fields("Oncall (20:30 - 08:30)", nil, "On Call", "Supervisor")},
+		{Date: date(2019, 6, 15), Title: "ABCDE - Melbourne Office", Detail: fields("09:00 - 16:36", nil, "Annual Leave", "Assistant")},
+	}}
+}
+
+func demo() *snapshot.Snapshot {
+	today := time.Date(2019, time.June, 10, 9, 0, 0, 0, time.UTC)
+	return &snapshot.Snapshot{Time: snapTime, Items: mockserver.DemoRoster(today)}
+}
+
+var tableCases = []struct {
+	name  string
+	snap  *snapshot.Snapshot
+	width int
+}{
+	{"typical", typical(), 80},
+	{"typical-unlimited", typical(), 0},
+	{"typical-narrow", typical(), 40},
+	{"typical-tiny", typical(), 12},
+	{"empty", &snapshot.Snapshot{Time: snapTime}, 80},
+	{"empty-items-no-time", &snapshot.Snapshot{Items: []snapshot.Item{}}, 80},
+	{"demo", demo(), 80},
+	{"demo-wide", demo(), 160},
+	{"non-ascii", &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{
+		{Date: date(2025, 2, 4), Title: "WXYZ - Geelong Ward 4", Detail: fields("06:00 - 10:00", nil, "Ward 4", "Registered Nurse"),
+			Warnings: []string{"NGỮ, ZOË: Minimum 10 hours between Allocations"}},
+		{Date: date(2025, 2, 6), Title: "Théâtre « B » & Récupération - Zürich Universitätsspital", Detail: fields("Oncall (20:30 - 08:30)", "Vertretung für Zoë Nguyễn", "Anästhesie", "Pflegefachfrau HF")},
+		{Date: date(2025, 2, 7), Title: "病院 - 東京", Detail: fields("07:00 - 15:30", nil, "日勤", "看護師")},
+	}}, 80},
+	{"long-title", &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{
+		{Date: date(2019, 6, 11), Title: "ABCDE - " + strings.Repeat("Melbourne Office of Very Long Names ", 5) + "End", Detail: fields("10:30 - 18:06", nil, "XYZ", "Assistant")},
+		{Date: date(2019, 6, 12), Title: "ABCDE - Melbourne Office", Detail: fields("10:30 - 18:06", nil, "XYZ", "Assistant"),
+			Warnings: []string{"BLOGGS, JOE: " + strings.Repeat("a warning that goes on and on ", 6) + "Supercalifragilisticexpialidociouslylongwordthatcannotbebrokenatanyspace"}},
+	}}, 80},
+	{"short-details", &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{
+		{Date: date(2019, 6, 11), Title: "No details at all", Detail: []snapshot.Field{}},
+		{Date: date(2019, 6, 12), Title: "", Detail: nil},
+		{Date: date(2019, 6, 13), Title: "Only a time", Detail: fields("10:30 - 18:06")},
+		{Date: date(2019, 6, 14), Title: "Note without a name", Detail: fields(nil, "Just a note")},
+		{Date: date(2019, 6, 15), Title: "Empty strings", Detail: fields("", "", "", "")},
+		{Date: snapshot.Date{}, Title: "Invalid date", Detail: fields("10:30 - 18:06", nil, "XYZ", "Assistant")},
+	}}, 80},
+	{"extra-details", &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{
+		{Date: date(2019, 6, 11), Title: "ABCDE - Melbourne Office", Detail: fields("10:30 - 18:06", nil, "XYZ", "Assistant", "Fifth detail", nil, "Seventh detail, which is long enough that it has to wrap onto a second line"),
+			Warnings: []string{"BLOGGS, JOE: Allocation for overtime", "BLOGGS, JOE: Minimum 10 hours between Allocations"}},
+	}}, 80},
+	{"control-characters", &snapshot.Snapshot{Time: snapTime.In(time.FixedZone("AEST", 10*3600)), Items: []snapshot.Item{
+		{Date: date(2019, 6, 11), Title: "Evil\x1b[2J - \tTitle\r\n", Detail: fields("10:30\n18:06", nil, "Bell\a", "Role\u0085 next line")},
+	}}, 80},
+}
+
+func TestWriteTableGolden(t *testing.T) {
+	for _, tc := range tableCases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, export.WriteTable(&buf, tc.snap, tc.width))
+			out := buf.String()
+			checkLines(t, out, tc.width)
+			golden(t, tc.name+".txt", out)
+		})
+	}
+}
+
+// checkLines asserts the table's promises about every line: no more than
+// width runes (when there is a width), no trailing spaces, no control
+// characters.
+func checkLines(t *testing.T, out string, width int) {
+	t.Helper()
+	require.True(t, strings.HasSuffix(out, "\n"), "output ends with a newline")
+	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if width > 0 {
+			assert.LessOrEqual(t, utf8.RuneCountInString(line), width, "line %d is too long: %q", i+1, line)
+		}
+		assert.Equal(t, strings.TrimRight(line, " "), line, "line %d has trailing spaces", i+1)
+		assert.True(t, utf8.ValidString(line), "line %d is not UTF-8", i+1)
+		for _, r := range line {
+			assert.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "line %d has control character %U", i+1, r)
+		}
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./export -update to create the golden files")
+	assert.Equal(t, string(want), got)
+}
+
+func TestWriteTableContent(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, export.WriteTable(&buf, typical(), 100))
+	out := buf.String()
+	lines := strings.Split(out, "\n")
+	assert.Equal(t, "Roster as of Mon 10 Jun 2019 08:03 UTC: 4 shifts", lines[0])
+	assert.Empty(t, lines[1])
+	assert.Regexp(t, `^DATE +TIME +SHIFT +ROLE +WHERE$`, lines[2])
+	assert.Regexp(t, `^Tue 11 Jun 2019  10:30 - 18:06 +XYZ +Assistant +ABCDE - Melbourne Office$`, lines[3])
+	// The second shift of a date leaves the date blank.
+	assert.Regexp(t, `^ {17}19:00 - 23:00 +XYZ \(Cover\) +Assistant`, lines[4])
+	assert.Equal(t, strings.Repeat(" ", 17)+"! BLOGGS, JOE: Minimum 10 hours between Allocations", lines[5])
+	assert.Regexp(t, `^Wed 12 Jun 2019  Oncall \(20:30 - 08:30\)  On Call +Supervisor +FGHIJ - Geelong$`, lines[6])
+	assert.Len(t, lines, 9)
+
+	// Short of room, the year goes first, then the widest text column.
+	buf.Reset()
+	require.NoError(t, export.WriteTable(&buf, typical(), 80))
+	lines = strings.Split(buf.String(), "\n")
+	assert.Equal(t, "Roster as of Mon 10 Jun 2019 08:03 UTC: 4 shifts", lines[0])
+	assert.Regexp(t, `^Tue 11 Jun  10:30 - 18:06 +XYZ +Assistant +ABCDE - Melbourne…$`, lines[3])
+	assert.Regexp(t, `^Wed 12 Jun  Oncall \(20:30 - 08:30\)  On Call +Supervisor +FGHIJ - Geelong$`, lines[6])
+}
+
+// Every piece of text the roster holds shows up somewhere when there is
+// room: extra details and warnings are never dropped.
+func TestWriteTableKeepsEverything(t *testing.T) {
+	snap := tableCases[len(tableCases)-2].snap // extra-details
+	var buf bytes.Buffer
+	require.NoError(t, export.WriteTable(&buf, snap, 0))
+	flat := strings.Join(strings.Fields(buf.String()), " ")
+	for _, it := range snap.Items {
+		for _, f := range it.Detail {
+			assert.Contains(t, flat, f.Value)
+		}
+		for _, w := range it.Warnings {
+			assert.Contains(t, flat, w)
+		}
+	}
+}
+
+func TestWriteTableEmpty(t *testing.T) {
+	for _, s := range []*snapshot.Snapshot{{Time: snapTime}, {Time: snapTime, Items: []snapshot.Item{}}} {
+		var buf bytes.Buffer
+		require.NoError(t, export.WriteTable(&buf, s, 80))
+		assert.Equal(t, "Roster as of Mon 10 Jun 2019 08:03 UTC: no shifts\n", buf.String())
+	}
+}
+
+// Any roster at any width: no panic, no line too long.
+func TestWriteTableRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"", "a", "Day Shift", "Registered Nurse Div 1", "Zoë", "病院", "Ward 4B - Royal Melbourne", "x\ny", strings.Repeat("long", 30)}
+	for range 300 {
+		n := rng.IntN(6)
+		s := &snapshot.Snapshot{Time: snapTime}
+		for range n {
+			it := snapshot.Item{Date: date(2019, 6, 1+rng.IntN(3)), Title: words[rng.IntN(len(words))]}
+			for range rng.IntN(8) {
+				if rng.IntN(4) == 0 {
+					it.Detail = append(it.Detail, snapshot.Empty)
+				} else {
+					it.Detail = append(it.Detail, snapshot.Text(words[rng.IntN(len(words))]))
+				}
+			}
+			for range rng.IntN(3) {
+				it.Warnings = append(it.Warnings, words[rng.IntN(len(words))])
+			}
+			s.Items = append(s.Items, it)
+		}
+		width := rng.IntN(120) - 5
+		var buf bytes.Buffer
+		require.NoError(t, export.WriteTable(&buf, s, width))
+		checkLines(t, buf.String(), width)
+	}
+}
+
+func TestWriteJSONGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		snap *snapshot.Snapshot
+	}{
+		{"typical", typical()},
+		{"empty", &snapshot.Snapshot{Time: snapTime}},
+		{"demo", demo()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, export.WriteJSON(&buf, tc.snap))
+			golden(t, tc.name+".json", buf.String())
+
+			var back snapshot.Snapshot
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
+			assert.True(t, tc.snap.Time.Equal(back.Time))
+			if len(tc.snap.Items) == 0 {
+				assert.Empty(t, back.Items)
+			} else {
+				assert.Equal(t, tc.snap.Items, back.Items)
+			}
+		})
+	}
+}
+
+func TestWriteJSONForm(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, export.WriteJSON(&buf, typical()))
+	out := buf.String()
+	assert.True(t, strings.HasPrefix(out, "{\n  \"time\": \"2019-06-10T08:03:12Z\",\n  \"items\": [\n"), out)
+	assert.True(t, strings.HasSuffix(out, "}\n"))
+	assert.Contains(t, out, `"10:30 - 18:06",`+"\n        null,")
+
+	buf.Reset()
+	require.NoError(t, export.WriteJSON(&buf, &snapshot.Snapshot{Time: snapTime,
+		Items: []snapshot.Item{{Date: date(2019, 6, 11), Title: "Theatre & <Recovery>"}}}))
+	assert.Contains(t, buf.String(), `"title": "Theatre & <Recovery>"`, "no HTML escaping")
+	assert.Contains(t, buf.String(), `"detail": []`)
+}
+
+func TestNilSnapshot(t *testing.T) {
+	assert.Error(t, export.WriteJSON(&bytes.Buffer{}, nil))
+	assert.Error(t, export.WriteTable(&bytes.Buffer{}, nil, 80))
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteErrors(t *testing.T) {
+	assert.ErrorContains(t, export.WriteTable(failWriter{}, demo(), 80), "disk full")
+	assert.ErrorContains(t, export.WriteJSON(failWriter{}, demo()), "disk full")
+}
