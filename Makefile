@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Both install
+# Chrome (Debian's chromium-headless-shell) when it is missing.
+
+GO      ?= go
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build demo test unit vet chrome bench fuzz mock clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o rosteron ./cmd/rosteron
+
+# chrome installs Debian's headless shell unless a Chrome is already there.
+chrome:
+	@if command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 \
+	    || command -v google-chrome >/dev/null 2>&1 || [ -n "$$ROSTERON_CHROME$$ROSTERON_BROWSER" ]; then \
+	    exit 0; fi; \
+	echo "installing chromium-headless-shell with apt-get"; \
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium-headless-shell
+
+demo: chrome
+	$(GO) run ./cmd/rosteron demo
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	    if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+# test runs everything: vet, the race detector, real Chrome against the mock
+# server, and the CLI as a whole process.
+test: chrome vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# unit runs only the tests that need no browser.
+unit:
+	$(GO) test -count=1 ./snapshot/ ./export/ ./mockserver/
+
+mock:
+	$(GO) run ./cmd/rosteron mock
+
+clean:
+	rm -f rosteron
