@@ -210,3 +210,10 @@ func (b *Browser) PID() int {
 	}
 	return c.Browser.Process().Pid
 }
+
+// WithInsecureTLS makes a launched Chrome accept any TLS certificate. It is
+// for test servers with self-signed certificates; a person's password must
+// never travel over a connection nobody verified, so callers should warn.
+func WithInsecureTLS() Option {
+	return WithFlag("ignore-certificate-errors", true)
+}

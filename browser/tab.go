@@ -289,3 +289,9 @@ func (t *Tab) Close() error {
 	})
 	return t.closeErr
 }
+
+// ErrPageLoad is matched by the error of a navigation that failed on the
+// network (refused, reset, too many redirects, a response cut short…);
+// the error's text carries Chrome's reason, such as
+// net::ERR_CONNECTION_REFUSED.
+var ErrPageLoad = chromedp.ErrPageLoad

@@ -256,7 +256,7 @@ func (s *Session) stepError(purpose string, err error) error {
 }
 
 func (s *Session) openLoginForm(ctx context.Context) error {
-	resp, err := s.tab.Navigate(ctx, s.url("/Account/Login"))
+	resp, err := s.get(ctx, s.url("/Account/Login"))
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
@@ -351,7 +351,7 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 
 func (s *Session) fetchRoster(ctx context.Context, start time.Time) (*snapshot.Snapshot, error) {
 	before := len(s.tab.Exchanges())
-	resp, err := s.tab.Navigate(ctx, s.url("/Roster/List?pageNo=1&row=1"))
+	resp, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"))
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
@@ -413,7 +413,7 @@ func (s *Session) logOut(ctx context.Context) error {
 	var start time.Time
 	err = s.record(PurposeLogout, func() error {
 		start = s.now()
-		resp, err := s.tab.Navigate(ctx, s.url("/Account/LogOff"))
+		resp, err := s.get(ctx, s.url("/Account/LogOff"))
 		if err != nil {
 			return &BadResponseError{Purpose: PurposeLogout, Err: err}
 		}
@@ -465,9 +465,19 @@ func (s *Session) isLoggedIn(ctx context.Context) (bool, error) {
 const closeLogoutTimeout = 10 * time.Second
 
 // Close logs out if the session is logged in, then closes its tab and, if
-// the session started it, its browser, whatever happened before. It is safe
+// the session started it, its browser, whatever happened before. The logout
+// gets at most 10 seconds (or the session's timeout, if shorter). It is safe
 // to call more than once; later calls return the first call's result.
 func (s *Session) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), min(s.timeout, closeLogoutTimeout))
+	defer cancel()
+	return s.CloseContext(ctx)
+}
+
+// CloseContext is Close with the logout bounded by ctx: a program that was
+// interrupted or ran out of time gives it a second or two, and the tab and
+// browser are freed when ctx ends whether or not the logout finished.
+func (s *Session) CloseContext(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -475,12 +485,10 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	if s.tab != nil && s.tab.Alive() {
-		ctx, cancel := context.WithTimeout(context.Background(), min(s.timeout, closeLogoutTimeout))
+	if s.tab != nil && s.tab.Alive() && ctx.Err() == nil {
 		if err := s.logOut(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		cancel()
 	}
 	if s.tab != nil {
 		if err := s.tab.Close(); err != nil {
@@ -494,6 +502,40 @@ func (s *Session) Close() error {
 	}
 	s.closeErr = errors.Join(errs...)
 	return s.closeErr
+}
+
+// retryPause is how long a failed GET waits before its one retry.
+const retryPause = 300 * time.Millisecond
+
+// get loads url for a step. A GET is idempotent, so one that fails on the
+// network or gets a gateway error (502, 503, 504) is tried once more after a
+// short pause; both attempts stay in the step's log. The login POST never
+// goes through here.
+func (s *Session) get(ctx context.Context, url string) (*browser.Response, error) {
+	resp, err := s.tab.Navigate(ctx, url)
+	if !retryable(ctx, resp, err) {
+		return resp, err
+	}
+	select {
+	case <-ctx.Done():
+		return resp, err
+	case <-time.After(retryPause):
+	}
+	return s.tab.Navigate(ctx, url)
+}
+
+func retryable(ctx context.Context, resp *browser.Response, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		return errors.Is(err, browser.ErrPageLoad)
+	}
+	switch resp.Status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 func httpStatus(r *browser.Response) string {
