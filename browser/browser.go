@@ -32,6 +32,9 @@ type Browser struct {
 	execPath    string
 	version     string
 
+	mu        sync.Mutex
+	firstUsed bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -182,10 +185,13 @@ func (b *Browser) Close() error {
 }
 
 func (b *Browser) shutdown() {
+	// A graceful Browser.close only costs time for a throwaway profile:
+	// kill the whole launched Chrome, then let chromedp reap it and remove
+	// its profile.
+	if b.ctx != nil {
+		killGroup(b.PID())
+	}
 	if b.cancel != nil {
-		// For a launched browser this kills the process group quickly;
-		// a graceful Browser.close only costs time for a throwaway
-		// profile.
 		b.cancel()
 	}
 	b.allocCancel()

@@ -314,3 +314,34 @@ func TestBlockKeepsDocumentsAndScripts(t *testing.T) {
 	assert.False(t, seen["/s.css"], "stylesheets are blocked")
 	assert.False(t, seen["/i.png"], "images are blocked")
 }
+
+func TestFirstTabIsReusedOnceThenIsolated(t *testing.T) {
+	ts := site(t)
+	ctx := ctxT(t)
+	b, err := browser.Launch(ctx)
+	if errors.Is(err, browser.ErrNoChrome) {
+		chrome.Get(t) // skips, or fails in CI
+	}
+	require.NoError(t, err)
+	defer b.Close()
+
+	first, err := b.FirstTab(ctx, browser.Block(browser.Image))
+	require.NoError(t, err)
+	_, err = first.Navigate(ctx, ts.URL+"/start")
+	require.NoError(t, err)
+	xs := first.Exchanges()
+	require.Len(t, xs, 2, "the recorder sees the first tab's exchanges")
+	assert.Equal(t, 302, xs[0].Status)
+
+	second, err := b.FirstTab(ctx)
+	require.NoError(t, err)
+	defer second.Close()
+	cs, err := second.Cookies(ctx, ts.URL)
+	require.NoError(t, err)
+	assert.Empty(t, cs, "a second FirstTab is a new isolated tab")
+
+	require.NoError(t, first.Close())
+	assert.False(t, first.Alive())
+	assert.True(t, b.Alive(), "closing the first tab leaves the browser running")
+	assert.True(t, second.Alive())
+}

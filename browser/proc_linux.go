@@ -20,3 +20,13 @@ func processOptions() []chromedp.ExecAllocatorOption {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	})}
 }
+
+// killGroup ends a launched Chrome and every process it started at once.
+// Chrome leads its own process group (see processOptions), so this reaches
+// renderers and helpers that a kill of the main process would leave to
+// notice their parent's death on their own.
+func killGroup(pid int) {
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}

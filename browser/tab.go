@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -23,9 +24,13 @@ type Tab struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	rec    *recorder
+	// first is the launched browser's own initial tab (see FirstTab):
+	// closing it must not end the browser's root context.
+	first bool
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
 
 // Response is what a navigation ended on: the main document's final URL and
@@ -70,6 +75,43 @@ func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 	case <-ctx.Done():
 		t.cancel()
 		return nil, ctx.Err()
+	}
+	return t, nil
+}
+
+// FirstTab returns the blank tab a launched Chrome opens at start, which
+// is already attached, for a caller that has the browser to itself: using
+// it saves creating a browser context, a target and a renderer. Its cookies
+// live in the browser's default context, so use it only when no other
+// session shares the browser; later calls, and remote browsers, get a new
+// isolated tab from NewTab.
+func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
+	b.mu.Lock()
+	reuse := b.remote == "" && !b.firstUsed
+	b.firstUsed = true
+	b.mu.Unlock()
+	if !reuse {
+		return b.NewTab(ctx, opts...)
+	}
+	var cfg tabConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	t := &Tab{b: b, rec: newRecorder(), ctx: b.ctx, cancel: func() {}, first: true}
+	c := chromedp.FromContext(b.ctx)
+	if c == nil || c.Target == nil {
+		// Not attached to a page (never seen with chromedp's exec
+		// allocator, which attaches to the first blank page).
+		return b.NewTab(ctx, opts...)
+	}
+	t.rec.setMainFrame(cdp.FrameID(c.Target.TargetID))
+	if err := chromedp.Listen(b.ctx, t.rec.handle); err != nil {
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	c2, cancel := t.bind(ctx)
+	defer cancel()
+	if err := t.startBlocking(c2, cfg.block); err != nil {
+		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
 	return t, nil
 }
@@ -276,12 +318,19 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
 
 // Alive reports whether the tab and its browser are still there.
-func (t *Tab) Alive() bool { return t.ctx.Err() == nil }
+func (t *Tab) Alive() bool { return t.ctx.Err() == nil && !t.closed.Load() }
 
 // Close closes the tab and disposes of its browser context and cookies.
 // Safe to call more than once.
 func (t *Tab) Close() error {
 	t.closeOnce.Do(func() {
+		t.closed.Store(true)
+		if t.first {
+			// The browser's own tab ends with the browser, which its
+			// owner closes next; cancelling its context would do that
+			// now.
+			return
+		}
 		t.cancel()
 		if err := context.Cause(t.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			t.closeErr = err

@@ -187,7 +187,13 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		// memory. Screenshots are for people, so they get the page whole.
 		tabOpts = append(tabOpts, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 	}
-	tab, err := s.browser.NewTab(ctx, tabOpts...)
+	newTab := s.browser.NewTab
+	if s.owned {
+		// Nobody else uses this browser: its own first tab saves
+		// creating a browser context and a renderer.
+		newTab = s.browser.FirstTab
+	}
+	tab, err := newTab(ctx, tabOpts...)
 	if err != nil {
 		return fmt.Errorf("opening a browser tab: %w", err)
 	}
