@@ -256,8 +256,65 @@ func TestWriteJSONForm(t *testing.T) {
 	assert.Contains(t, buf.String(), `"detail": []`)
 }
 
+func TestWriteShiftsJSON(t *testing.T) {
+	mel, err := time.LoadLocation("Australia/Melbourne")
+	require.NoError(t, err)
+	snap := &snapshot.Snapshot{Time: time.Date(2026, 4, 1, 8, 3, 12, 0, time.UTC), Items: []snapshot.Item{
+		{Date: date(2026, 4, 4), Title: "Ward 4B & <Theatre>", Detail: fields("21:00 - 07:00", nil, "Night Shift", "RN")},
+		{Date: date(2026, 4, 6), Title: "Ward 4B", Detail: fields("09:00 - 16:36", nil, "Annual Leave", "RN"),
+			Warnings: []string{"BLOGGS, JOE: Minimum 10 hours between Allocations"}},
+	}}
+	var buf bytes.Buffer
+	require.NoError(t, export.WriteShiftsJSON(&buf, snap, mel))
+	out := buf.String()
+	// WriteJSON's layout, the interpretation after the raw fields.
+	assert.True(t, strings.HasPrefix(out, "{\n  \"time\": \"2026-04-01T08:03:12Z\",\n  \"items\": [\n    {\n      \"date\": \"2026-04-04\",\n"), out)
+	assert.Contains(t, out, `"title": "Ward 4B & <Theatre>"`, "no HTML escaping")
+	assert.Contains(t, out, "\n      \"warnings\": [],\n      \"start\": \"2026-04-04T21:00:00+11:00\",\n      \"end\": \"2026-04-05T07:00:00+10:00\",\n")
+	assert.Contains(t, out, `"kind": "leave"`)
+	assert.True(t, strings.HasSuffix(out, "  ]\n}\n"), out)
+
+	var back snapshot.Snapshot
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
+	assert.Equal(t, snap.Items, back.Items)
+	assert.True(t, snap.Time.Equal(back.Time))
+
+	buf.Reset()
+	require.NoError(t, export.WriteShiftsJSON(&buf, &snapshot.Snapshot{Time: snapTime}, nil))
+	assert.Equal(t, "{\n  \"time\": \"2019-06-10T08:03:12Z\",\n  \"items\": []\n}\n", buf.String())
+}
+
+func TestWriteChangesJSON(t *testing.T) {
+	before := typical()
+	after := typical()
+	after.Items = after.Items[1:]
+	after.Items[0].Title = "Theatre & Recovery"
+	var buf bytes.Buffer
+	require.NoError(t, export.WriteChangesJSON(&buf, snapshot.Diff(before, after), time.UTC))
+	out := buf.String()
+	assert.True(t, strings.HasPrefix(out, "{\n  \"old_time\": \"2019-06-10T08:03:12Z\",\n"), out)
+	assert.Contains(t, out, `"title": "Theatre & Recovery"`)
+	var got struct {
+		Changes []struct {
+			Change string
+			Old    *struct{ Kind string }
+			New    *struct{ Kind string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &got))
+	require.Len(t, got.Changes, 2)
+	assert.Equal(t, "removed", got.Changes[0].Change)
+	assert.Equal(t, "work", got.Changes[0].Old.Kind)
+	assert.Nil(t, got.Changes[0].New)
+
+	buf.Reset()
+	require.NoError(t, export.WriteChangesJSON(&buf, snapshot.Diff(before, before), nil))
+	assert.Equal(t, "{\n  \"old_time\": \"2019-06-10T08:03:12Z\",\n  \"new_time\": \"2019-06-10T08:03:12Z\",\n  \"changes\": []\n}\n", buf.String())
+}
+
 func TestNilSnapshot(t *testing.T) {
 	assert.Error(t, export.WriteJSON(&bytes.Buffer{}, nil))
+	assert.Error(t, export.WriteShiftsJSON(&bytes.Buffer{}, nil, time.UTC))
 	assert.Error(t, export.WriteTable(&bytes.Buffer{}, nil, 80))
 }
 
@@ -268,4 +325,5 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 func TestWriteErrors(t *testing.T) {
 	assert.ErrorContains(t, export.WriteTable(failWriter{}, demo(), 80), "disk full")
 	assert.ErrorContains(t, export.WriteJSON(failWriter{}, demo()), "disk full")
+	assert.ErrorContains(t, export.WriteShiftsJSON(failWriter{}, demo(), time.UTC), "disk full")
 }

@@ -490,3 +490,50 @@ func (c Changes) MarshalJSON() ([]byte, error) {
 	}
 	return marshal(j)
 }
+
+// InterpretedChanges is Changes with every shift read in one zone: what
+// the command line writes as JSON.
+type InterpretedChanges struct {
+	Changes  Changes
+	Location *time.Location
+}
+
+// Interpret returns the changes with their shifts to be read in loc (nil
+// means UTC; see Item.Shift).
+func (c Changes) Interpret(loc *time.Location) InterpretedChanges {
+	return InterpretedChanges{Changes: c, Location: loc}
+}
+
+// interpretedChange is Change's JSON form with Shifts for Items.
+type interpretedChange struct {
+	Kind  ChangeKind `json:"change"`
+	Date  Date       `json:"date"`
+	Parts []string   `json:"parts"`
+	Old   *Shift     `json:"old"`
+	New   *Shift     `json:"new"`
+}
+
+// MarshalJSON writes the changes as Changes.MarshalJSON does, except that
+// "old" and "new" are in Shift's JSON form: the raw fields, then "start",
+// "end", "all_day", "kind", "name" and "role" read in the Location.
+func (in InterpretedChanges) MarshalJSON() ([]byte, error) {
+	shift := func(it *Item) *Shift {
+		if it == nil {
+			return nil
+		}
+		s := it.Shift(in.Location)
+		return &s
+	}
+	changes := make([]interpretedChange, len(in.Changes.Shifts))
+	for i, c := range in.Changes.Shifts {
+		changes[i] = interpretedChange{Kind: c.Kind, Date: c.Date, Parts: c.Parts, Old: shift(c.Old), New: shift(c.New)}
+		if changes[i].Parts == nil {
+			changes[i].Parts = []string{}
+		}
+	}
+	return marshal(struct {
+		OldTime time.Time           `json:"old_time"`
+		NewTime time.Time           `json:"new_time"`
+		Changes []interpretedChange `json:"changes"`
+	}{in.Changes.OldTime, in.Changes.NewTime, changes})
+}

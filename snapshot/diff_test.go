@@ -282,6 +282,41 @@ func TestDiffJSON(t *testing.T) {
 	assert.JSONEq(t, `{"old_time":"2026-04-01T08:00:00Z","new_time":"2026-04-01T08:00:00Z","changes":[]}`, string(out))
 }
 
+func TestDiffInterpretedJSON(t *testing.T) {
+	oldSnap := &Snapshot{Time: time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC), Items: []Item{dayShift(tue), lateShift(wed)}}
+	newSnap := &Snapshot{Time: time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), Items: []Item{
+		with(dayShift(tue), func(it *Item) { it.Detail[0] = Text("09:00 - 17:30") }),
+		with(dayShift(thu), func(it *Item) { it.Title = "Theatre & Recovery"; it.Warnings = []string{restWarning} }),
+	}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(Diff(oldSnap, newSnap).Interpret(mustZone(t, "Australia/Melbourne"))))
+	assert.JSONEq(t, `{"old_time":"2026-04-01T08:00:00Z","new_time":"2026-04-02T08:00:00Z","changes":[
+		{"change":"changed","date":"2026-04-07","parts":["times"],
+		 "old":{"date":"2026-04-07","title":"Ward 4B","detail":["07:00 - 15:30",null,"Day Shift","RN"],"warnings":[],
+		        "start":"2026-04-07T07:00:00+10:00","end":"2026-04-07T15:30:00+10:00","all_day":false,"kind":"work","name":"Day Shift","role":"RN"},
+		 "new":{"date":"2026-04-07","title":"Ward 4B","detail":["09:00 - 17:30",null,"Day Shift","RN"],"warnings":[],
+		        "start":"2026-04-07T09:00:00+10:00","end":"2026-04-07T17:30:00+10:00","all_day":false,"kind":"work","name":"Day Shift","role":"RN"}},
+		{"change":"removed","date":"2026-04-08","parts":[],
+		 "old":{"date":"2026-04-08","title":"Ward 4B","detail":["13:00 - 21:30",null,"Late Shift","RN"],"warnings":[],
+		        "start":"2026-04-08T13:00:00+10:00","end":"2026-04-08T21:30:00+10:00","all_day":false,"kind":"work","name":"Late Shift","role":"RN"},
+		 "new":null},
+		{"change":"added","date":"2026-04-09","parts":[],"old":null,
+		 "new":{"date":"2026-04-09","title":"Theatre & Recovery","detail":["07:00 - 15:30",null,"Day Shift","RN"],"warnings":["`+restWarning+`"],
+		        "start":"2026-04-09T07:00:00+10:00","end":"2026-04-09T15:30:00+10:00","all_day":false,"kind":"work","name":"Day Shift","role":"RN"}}
+	]}`, buf.String())
+	assert.Contains(t, buf.String(), "Theatre & Recovery", "no HTML escaping")
+
+	// Equal snapshots: an empty array; nil reads in UTC.
+	out, err := json.Marshal(Diff(oldSnap, oldSnap).Interpret(nil))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"old_time":"2026-04-01T08:00:00Z","new_time":"2026-04-01T08:00:00Z","changes":[]}`, string(out))
+	out, err = json.Marshal(Diff(oldSnap, &Snapshot{}).Interpret(nil))
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"start":"2026-04-07T07:00:00Z"`)
+}
+
 // TestDiffProperties checks, on random rosters, what must hold whatever
 // the input: a snapshot equals itself and any shuffle of itself, and the
 // changes account for every shift exactly once.

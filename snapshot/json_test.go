@@ -55,6 +55,13 @@ func TestItemJSONRejects(t *testing.T) {
 	var it Item
 	require.NoError(t, json.Unmarshal([]byte(`{"date":"2019-06-11","title":"x","detail":null}`), &it))
 	assert.Equal(t, []Field{}, it.Detail)
+
+	// No warnings read as nil however they are written, as when left out.
+	for _, in := range []string{`"warnings":[]`, `"warnings":null`} {
+		it = Item{}
+		require.NoError(t, json.Unmarshal([]byte(`{"date":"2019-06-11","title":"x","detail":[],`+in+`}`), &it), in)
+		assert.Nil(t, it.Warnings, in)
+	}
 }
 
 func TestJSONHTMLEscaping(t *testing.T) {

@@ -127,6 +127,13 @@ func (it *Item) UnmarshalJSON(data []byte) error {
 	if j.Detail == nil {
 		j.Detail = []Field{}
 	}
+	// MarshalJSON leaves out an item's warnings when it has none, which
+	// read back as nil; "warnings": [], as Shift's JSON writes it, reads
+	// back the same way, so that an interpreted snapshot reads back equal
+	// to the snapshot it was made from.
+	if len(j.Warnings) == 0 {
+		j.Warnings = nil
+	}
 	*it = Item(j)
 	return nil
 }

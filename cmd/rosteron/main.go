@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata" // --tz takes any IANA zone, whatever the machine has
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".

@@ -62,7 +62,8 @@ func indent(list string, n, width int) string {
 		if i > 0 {
 			item = ", " + item
 		}
-		if len(line)+len(item) > width && line != pad {
+		// +1 for the comma that ends a line the next item goes after.
+		if len(line)+len(item)+1 > width && line != pad {
 			lines = append(lines, line+",")
 			line = pad
 			item = strings.TrimPrefix(item, ", ")

@@ -12,24 +12,27 @@ import (
 	"github.com/rosteron/rosteron/snapshot"
 )
 
-const parseUsage = `Usage: rosteron parse FILE [--format table|json]
-       rosteron parse - [--format table|json]
+const parseUsage = `Usage: rosteron parse FILE [flags]
+       rosteron parse - [flags]
 
 Prints a roster page saved from RosterOn Mobile, offline: no browser, no
 network. FILE is the page's HTML, as a browser saves it, or the
-...-roster-0.txt file of 'rosteron roster --save-logs'; "-" reads it from
-standard input.
+...-roster-0.txt file of 'rosteron roster --save-logs', or JSON written by
+--format json (to turn it into another format); "-" reads it from standard
+input.
 
-The roster's time is the file's modification time, in UTC; for standard
-input it is the time now.
+JSON keeps its roster's time. A page has none: its time is the file's
+modification time, in UTC, or for standard input the time now.
 
 Flags:
-  --format FORMAT  table or json (default table)
-  -h, --help       print this help
+` + outputFlagsUsage + `  -h, --help          print this help
 
-Exit status: 0 success, 1 error (such as a file that cannot be read),
-2 usage error, 4 not a roster page, or one that cannot be read with
-certainty.
+Example:
+  rosteron parse roster.json --format ics --output roster.ics
+
+Exit status: 0 success, 1 error (such as a file that cannot be read, or
+JSON that is not a roster), 2 usage error, 4 not a roster page, or one
+that cannot be read with certainty.
 `
 
 // maxPage bounds what parse reads: real roster pages are tens of
@@ -52,7 +55,18 @@ func (c *cli) parse(ctx context.Context, args []string) error {
 		return err
 	}
 
-	name := pos[0]
+	snap, err := c.readSnapshot(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return c.emit(snap, &o)
+}
+
+// readSnapshot reads the roster in the file name, or standard input when
+// name is "-": a saved roster page or JSON written by --format json (see
+// snapshot.LoadReader). A roster without a time, as a page is, gets the
+// file's modification time in UTC, or the time now for standard input.
+func (c *cli) readSnapshot(ctx context.Context, name string) (*snapshot.Snapshot, error) {
 	var r io.Reader
 	var when time.Time
 	if name == "-" {
@@ -60,30 +74,34 @@ func (c *cli) parse(ctx context.Context, args []string) error {
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if fi.IsDir() {
-			return fmt.Errorf("%s is a directory, not a saved roster page", name)
+			return nil, fmt.Errorf("%s is a directory, not a saved roster", name)
 		}
 		r, when = f, fi.ModTime().UTC()
 	}
-	page, err := readAll(ctx, r, maxPage, false)
+	data, err := readAll(ctx, r, maxPage, false)
 	if errors.Is(err, errTooLong) {
-		return &pageError{name, fmt.Errorf("%w: over %d MiB, far more than any roster page", snapshot.ErrNotRoster, maxPage>>20)}
+		return nil, &pageError{name, fmt.Errorf("%w: over %d MiB, far more than any roster", snapshot.ErrNotRoster, maxPage>>20)}
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	items, err := snapshot.Parse(bytes.NewReader(page))
+	snap, err := snapshot.LoadReader(bytes.NewReader(data))
 	if err != nil {
-		return &pageError{name, err}
+		return nil, &pageError{name, err}
 	}
-	return c.print(&snapshot.Snapshot{Time: when, Items: items}, o.format)
+	if snap.Time.IsZero() {
+		// A page, or JSON without a time.
+		snap.Time = when
+	}
+	return snap, nil
 }
 
 // pageError names the page that could not be read as a roster.

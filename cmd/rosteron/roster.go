@@ -38,8 +38,7 @@ Flags:
                       (default $ROSTERON_URL)
   --username USER     the RosterOn username (default $ROSTERON_USERNAME)
   --password-stdin    read the password from the first line of standard input
-  --format FORMAT     table or json (default table)
-  --save-logs DIR     save every request and response in DIR, with cookies
+` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted, even (especially) when the run fails
   --screenshots DIR   save a screenshot of the page after each step in DIR
   --browser WS_URL    use the Chrome already running at this DevTools
@@ -53,10 +52,13 @@ Flags:
                       to 10s more
   -h, --help          print this help
 
-Example:
+The roster is fetched in full before --output FILE is touched.
+
+Examples:
   pass show rosteron | rosteron roster --password-stdin \
       --url https://rosteron.example.com/RosterOnProd/Mobile \
       --username joe.bloggs --format json
+  rosteron roster --format ics --tz Australia/Melbourne --output roster.ics
 
 Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
 4 unexpected response from RosterOn (network errors and timeouts included),
@@ -71,8 +73,7 @@ roster', with nothing to set up but Chrome (apt-get install
 chromium-headless-shell).
 
 Flags:
-  --format FORMAT     table or json (default table)
-  --save-logs DIR     save every request and response in DIR, with cookies
+` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted
   --screenshots DIR   save a screenshot of the page after each step in DIR
   --browser WS_URL    use the Chrome already running at this DevTools
@@ -85,24 +86,6 @@ Flags:
   --timeout DURATION  time limit on the whole run (default 60s)
   -h, --help          print this help
 `
-
-// outputFlags are the flags of every command that prints a roster.
-type outputFlags struct {
-	format string
-}
-
-func (o *outputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.format, "format", "table", "")
-}
-
-func (o *outputFlags) check(cmd string) error {
-	switch strings.ToLower(o.format) {
-	case "table", "json":
-		o.format = strings.ToLower(o.format)
-		return nil
-	}
-	return usagef(cmd, "invalid --format %q: want table or json", o.format)
-}
 
 // sessionFlags are the flags of the commands that drive Chrome.
 type sessionFlags struct {
@@ -261,12 +244,13 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	})
 }
 
-// fetchAndPrint runs the flow and prints the roster. The roster is printed
-// when it was fetched, even if saving the logs then failed.
+// fetchAndPrint runs the flow and prints the roster, or writes it to the
+// --output file. The roster is printed when it was fetched, even if
+// saving the logs then failed.
 func (c *cli) fetchAndPrint(ctx context.Context, fl flow) error {
 	snap, err := c.fetch(ctx, fl)
 	if snap != nil {
-		if perr := c.print(snap, fl.flags.format); perr != nil {
+		if perr := c.emit(snap, &fl.flags.outputFlags); perr != nil {
 			return perr
 		}
 	}
@@ -348,28 +332,6 @@ type notedError struct {
 
 func (e *notedError) Error() string { return e.err.Error() + " (" + e.note + ")" }
 func (e *notedError) Unwrap() error { return e.err }
-
-// print writes the roster to stdout in one write, so that a failure leaves
-// no half table behind.
-func (c *cli) print(snap *snapshot.Snapshot, format string) error {
-	var buf bytes.Buffer
-	var err error
-	if format == "json" {
-		err = export.WriteJSON(&buf, snap)
-	} else {
-		// People read the table: give them their own clock.
-		local := *snap
-		local.Time = local.Time.Local()
-		err = export.WriteTable(&buf, &local, c.tableWidth())
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := c.stdout.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("writing the roster: %w", err)
-	}
-	return nil
-}
 
 type fdFile interface{ Fd() uintptr }
 

@@ -33,6 +33,7 @@ Commands:
   demo      run the roster command against a built-in mock RosterOn: try this
   roster    log in to RosterOn, print the roster and log out
   parse     print a roster page saved from RosterOn, offline
+  diff      compare two rosters: the shifts added, removed and changed
   mock      serve a mock RosterOn Mobile to try rosteron against
   version   print rosteron's version
   help      print this help, or a command's: rosteron help roster
@@ -42,7 +43,8 @@ or after arguments; -flag and --flag are the same.
 
 Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
 4 unexpected response from RosterOn (network errors and timeouts included),
-5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM.
+5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM. diff
+follows diff(1): 0 same, 1 different, 2 trouble.
 `
 
 type command struct {
@@ -55,6 +57,7 @@ var commands = []*command{
 	{"roster", rosterUsage, (*cli).roster},
 	{"demo", demoUsage, (*cli).demo},
 	{"parse", parseUsage, (*cli).parse},
+	{"diff", diffUsage, (*cli).diff},
 	{"mock", mockUsage(), (*cli).mock},
 }
 
@@ -146,6 +149,10 @@ func (c *cli) fail(ctx context.Context, err error) int {
 		return exitOK
 	}
 	code := exitCode(ctx, err)
+	var quiet quietExit
+	if errors.As(err, &quiet) && code == int(quiet) {
+		return code
+	}
 	var msg string
 	var sig *signalError
 	switch {
@@ -194,6 +201,8 @@ func (c *cli) oneLine(msg string) string {
 func exitCode(ctx context.Context, err error) int {
 	var (
 		sig      *signalError
+		quiet    quietExit
+		status   *statusError
 		usage    *usageError
 		badCreds *session.BadCredentialsError
 		notIn    *session.NotLoggedInError
@@ -204,6 +213,10 @@ func exitCode(ctx context.Context, err error) int {
 		return exitOK
 	case errors.As(context.Cause(ctx), &sig):
 		return sig.exitCode()
+	case errors.As(err, &quiet):
+		return int(quiet)
+	case errors.As(err, &status):
+		return status.code
 	case errors.As(err, &usage), errors.Is(err, session.ErrInvalidURL):
 		return exitUsage
 	case errors.Is(err, browser.ErrNoChrome):

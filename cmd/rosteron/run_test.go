@@ -85,7 +85,9 @@ func TestUsageErrors(t *testing.T) {
 		{"roster ftp url", nil, "", cmd("roster", "--url", "ftp://rosteron.example.com/", "--username", "joe"), "invalid RosterOn URL"},
 		{"roster bad url from env", map[string]string{"ROSTERON_URL": "/RosterOnProd/Mobile"}, "", cmd("roster", "--username", "joe"), "invalid RosterOn URL"},
 		{"roster missing username", nil, "", cmd("roster", "--url", goodURL), "missing --username (or ROSTERON_USERNAME)"},
-		{"roster bad format", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--format", "xml"), `invalid --format "xml": want table or json`},
+		{"roster bad format", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--format", "xml"), `invalid --format "xml": want table, json, ics or csv`},
+		{"roster bad zone", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--tz", "Australia/Melborne"), `invalid --tz "Australia/Melborne": want an IANA time zone name`},
+		{"roster output in no directory", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--output", "/nonexistent/roster.ics"), "invalid --output /nonexistent/roster.ics: there is no directory /nonexistent"},
 		{"roster unknown flag", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--verbose"), "unknown flag --verbose (see 'rosteron roster --help')"},
 		{"roster flag without value", withPassword, "", cmd("roster", "--url", goodURL, "--username"), "flag --username needs a value"},
 		{"roster bad timeout", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--timeout", "soon"), `invalid value "soon" for flag --timeout`},
@@ -103,9 +105,21 @@ func TestUsageErrors(t *testing.T) {
 
 		{"parse no file", nil, "", cmd("parse"), "parse takes one FILE, or - for standard input (got 0 arguments)"},
 		{"parse two files", nil, "", cmd("parse", "a.html", "b.html"), "(got 2 arguments)"},
-		{"parse bad format", nil, "", cmd("parse", "-", "--format", "csv"), `invalid --format "csv"`},
+		{"parse bad format", nil, "", cmd("parse", "-", "--format", "yaml"), `invalid --format "yaml": want table, json, ics or csv`},
+		{"parse bad zone", nil, "", cmd("parse", "-", "--tz", "Mars/Olympus_Mons"), `invalid --tz "Mars/Olympus_Mons"`},
+		{"parse empty zone value", nil, "", cmd("parse", "-", "--tz"), "flag --tz needs a value"},
+		{"parse calendar name without ics", nil, "", cmd("parse", "-", "--format", "csv", "--calendar-name", "Shifts"), "--calendar-name goes with --format ics only"},
+		{"parse output is a directory", nil, "", cmd("parse", "-", "--output", os.TempDir()), "it is a directory"},
 		{"parse format without value", nil, "", cmd("parse", "-", "--format"), "flag --format needs a value"},
 		{"parse roster flag", nil, "", cmd("parse", "-", "--url", goodURL), "unknown flag --url (see 'rosteron parse --help')"},
+
+		{"diff no files", nil, "", cmd("diff"), "diff takes two files, OLD and NEW (got 0 arguments)"},
+		{"diff one file", nil, "", cmd("diff", "old.json"), "(got 1 arguments)"},
+		{"diff three files", nil, "", cmd("diff", "a", "b", "c"), "(got 3 arguments)"},
+		{"diff stdin twice", nil, "", cmd("diff", "-", "-"), "only one of OLD and NEW can be -"},
+		{"diff bad format", nil, "", cmd("diff", "a", "b", "--format", "csv"), `invalid --format "csv": want text or json (see 'rosteron diff --help')`},
+		{"diff bad zone", nil, "", cmd("diff", "a", "b", "--tz", "Nowhere"), `invalid --tz "Nowhere"`},
+		{"diff unknown flag", nil, "", cmd("diff", "a", "b", "--output", "x"), "unknown flag --output"},
 
 		{"mock argument", nil, "", cmd("mock", "now"), "mock takes no arguments"},
 		{"mock bad fault", nil, "", cmd("mock", "--fault", "proxy403,gremlins"), `invalid --fault "proxy403,gremlins": want some of Proxy403, OtherValidation`},
@@ -173,6 +187,9 @@ func TestHelp(t *testing.T) {
 		{cmd("help", "parse"), parseUsage},
 		{cmd("parse", "--help"), parseUsage},
 		{cmd("parse", "page.html", "-h"), parseUsage},
+		{cmd("help", "diff"), diffUsage},
+		{cmd("diff", "--help"), diffUsage},
+		{cmd("diff", "a.json", "b.json", "--tz", "Nowhere", "-h"), diffUsage},
 		{cmd("help", "mock"), mockUsage()},
 		{cmd("mock", "--help"), mockUsage()},
 		{cmd("mock", "-help=true"), mockUsage()},
@@ -207,6 +224,12 @@ func TestHelpTexts(t *testing.T) {
 		"parse": func() *flag.FlagSet {
 			fs := newFlagSet("parse")
 			new(outputFlags).register(fs)
+			return fs
+		},
+		"diff": func() *flag.FlagSet {
+			fs := newFlagSet("diff")
+			fs.String("format", "", "")
+			fs.String("tz", "", "")
 			return fs
 		},
 		"mock": func() *flag.FlagSet {
@@ -476,6 +499,10 @@ func TestExitCodes(t *testing.T) {
 		{"interrupted", interrupted, &session.BadResponseError{Purpose: session.PurposeLogin, Err: context.Canceled}, 130},
 		{"terminated", terminated, &session.BadCredentialsError{Username: "joe"}, 143},
 		{"interrupted but done", interrupted, nil, 0},
+		{"rosters differ", background, errDiffer, 1},
+		{"diff trouble", background, &statusError{&pageError{"x.html", parseErr}, diffTrouble}, 2},
+		{"diff trouble, unreadable", background, &statusError{os.ErrNotExist, diffTrouble}, 2},
+		{"diff interrupted", terminated, &statusError{context.Canceled, diffTrouble}, 143},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// outputFlags are the flags of every command that prints a roster.
+type outputFlags struct {
+	format       string
+	tz           string
+	output       string
+	calendarName string
+
+	// loc is the zone --tz names, set by check.
+	loc *time.Location
+}
+
+// outputFlagsUsage documents outputFlags in the commands' help texts.
+const outputFlagsUsage = `  --format FORMAT     table, json, ics (iCalendar) or csv (default table)
+  --tz ZONE           the roster's time zone, an IANA name such as
+                      Australia/Melbourne (default the machine's): json,
+                      ics and csv give each shift's start and end as
+                      instants in it; the table shows times as written
+  --output FILE       write FILE instead of standard output, replacing it
+                      in one step: it is left as it was if anything fails
+  --calendar-name NAME
+                      the calendar's name, with --format ics (default
+                      "` + export.DefaultCalendarName + `")
+`
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.format, "format", "table", "")
+	fs.StringVar(&o.tz, "tz", "", "")
+	fs.StringVar(&o.output, "output", "", "")
+	fs.StringVar(&o.calendarName, "calendar-name", "", "")
+}
+
+// check validates the flags, loads the zone and makes sure --output can be
+// written to, before anything is fetched or read.
+func (o *outputFlags) check(cmd string) error {
+	switch strings.ToLower(o.format) {
+	case "table", "json", "ics", "csv":
+		o.format = strings.ToLower(o.format)
+	default:
+		return usagef(cmd, "invalid --format %q: want table, json, ics or csv", o.format)
+	}
+	loc, err := loadZone(cmd, o.tz)
+	if err != nil {
+		return err
+	}
+	o.loc = loc
+	if o.calendarName != "" && o.format != "ics" {
+		return usagef(cmd, "--calendar-name goes with --format ics only")
+	}
+	if !o.toStdout() {
+		return checkOutputPath(cmd, o.output)
+	}
+	return nil
+}
+
+// loadZone returns the zone named by --tz, the machine's when name is
+// empty. The zone database is built into the program (time/tzdata), so
+// any IANA name works on any machine.
+func loadZone(cmd, name string) (*time.Location, error) {
+	if name == "" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, usagef(cmd, "invalid --tz %q: want an IANA time zone name such as Australia/Melbourne or UTC", name)
+	}
+	return loc, nil
+}
+
+func (o *outputFlags) toStdout() bool { return o.output == "" || o.output == "-" }
+
+// checkOutputPath reports, as a usage error, an --output that can never be
+// written: a directory, or a file in a directory that does not exist.
+// Whether the directory is writable is left to the writing, since only
+// trying tells for sure.
+func checkOutputPath(cmd, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef(cmd, "invalid --output %s: it is a directory; name a file", path)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef(cmd, "invalid --output %s: there is no directory %s", path, dir)
+	}
+	return nil
+}
+
+// emit writes the roster in the chosen format to stdout, in one write so
+// that a failure leaves no half table behind, or to the --output file,
+// which is replaced atomically.
+func (c *cli) emit(snap *snapshot.Snapshot, o *outputFlags) error {
+	var buf bytes.Buffer
+	var err error
+	switch o.format {
+	case "json":
+		err = export.WriteShiftsJSON(&buf, snap, o.loc)
+	case "ics":
+		err = export.WriteICS(&buf, snap, o.loc, export.WithCalendarName(o.calendarName))
+	case "csv":
+		err = export.WriteCSV(&buf, snap, o.loc)
+	default:
+		// People read the table: its heading's time is on their clock.
+		// The shifts' times stay as the roster writes them.
+		local := *snap
+		local.Time = local.Time.In(o.loc)
+		width := export.DefaultWidth
+		if o.toStdout() {
+			width = c.tableWidth()
+		}
+		err = export.WriteTable(&buf, &local, width)
+	}
+	if err != nil {
+		return err
+	}
+	if !o.toStdout() {
+		return writeFileAtomic(o.output, buf.Bytes())
+	}
+	if _, err := c.stdout.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("writing the roster: %w", err)
+	}
+	return nil
+}
+
+// Seams for the tests, to make the steps of writeFileAtomic fail.
+var (
+	syncFile   = (*os.File).Sync
+	renameFile = os.Rename
+)
+
+// writeFileAtomic replaces the file at path with data so that a reader
+// sees the old file or the new one, never a part of one, and so that
+// after a failure the old file is as it was: data goes to a new file in
+// the same directory, which is flushed to disk, closed and renamed over
+// path; on any error the new file is removed.
+//
+// The file keeps the permissions of the file it replaces; a new file gets
+// 0666 less the umask, as the shell's > gives. A symbolic link at path is
+// followed, so that the file it points to is replaced and the link kept.
+// A path that exists and is not a regular file, such as a named pipe or
+// /dev/stdout, is written in place, since it cannot be replaced.
+func writeFileAtomic(path string, data []byte) (err error) {
+	target := path
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if resolved, err := filepath.EvalSymlinks(path); err == nil {
+			target = resolved
+		}
+	}
+	perm, keep := fs.FileMode(0o666), false
+	if fi, err := os.Stat(target); err == nil {
+		switch {
+		case fi.IsDir():
+			return fmt.Errorf("writing %s: it is a directory", path)
+		case !fi.Mode().IsRegular():
+			return writeInPlace(path, data)
+		}
+		perm, keep = fi.Mode().Perm(), true
+	}
+
+	dir, base := filepath.Split(target)
+	f, tmp, err := createTemp(dir, base, keep)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	closed := false
+	defer func() {
+		if err != nil {
+			if !closed {
+				_ = f.Close()
+			}
+			_ = os.Remove(tmp)
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	if keep {
+		if err := f.Chmod(perm); err != nil {
+			return err
+		}
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := syncFile(f); err != nil {
+		return err
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := renameFile(tmp, target); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is on disk too. Not every
+	// system can sync a directory; the file is in place either way.
+	if dir == "" {
+		dir = "."
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// createTemp creates a new, hidden file beside the one to be replaced, so
+// that renaming it is atomic. It is created 0600 when it will be given the
+// old file's permissions, else 0666 less the umask.
+func createTemp(dir, base string, private bool) (*os.File, string, error) {
+	perm := fs.FileMode(0o666)
+	if private {
+		perm = 0o600
+	}
+	// Room for the suffix within the 255 bytes most file systems allow.
+	if len(base) > 200 {
+		base = base[:200]
+	}
+	for range 100 {
+		var r [6]byte
+		_, _ = rand.Read(r[:])
+		name := filepath.Join(dir, "."+base+".rosteron-"+hex.EncodeToString(r[:])+".tmp")
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", errors.New("cannot create a temporary file: too many tries")
+}
+
+// writeInPlace writes data to a file that cannot be replaced, such as a
+// named pipe.
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
