@@ -48,8 +48,10 @@ Flags:
                       (default $ROSTERON_CHROME, else chromium-headless-shell
                       or chromium found on PATH)
   --timeout DURATION  time limit on the whole run, such as 90s or 2m
-                      (default 60s); logging out after a failure may take up
-                      to 10s more
+                      (default 60s); a run that reaches it gets a second
+                      more to log out
+  --insecure          do not check the server's TLS certificate (for test
+                      servers only; warns)
   -h, --help          print this help
 
 The roster is fetched in full before --output FILE is touched.
@@ -84,6 +86,8 @@ Flags:
                       (default $ROSTERON_CHROME, else chromium-headless-shell
                       or chromium found on PATH)
   --timeout DURATION  time limit on the whole run (default 60s)
+  --insecure          do not check TLS certificates (warns; the demo's mock
+                      is plain HTTP, so it changes nothing here)
   -h, --help          print this help
 `
 
@@ -95,6 +99,7 @@ type sessionFlags struct {
 	browser     string
 	chrome      string
 	timeout     time.Duration
+	insecure    bool
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
@@ -104,6 +109,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "")
 	fs.StringVar(&f.chrome, "chrome", "", "")
 	fs.DurationVar(&f.timeout, "timeout", session.DefaultTimeout, "")
+	fs.BoolVar(&f.insecure, "insecure", false, "")
 }
 
 // check validates the flags and returns the options for the browser.
@@ -121,6 +127,9 @@ func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
 		if !hasAnyPrefix(remote, "ws://", "wss://", "http://", "https://") {
 			return nil, usagef(cmd, "invalid --browser %q: want a DevTools address such as ws://127.0.0.1:9222", remote)
 		}
+		if f.insecure {
+			return nil, usagef(cmd, "--insecure needs a Chrome that rosteron starts: a remote browser's certificate checks belong to its owner")
+		}
 		return []browser.Option{browser.WithRemote(remote)}, nil
 	}
 	chrome := or(f.chrome, c.getenv("ROSTERON_CHROME"))
@@ -131,7 +140,12 @@ func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
 	case err != nil:
 		return nil, usagef(cmd, "invalid --chrome %q (or ROSTERON_CHROME): no such program", chrome)
 	}
-	return []browser.Option{browser.WithExecPath(path)}, nil
+	opts := []browser.Option{browser.WithExecPath(path)}
+	if f.insecure {
+		c.errorf("warning: --insecure: TLS certificates are not checked, so the password may go to whoever answers")
+		opts = append(opts, browser.WithInsecureTLS())
+	}
+	return opts, nil
 }
 
 // flow is one run of the roster flow.
@@ -280,9 +294,12 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 	}
 	loggedOut := false
 	defer func() {
-		// Close logs out (with its own time limit, so it works after
-		// the run's context has ended) when LogOut did not get to.
-		if cerr := s.Close(); cerr != nil && err == nil && loggedOut {
+		// Close logs out when LogOut did not get to, within a budget:
+		// the usual 10 seconds after a failure, but a run that reached
+		// its --timeout or was interrupted must end promptly.
+		cctx, ccancel := closeBudget(ctx)
+		defer ccancel()
+		if cerr := s.CloseContext(cctx); cerr != nil && err == nil && loggedOut {
 			c.errorf("warning: closing the session: %v", cerr)
 		}
 	}()
@@ -302,6 +319,26 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 		loggedOut = true
 	}
 	return snap, nil
+}
+
+// The time a session gets to log out as the program ends: after the run's
+// deadline the exit should follow within about a second, and after Ctrl-C
+// or SIGTERM a logout is worth two seconds at most.
+const (
+	logoutAfterDeadline  = 800 * time.Millisecond
+	logoutAfterInterrupt = 2 * time.Second
+	logoutAfterFailure   = 10 * time.Second
+)
+
+func closeBudget(run context.Context) (context.Context, context.CancelFunc) {
+	d := logoutAfterFailure
+	switch {
+	case errors.Is(run.Err(), context.DeadlineExceeded):
+		d = logoutAfterDeadline
+	case run.Err() != nil:
+		d = logoutAfterInterrupt
+	}
+	return context.WithTimeout(context.WithoutCancel(run), d)
 }
 
 func (c *cli) saveLogs(s *session.Session, dir string, runErr error) error {
