@@ -6,7 +6,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit vet chrome bench fuzz mock clean
+.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean
 
 all: build
 
@@ -38,8 +38,29 @@ test: chrome vet
 unit:
 	$(GO) test -count=1 ./snapshot/ ./export/ ./mockserver/
 
+# fuzz feeds snapshot.Parse generated pages, seeded from snapshot/testdata,
+# for FUZZTIME; an input that fails is saved under
+# snapshot/testdata/fuzz/ and then runs with every `go test`. FUZZ picks
+# another target of ./snapshot/ (FuzzLoadReader, FuzzDiff, FuzzParseDate,
+# FuzzItemShift). fuzz-ci is the same, briefly.
+FUZZ     ?= FuzzParse
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^$(FUZZ)$$' -fuzztime=$(FUZZTIME) ./snapshot/
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZTIME=15s
+
 mock:
 	$(GO) run ./cmd/rosteron mock
 
 clean:
 	rm -f rosteron
+
+# bench runs the Go benchmarks and times the CLI as a whole process against
+# a mock on loopback, next to Chrome's own floor, and writes BENCHMARKS.md.
+BENCH_RUNS ?= 9
+bench: chrome build
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/ | tee bench.out
+	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out
+	@rm -f bench.out

@@ -25,4 +25,23 @@
 // User names match case-insensitively, passwords exactly. The default
 // rosters are laid out around the server clock's today (WithClock), so a
 // demo always shows current shifts.
+//
+// # Faults
+//
+// A Fault applies to every request (WithFault, SetFaults) or to the requests
+// of one Step: loading the login page, logging in and landing on the home
+// page, the roster, logging out (WithStepFault, SetStepFaults). A test that
+// needs a server that logs in and then never answers the roster says
+//
+//	srv := mockserver.New(mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
+//	ts := httptest.NewServer(srv)
+//	defer ts.Close()
+//	defer srv.Close() // first: lets go of the hung request
+//
+// Some faults act on the connection rather than the page (FaultHang,
+// FaultReset, FaultTruncated); others answer with another page
+// (FaultServerError, FaultUnavailable, FaultProxy403, FaultRedirectLoop).
+// WithSessionExpiry and ExpireSessions end sessions on the server's side.
+// ParseFault and ParseFaultPlan read faults from a command line, the
+// latter with steps: "proxy403,hang@roster".
 package mockserver

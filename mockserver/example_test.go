@@ -50,3 +50,26 @@ func ExampleRenderRoster() {
 	fmt.Println(parsed[0].Date, "|", parsed[0].Title, "|", parsed[0].Detail[0].Value, "|", parsed[0].Detail[1].Valid)
 	// Output: 2019-06-11 | Ward 4B - Royal Melbourne | 07:00 - 15:30 | false
 }
+
+func ExampleWithStepFault() {
+	// Every step answers but the roster, which a stopped application
+	// behind the web server cannot serve.
+	srv := mockserver.New(mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultUnavailable))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close()
+
+	base := ts.URL + srv.BasePath()
+	for _, path := range []string{"/Account/Login", "/Roster/List"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(path, resp.Status)
+	}
+	// Output:
+	// /Account/Login 200 OK
+	// /Roster/List 503 Service Unavailable
+}

@@ -7,10 +7,18 @@ import (
 )
 
 // Fault is a set of ways the server misbehaves. Real instances, and the
-// proxies in front of them, fail in these ways; clients are tested against
-// each one. Faults combine with |. Faults that need a parameter (a delay, a
-// request count) are options of their own, such as WithLatency, rather than
-// bits here.
+// proxies and networks in front of them, fail in these ways; clients are
+// tested against each one. Faults combine with |. Faults that need a
+// parameter (a delay, a request count) are options of their own, such as
+// WithLatency and WithSessionExpiry, rather than bits here.
+//
+// A fault applies to every request when given to WithFault or SetFaults,
+// and to the requests of one Step only when given to WithStepFault or
+// SetStepFaults. When several faults that decide the answer are in force
+// for a request, the first of this order wins: Hang, Reset, Proxy403,
+// Unavailable, ServerError, RedirectLoop, then the page itself (which
+// OtherValidation, ScriptLoginForm and LoginError500 change). Truncated
+// cuts short whichever answer that is.
 type Fault uint32
 
 const (
@@ -27,7 +35,32 @@ const (
 	// runs scripts and waits for the form can log in.
 	FaultScriptLoginForm
 	// FaultLoginError500 answers GET of the login page with a 500 error page.
+	// It is the login step's case of FaultServerError, with the message of
+	// a different failure.
 	FaultLoginError500
+	// FaultHang accepts the request and never answers: the handler holds it
+	// until the client goes away or Server.Close is called, then drops the
+	// connection without a response. Server.Hanging counts the requests
+	// being held.
+	FaultHang
+	// FaultReset resets the connection instead of answering (TCP RST, with
+	// SO_LINGER 0), so the client sees "connection reset by peer".
+	FaultReset
+	// FaultRedirectLoop redirects every request to itself, forever: 302 for
+	// GET and HEAD, 307 (which keeps the method and body) for the rest, so
+	// that a loop on a step stays on that step.
+	FaultRedirectLoop
+	// FaultTruncated cuts the answer short: the headers declare the whole
+	// body's Content-Length, half of the body is sent, and the connection
+	// is closed. The headers, status and cookies are those of the answer
+	// the request would otherwise get.
+	FaultTruncated
+	// FaultServerError answers with a 500 ASP.NET error page, as an
+	// unhandled exception in the application does.
+	FaultServerError
+	// FaultUnavailable answers with a 503 page from the web server, as when
+	// the application is stopped or overloaded: not a RosterOn page at all.
+	FaultUnavailable
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -40,6 +73,12 @@ var faultNames = []struct {
 	{FaultOtherValidation, "OtherValidation"},
 	{FaultScriptLoginForm, "ScriptLoginForm"},
 	{FaultLoginError500, "LoginError500"},
+	{FaultHang, "Hang"},
+	{FaultReset, "Reset"},
+	{FaultRedirectLoop, "RedirectLoop"},
+	{FaultTruncated, "Truncated"},
+	{FaultServerError, "ServerError"},
+	{FaultUnavailable, "Unavailable"},
 }
 
 // Has reports whether every fault in g is set in f.
@@ -66,30 +105,45 @@ func (f Fault) String() string {
 // ParseFault reads fault names separated by "|" or ",", case-insensitive
 // and with or without the "Fault" prefix (e.g. "proxy403,ScriptLoginForm"),
 // so that a command-line flag can select faults. "" and "none" mean no fault.
+// The faults are for every step; ParseFaultPlan also reads "NAME@STEP".
 func ParseFault(s string) (Fault, error) {
 	var f Fault
+	for _, part := range splitFaults(s) {
+		if strings.Contains(part, "@") {
+			return 0, fmt.Errorf("mockserver: fault %q names a step, which only a fault plan can hold (see ParseFaultPlan)", part)
+		}
+		g, err := parseOneFault(part)
+		if err != nil {
+			return 0, err
+		}
+		f |= g
+	}
+	return f, nil
+}
+
+func splitFaults(s string) []string {
+	var parts []string
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '|' || r == ',' }) {
 		part = strings.TrimSpace(part)
 		if part == "" || strings.EqualFold(part, "none") {
 			continue
 		}
-		name := part
-		if len(name) > len("Fault") && strings.EqualFold(name[:len("Fault")], "Fault") {
-			name = name[len("Fault"):]
-		}
-		found := false
-		for _, n := range faultNames {
-			if strings.EqualFold(name, n.name) {
-				f |= n.f
-				found = true
-				break
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("mockserver: unknown fault %q (known: %s)", part, allFaults().String())
+		parts = append(parts, part)
+	}
+	return parts
+}
+
+func parseOneFault(part string) (Fault, error) {
+	name := part
+	if len(name) > len("Fault") && strings.EqualFold(name[:len("Fault")], "Fault") {
+		name = name[len("Fault"):]
+	}
+	for _, n := range faultNames {
+		if strings.EqualFold(name, n.name) {
+			return n.f, nil
 		}
 	}
-	return f, nil
+	return 0, fmt.Errorf("mockserver: unknown fault %q (known: %s)", part, allFaults().String())
 }
 
 func allFaults() Fault {
@@ -98,4 +152,111 @@ func allFaults() Fault {
 		all |= n.f
 	}
 	return all
+}
+
+// Step is one stage of a client's visit, the unit a fault can be scoped
+// to. Requests outside the four steps (stylesheets, scripts, unknown paths,
+// the base path without its slash) belong to no step: only faults for every
+// request reach them.
+type Step uint8
+
+const (
+	// StepLogin is GET (or HEAD) of {base}/Account/Login, with or without
+	// a ReturnUrl: loading the login page.
+	StepLogin Step = iota + 1
+	// StepHome is POST of {base}/Account/Login and GET (or HEAD) of
+	// {base}/ after it: logging in and landing on the home page.
+	StepHome
+	// StepRoster is GET (or HEAD) of {base}/Roster/List.
+	StepRoster
+	// StepLogout is GET or POST of {base}/Account/LogOff.
+	StepLogout
+
+	numSteps = iota + 1 // 0 is no step
+)
+
+var stepNames = [numSteps]string{"", "login", "home", "roster", "logout"}
+
+// Steps returns every step in the order a client visits them.
+func Steps() []Step { return []Step{StepLogin, StepHome, StepRoster, StepLogout} }
+
+func (st Step) valid() bool { return st > 0 && st < numSteps }
+
+// String returns the step's name as ParseStep reads it: "login", "home",
+// "roster" or "logout".
+func (st Step) String() string {
+	if !st.valid() {
+		return "Step(" + strconv.Itoa(int(st)) + ")"
+	}
+	return stepNames[st]
+}
+
+// ParseStep reads a step's name, case-insensitive.
+func ParseStep(s string) (Step, error) {
+	name := strings.TrimSpace(s)
+	for _, st := range Steps() {
+		if strings.EqualFold(name, stepNames[st]) {
+			return st, nil
+		}
+	}
+	return 0, fmt.Errorf("mockserver: unknown step %q (known: login, home, roster, logout)", s)
+}
+
+// FaultPlan says where faults apply: Every to every request, Steps to the
+// requests of one step each. The zero FaultPlan has no faults.
+type FaultPlan struct {
+	Every Fault
+	Steps map[Step]Fault
+}
+
+// ParseFaultPlan reads faults separated by "|" or ",", each a name as
+// ParseFault reads it, optionally followed by "@" and a step to scope it to:
+// "proxy403,hang@roster,ServerError@login" is a proxy page on every request,
+// a hang on the roster and a 500 on the login page.
+func ParseFaultPlan(s string) (FaultPlan, error) {
+	var p FaultPlan
+	for _, part := range splitFaults(s) {
+		name, stepName, scoped := strings.Cut(part, "@")
+		f, err := parseOneFault(strings.TrimSpace(name))
+		if err != nil {
+			return FaultPlan{}, err
+		}
+		if !scoped {
+			p.Every |= f
+			continue
+		}
+		st, err := ParseStep(stepName)
+		if err != nil {
+			return FaultPlan{}, fmt.Errorf("mockserver: fault %q: %w", part, err)
+		}
+		if p.Steps == nil {
+			p.Steps = make(map[Step]Fault)
+		}
+		p.Steps[st] |= f
+	}
+	return p, nil
+}
+
+// String writes the plan as ParseFaultPlan reads it, "none" when empty.
+func (p FaultPlan) String() string {
+	var parts []string
+	if p.Every != 0 {
+		parts = append(parts, p.Every.String())
+	}
+	for _, st := range Steps() {
+		f := p.Steps[st]
+		for _, n := range faultNames {
+			if f.Has(n.f) {
+				parts = append(parts, n.name+"@"+st.String())
+				f &^= n.f
+			}
+		}
+		if f != 0 {
+			parts = append(parts, "0x"+strconv.FormatUint(uint64(f), 16)+"@"+st.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ",")
 }

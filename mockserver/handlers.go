@@ -25,7 +25,15 @@ func page(status int, body []byte) *response {
 }
 
 func (s *Server) write(w http.ResponseWriter, r *http.Request, resp *response) {
-	h := w.Header()
+	s.fillHeader(w.Header(), resp)
+	w.WriteHeader(resp.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(resp.body)
+	}
+}
+
+// fillHeader puts resp's header in h, with the headers every answer has.
+func (s *Server) fillHeader(h http.Header, resp *response) {
 	for k, v := range resp.header {
 		h[k] = v
 	}
@@ -36,10 +44,6 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, resp *response) {
 		h.Set("Cache-Control", "private")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-	w.WriteHeader(resp.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(resp.body)
-	}
 }
 
 func redirect(status int, location string) *response {

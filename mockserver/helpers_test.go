@@ -36,6 +36,7 @@ func start(t *testing.T, opts ...mockserver.Option) (*mockserver.Server, *httpte
 	s := mockserver.New(append([]mockserver.Option{mockserver.WithClock(fixedClock)}, opts...)...)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
+	t.Cleanup(s.Close) // runs first: lets go of hung requests
 	return s, ts
 }
 

@@ -52,12 +52,24 @@ type Server struct {
 	accounts []account
 	custom   bool // WithUsers was given: no default users
 	key      []byte
-	faults   atomic.Uint32
+	faults   atomic.Uint32           // for every request
+	steps    [numSteps]atomic.Uint32 // for one step each, by Step
+	expiry   atomic.Int64            // authenticated requests a session serves; 0 is no limit
+
+	done      chan struct{} // closed by Close: hung requests let go
+	closeOnce sync.Once
+	hanging   atomic.Int64
 
 	mu       sync.Mutex
-	sessions map[string]int // .ASPXAUTH value -> index into accounts
+	sessions map[string]*session // .ASPXAUTH value -> session
 	requests []Request
 	logins   int
+}
+
+// session is a logged-in session.
+type session struct {
+	account int // index into accounts
+	uses    int // authenticated requests served
 }
 
 // account is a user whose roster may depend on the day: the default users'
@@ -82,7 +94,8 @@ func New(opts ...Option) *Server {
 		base:     DefaultBasePath,
 		clock:    time.Now,
 		key:      make([]byte, 32),
-		sessions: make(map[string]int),
+		sessions: make(map[string]*session),
+		done:     make(chan struct{}),
 	}
 	_, _ = rand.Read(s.key) // never fails since Go 1.24
 	for _, opt := range opts {
@@ -135,9 +148,48 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithFault sets faults; several WithFault options add up.
+// WithFault sets faults on every request; several WithFault options add up.
 func WithFault(f Fault) Option {
 	return func(s *Server) { s.faults.Store(s.faults.Load() | uint32(f)) }
+}
+
+// WithStepFault sets faults on the requests of one step only, such as
+// WithStepFault(StepRoster, FaultHang) for a server that logs in but never
+// answers the roster. Several options add up, and add to WithFault's. It
+// panics if step is not one of the Step constants.
+func WithStepFault(step Step, f Fault) Option {
+	mustStep(step)
+	return func(s *Server) { s.steps[step].Store(s.steps[step].Load() | uint32(f)) }
+}
+
+// WithFaultPlan sets the faults of p, adding to other options' faults. It
+// panics if p has a step that is not one of the Step constants.
+func WithFaultPlan(p FaultPlan) Option {
+	for st := range p.Steps {
+		mustStep(st)
+	}
+	return func(s *Server) {
+		s.faults.Store(s.faults.Load() | uint32(p.Every))
+		for st, f := range p.Steps {
+			s.steps[st].Store(s.steps[st].Load() | uint32(f))
+		}
+	}
+}
+
+func mustStep(st Step) {
+	if !st.valid() {
+		panic("mockserver: no such step: " + st.String())
+	}
+}
+
+// WithSessionExpiry ends each session on the server's side once it has
+// served n authenticated requests, GETs of the home page or the roster: the
+// next one is sent to the login page with a ReturnUrl, as a real instance
+// does with an expired session. With n = 1 a session lasts from logging in
+// to the home page, so asking for the roster finds it expired. 0 (the
+// default) is no limit.
+func WithSessionExpiry(n int) Option {
+	return func(s *Server) { s.SetSessionExpiry(n) }
 }
 
 // WithLatency delays every response by d, giving up early when the client
@@ -150,12 +202,82 @@ func WithLatency(d time.Duration) Option {
 // of a server listening at u is u + BasePath().
 func (s *Server) BasePath() string { return s.base }
 
-// Faults returns the faults now in force.
+// Faults returns the faults now in force on every request; StepFaults
+// adds those of one step.
 func (s *Server) Faults() Fault { return Fault(s.faults.Load()) }
 
-// SetFaults replaces the faults in force, taking effect from the next
-// request, so that a test can make a server fail part-way through a session.
+// SetFaults replaces the faults in force on every request, taking effect
+// from the next request, so that a test can make a server fail part-way
+// through a session. Faults on single steps stay as they are.
 func (s *Server) SetFaults(f Fault) { s.faults.Store(uint32(f)) }
+
+// StepFaults returns the faults now in force on the requests of step: its
+// own and those on every request.
+func (s *Server) StepFaults(step Step) Fault {
+	return s.faultsOn(step)
+}
+
+// SetStepFaults replaces the faults in force on the requests of one step,
+// from the next request on; 0 clears them. Faults on every request stay as
+// they are. It panics if step is not one of the Step constants.
+func (s *Server) SetStepFaults(step Step, f Fault) {
+	mustStep(step)
+	s.steps[step].Store(uint32(f))
+}
+
+// SetFaultPlan replaces every fault in force, on every request and on each
+// step, by p's; SetFaultPlan(FaultPlan{}) clears them all. It panics if p
+// has a step that is not one of the Step constants.
+func (s *Server) SetFaultPlan(p FaultPlan) {
+	for st := range p.Steps {
+		mustStep(st)
+	}
+	for _, st := range Steps() {
+		s.steps[st].Store(uint32(p.Steps[st]))
+	}
+	s.faults.Store(uint32(p.Every))
+}
+
+func (s *Server) faultsOn(step Step) Fault {
+	f := Fault(s.faults.Load())
+	if step.valid() {
+		f |= Fault(s.steps[step].Load())
+	}
+	return f
+}
+
+// SetSessionExpiry changes the session expiry (see WithSessionExpiry) from
+// the next request on, for existing sessions too: their requests so far
+// count. n <= 0 is no limit.
+func (s *Server) SetSessionExpiry(n int) {
+	s.expiry.Store(int64(max(n, 0)))
+}
+
+// ExpireSessions ends every session now on the server's side, as a restart
+// or a timeout does, and returns how many there were. Their cookies stay
+// with the clients, which are sent to the login page when they next use
+// them.
+func (s *Server) ExpireSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.sessions)
+	clear(s.sessions)
+	return n
+}
+
+// Hanging returns how many requests FaultHang is holding now: 0 again once
+// their clients have given up (or Close was called) means none is left
+// behind.
+func (s *Server) Hanging() int { return int(s.hanging.Load()) }
+
+// Close lets go of every request FaultHang holds, now and later, dropping
+// their connections without an answer; nothing else changes. Call it before
+// closing the http.Server (or httptest.Server) in front, whose Close and
+// Shutdown wait for such requests when their clients are still there.
+// Close may be called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+}
 
 // Requests returns the requests seen so far, oldest first. A server keeps
 // only about the last 65536.
@@ -184,7 +306,7 @@ func (s *Server) Sessions() int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every handler builds a whole response before anything is written, so
 	// that faults acting on the wire (truncated bodies, resets, hangs) can
-	// be added in write without touching the handlers.
+	// act on any answer without touching the handlers.
 	s.record(r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if s.latency > 0 {
@@ -196,14 +318,57 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	faults := s.Faults()
+	step := s.step(r)
+	faults := s.faultsOn(step)
+	switch {
+	case faults.Has(FaultHang):
+		s.hang(w, r)
+		return
+	case faults.Has(FaultReset):
+		reset(w, r)
+		return
+	}
 	var resp *response
-	if faults.Has(FaultProxy403) {
+	switch {
+	case faults.Has(FaultProxy403):
 		resp = proxyForbidden()
-	} else {
+	case faults.Has(FaultUnavailable):
+		resp = unavailable()
+	case faults.Has(FaultServerError):
+		resp = s.serverError(msgServerError)
+	case faults.Has(FaultRedirectLoop):
+		resp = redirectLoop(r)
+	default:
 		resp = s.route(r, faults)
 	}
+	if faults.Has(FaultTruncated) {
+		s.writeTruncated(w, r, resp)
+		return
+	}
 	s.write(w, r, resp)
+}
+
+// step returns the step a request belongs to, 0 for none. It matches as
+// route does.
+func (s *Server) step(r *http.Request) Step {
+	rel, ok := s.relative(r.URL.Path)
+	if !ok {
+		return 0
+	}
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case rel == "/" && get:
+		return StepHome
+	case strings.EqualFold(rel, "/Account/Login") && get:
+		return StepLogin
+	case strings.EqualFold(rel, "/Account/Login") && r.Method == http.MethodPost:
+		return StepHome
+	case strings.EqualFold(rel, "/Account/LogOff") && (get || r.Method == http.MethodPost):
+		return StepLogout
+	case strings.EqualFold(rel, "/Roster/List") && get:
+		return StepRoster
+	}
+	return 0
 }
 
 func (s *Server) record(r *http.Request) {
@@ -263,19 +428,29 @@ func (s *Server) underBase(p string) bool {
 	return len(p) >= n && strings.EqualFold(p[:n], s.base) && (len(p) == n || p[n] == '/')
 }
 
-// currentUser returns the account of the request's session.
+// currentUser returns the account of the request's session, counting the
+// request against the session's expiry.
 func (s *Server) currentUser(r *http.Request) (account, bool) {
 	c, err := r.Cookie(authCookie)
 	if err != nil || c.Value == "" {
 		return account{}, false
 	}
+	limit := int(s.expiry.Load())
 	s.mu.Lock()
-	i, ok := s.sessions[c.Value]
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[c.Value]
 	if !ok {
 		return account{}, false
 	}
-	return s.accounts[i], true
+	if limit > 0 && sess.uses >= limit {
+		delete(s.sessions, c.Value) // the limit was lowered since
+		return account{}, false
+	}
+	sess.uses++
+	if limit > 0 && sess.uses >= limit {
+		delete(s.sessions, c.Value) // this was its last request
+	}
+	return s.accounts[sess.account], true
 }
 
 // authenticate returns the index of the account matching the credentials.
@@ -305,7 +480,7 @@ func (s *Server) startSession(i int) string {
 			break
 		}
 	}
-	s.sessions[token] = i
+	s.sessions[token] = &session{account: i}
 	s.logins++
 	return token
 }

@@ -272,6 +272,21 @@ const proxyTemplate = `<!DOCTYPE html>
 </html>
 `
 
+const unavailableTemplate = `<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>Service Unavailable</title>
+</head>
+<body>
+<h1>Service Unavailable</h1>
+<p>The web server is up but the application behind it is not answering. Try again in a few minutes.</p>
+<hr>
+<p>HTTP status 503</p>
+</body>
+</html>
+`
+
 const movedTemplate = `<html><head><title>Moved</title></head><body><h2>This page has moved to <a href="{{.Location}}">{{.Location}}</a>.</h2></body></html>
 `
 
@@ -295,7 +310,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		}
 		set[name] = t
 	}
-	for name, text := range map[string]string{"error": errorTemplate, "notfound": notFoundTemplate, "proxy403": proxyTemplate, "moved": movedTemplate} {
+	for name, text := range map[string]string{"error": errorTemplate, "notfound": notFoundTemplate, "proxy403": proxyTemplate, "unavailable": unavailableTemplate, "moved": movedTemplate} {
 		t, err := template.New(name).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: template %s: %w", name, err)

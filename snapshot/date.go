@@ -28,12 +28,14 @@ func DateOf(t time.Time) Date {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(isoDate, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("snapshot: invalid date %q (want YYYY-MM-DD): %w", truncate(s, maxFound), err)
+		// time.Parse's error quotes the whole input, several times: say
+		// what was wrong with a bounded quote instead.
+		return Date{}, fmt.Errorf("snapshot: invalid date %q (want YYYY-MM-DD)", truncate(s, maxFound))
 	}
 	d := DateOf(t)
 	if !d.Valid() {
 		// time.Parse accepts year 0000, which no roster can hold.
-		return Date{}, fmt.Errorf("snapshot: invalid date %q: year out of range", s)
+		return Date{}, fmt.Errorf("snapshot: invalid date %q: year out of range", truncate(s, maxFound))
 	}
 	return d, nil
 }

@@ -391,10 +391,12 @@ func ignored(n *html.Node) bool {
 
 // textContent returns the text under n, as a browser's textContent would,
 // except that a <br> gives a newline and ignored elements give nothing.
+// Invalid UTF-8 becomes U+FFFD, as a browser shows it, so that what Parse
+// returns survives a round trip through JSON unchanged.
 func textContent(n *html.Node) string {
 	// Most <p> and divider <li> hold a single text node: no copy needed.
 	if c := n.FirstChild; c != nil && c.NextSibling == nil && c.Type == html.TextNode {
-		return c.Data
+		return strings.ToValidUTF8(c.Data, "\uFFFD")
 	}
 	var b strings.Builder
 	for d := n.FirstChild; d != nil; {
@@ -410,7 +412,7 @@ func textContent(n *html.Node) string {
 		}
 		d = next(d, n, descend)
 	}
-	return b.String()
+	return strings.ToValidUTF8(b.String(), "\uFFFD")
 }
 
 func pageTitle(doc *html.Node) string {
