@@ -33,6 +33,7 @@ vet:
 # server, and the CLI as a whole process.
 test: chrome vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz-ci
 
 # unit runs only the tests that need no browser.
 unit:

@@ -45,6 +45,9 @@ func newMock(t *testing.T, opts ...mockserver.Option) fixture {
 	m := mockserver.New(append([]mockserver.Option{mockserver.WithClock(func() time.Time { return fixedNow })}, opts...)...)
 	ts := httptest.NewServer(m)
 	t.Cleanup(ts.Close)
+	// Cleanups run last first: release hung requests before the server
+	// waits for them.
+	t.Cleanup(m.Close)
 	return fixture{mock: m, ts: ts, url: ts.URL + m.BasePath()}
 }
 
