@@ -30,6 +30,7 @@ type Browser struct {
 	allocCancel context.CancelFunc
 	remote      string
 	execPath    string
+	profile     string // a launched Chrome's user data dir, removed on close
 	version     string
 
 	mu        sync.Mutex
@@ -112,10 +113,18 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	for _, f := range cfg.flags {
 		allocOpts = append(allocOpts, chromedp.Flag(f.name, f.value))
 	}
+	// The profile is ours rather than chromedp's: chromedp would, on
+	// close, scan /proc for stragglers for tens of milliseconds, where
+	// killing Chrome's process group (see shutdown) already leaves none.
+	profile, err := os.MkdirTemp("", "rosteron-chrome-")
+	if err != nil {
+		return nil, fmt.Errorf("making Chrome's profile folder: %w", err)
+	}
+	allocOpts = append(allocOpts, chromedp.UserDataDir(profile))
 	// The browser must outlive ctx, which may carry the caller's
 	// deadline for the start; Close ends it.
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
-	b := &Browser{allocCancel: allocCancel, execPath: path}
+	b := &Browser{allocCancel: allocCancel, execPath: path, profile: profile}
 	if err := b.start(ctx, allocCtx); err != nil {
 		return nil, fmt.Errorf("starting Chrome %s: %w", path, err)
 	}
@@ -186,15 +195,25 @@ func (b *Browser) Close() error {
 
 func (b *Browser) shutdown() {
 	// A graceful Browser.close only costs time for a throwaway profile:
-	// kill the whole launched Chrome, then let chromedp reap it and remove
-	// its profile.
+	// kill the whole launched Chrome, let chromedp reap it, then remove
+	// the profile.
+	pid := 0
 	if b.ctx != nil {
-		killGroup(b.PID())
+		pid = b.PID()
+		killGroup(pid)
 	}
 	if b.cancel != nil {
 		b.cancel()
 	}
 	b.allocCancel()
+	if b.profile != "" {
+		// Once more for any process the group still held while the
+		// main one was reaped, so none writes into the folder again.
+		killGroup(pid)
+		if err := os.RemoveAll(b.profile); err != nil && b.closeErr == nil {
+			b.closeErr = fmt.Errorf("removing Chrome's profile: %w", err)
+		}
+	}
 	if b.ctx != nil {
 		if err := context.Cause(b.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			b.closeErr = err
