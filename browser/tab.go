@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -64,6 +66,10 @@ func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 		}
 		c := chromedp.FromContext(t.ctx)
 		t.rec.setMainFrame(cdp.FrameID(c.Target.TargetID))
+		if err := quieten(t.ctx); err != nil {
+			errc <- err
+			return
+		}
 		errc <- t.startBlocking(t.ctx, cfg.block)
 	}()
 	select {
@@ -110,6 +116,9 @@ func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error)
 	}
 	c2, cancel := t.bind(ctx)
 	defer cancel()
+	if err := quieten(c2); err != nil {
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
 	if err := t.startBlocking(c2, cfg.block); err != nil {
 		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
@@ -162,7 +171,24 @@ func (t *Tab) Navigate(ctx context.Context, url string) (*Response, error) {
 func (t *Tab) Click(ctx context.Context, selector string) (*Response, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
-	resp, err := chromedp.RunResponse(c, chromedp.Click(chromedp.CSS(selector)))
+	// Where to click comes from the page in one evaluation; the click is
+	// real mouse input at the element's centre, as a person's would be.
+	// (chromedp.Click finds the element through the DOM agent, which
+	// costs round trips and keeps DOM tracking on in every tab.)
+	pt, err := chromedp.Run(c, chromedp.Evaluate[[]float64](`(() => {
+		const el = document.querySelector(` + jsString(selector) + `);
+		if (!el) return [];
+		el.scrollIntoView({block: 'center', inline: 'center'});
+		const r = el.getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
+	if err != nil {
+		return nil, t.opErr(ctx, err)
+	}
+	if len(pt) != 2 {
+		return nil, fmt.Errorf("clicking: no element matches %q", selector)
+	}
+	resp, err := chromedp.RunResponse(c, chromedp.MouseClickXY(pt[0], pt[1]))
 	return t.finish(ctx, c, resp, err)
 }
 
@@ -344,3 +370,20 @@ func (t *Tab) Close() error {
 // the error's text carries Chrome's reason, such as
 // net::ERR_CONNECTION_REFUSED.
 var ErrPageLoad = chromedp.ErrPageLoad
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// quieten turns off the DOM and CSS agents chromedp enables in every tab:
+// the tab is read through Runtime.evaluate, and with them on Chrome
+// reports every DOM and stylesheet change of every page over DevTools.
+func quieten(ctx context.Context) error {
+	if _, err := chromedp.Call(ctx, css.Disable, cdp.Empty{}); err != nil {
+		return err
+	}
+	_, err := chromedp.Call(ctx, dom.Disable, cdp.Empty{})
+	return err
+}
