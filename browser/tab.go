@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
-	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -176,7 +176,7 @@ func (t *Tab) Click(ctx context.Context, selector string) (*Response, error) {
 	// (chromedp.Click finds the element through the DOM agent, which
 	// costs round trips and keeps DOM tracking on in every tab.)
 	pt, err := chromedp.Run(c, chromedp.Evaluate[[]float64](`(() => {
-		const el = document.querySelector(` + jsString(selector) + `);
+		const el = document.querySelector(`+jsString(selector)+`);
 		if (!el) return [];
 		el.scrollIntoView({block: 'center', inline: 'center'});
 		const r = el.getBoundingClientRect();

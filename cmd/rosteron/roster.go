@@ -119,6 +119,12 @@ func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
 	if err := f.outputFlags.check(cmd); err != nil {
 		return nil, err
 	}
+	return f.checkBrowser(c, cmd)
+}
+
+// checkBrowser validates --timeout and the browser flags, and returns the
+// options for the browser.
+func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error) {
 	if f.timeout <= 0 {
 		return nil, usagef(cmd, "invalid --timeout %v: want a positive duration, such as 60s", f.timeout)
 	}
@@ -177,45 +183,81 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 		return err
 	}
 	fl := flow{flags: &f}
-	if fl.url = or(*url, c.getenv("ROSTERON_URL")); fl.url == "" {
-		return usagef(cmd, "missing --url (or ROSTERON_URL): the RosterOn Mobile address, such as https://rosteron.example.com/RosterOnProd/Mobile")
-	}
-	if _, err := session.NormalizeURL(fl.url); err != nil {
+	if fl.url, fl.username, err = c.account(cmd, *url, *username); err != nil {
 		return err
 	}
-	if fl.username = or(*username, c.getenv("ROSTERON_USERNAME")); fl.username == "" {
-		return usagef(cmd, "missing --username (or ROSTERON_USERNAME)")
-	}
 
-	prompt := false
-	switch {
-	case *passwordStdin && !c.stdinIsTerminal():
-		fl.password, err = readPasswordLine(ctx, c.stdin)
-		if err != nil {
-			return err
-		}
-	case *passwordStdin:
-		// Typed, not piped: don't echo it.
-		prompt = true
-	case c.getenv("ROSTERON_PASSWORD") != "":
-		fl.password = c.getenv("ROSTERON_PASSWORD")
-	case c.stdinIsTerminal():
-		prompt = true
-	default:
-		return usagef(cmd, "no password: set ROSTERON_PASSWORD, or pipe it in with --password-stdin, or run in a terminal to be asked for it")
+	var prompt bool
+	if fl.password, prompt, err = c.passwordSource(ctx, cmd, *passwordStdin); err != nil {
+		return err
 	}
-	c.password = fl.password
-
 	if fl.browser, err = f.check(c, cmd); err != nil {
 		return err
 	}
 	if prompt {
-		if fl.password, err = c.promptPassword(ctx, fmt.Sprintf("Password for %s at %s: ", fl.username, fl.url)); err != nil {
+		if fl.password, err = c.askPassword(ctx, cmd, fl.username, fl.url); err != nil {
 			return err
 		}
-		c.password = fl.password
 	}
 	return c.fetchAndPrint(ctx, fl)
+}
+
+// account returns the RosterOn address and username of the flags, else
+// of the environment.
+func (c *cli) account(cmd, url, username string) (string, string, error) {
+	if url = or(url, c.getenv("ROSTERON_URL")); url == "" {
+		return "", "", usagef(cmd, "missing --url (or ROSTERON_URL): the RosterOn Mobile address, such as https://rosteron.example.com/RosterOnProd/Mobile")
+	}
+	if _, err := session.NormalizeURL(url); err != nil {
+		return "", "", err
+	}
+	if username = or(username, c.getenv("ROSTERON_USERNAME")); username == "" {
+		return "", "", usagef(cmd, "missing --username (or ROSTERON_USERNAME)")
+	}
+	return url, username, nil
+}
+
+// passwordSource reads the password from the first line of standard input
+// (--password-stdin) or from $ROSTERON_PASSWORD, or reports that it is to
+// be typed at a prompt (askPassword), which the caller does once all else
+// is checked.
+func (c *cli) passwordSource(ctx context.Context, cmd string, fromStdin bool) (password string, prompt bool, err error) {
+	switch {
+	case fromStdin && !c.stdinIsTerminal():
+		password, err = readPasswordLine(ctx, c.stdin)
+		if err != nil {
+			var usage *usageError
+			if errors.As(err, &usage) {
+				usage.cmd = cmd
+			}
+			return "", false, err
+		}
+	case fromStdin:
+		// Typed, not piped: don't echo it.
+		prompt = true
+	case c.getenv("ROSTERON_PASSWORD") != "":
+		password = c.getenv("ROSTERON_PASSWORD")
+	case c.stdinIsTerminal():
+		prompt = true
+	default:
+		return "", false, usagef(cmd, "no password: set ROSTERON_PASSWORD, or pipe it in with --password-stdin, or run in a terminal to be asked for it")
+	}
+	c.password = password
+	return password, prompt, nil
+}
+
+// askPassword asks for the password at the terminal, without echo.
+func (c *cli) askPassword(ctx context.Context, cmd, username, url string) (string, error) {
+	password, err := c.promptPassword(ctx, fmt.Sprintf("Password for %s at %s: ", username, url))
+	if err != nil {
+		var usage *usageError
+		if errors.As(err, &usage) {
+			usage.cmd = cmd
+		}
+		return "", err
+	}
+	c.password = password
+	return password, nil
 }
 
 func (c *cli) demo(ctx context.Context, args []string) error {

@@ -34,6 +34,7 @@ Commands:
   roster    log in to RosterOn, print the roster and log out
   parse     print a roster page saved from RosterOn, offline
   diff      compare two rosters: the shifts added, removed and changed
+  serve     serve the roster as a calendar feed, refreshed on a schedule
   mock      serve a mock RosterOn Mobile to try rosteron against
   version   print rosteron's version
   help      print this help, or a command's: rosteron help roster
@@ -58,6 +59,7 @@ var commands = []*command{
 	{"demo", demoUsage, (*cli).demo},
 	{"parse", parseUsage, (*cli).parse},
 	{"diff", diffUsage, (*cli).diff},
+	{"serve", serveUsage, (*cli).serve},
 	{"mock", mockUsage(), (*cli).mock},
 }
 

@@ -190,6 +190,9 @@ func TestHelp(t *testing.T) {
 		{cmd("help", "diff"), diffUsage},
 		{cmd("diff", "--help"), diffUsage},
 		{cmd("diff", "a.json", "b.json", "--tz", "Nowhere", "-h"), diffUsage},
+		{cmd("help", "serve"), serveUsage},
+		{cmd("serve", "--help"), serveUsage},
+		{cmd("serve", "--refresh", "soon", "-h"), serveUsage},
 		{cmd("help", "mock"), mockUsage()},
 		{cmd("mock", "--help"), mockUsage()},
 		{cmd("mock", "-help=true"), mockUsage()},
@@ -230,6 +233,11 @@ func TestHelpTexts(t *testing.T) {
 			fs := newFlagSet("diff")
 			fs.String("format", "", "")
 			fs.String("tz", "", "")
+			return fs
+		},
+		"serve": func() *flag.FlagSet {
+			fs := newFlagSet("serve")
+			new(serveFlags).register(fs)
 			return fs
 		},
 		"mock": func() *flag.FlagSet {
