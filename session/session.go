@@ -49,6 +49,8 @@ type Session struct {
 	formWait       time.Duration
 	screenshotsDir string
 	loadAll        bool
+	limiter        *Limiter
+	holdsSlot      bool
 	browserOpts    []browser.Option
 	now            func() time.Time
 
@@ -172,6 +174,12 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 			return &BadResponseError{Purpose: purpose, Reason: "the browser tab is gone (did Chrome exit?)"}
 		}
 		return nil
+	}
+	if !s.holdsSlot {
+		if err := s.limiter.acquire(ctx); err != nil {
+			return err
+		}
+		s.holdsSlot = true
 	}
 	if s.browser == nil {
 		b, err := browser.Open(ctx, s.browserOpts...)
@@ -301,6 +309,9 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Reason: "could not fill in the login form", Err: err}
+	}
+	if err := s.limiter.pace(ctx); err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
 	resp, err := s.tab.Click(ctx, `#loginButton, form input[type="submit"], form button[type="submit"]`)
 	if err != nil {
@@ -506,6 +517,10 @@ func (s *Session) CloseContext(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if s.holdsSlot {
+		s.limiter.release()
+		s.holdsSlot = false
+	}
 	s.closeErr = errors.Join(errs...)
 	return s.closeErr
 }
@@ -518,6 +533,9 @@ const retryPause = 300 * time.Millisecond
 // short pause; both attempts stay in the step's log. The login POST never
 // goes through here.
 func (s *Session) get(ctx context.Context, url string) (*browser.Response, error) {
+	if err := s.limiter.pace(ctx); err != nil {
+		return nil, err
+	}
 	resp, err := s.tab.Navigate(ctx, url)
 	if !retryable(ctx, resp, err) {
 		return resp, err
@@ -526,6 +544,9 @@ func (s *Session) get(ctx context.Context, url string) (*browser.Response, error
 	case <-ctx.Done():
 		return resp, err
 	case <-time.After(retryPause):
+	}
+	if err := s.limiter.pace(ctx); err != nil {
+		return resp, err
 	}
 	return s.tab.Navigate(ctx, url)
 }
