@@ -61,7 +61,9 @@ clean:
 # bench runs the Go benchmarks and times the CLI as a whole process against
 # a mock on loopback, next to Chrome's own floor, and writes BENCHMARKS.md.
 BENCH_RUNS ?= 9
+BENCHSTAT  ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: chrome build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/ | tee bench.out
-	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out
-	@rm -f bench.out
+	$(GO) run $(BENCHSTAT) bench.out > benchstat.out
+	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out -benchstat benchstat.out
+	@rm -f bench.out benchstat.out

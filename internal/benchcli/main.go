@@ -32,6 +32,7 @@ func main() {
 	runs := flag.Int("runs", 9, "runs of each command (the median is reported)")
 	out := flag.String("out", "", "write a Markdown report here (and the Go benchmarks' output, from -gobench)")
 	gobench := flag.String("gobench", "", "a file holding `go test -bench` output to include in the report")
+	stat := flag.String("benchstat", "", "a file holding benchstat's summary of that output")
 	flag.Parse()
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -84,7 +85,15 @@ func main() {
 	if *gobench != "" {
 		gb, err := os.ReadFile(*gobench)
 		check(err)
-		doc.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/`: `BenchmarkParse` on generated pages of 200 and 2,000 shifts; `BenchmarkSessions` the full flow on one shared Chrome, four sessions at a time, against an in-process mock.\n\n```\n")
+		doc.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/`: `BenchmarkParse` on generated pages of 200 and 2,000 shifts; `BenchmarkSessions` the full flow on one shared Chrome, four sessions at a time, against an in-process mock.\n\n")
+		if *stat != "" {
+			sb, err := os.ReadFile(*stat)
+			check(err)
+			doc.WriteString("Summary by benchstat (median ± 95% confidence interval over the five runs):\n\n```\n")
+			doc.Write(sb)
+			doc.WriteString("```\n\nRaw output:\n\n")
+		}
+		doc.WriteString("```\n")
 		doc.Write(gb)
 		doc.WriteString("```\n")
 	}
