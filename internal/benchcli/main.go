@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 )
 
@@ -158,7 +159,7 @@ func sampler(pid int) func() int64 {
 	go func() {
 		defer close(stopped)
 		for {
-			for _, p := range tree(pid) {
+			for _, p := range chrometest.Tree(pid) {
 				if v := vmHWM(p); v > 0 {
 					mu.Lock()
 					best = max(best, v)
@@ -179,37 +180,6 @@ func sampler(pid int) func() int64 {
 		defer mu.Unlock()
 		return best
 	}
-}
-
-func tree(root int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		children[ppid] = append(children[ppid], p)
-	}
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		out = append(out, children[out[i]]...)
-	}
-	return out
 }
 
 func vmHWM(pid int) int64 {
