@@ -37,7 +37,7 @@ test: chrome vet
 
 # unit runs only the tests that need no browser.
 unit:
-	$(GO) test -count=1 ./snapshot/ ./export/ ./mockserver/
+	$(GO) test -count=1 ./snapshot/ ./export/ ./mockserver/ ./feed/
 
 # fuzz feeds snapshot.Parse generated pages, seeded from snapshot/testdata,
 # for FUZZTIME; an input that fails is saved under

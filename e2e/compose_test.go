@@ -24,7 +24,14 @@ func TestComposeFile(t *testing.T) {
 			Ports       []string          `yaml:"ports"`
 			DependsOn   []string          `yaml:"depends_on"`
 			WorkingDir  string            `yaml:"working_dir"`
+			Profiles    []string          `yaml:"profiles"`
+			EnvFile     []struct {
+				Path     string `yaml:"path"`
+				Required *bool  `yaml:"required"`
+			} `yaml:"env_file"`
+			Volumes []string `yaml:"volumes"`
 		} `yaml:"services"`
+		Volumes map[string]any `yaml:"volumes"`
 	}
 	require.NoError(t, yaml.Unmarshal(b, &compose))
 
@@ -49,4 +56,42 @@ func TestComposeFile(t *testing.T) {
 	assert.ElementsMatch(t, []string{"mock", "chrome"}, e2e.DependsOn)
 	assert.Contains(t, e2e.Command, "./e2e/")
 	assert.Equal(t, "/src", e2e.WorkingDir)
+
+	// The calendar feed: the built image, the remote Chrome, the account
+	// from .env (never written here), state on a volume, loopback only.
+	serve, ok := compose.Services["serve"]
+	require.True(t, ok, "a serve service")
+	assert.NotNil(t, serve.Build, "serve runs the image built from this repository")
+	require.NotEmpty(t, serve.Command)
+	assert.Equal(t, "serve", serve.Command[0])
+	assert.Equal(t, "0.0.0.0:8765", flagValue(serve.Command, "--addr"), "reachable from outside its container")
+	assert.Equal(t, "/state", flagValue(serve.Command, "--state"))
+	assert.Equal(t, "ws://chrome:9222", serve.Environment["ROSTERON_BROWSER"])
+	for _, k := range []string{"ROSTERON_PASSWORD", "ROSTERON_URL", "ROSTERON_USERNAME", "ROSTERON_FEED_TOKEN"} {
+		assert.NotContains(t, serve.Environment, k, "%s comes from .env", k)
+	}
+	require.Len(t, serve.EnvFile, 1)
+	assert.Equal(t, ".env", serve.EnvFile[0].Path)
+	if assert.NotNil(t, serve.EnvFile[0].Required) {
+		assert.False(t, *serve.EnvFile[0].Required, "the other services start without a .env")
+	}
+	assert.Contains(t, serve.Volumes, "serve-state:/state")
+	assert.Contains(t, compose.Volumes, "serve-state")
+	assert.Equal(t, []string{"127.0.0.1:8765:8765"}, serve.Ports, "published on loopback only")
+	assert.Contains(t, serve.DependsOn, "chrome")
+	assert.Equal(t, []string{"serve"}, serve.Profiles, "started only when named, not by the e2e run")
+	dockerfile, err := os.ReadFile("../Dockerfile")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^COPY --from=build --chown=65532:65532 \S+ /state$`, string(dockerfile),
+		"the image's nonroot user owns /state, so a new volume there is writable")
+}
+
+// flagValue returns the value after name in a command, "" without one.
+func flagValue(command []string, name string) string {
+	for i, arg := range command {
+		if arg == name && i+1 < len(command) {
+			return command[i+1]
+		}
+	}
+	return ""
 }

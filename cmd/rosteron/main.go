@@ -1,6 +1,7 @@
 // Command rosteron reads a shift worker's roster from a RosterOn Mobile web
-// app by driving headless Chrome, prints saved roster pages offline, and
-// serves a mock RosterOn to try it against. Run "rosteron help" for usage.
+// app by driving headless Chrome, prints saved roster pages offline, serves
+// the roster as a calendar feed, and serves a mock RosterOn to try it
+// against. Run "rosteron help" for usage.
 package main
 
 import (

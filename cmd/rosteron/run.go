@@ -44,8 +44,8 @@ or after arguments; -flag and --flag are the same.
 
 Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
 4 unexpected response from RosterOn (network errors and timeouts included),
-5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM. diff
-follows diff(1): 0 same, 1 different, 2 trouble.
+5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM (serve
+exits 0). diff follows diff(1): 0 same, 1 different, 2 trouble.
 `
 
 type command struct {

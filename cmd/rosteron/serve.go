@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+const serveUsage = `Usage: rosteron serve --url URL --username USER [flags]
+
+Serves the roster as a calendar feed for calendar apps to subscribe to. It
+logs in to RosterOn in headless Chrome, reads the roster and logs out at
+start and then every --refresh; requests are answered from the last roster
+read and never log in. When RosterOn is down or answers badly the last good
+roster is served, marked stale; it is kept in the --state folder, so a
+restart while RosterOn is down serves it too.
+
+The first lines on standard output are the feeds' addresses, which hold a
+secret token: anyone with them can read the roster.
+
+  rosteron serve: iCalendar feed http://127.0.0.1:8765/TOKEN/roster.ics
+  rosteron serve: JSON feed http://127.0.0.1:8765/TOKEN/roster.json
+
+The token is $ROSTERON_FEED_TOKEN, else one made at the first start and
+kept in the --state folder. The password is read as 'rosteron roster' reads
+it: the first line of standard input with --password-stdin, else
+$ROSTERON_PASSWORD, else a prompt when standard input is a terminal.
+
+Flags:
+  --url URL           the instance's address, everything before
+                      /Account/Login (default $ROSTERON_URL)
+  --username USER     the RosterOn username (default $ROSTERON_USERNAME)
+  --password-stdin    read the password from the first line of standard input
+  --addr HOST:PORT    the address to serve on; port 0 picks a free one
+                      (default 127.0.0.1:8765)
+  --refresh DURATION  time between logins, such as 1h (default 30m), with a
+                      few percent of jitter; after a failure the next try
+                      comes sooner, then later, up to this. Below 5m it
+                      warns: that is impolite to the RosterOn server
+  --tz ZONE           the roster's time zone, an IANA name such as
+                      Australia/Melbourne (default the machine's)
+  --calendar-name NAME
+                      the calendar's name (default "` + export.DefaultCalendarName + `")
+  --state DIR         the folder for the last good roster and the token,
+                      made 0700 (default $XDG_STATE_HOME/rosteron, else
+                      ~/.local/state/rosteron)
+  --browser WS_URL    use the Chrome already running at this DevTools
+                      address (default $ROSTERON_BROWSER)
+  --chrome PATH       the Chrome to start for each refresh, unless --browser
+                      is given (default $ROSTERON_CHROME, else
+                      chromium-headless-shell or chromium found on PATH)
+  --timeout DURATION  time limit on each refresh (default 60s)
+  --insecure          do not check the server's TLS certificate (for test
+                      servers only; warns)
+  -h, --help          print this help
+
+Endpoints, for GET and HEAD:
+  /TOKEN/roster.ics   the iCalendar feed (as --format ics writes it)
+  /TOKEN/roster.json  the shifts as JSON (as --format json writes them)
+  /healthz            JSON: the last success and error, the number of
+                      shifts, whether stale; no token needed
+The feeds have ETag and Last-Modified, and headers X-Roster-Fetched (the
+last good refresh), X-Roster-Age (seconds since) and X-Roster-Stale (true
+when the last refresh failed). Before any roster exists they answer 503.
+
+One line per refresh goes to standard error. Once RosterOn rejects the
+password no more refreshes are made until a restart, lest the account be
+locked. SIGINT or SIGTERM stops the server after the requests under way,
+stops Chrome and exits 0.
+`
+
+// The refresh below which serve warns that it is impolite.
+const politeRefresh = 5 * time.Minute
+
+// serveFlags are serve's flags.
+type serveFlags struct {
+	session       sessionFlags // --browser, --chrome, --timeout, --insecure
+	url           string
+	username      string
+	passwordStdin bool
+	addr          string
+	refresh       time.Duration
+	tz            string
+	calendarName  string
+	state         string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "url", "", "")
+	fs.StringVar(&f.username, "username", "", "")
+	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8765", "")
+	fs.DurationVar(&f.refresh, "refresh", feed.DefaultInterval, "")
+	fs.StringVar(&f.tz, "tz", "", "")
+	fs.StringVar(&f.calendarName, "calendar-name", "", "")
+	fs.StringVar(&f.state, "state", "", "")
+	fs.StringVar(&f.session.browser, "browser", "", "")
+	fs.StringVar(&f.session.chrome, "chrome", "", "")
+	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
+	fs.BoolVar(&f.session.insecure, "insecure", false, "")
+}
+
+func (c *cli) serve(ctx context.Context, args []string) error {
+	const cmd = "serve"
+	fs := newFlagSet(cmd)
+	var f serveFlags
+	f.register(fs)
+	pos, err := parseArgs(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		// Not quoted: it may well be a password typed where it should not be.
+		return usagef(cmd, "serve takes no arguments, only flags (got %d)", len(pos))
+	}
+	fl := flow{flags: &f.session}
+	if fl.url, fl.username, err = c.account(cmd, f.url, f.username); err != nil {
+		return err
+	}
+	if f.refresh <= 0 {
+		return usagef(cmd, "invalid --refresh %v: want a positive duration, such as 30m", f.refresh)
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8765 or :0", f.addr)
+	}
+	loc, err := loadZone(cmd, f.tz)
+	if err != nil {
+		return err
+	}
+	stateDir := f.state
+	if stateDir == "" {
+		if stateDir, err = defaultStateDir(c.getenv); err != nil {
+			return err
+		}
+	}
+	token := c.getenv("ROSTERON_FEED_TOKEN")
+	if token != "" {
+		if err := feed.CheckToken(token); err != nil {
+			return usagef(cmd, "invalid ROSTERON_FEED_TOKEN: %v; or leave it unset for one made and kept in the --state folder", err)
+		}
+	}
+
+	var prompt bool
+	if fl.password, prompt, err = c.passwordSource(ctx, cmd, f.passwordStdin); err != nil {
+		return err
+	}
+	if fl.browser, err = f.session.checkBrowser(c, cmd); err != nil {
+		return err
+	}
+	if prompt {
+		if fl.password, err = c.askPassword(ctx, cmd, fl.username, fl.url); err != nil {
+			return err
+		}
+	}
+
+	// From here on several goroutines write to stderr: one line at a time,
+	// and never the token or the password, should anything quote them.
+	logw := &scrubWriter{w: c.stderr, secrets: []string{token, fl.password}}
+	c.stderr = logw
+	if f.refresh < politeRefresh {
+		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", f.refresh)
+	}
+
+	if err := feed.EnsureDir(stateDir); err != nil {
+		return err
+	}
+	created := false
+	if token == "" {
+		if token, created, err = feed.LoadOrCreateToken(stateDir); err != nil {
+			return err
+		}
+		logw.add(token)
+	}
+	normURL, _ := session.NormalizeURL(fl.url)
+	fd := feed.New(
+		feed.WithLocation(loc),
+		feed.WithCalendarName(f.calendarName),
+		feed.WithStateDir(stateDir),
+		feed.WithSource(normURL, fl.username),
+		feed.WithSecrets(fl.password, token),
+	)
+	if loaded, err := fd.Load(); err != nil {
+		c.errorf("warning: not serving the saved roster: %v", err)
+	} else if loaded {
+		st := fd.Status()
+		fetched := "at an unknown time"
+		if st.LastSuccess != nil {
+			fetched = st.LastSuccess.Format(time.RFC3339)
+		}
+		fmt.Fprintf(c.stderr, "rosteron serve: serving the roster saved in %s (%d shifts, fetched %s) until a refresh succeeds\n",
+			filepath.Join(stateDir, feed.StateFile), st.Shifts, fetched)
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	base := baseURL(f.addr, ln.Addr(), "")
+	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", base, token, feed.ICSName)
+	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", base, token, feed.JSONName)
+	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
+		base, fl.username, normURL, f.refresh, stateDir)
+	if created {
+		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the addresses above hold it\n",
+			filepath.Join(stateDir, feed.TokenFile))
+	}
+
+	srv := &http.Server{
+		Handler:           feed.Handler(fd, token),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(logw, "rosteron serve: http: ", 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	refresher := &feed.Refresher{
+		Feed:     fd,
+		Interval: f.refresh,
+		Log:      logw,
+		// Each refresh is the roster command's flow: a Chrome of its
+		// own, started and stopped with it (see the README).
+		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) { return c.fetch(ctx, fl) },
+	}
+	refreshed := make(chan struct{})
+	go func() {
+		refresher.Run(runCtx)
+		close(refreshed)
+	}()
+
+	var serveErr error
+	select {
+	case serveErr = <-served:
+	case <-ctx.Done():
+	}
+	stop()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	<-refreshed
+	if serveErr == nil {
+		serveErr = <-served
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	fmt.Fprintln(c.stderr, "rosteron serve: stopped")
+	return nil
+}
+
+// defaultStateDir is $XDG_STATE_HOME/rosteron, else
+// ~/.local/state/rosteron: the XDG base directories' place for state that
+// outlives a restart but is no one's document.
+func defaultStateDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "rosteron"), nil
+	}
+	if home := getenv("HOME"); home != "" && filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "state", "rosteron"), nil
+	}
+	return "", usagef("serve", "no --state and no $HOME for the default ~/.local/state/rosteron: name a folder with --state")
+}
+
+// scrubWriter writes each Write whole, one at a time, with its secrets
+// replaced by [REDACTED]. serve's goroutines all log through one.
+type scrubWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
+}
+
+func (s *scrubWriter) add(secret string) {
+	s.mu.Lock()
+	s.secrets = append(s.secrets, secret)
+	s.mu.Unlock()
+}
+
+func (s *scrubWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := string(p)
+	for _, secret := range s.secrets {
+		if secret != "" {
+			out = strings.ReplaceAll(out, secret, session.Redacted)
+		}
+	}
+	if _, err := io.WriteString(s.w, out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+const goodToken = "0123456789abcdef0123456789abcdef"
+
+func TestServeUsageErrors(t *testing.T) {
+	base := []string{"serve", "--url", goodURL, "--username", "joe", "--state", t.TempDir()}
+	with := func(args ...string) []string { return append(append([]string(nil), base...), args...) }
+	tokenEnv := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": "short-token"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		in   string
+		args []string
+		want string
+	}{
+		{"missing url", withPassword, "", cmd("serve", "--username", "joe"), "missing --url (or ROSTERON_URL)"},
+		{"bad url", withPassword, "", cmd("serve", "--url", "rosteron.example.com", "--username", "joe"), "invalid RosterOn URL"},
+		{"missing username", withPassword, "", cmd("serve", "--url", goodURL), "missing --username (or ROSTERON_USERNAME)"},
+		{"argument", withPassword, "", with("s3cret-Pa55"), "serve takes no arguments, only flags (got 1) (see 'rosteron serve --help')"},
+		{"zero refresh", withPassword, "", with("--refresh", "0s"), "invalid --refresh 0s: want a positive duration"},
+		{"negative refresh", withPassword, "", with("--refresh=-5m"), "invalid --refresh -5m0s"},
+		{"bad refresh", withPassword, "", with("--refresh", "hourly"), `invalid value "hourly" for flag --refresh`},
+		{"bad addr", withPassword, "", with("--addr", "8765"), `invalid --addr "8765"`},
+		{"bad zone", withPassword, "", with("--tz", "Mars/Olympus_Mons"), `invalid --tz "Mars/Olympus_Mons"`},
+		{"bad timeout", withPassword, "", with("--timeout", "0s"), "invalid --timeout 0s"},
+		{"bad browser", withPassword, "", with("--browser", "chrome:9222"), `invalid --browser "chrome:9222"`},
+		{"bad chrome", withPassword, "", with("--chrome", "/nonexistent/chrome"), `invalid --chrome "/nonexistent/chrome"`},
+		{"format is not serve's", withPassword, "", with("--format", "ics"), "unknown flag --format (see 'rosteron serve --help')"},
+		{"no password", nil, "", with(), "no password: set ROSTERON_PASSWORD"},
+		{"empty password on stdin", nil, "\n", with("--password-stdin"), "--password-stdin: no password on the first line of standard input (see 'rosteron serve --help')"},
+		{"short token", tokenEnv, "", with(), "invalid ROSTERON_FEED_TOKEN: invalid feed token: 11 characters, want at least 22"},
+		{"token with a slash", map[string]string{"ROSTERON_PASSWORD": "x", "ROSTERON_FEED_TOKEN": goodToken + "/x"}, "", with(), "invalid ROSTERON_FEED_TOKEN"},
+		{"no home for the state", withPassword, "", cmd("serve", "--url", goodURL, "--username", "joe"), "no --state and no $HOME"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runWith(t, tc.env, tc.in, tc.args...)
+			assert.Equal(t, exitUsage, r.code, "stderr: %s", r.stderr)
+			assertOneErrorLine(t, r)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.NotContains(t, r.stderr, "s3cret-Pa55")
+			assert.NotContains(t, r.stderr, "short-token")
+		})
+	}
+}
+
+func TestDefaultStateDir(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	for _, tc := range []struct {
+		env  func(string) string
+		want string
+	}{
+		{env("XDG_STATE_HOME", "/var/state", "HOME", "/home/joe"), "/var/state/rosteron"},
+		{env("HOME", "/home/joe"), "/home/joe/.local/state/rosteron"},
+		{env("XDG_STATE_HOME", "relative", "HOME", "/home/joe"), "/home/joe/.local/state/rosteron"},
+	} {
+		got, err := defaultStateDir(tc.env)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got)
+	}
+	_, err := defaultStateDir(env())
+	var usage *usageError
+	assert.ErrorAs(t, err, &usage)
+}
+
+func TestScrubWriter(t *testing.T) {
+	var buf bytes.Buffer
+	w := &scrubWriter{w: &buf, secrets: []string{"", "hunter2"}}
+	w.add("tok-secret")
+	n, err := w.Write([]byte("GET /tok-secret/roster.ics with hunter2\n"))
+	require.NoError(t, err)
+	assert.Equal(t, len("GET /tok-secret/roster.ics with hunter2\n"), n)
+	assert.Equal(t, "GET /[REDACTED]/roster.ics with [REDACTED]\n", buf.String())
+}
+
+// lockedBuffer is an output that a test reads while the command writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// served is a serve command running in this process.
+type served struct {
+	ics, json, health string
+	stdout, stderr    *lockedBuffer
+	stop              func(sig os.Signal) int
+}
+
+var feedLine = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (http://\S+)$`)
+
+func startServe(t *testing.T, env map[string]string, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	s := &served{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""),
+			s.stdout, s.stderr, func(k string) string { return env[k] })
+	}()
+	s.stop = func(sig os.Signal) int {
+		cancel(&signalError{sig})
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m := feedLine.FindAllStringSubmatch(s.stdout.String(), -1)
+		if len(m) == 2 {
+			s.ics, s.json = m[0][2], m[1][2]
+			s.health = s.ics[:strings.Index(s.ics[len("http://"):], "/")+len("http://")] + "/healthz"
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s", code, s.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no feed addresses on stdout: %q; stderr: %s", s.stdout.String(), s.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return s
+}
+
+func httpGet(t *testing.T, url string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+func health(t *testing.T, s *served) feed.Status {
+	t.Helper()
+	_, body := httpGet(t, s.health)
+	var st feed.Status
+	require.NoError(t, json.Unmarshal([]byte(body), &st), body)
+	return st
+}
+
+// Without a browser to reach, every refresh fails: before any roster the
+// feed answers 503; with one saved in the state folder it serves that,
+// marked stale. No Chrome is needed.
+func TestServeWithoutRosterOn(t *testing.T) {
+	state := t.TempDir()
+	env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
+	args := []string{"--url", goodURL, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h"}
+
+	s := startServe(t, env, args...)
+	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/`+goodToken+`/roster\.ics$`, s.ics)
+	require.Eventually(t, func() bool { return health(t, s).LastError != "" }, 20*time.Second, 20*time.Millisecond)
+	resp, body := httpGet(t, s.ics)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.NotContains(t, body, "VCALENDAR")
+	resp, _ = httpGet(t, s.health)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM), "SIGTERM is a normal stop")
+	out := s.stderr.String()
+	assert.NotContains(t, out, "warning: --refresh", "no politeness warning for 1h")
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ refresh failed after \d`, out)
+	assert.Contains(t, out, "nothing to serve yet")
+	assert.Contains(t, out, "rosteron serve: stopped")
+	assert.NotContains(t, out, goodToken)
+	assert.NotContains(t, out, "s3cret-Pa55")
+
+	// A roster saved by an earlier run is served at once, stale.
+	items := mockserver.DemoRoster(time.Now())
+	fd := feed.New(feed.WithStateDir(state), feed.WithSource(goodURL, "JOE"))
+	_, err := fd.Update(&snapshot.Snapshot{Time: time.Now().UTC(), Items: items})
+	require.NoError(t, err)
+	s = startServe(t, env, append(args, "--refresh", "2s")...)
+	resp, body = httpGet(t, s.json)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Equal(t, "true", resp.Header.Get(feed.HeaderStale))
+	var snap snapshot.Snapshot
+	require.NoError(t, json.Unmarshal([]byte(body), &snap))
+	assert.Equal(t, items, snap.Items)
+	require.Eventually(t, func() bool { return health(t, s).Failures >= 2 }, 20*time.Second, 20*time.Millisecond)
+	st := health(t, s)
+	assert.True(t, st.Stale)
+	assert.Equal(t, len(items), st.Shifts)
+	assert.Contains(t, st.LastError, "ws://127.0.0.1:1")
+	assert.Equal(t, exitOK, s.stop(syscall.SIGINT))
+	assert.Contains(t, s.stderr.String(), "rosteron: warning: --refresh 2s is less than 5m: logging in to RosterOn that often is impolite")
+	assert.Contains(t, s.stderr.String(), "serving the roster saved in "+filepath.Join(state, feed.StateFile))
+
+	// A roster saved for another user is not served.
+	s = startServe(t, env, "--url", goodURL, "--username", "ann", "--state", state, "--browser", "ws://127.0.0.1:1")
+	resp, _ = httpGet(t, s.ics)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Contains(t, s.stderr.String(), "warning: not serving the saved roster")
+}
+
+// Without ROSTERON_FEED_TOKEN a token is made, kept and used again.
+func TestServeMakesAndKeepsToken(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "new", "state")
+	args := []string{"--url", goodURL, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1"}
+	s := startServe(t, withPassword, args...)
+	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	tok, err := os.ReadFile(filepath.Join(state, feed.TokenFile))
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(tok))
+	assert.Regexp(t, `^[A-Za-z0-9_-]{32}$`, token)
+	assert.Contains(t, s.ics, "/"+token+"/roster.ics")
+	assert.Contains(t, s.stderr.String(), "made a new feed token")
+	assert.NotContains(t, s.stderr.String(), token)
+	for _, p := range []string{state, filepath.Join(state, feed.TokenFile)} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		assert.Equal(t, want, fi.Mode().Perm(), p)
+	}
+
+	s = startServe(t, withPassword, args...)
+	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Contains(t, s.ics, "/"+token+"/roster.ics", "the same token after a restart")
+	assert.NotContains(t, s.stderr.String(), "made a new feed token")
+}
+
+// With Chrome, against the mock: the feed serves the roster and a request
+// never logs in.
+func TestServeWithChrome(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New()
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := map[string]string{
+		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword,
+	}
+	s := startServe(t, env, "--state", t.TempDir(), "--tz", "Australia/Melbourne", "--timeout", "30s")
+	require.Eventually(t, func() bool { return health(t, s).OK }, 60*time.Second, 50*time.Millisecond, s.stderr.String())
+	resp, body := httpGet(t, s.ics)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/calendar; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, len(mockserver.DemoRoster(time.Now())), strings.Count(body, "BEGIN:VEVENT"))
+	for range 20 {
+		resp, _ := httpGet(t, s.json, "If-None-Match", resp.Header.Get("ETag"))
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "another body, another ETag")
+	}
+	assert.Equal(t, 1, mock.Logins())
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Zero(t, mock.Sessions(), "logged out")
+	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ refresh ok in \S+: \d+ shifts, changed; next in `, s.stderr.String())
+}

@@ -1,0 +1,341 @@
+// Package feed serves a roster as a calendar feed that survives outages:
+// a Refresher fetches the roster on a schedule, a Feed keeps the last good
+// one in memory, rendered, and on disk, and Handler serves it over HTTP.
+//
+// Requests never fetch: they are answered from memory, so any number of
+// calendar apps polling the feed cost RosterOn nothing beyond the refresh
+// schedule. When a refresh fails the feed goes on serving the last good
+// roster, marked stale, and a restart while RosterOn is down serves the one
+// saved in the state folder.
+//
+// The package knows nothing of Chrome: a Refresher calls a FetchFunc, which
+// the command line makes from a session, and tests from a fake.
+package feed
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// Feed is the last good roster and what is known about its refreshes. Its
+// methods are safe to call from several goroutines.
+type Feed struct {
+	loc      *time.Location
+	calName  string
+	stateDir string
+	source   Source
+	secrets  []string
+	now      func() time.Time
+
+	updateMu sync.Mutex // one Update at a time, so the roster saved last is the one served
+
+	mu      sync.RWMutex
+	cur     *content // nil until a roster is known
+	lastOK  bool     // the last refresh succeeded (false for a roster loaded from disk)
+	stopped bool     // the refresher gave up for good
+	lastTry time.Time
+	lastErr string
+	errAt   time.Time
+	fails   int // failed refreshes since the last success
+	next    time.Time
+}
+
+// content is a roster ready to serve. It is never changed once made, so
+// requests can use it without holding the lock.
+type content struct {
+	snap    *snapshot.Snapshot
+	items   []byte    // the items' JSON, to tell a changed roster from the same one
+	fetched time.Time // the last successful fetch that found this roster
+	changed time.Time // the fetch that first found it: Last-Modified
+	ics     body
+	json    body
+}
+
+type body struct {
+	data []byte
+	etag string
+}
+
+// Source names the roster a feed serves, so that a state folder holding
+// another user's or instance's roster is not served by mistake.
+type Source struct {
+	URL      string `json:"url,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// Option configures a Feed.
+type Option func(*Feed)
+
+// WithLocation sets the zone shifts are read in (default UTC).
+func WithLocation(loc *time.Location) Option { return func(f *Feed) { f.loc = loc } }
+
+// WithCalendarName names the iCalendar feed (default
+// export.DefaultCalendarName).
+func WithCalendarName(name string) Option { return func(f *Feed) { f.calName = name } }
+
+// WithStateDir makes the feed save each good roster in dir, and Load read
+// it back. Without it nothing is saved.
+func WithStateDir(dir string) Option { return func(f *Feed) { f.stateDir = dir } }
+
+// WithSource names the roster's instance and user, which are saved with it;
+// Load ignores a saved roster of another source.
+func WithSource(url, username string) Option {
+	return func(f *Feed) { f.source = Source{URL: url, Username: username} }
+}
+
+// WithSecrets names strings, such as the password, that must never appear
+// in an error the feed reports or logs, should a lower layer ever quote
+// one.
+func WithSecrets(secrets ...string) Option {
+	return func(f *Feed) {
+		for _, s := range secrets {
+			if s != "" {
+				f.secrets = append(f.secrets, s)
+			}
+		}
+	}
+}
+
+// WithClock sets the feed's clock; it is for tests.
+func WithClock(now func() time.Time) Option { return func(f *Feed) { f.now = now } }
+
+// New returns a feed with no roster yet.
+func New(opts ...Option) *Feed {
+	f := &Feed{loc: time.UTC, calName: export.DefaultCalendarName, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(f)
+		}
+	}
+	if f.loc == nil {
+		f.loc = time.UTC
+	}
+	if f.calName == "" {
+		f.calName = export.DefaultCalendarName
+	}
+	return f
+}
+
+// Update records a successful refresh that fetched snap, and saves it in
+// the state folder. A roster that holds the same shifts as the one served
+// is kept as it was, with its time, so its ETag and Last-Modified stay the
+// same and calendar apps get 304s: only the time of the last fetch moves.
+// changed reports whether the shifts differ from those served before.
+//
+// The feed serves snap even when saving it fails: the error is then a
+// *SaveError. Any other error means snap could not be served, and the
+// feed is as it was.
+func (f *Feed) Update(snap *snapshot.Snapshot) (changed bool, err error) {
+	if snap == nil {
+		return false, fmt.Errorf("feed: nil snapshot")
+	}
+	f.updateMu.Lock()
+	defer f.updateMu.Unlock()
+	now := f.now()
+	items, err := json.Marshal(nonNil(snap.Items))
+	if err != nil {
+		return false, fmt.Errorf("feed: encoding the roster: %w", err)
+	}
+
+	f.mu.Lock()
+	old := f.cur
+	var c *content
+	if old != nil && bytes.Equal(old.items, items) {
+		cp := *old
+		cp.fetched = now
+		c = &cp
+	} else {
+		modified := now.Truncate(time.Second)
+		if old != nil && !modified.After(old.changed) {
+			// Last-Modified has a resolution of a second, and a clock
+			// may step back: a new roster must look newer than the old
+			// one to If-Modified-Since.
+			modified = old.changed.Add(time.Second)
+		}
+		c, err = f.render(snap, items, now, modified)
+		if err != nil {
+			f.mu.Unlock()
+			return false, err
+		}
+		changed = true
+	}
+	f.cur = c
+	f.lastOK = true
+	f.lastTry = now
+	f.fails = 0
+	f.mu.Unlock()
+
+	if err := f.save(c); err != nil {
+		return changed, err
+	}
+	return changed, nil
+}
+
+// render makes the bodies of both feeds.
+func (f *Feed) render(snap *snapshot.Snapshot, items []byte, fetched, changed time.Time) (*content, error) {
+	own := &snapshot.Snapshot{Time: snap.Time, Items: snap.Items}
+	var ics, js bytes.Buffer
+	if err := export.WriteICS(&ics, own, f.loc, export.WithCalendarName(f.calName)); err != nil {
+		return nil, fmt.Errorf("feed: rendering iCalendar: %w", err)
+	}
+	if err := export.WriteShiftsJSON(&js, own, f.loc); err != nil {
+		return nil, fmt.Errorf("feed: rendering JSON: %w", err)
+	}
+	return &content{
+		snap:    own,
+		items:   items,
+		fetched: fetched,
+		changed: changed,
+		ics:     body{ics.Bytes(), etag(ics.Bytes())},
+		json:    body{js.Bytes(), etag(js.Bytes())},
+	}, nil
+}
+
+// etag is a strong entity tag: the same bytes always get the same tag, in
+// this process and the next.
+func etag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+func nonNil(items []snapshot.Item) []snapshot.Item {
+	if items == nil {
+		return []snapshot.Item{}
+	}
+	return items
+}
+
+// Fail records a failed refresh. Its message, scrubbed of the feed's
+// secrets and made one line, is what Status and the log show.
+func (f *Feed) Fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastOK = false
+	f.lastTry = f.now()
+	f.errAt = f.lastTry
+	f.lastErr = f.Scrub(errorText(err))
+	f.fails++
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// Scrub makes msg one line of plain text without any of the feed's
+// secrets.
+func (f *Feed) Scrub(msg string) string {
+	for _, s := range f.secrets {
+		msg = strings.ReplaceAll(msg, s, "[REDACTED]")
+	}
+	msg = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return unicode.ReplacementChar
+		}
+		return r
+	}, msg)
+	return strings.TrimSpace(msg)
+}
+
+// stop records that no more refreshes will be made.
+func (f *Feed) stop() {
+	f.mu.Lock()
+	f.stopped = true
+	f.next = time.Time{}
+	f.mu.Unlock()
+}
+
+// setNext records when the next refresh is due.
+func (f *Feed) setNext(t time.Time) {
+	f.mu.Lock()
+	f.next = t
+	f.mu.Unlock()
+}
+
+// current returns the roster served now and whether it is stale.
+func (f *Feed) current() (*content, bool, time.Time) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.cur, !f.lastOK, f.next
+}
+
+// Status is what /healthz reports.
+type Status struct {
+	// OK is true when there is a roster to serve and it is not stale.
+	OK bool `json:"ok"`
+	// Stale is true when the last refresh failed, or none has succeeded
+	// since the roster was read from the state folder.
+	Stale bool `json:"stale"`
+	// Refreshing is false once refreshes have stopped for good (after
+	// RosterOn rejected the credentials).
+	Refreshing bool `json:"refreshing"`
+	// Shifts is the number of shifts served; 0 when there is no roster.
+	Shifts int `json:"shifts"`
+	// LastSuccess is the last fetch that got the roster served; null
+	// when there is none.
+	LastSuccess *time.Time `json:"last_success"`
+	// AgeSeconds is how long ago LastSuccess was, in whole seconds.
+	AgeSeconds *int64 `json:"age_seconds"`
+	// LastChange is when the roster served was first fetched: its
+	// Last-Modified.
+	LastChange *time.Time `json:"last_change"`
+	// LastAttempt is the last refresh, successful or not.
+	LastAttempt *time.Time `json:"last_attempt"`
+	// LastError is the last failed refresh's error and LastErrorTime when
+	// it happened, even after a success since; it never holds a secret.
+	LastError     string     `json:"last_error"`
+	LastErrorTime *time.Time `json:"last_error_time"`
+	// Failures counts the failed refreshes since the last success.
+	Failures int `json:"failures"`
+	// NextRefresh is when the next refresh is due; null while one is
+	// under way or after they stopped.
+	NextRefresh *time.Time `json:"next_refresh"`
+}
+
+// Status reports the feed's state.
+func (f *Feed) Status() Status {
+	now := f.now()
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	st := Status{
+		Stale:         !f.lastOK,
+		Refreshing:    !f.stopped,
+		LastAttempt:   timePtr(f.lastTry),
+		LastError:     f.lastErr,
+		LastErrorTime: timePtr(f.errAt),
+		Failures:      f.fails,
+		NextRefresh:   timePtr(f.next),
+	}
+	if c := f.cur; c != nil {
+		st.OK = f.lastOK
+		st.Shifts = len(c.snap.Items)
+		st.LastSuccess = timePtr(c.fetched)
+		st.LastChange = timePtr(c.changed)
+		age := int64(max(now.Sub(c.fetched), 0) / time.Second)
+		st.AgeSeconds = &age
+	}
+	return st
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
+}

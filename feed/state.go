@@ -1,0 +1,197 @@
+package feed
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// StateFile is the name of the last good roster in the state folder. It is
+// a roster's JSON, as `rosteron roster --format json` writes it less the
+// interpretation, with a few fields more, so `rosteron parse` and
+// `rosteron diff` read it too.
+const StateFile = "roster.json"
+
+// state is StateFile's content.
+type state struct {
+	Time  time.Time        `json:"time"`
+	Items *[]snapshot.Item `json:"items"`
+	// Fetched is the last fetch that found this roster, Changed the first.
+	Fetched time.Time `json:"fetched"`
+	Changed time.Time `json:"changed"`
+	Source
+}
+
+// EnsureDir creates dir, and any parents missing, readable by the owner
+// only (0700). A folder that exists is left as it is.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the state folder: %w", err)
+	}
+	return nil
+}
+
+// save writes c to the state folder, if there is one, atomically.
+func (f *Feed) save(c *content) error {
+	if f.stateDir == "" {
+		return nil
+	}
+	items := c.snap.Items
+	st := state{
+		Time:    c.snap.Time.UTC(),
+		Items:   &items,
+		Fetched: c.fetched.UTC(),
+		Changed: c.changed.UTC(),
+		Source:  f.source,
+	}
+	if *st.Items == nil {
+		*st.Items = []snapshot.Item{}
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return &SaveError{err}
+	}
+	if err := WriteFileAtomic(filepath.Join(f.stateDir, StateFile), append(data, '\n')); err != nil {
+		return &SaveError{err}
+	}
+	return nil
+}
+
+// SaveError is Update's error when the roster is served but could not be
+// saved in the state folder.
+type SaveError struct{ Err error }
+
+func (e *SaveError) Error() string { return "saving the roster: " + e.Err.Error() }
+func (e *SaveError) Unwrap() error { return e.Err }
+
+// ErrOtherSource is returned by Load for a saved roster of another user
+// or RosterOn instance than the feed's (see WithSource).
+var ErrOtherSource = errors.New("the saved roster is another user's or instance's")
+
+// Load reads the roster saved in the state folder, so that a feed started
+// while RosterOn is down has something to serve. It reports whether it
+// found one; a missing file is not an error. The roster counts as stale
+// until a refresh succeeds. A roster is not loaded over one the feed
+// already has.
+func (f *Feed) Load() (bool, error) {
+	if f.stateDir == "" {
+		return false, nil
+	}
+	path := filepath.Join(f.stateDir, StateFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the saved roster: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return false, fmt.Errorf("reading the saved roster %s: %w", path, err)
+	}
+	if st.Items == nil {
+		return false, fmt.Errorf("reading the saved roster %s: no \"items\"", path)
+	}
+	if !sameSource(st.Source, f.source) {
+		return false, fmt.Errorf("%s: %w", path, ErrOtherSource)
+	}
+	if st.Fetched.IsZero() {
+		st.Fetched = st.Time
+	}
+	if st.Changed.IsZero() {
+		st.Changed = st.Fetched
+	}
+	snap := &snapshot.Snapshot{Time: st.Time, Items: *st.Items}
+	items, err := json.Marshal(nonNil(snap.Items))
+	if err != nil {
+		return false, fmt.Errorf("reading the saved roster %s: %w", path, err)
+	}
+	c, err := f.render(snap, items, st.Fetched, st.Changed.Truncate(time.Second))
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur != nil {
+		return false, nil
+	}
+	f.cur = c
+	f.lastOK = false
+	return true, nil
+}
+
+// sameSource tells whether a saved roster belongs to the feed. Sources not
+// named on either side match anything; usernames match in any case, as
+// RosterOn's do.
+func sameSource(saved, want Source) bool {
+	if saved.URL != "" && want.URL != "" && strings.TrimRight(saved.URL, "/") != strings.TrimRight(want.URL, "/") {
+		return false
+	}
+	if saved.Username != "" && want.Username != "" && !strings.EqualFold(saved.Username, want.Username) {
+		return false
+	}
+	return true
+}
+
+// Seams for the tests, to make the steps of WriteFileAtomic fail.
+var (
+	syncFile   = (*os.File).Sync
+	renameFile = os.Rename
+)
+
+// WriteFileAtomic replaces the file at path with data, readable by the
+// owner only (0600), so that a reader, or the next start after a crash,
+// finds the old file or the new one and never a part of one: data goes to
+// a new hidden file in the same folder, which is flushed to disk, closed and
+// renamed over path. On any error the new file is removed and path is left
+// as it was.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp") // 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	closed := false
+	defer func() {
+		if err != nil {
+			if !closed {
+				_ = f.Close()
+			}
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := syncFile(f); err != nil {
+		return err
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := renameFile(tmp, path); err != nil {
+		return err
+	}
+	// The rename lasts once the folder is on disk too; not every system
+	// can sync a folder, and the file is in place either way.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
