@@ -18,12 +18,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -237,19 +236,7 @@ func errorText(err error) string {
 // Scrub makes msg one line of plain text without any of the feed's
 // secrets.
 func (f *Feed) Scrub(msg string) string {
-	for _, s := range f.secrets {
-		msg = strings.ReplaceAll(msg, s, "[REDACTED]")
-	}
-	msg = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return unicode.ReplacementChar
-		}
-		return r
-	}, msg)
-	return strings.TrimSpace(msg)
+	return oneline.Clean(msg, f.secrets...)
 }
 
 // stop records that no more refreshes will be made.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -140,58 +141,12 @@ func sameSource(saved, want Source) bool {
 	return true
 }
 
-// Seams for the tests, to make the steps of WriteFileAtomic fail.
-var (
-	syncFile   = (*os.File).Sync
-	renameFile = os.Rename
-)
-
 // WriteFileAtomic replaces the file at path with data, readable by the
 // owner only (0600), so that a reader, or the next start after a crash,
 // finds the old file or the new one and never a part of one: data goes to
 // a new hidden file in the same folder, which is flushed to disk, closed and
 // renamed over path. On any error the new file is removed and path is left
 // as it was.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp") // 0600
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
-			}
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := syncFile(f); err != nil {
-		return err
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := renameFile(tmp, path); err != nil {
-		return err
-	}
-	// The rename lasts once the folder is on disk too; not every system
-	// can sync a folder, and the file is in place either way.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
+func WriteFileAtomic(path string, data []byte) error {
+	return atomicfile.Replace(path, data, 0o600, true)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -123,13 +124,13 @@ func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
 			boom := errors.New("disk on fire")
 			switch seam {
 			case "sync":
-				old := syncFile
-				syncFile = func(*os.File) error { return boom }
-				defer func() { syncFile = old }()
+				old := atomicfile.Sync
+				atomicfile.Sync = func(*os.File) error { return boom }
+				defer func() { atomicfile.Sync = old }()
 			case "rename":
-				old := renameFile
-				renameFile = func(string, string) error { return boom }
-				defer func() { renameFile = old }()
+				old := atomicfile.Rename
+				atomicfile.Rename = func(string, string) error { return boom }
+				defer func() { atomicfile.Rename = old }()
 			}
 			err := WriteFileAtomic(path, []byte("new\n"))
 			assert.ErrorIs(t, err, boom)
@@ -144,9 +145,9 @@ func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
 
 	// A feed whose save fails still serves the new roster, and says so.
 	f, c := newTestFeed(t, WithStateDir(dir))
-	old := renameFile
-	renameFile = func(string, string) error { return errors.New("read-only file system") }
-	defer func() { renameFile = old }()
+	old := atomicfile.Rename
+	atomicfile.Rename = func(string, string) error { return errors.New("read-only file system") }
+	defer func() { atomicfile.Rename = old }()
 	changed, err := f.Update(snap(c.Now(), "Ward 4B"))
 	assert.True(t, changed)
 	assert.ErrorContains(t, err, "saving the roster: read-only file system")

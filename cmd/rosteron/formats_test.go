@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -144,18 +145,18 @@ func TestParseOutputFailureLeavesOldFile(t *testing.T) {
 		{
 			name: "sync fails",
 			setup: func(t *testing.T, dir string) {
-				orig := syncFile
-				syncFile = func(*os.File) error { return diskFull }
-				t.Cleanup(func() { syncFile = orig })
+				orig := atomicfile.Sync
+				atomicfile.Sync = func(*os.File) error { return diskFull }
+				t.Cleanup(func() { atomicfile.Sync = orig })
 			},
 			code: exitError, errMsg: "no space left on device (simulated)",
 		},
 		{
 			name: "rename fails",
 			setup: func(t *testing.T, dir string) {
-				orig := renameFile
-				renameFile = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EXDEV} }
-				t.Cleanup(func() { renameFile = orig })
+				orig := atomicfile.Rename
+				atomicfile.Rename = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EXDEV} }
+				t.Cleanup(func() { atomicfile.Rename = orig })
 			},
 			code: exitError, errMsg: "invalid cross-device link",
 		},

@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/export"
+	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -138,12 +136,6 @@ func (c *cli) emit(snap *snapshot.Snapshot, o *outputFlags) error {
 	return nil
 }
 
-// Seams for the tests, to make the steps of writeFileAtomic fail.
-var (
-	syncFile   = (*os.File).Sync
-	renameFile = os.Rename
-)
-
 // writeFileAtomic replaces the file at path with data so that a reader
 // sees the old file or the new one, never a part of one, and so that
 // after a failure the old file is as it was: data goes to a new file in
@@ -173,74 +165,10 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		perm, keep = fi.Mode().Perm(), true
 	}
 
-	dir, base := filepath.Split(target)
-	f, tmp, err := createTemp(dir, base, keep)
-	if err != nil {
+	if err := atomicfile.Replace(target, data, perm, keep); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
-			}
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if keep {
-		if err := f.Chmod(perm); err != nil {
-			return err
-		}
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := syncFile(f); err != nil {
-		return err
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := renameFile(tmp, target); err != nil {
-		return err
-	}
-	// The rename is durable once the directory is on disk too. Not every
-	// system can sync a directory; the file is in place either way.
-	if dir == "" {
-		dir = "."
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 	return nil
-}
-
-// createTemp creates a new, hidden file beside the one to be replaced, so
-// that renaming it is atomic. It is created 0600 when it will be given the
-// old file's permissions, else 0666 less the umask.
-func createTemp(dir, base string, private bool) (*os.File, string, error) {
-	perm := fs.FileMode(0o666)
-	if private {
-		perm = 0o600
-	}
-	// Room for the suffix within the 255 bytes most file systems allow.
-	if len(base) > 200 {
-		base = base[:200]
-	}
-	for range 100 {
-		var r [6]byte
-		_, _ = rand.Read(r[:])
-		name := filepath.Join(dir, "."+base+".rosteron-"+hex.EncodeToString(r[:])+".tmp")
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, name, err
-	}
-	return nil, "", errors.New("cannot create a temporary file: too many tries")
 }
 
 // writeInPlace writes data to a file that cannot be replaced, such as a

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -184,19 +184,7 @@ func (c *cli) errorf(format string, args ...any) {
 // or a browser's error text, which could hold line breaks or escape
 // sequences, and it must never hold the password.
 func (c *cli) oneLine(msg string) string {
-	if c.password != "" {
-		msg = strings.ReplaceAll(msg, c.password, session.Redacted)
-	}
-	msg = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return unicode.ReplacementChar
-		}
-		return r
-	}, msg)
-	return strings.TrimSpace(msg)
+	return oneline.Clean(msg, c.password)
 }
 
 // exitCode maps an error to the exit status the usage text promises.
