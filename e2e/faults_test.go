@@ -165,9 +165,10 @@ func TestCLIVerifiesTLSUnlessInsecure(t *testing.T) {
 		t.Skip("--insecure applies to a Chrome rosteron starts")
 	}
 	m := mockserver.New()
-	ts := httptest.NewTLSServer(m)
-	t.Cleanup(ts.Close)
+	ts := httptest.NewUnstartedServer(m)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // Chrome's refused handshakes are expected
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
 	url := ts.URL + m.BasePath()
 
 	r := cli(t, demoEnv(), "", "roster", "--url", url)
