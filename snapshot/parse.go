@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +115,71 @@ func Parse(r io.Reader) ([]Item, error) {
 	if r == nil {
 		return nil, errors.New("snapshot: Parse called with a nil reader")
 	}
+	// The fast path keeps what it reads, so that the tree parser can read
+	// it again when the fast path declines.
+	rec := &recorder{r: r}
+	if items, ok := parseFast(rec); ok {
+		return items, nil
+	}
+	return parseTree(rec.replay())
+}
+
+// recorder keeps the bytes read through it in fixed-size chunks, which,
+// unlike one growing slice, are never copied again.
+type recorder struct {
+	r      io.Reader
+	chunks [][]byte
+	err    error // the first error from r, io.EOF included
+}
+
+const recordChunk = 64 << 10
+
+func (rc *recorder) Read(p []byte) (int, error) {
+	if rc.err != nil {
+		return 0, rc.err
+	}
+	n, err := rc.r.Read(p)
+	for rest := p[:n]; len(rest) > 0; {
+		last := len(rc.chunks) - 1
+		if last < 0 || len(rc.chunks[last]) == cap(rc.chunks[last]) {
+			rc.chunks = append(rc.chunks, make([]byte, 0, recordChunk))
+			last++
+		}
+		k := min(len(rest), cap(rc.chunks[last])-len(rc.chunks[last]))
+		rc.chunks[last] = append(rc.chunks[last], rest[:k]...)
+		rest = rest[k:]
+	}
+	rc.err = err
+	return n, err
+}
+
+// replay returns a reader giving what was recorded, then what r gives or
+// gave: the rest of it, or its error where it met one, so that the tree
+// parser meets that error where it would have met it reading r.
+func (rc *recorder) replay() io.Reader {
+	readers := make([]io.Reader, 0, len(rc.chunks)+1)
+	for _, c := range rc.chunks {
+		readers = append(readers, bytes.NewReader(c))
+	}
+	switch rc.err {
+	case nil:
+		readers = append(readers, rc.r)
+	case io.EOF:
+	default:
+		readers = append(readers, &failingReader{rc.err})
+	}
+	return io.MultiReader(readers...)
+}
+
+// failingReader replays a read error.
+type failingReader struct{ err error }
+
+func (f *failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// parseTree is Parse built on html.Parse: the reference that parseFast must
+// agree with, and what Parse falls back to for any page parseFast is not
+// sure it reads as html.Parse would.
+func parseTree(r io.Reader) ([]Item, error) {
 	er := &errRecorder{r: r}
 	doc, err := html.Parse(er)
 	if err != nil {
