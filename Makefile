@@ -63,7 +63,7 @@ clean:
 BENCH_RUNS ?= 9
 BENCHSTAT  ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: chrome build
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/ | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./snapshot/ ./e2e/ | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out > benchstat.out
 	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out -benchstat benchstat.out
 	@rm -f bench.out benchstat.out

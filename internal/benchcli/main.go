@@ -82,15 +82,16 @@ func main() {
 	}
 	var doc strings.Builder
 	doc.WriteString("# Benchmarks\n\nWritten by `make bench` (`internal/benchcli`); numbers from one machine, one run. Reproduce with `make bench`.\n\n")
+	doc.WriteString(reading)
 	doc.WriteString(b.String())
 	if *gobench != "" {
 		gb, err := os.ReadFile(*gobench)
 		check(err)
-		doc.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 5 ./snapshot/ ./e2e/`: `BenchmarkParse` on generated pages of 200 and 2,000 shifts; `BenchmarkSessions` the full flow on one shared Chrome, four sessions at a time, against an in-process mock.\n\n")
+		doc.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 6 ./snapshot/ ./e2e/`: `BenchmarkParse` on generated pages of 200 and 2,000 shifts; `BenchmarkSessions` the full flow on one shared Chrome, four sessions at a time, against an in-process mock.\n\n")
 		if *stat != "" {
 			sb, err := os.ReadFile(*stat)
 			check(err)
-			doc.WriteString("Summary by benchstat (median ± 95% confidence interval over the five runs):\n\n```\n")
+			doc.WriteString("Summary by benchstat (median ± 95% confidence interval over the six runs):\n\n```\n")
 			doc.Write(sb)
 			doc.WriteString("```\n\nRaw output:\n\n")
 		}
@@ -101,6 +102,19 @@ func main() {
 	check(os.WriteFile(*out, []byte(doc.String()), 0o644))
 }
 
+// reading says what limits the figures; it changes only when the flow
+// does.
+const reading = `What the figures mean. A whole run makes six document requests and renders
+four pages in Chrome (the login page; the login POST and the home page it
+redirects to; the roster; the logoff and the login page it redirects to)
+where Chrome's floor renders one, so the gap to the floor is mostly those
+three extra page loads, each a few tens of milliseconds of Chrome's own
+work even on loopback, plus DevTools round trips. Sessions on a shared browser are bound by CPU on two
+cores: each gets its own browser context, so its own renderer process, and
+renders four documents. --single-process, which would avoid the processes,
+crashes Chrome as soon as a second browser context opens.
+
+`
 type result struct {
 	wall []time.Duration
 	rss  []int64 // bytes: the largest VmHWM among the run's processes
