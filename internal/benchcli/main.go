@@ -115,6 +115,7 @@ renders four documents. --single-process, which would avoid the processes,
 crashes Chrome as soon as a second browser context opens.
 
 `
+
 type result struct {
 	wall []time.Duration
 	rss  []int64 // bytes: the largest VmHWM among the run's processes
