@@ -149,7 +149,10 @@ func (t *Tab) opErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
-	if t.ctx.Err() != nil {
+	// The caller's context is alive, so a cancellation can only be the
+	// tab's or the browser's: chromedp cancels them when Chrome goes
+	// away, and may report that before the tab's context shows it.
+	if t.ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("the browser tab is gone (did Chrome exit?): %w", err)
 	}
 	return err
