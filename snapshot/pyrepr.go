@@ -99,3 +99,11 @@ func writePadded(b *strings.Builder, n, width int) {
 	}
 	b.WriteString(s)
 }
+
+// PyRepr returns s quoted as Python 3's repr() quotes a str, for messages
+// that should read exactly as the original library's.
+func PyRepr(s string) string {
+	var b strings.Builder
+	writePyRepr(&b, s)
+	return b.String()
+}
