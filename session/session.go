@@ -209,8 +209,9 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	return nil
 }
 
-// record runs one step's navigation work and files the exchanges it made
-// under purpose.
+// record runs one step's navigation work, files the exchanges it made
+// under purpose, and takes the step's screenshot, stamped with the same
+// time as the step's log files.
 func (s *Session) record(purpose string, fn func() error) error {
 	before := len(s.tab.Exchanges())
 	started := s.now()
@@ -220,6 +221,7 @@ func (s *Session) record(purpose string, fn func() error) error {
 		started = xs[0].Start
 	}
 	s.ops = append(s.ops, operation{purpose: purpose, start: started, exchanges: xs})
+	s.screenshot(purpose, started, err)
 	return err
 }
 
@@ -238,22 +240,11 @@ func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	}
 	s.username = username
 
-	var loginStart time.Time
-	err := s.record(PurposeLogin, func() error {
-		loginStart = s.now()
-		return s.openLoginForm(ctx)
-	})
-	s.screenshot(PurposeLogin, loginStart, err)
+	err := s.record(PurposeLogin, func() error { return s.openLoginForm(ctx) })
 	if err != nil {
 		return err
 	}
-
-	var homeStart time.Time
-	err = s.record(PurposeHome, func() error {
-		homeStart = s.now()
-		return s.submitLogin(ctx, username, password)
-	})
-	s.screenshot(PurposeHome, homeStart, err)
+	err = s.record(PurposeHome, func() error { return s.submitLogin(ctx, username, password) })
 	if err == nil {
 		s.loggedIn = true
 	}
@@ -355,18 +346,16 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, s.stepError(PurposeRoster, err)
 	}
 	var snap *snapshot.Snapshot
-	var start time.Time
 	err := s.record(PurposeRoster, func() error {
-		start = s.now()
 		var err error
-		snap, err = s.fetchRoster(ctx, start)
+		snap, err = s.fetchRoster(ctx)
 		return err
 	})
-	s.screenshot(PurposeRoster, start, err)
 	return snap, err
 }
 
-func (s *Session) fetchRoster(ctx context.Context, start time.Time) (*snapshot.Snapshot, error) {
+func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
+	start := s.now()
 	before := len(s.tab.Exchanges())
 	resp, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"))
 	if err != nil {
@@ -427,9 +416,7 @@ func (s *Session) logOut(ctx context.Context) error {
 		s.loggedIn = false
 		return nil
 	}
-	var start time.Time
 	err = s.record(PurposeLogout, func() error {
-		start = s.now()
 		resp, err := s.get(ctx, s.url("/Account/LogOff"))
 		if err != nil {
 			return &BadResponseError{Purpose: PurposeLogout, Err: err}
@@ -446,7 +433,6 @@ func (s *Session) logOut(ctx context.Context) error {
 		}
 		return nil
 	})
-	s.screenshot(PurposeLogout, start, err)
 	if err == nil {
 		s.loggedIn = false
 	}

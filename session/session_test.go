@@ -367,6 +367,11 @@ func TestScreenshots(t *testing.T) {
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	}
 	assert.ElementsMatch(t, []string{"login", "home", "roster", "logout"}, kinds)
+	// Each screenshot carries its step's log stamp.
+	for _, e := range entries {
+		stamp, purpose, _ := strings.Cut(strings.TrimSuffix(e.Name(), ".png"), "Z-")
+		assert.Contains(t, s.LogNames(), stamp+"Z-"+purpose+"-0.txt", e.Name())
+	}
 
 	// A failure is photographed too, marked as such.
 	bad := newSession(t, f.url, session.WithScreenshots(dir))
