@@ -20,7 +20,7 @@ const csvWarningSep = " | "
 
 // WriteCSV writes s as CSV (RFC 4180 quoting, by encoding/csv, with "\n"
 // line ends): a header row, then one row per shift in roster order, read
-// in loc (nil means UTC; see snapshot.Item.Shift):
+// in loc (nil means UTC, snapshot.Floating no zone; see snapshot.Item.Shift):
 //
 //	date,start,end,title,name,role,kind,warnings,detail
 //	2026-04-04,2026-04-04T21:00:00+11:00,2026-04-05T07:00:00+10:00,Ward 4B,Night Shift,RN,work,,"[""21:00 - 07:00"",null,""Night Shift"",""RN""]"
@@ -28,7 +28,8 @@ const csvWarningSep = " | "
 // The columns:
 //
 //   - date is the ISO date of the roster divider;
-//   - start and end are RFC 3339 instants with the zone's offset, empty
+//   - start and end are RFC 3339 instants with the zone's offset (in
+//     snapshot.Floating, the clock times without an offset), empty
 //     for leave (an all-day entry) and for shifts without readable times;
 //   - title, name and role are as the roster gives them;
 //   - kind is work, on-call, leave or unknown;
@@ -53,7 +54,7 @@ func WriteCSV(w io.Writer, s *snapshot.Snapshot, loc *time.Location) error {
 	for _, sh := range s.Shifts(loc) {
 		var start, end string
 		if sh.HasTimes() {
-			start, end = sh.Start.Format(time.RFC3339), sh.End.Format(time.RFC3339)
+			start, end = snapshot.FormatTime(sh.Start), snapshot.FormatTime(sh.End)
 		}
 		detail, err := csvDetail(sh.Detail)
 		if err != nil {

@@ -47,7 +47,8 @@ func WithCalendarName(name string) ICSOption {
 }
 
 // WriteICS writes s as an iCalendar (RFC 5545) calendar, its shifts read
-// in loc (nil means UTC; see snapshot.Item.Shift), with one VEVENT per
+// in loc (nil means UTC, snapshot.Floating no zone; see
+// snapshot.Item.Shift), with one VEVENT per
 // shift in roster order:
 //
 //   - UID is stable across runs and independent of the other shifts, so
@@ -70,7 +71,8 @@ func WithCalendarName(name string) ICSOption {
 //   - LOCATION is the title; DESCRIPTION holds the role, the warnings and
 //     every detail, one a line, "(empty)" for an empty one.
 //   - A shift with times has DTSTART and DTEND in UTC, the exact instants
-//     whatever zone the calendar program shows them in (a zero-length
+//     whatever zone the calendar program shows them in, or, read in
+//     snapshot.Floating, as floating local times (a zero-length
 //     shift, which only a start in a skipped hour makes, has no DTEND,
 //     since RFC 5545 wants DTEND after DTSTART). Leave is an
 //     all-day event (VALUE=DATE, DTEND the next day) marked TRANSPARENT
@@ -111,11 +113,11 @@ func WriteICS(w io.Writer, s *snapshot.Snapshot, loc *time.Location, opts ...ICS
 		ev := ics.NewEvent(uid + uidDomain)
 		ev.SetDtStampTime(stamp)
 		if sh.HasTimes() {
-			ev.SetStartAt(sh.Start)
+			icsSetTime(ev, ics.ComponentPropertyDtStart, sh.Start)
 			// RFC 5545 wants DTEND after DTSTART; without one the event
 			// ends when it starts, which is what a zero-length shift is.
 			if sh.End.After(sh.Start) {
-				ev.SetEndAt(sh.End)
+				icsSetTime(ev, ics.ComponentPropertyDtEnd, sh.End)
 			}
 		} else {
 			ev.SetAllDayStartAt(sh.Date.Time(time.UTC))
@@ -142,6 +144,17 @@ func WriteICS(w io.Writer, s *snapshot.Snapshot, loc *time.Location, opts ...ICS
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// icsSetTime sets a DTSTART or DTEND: the instant in UTC, or for a time
+// read in no zone (snapshot.Floating) the clock time alone, a floating
+// time that calendar programs show as it is wherever they are.
+func icsSetTime(ev *ics.VEvent, p ics.ComponentProperty, t time.Time) {
+	if snapshot.IsFloating(t) {
+		ev.SetProperty(p, t.Format("20060102T150405"))
+		return
+	}
+	ev.SetProperty(p, t.UTC().Format("20060102T150405Z"))
 }
 
 // shiftUID hashes what identifies a shift for a person: its date, when it

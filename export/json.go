@@ -46,11 +46,11 @@ func WriteJSON(w io.Writer, s *snapshot.Snapshot) error {
 	return writeJSON(w, s)
 }
 
-// WriteShiftsJSON writes s with its shifts read in loc (nil means UTC), as
-// snapshot.Interpreted's JSON form, in WriteJSON's layout: each item has
+// WriteShiftsJSON writes s with its shifts read in loc (nil means UTC,
+// snapshot.Floating no zone), as snapshot.Interpreted's JSON form, in WriteJSON's layout: each item has
 // its raw fields ("date", "title", "detail", "warnings", always an array)
-// followed by "start", "end" (RFC 3339 with loc's offset, null without
-// times), "all_day", "kind", "name" and "role":
+// followed by "start", "end" (RFC 3339 with loc's offset, none in
+// snapshot.Floating, null without times), "all_day", "kind", "name" and "role":
 //
 //	{
 //	  "time": "2026-04-01T08:03:12Z",

@@ -5,13 +5,17 @@ package export
 // table and JSON tests'.
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // the tests' zones must not depend on the machine's
 
+	ics "github.com/arran4/golang-ical"
+	ical "github.com/emersion/go-ical"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -90,4 +94,47 @@ func goldenFile(t *testing.T, name, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "run go test ./export -update to create %s", path)
 	assert.Equal(t, string(want), got)
+}
+
+// TestFloatingExports writes shifts read in no zone: iCalendar floating
+// times, and JSON and CSV times without an offset, at the roster's clock.
+func TestFloatingExports(t *testing.T) {
+	t.Parallel()
+	snap := shiftsRoster()
+
+	var calOut bytes.Buffer
+	require.NoError(t, WriteICS(&calOut, snap, snapshot.Floating))
+	out := calOut.String()
+	assert.Contains(t, out, "DTSTART:20260404T210000\r\n")
+	assert.Contains(t, out, "DTEND:20260405T070000\r\n")
+	assert.NotContains(t, out, "DTSTART:20260404T100000Z", "not the instant in any zone")
+	// Both readers take it as a time without a zone; the UIDs are those
+	// of the zoned calendar, so a feed that gains --tz updates its events.
+	cal, err := ics.ParseCalendar(strings.NewReader(out))
+	require.NoError(t, err)
+	start := cal.Events()[0].GetProperty(ics.ComponentPropertyDtStart)
+	assert.Equal(t, "20260404T210000", start.Value)
+	assert.Empty(t, start.ICalParameters["TZID"])
+	dec := ical.NewDecoder(strings.NewReader(out))
+	ecal, err := dec.Decode()
+	require.NoError(t, err)
+	prop := ecal.Events()[0].Props.Get(ical.PropDateTimeStart)
+	require.NotNil(t, prop)
+	assert.Equal(t, "20260404T210000", prop.Value)
+	var zoned bytes.Buffer
+	require.NoError(t, WriteICS(&zoned, snap, melbourne(t)))
+	zcal, err := ics.ParseCalendar(strings.NewReader(zoned.String()))
+	require.NoError(t, err)
+	for i, ev := range cal.Events() {
+		assert.Equal(t, zcal.Events()[i].Id(), ev.Id())
+	}
+
+	var csvOut bytes.Buffer
+	require.NoError(t, WriteCSV(&csvOut, snap, snapshot.Floating))
+	assert.Contains(t, csvOut.String(), "2026-04-04,2026-04-04T21:00:00,2026-04-05T07:00:00,")
+
+	var jsonOut bytes.Buffer
+	require.NoError(t, WriteShiftsJSON(&jsonOut, snap, snapshot.Floating))
+	assert.Contains(t, jsonOut.String(), `"start": "2026-04-04T21:00:00",`)
+	assert.Contains(t, jsonOut.String(), `"end": "2026-04-05T07:00:00",`)
 }

@@ -59,6 +59,36 @@ type Shift struct {
 	Role string
 }
 
+// Floating is the zone of "no zone": a shift read in it keeps the times
+// the roster shows, on the wall clock, with no offset and no
+// daylight-saving changes. Writers give such times without an offset:
+// iCalendar's floating times, which calendar programs show at the same
+// clock time in whatever zone they are in, and RFC 3339 times without
+// their offset in JSON and CSV (see FormatTime).
+//
+// Read a roster in Floating when its zone is not known, rather than in a
+// guessed one: a machine's zone is UTC in most containers and servers, and
+// a shift read there as UTC moves by the whole offset of the roster's zone.
+// The cost is that a night across a daylight-saving change has its clock
+// length, not its true one.
+var Floating = time.FixedZone("floating", 0)
+
+// IsFloating reports whether t was read in Floating.
+func IsFloating(t time.Time) bool { return t.Location() == Floating }
+
+// FormatTime writes t as RFC 3339 text, such as
+// "2026-12-02T07:00:00+11:00"; a floating time (see Floating) has no
+// offset to write, so it is the same text without one,
+// "2026-12-02T07:00:00", which ISO 8601 reads as a local time.
+func FormatTime(t time.Time) string {
+	if IsFloating(t) {
+		return t.Format(floatingLayout)
+	}
+	return t.Format(time.RFC3339)
+}
+
+const floatingLayout = "2006-01-02T15:04:05"
+
 // HasTimes reports whether the shift has a start and an end.
 func (s Shift) HasTimes() bool { return !s.Start.IsZero() }
 
@@ -98,7 +128,8 @@ func (s Snapshot) Shifts(loc *time.Location) []Shift {
 	return out
 }
 
-// Shift reads the item in loc; a nil loc means UTC. It never fails: an
+// Shift reads the item in loc; a nil loc means UTC, and Floating means no
+// zone (see Floating). It never fails: an
 // item whose times cannot be read is returned without times (and, unless
 // it says on-call or leave, with Kind unknown), so nothing is ever dropped.
 //
@@ -311,22 +342,22 @@ func representable(t time.Time) bool {
 // jsonShift is Shift's JSON form: the raw fields in Item's names, then the
 // interpretation.
 type jsonShift struct {
-	Date     Date       `json:"date"`
-	Title    string     `json:"title"`
-	Detail   []Field    `json:"detail"`
-	Warnings []string   `json:"warnings"`
-	Start    *time.Time `json:"start"`
-	End      *time.Time `json:"end"`
-	AllDay   bool       `json:"all_day"`
-	Kind     Kind       `json:"kind"`
-	Name     string     `json:"name"`
-	Role     string     `json:"role"`
+	Date     Date      `json:"date"`
+	Title    string    `json:"title"`
+	Detail   []Field   `json:"detail"`
+	Warnings []string  `json:"warnings"`
+	Start    *jsonTime `json:"start"`
+	End      *jsonTime `json:"end"`
+	AllDay   bool      `json:"all_day"`
+	Kind     Kind      `json:"kind"`
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
 }
 
 // MarshalJSON writes the raw fields as Item does, except that "warnings"
 // is always an array, then the interpretation: "start" and "end" as
-// RFC 3339 with the offset of the zone the shift was read in, or null
-// without times; "all_day", "kind", "name" and "role":
+// RFC 3339 with the offset of the zone the shift was read in (without an
+// offset when it was read in Floating), or null without times; "all_day", "kind", "name" and "role":
 //
 //	{"date":"2026-04-04","title":"Ward 4B","detail":["21:00 - 07:00",null,"Night Shift","RN"],
 //	 "warnings":[],"start":"2026-04-04T21:00:00+11:00","end":"2026-04-05T07:00:00+10:00",
@@ -345,9 +376,17 @@ func (s Shift) MarshalJSON() ([]byte, error) {
 		j.Warnings = []string{}
 	}
 	if s.HasTimes() {
-		j.Start, j.End = &s.Start, &s.End
+		start, end := jsonTime(s.Start), jsonTime(s.End)
+		j.Start, j.End = &start, &end
 	}
 	return marshal(j)
+}
+
+// jsonTime is a shift's start or end in JSON: FormatTime's text.
+type jsonTime time.Time
+
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + FormatTime(time.Time(t)) + `"`), nil
 }
 
 // Interpreted is a snapshot with its items read in one zone: what the

@@ -339,3 +339,33 @@ func FuzzItemShift(f *testing.F) {
 		}
 	})
 }
+
+// TestShiftFloating reads shifts in no zone: the clock times the roster
+// shows, whatever the machine's zone, written without an offset.
+func TestShiftFloating(t *testing.T) {
+	t.Parallel()
+	// 21:00 on 4 April 2026 to 07:00 is 11 hours in Melbourne, where
+	// clocks go back that night; in no zone it is the clock's 10.
+	night := item(Date{2026, 4, 4}, "21:00 - 07:00", "Night Shift", "RN")
+	s := night.Shift(Floating)
+	require.True(t, s.HasTimes())
+	assert.True(t, IsFloating(s.Start))
+	assert.True(t, IsFloating(s.End))
+	assert.Equal(t, "2026-04-04T21:00:00", FormatTime(s.Start))
+	assert.Equal(t, "2026-04-05T07:00:00", FormatTime(s.End))
+	assert.Equal(t, 10*time.Hour, s.Duration())
+	assert.Equal(t, 11*time.Hour, night.Shift(mustZone(t, "Australia/Melbourne")).Duration())
+
+	// A start in Melbourne's skipped hour is just a clock time here.
+	gap := item(Date{2026, 10, 4}, "02:30 - 03:15", "Early", "RN").Shift(Floating)
+	assert.Equal(t, "2026-10-04T02:30:00", FormatTime(gap.Start))
+	assert.Equal(t, 45*time.Minute, gap.Duration())
+
+	out, err := json.Marshal(s)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"start":"2026-04-04T21:00:00","end":"2026-04-05T07:00:00"`)
+
+	// A zoned time keeps its offset, and UTC is a zone like any other.
+	assert.Equal(t, "2026-04-04T21:00:00Z", FormatTime(night.Shift(time.UTC).Start))
+	assert.False(t, IsFloating(night.Shift(nil).Start))
+}
