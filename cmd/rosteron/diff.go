@@ -39,7 +39,7 @@ Flags:
   --format FORMAT     text or json (default text)
   --tz ZONE           the time zone the JSON output reads the shifts' times
                       in, as an IANA name such as Australia/Melbourne
-                      (default the machine's)
+                      (default $TZ, else none: times without an offset)
   -h, --help          print this help
 
 Example, a cron job that mails the changes:
@@ -89,7 +89,7 @@ func (c *cli) runDiff(ctx context.Context, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usagef(cmd, "invalid --format %q: want text or json", *format)
 	}
-	loc, err := loadZone(cmd, *tz)
+	loc, err := loadZone(cmd, *tz, c.getenv)
 	if err != nil {
 		return err
 	}

@@ -259,13 +259,43 @@ func TestParseTimeZone(t *testing.T) {
 	assert.Contains(t, r.stdout, `"start": "2026-04-04T21:00:00Z"`)
 	assert.Contains(t, r.stdout, `"end": "2026-04-05T07:00:00Z"`)
 
-	// Without --tz, the machine's zone.
-	r = runWith(t, nil, "", "parse", page, "--format", "json")
+	// Without --tz, the zone $TZ names: one the user chose.
+	r = runWith(t, map[string]string{"TZ": "Australia/Melbourne"}, "", "parse", page, "--format", "json")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	local := dstNights()[0].Shift(time.Local)
-	start, err := json.Marshal(local.Start)
-	require.NoError(t, err)
-	assert.Contains(t, r.stdout, `"start": `+string(start))
+	assert.Contains(t, r.stdout, `"start": "2026-04-04T21:00:00+11:00"`)
+	r = runWith(t, map[string]string{"TZ": ":Australia/Perth"}, "", "parse", page, "--format", "csv")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "2026-04-04,2026-04-04T21:00:00+08:00,2026-04-05T07:00:00+08:00,")
+	r = runWith(t, map[string]string{"TZ": "Australia/Melbourne"}, "", "parse", page, "--format", "json", "--tz", "UTC")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"start": "2026-04-04T21:00:00Z"`, "--tz wins over $TZ")
+
+	// With neither, never the machine's zone (UTC in containers, which
+	// would move every shift): the roster's clock times, without an
+	// offset, whatever zone this process is in.
+	for _, format := range []string{"json", "csv", "ics"} {
+		r = runWith(t, nil, "", "parse", page, "--format", format)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.NotContains(t, r.stdout, "21:00:00Z", format)
+		assert.NotContains(t, r.stdout, "21:00:00+", format)
+		assert.NotContains(t, r.stdout, "T210000Z", format)
+		switch format {
+		case "json":
+			assert.Contains(t, r.stdout, `"start": "2026-04-04T21:00:00",`)
+			assert.Contains(t, r.stdout, `"end": "2026-04-05T07:00:00",`)
+		case "csv":
+			assert.Contains(t, r.stdout, "2026-04-04,2026-04-04T21:00:00,2026-04-05T07:00:00,")
+		case "ics":
+			assert.Contains(t, r.stdout, "\r\nDTSTART:20260404T210000\r\nDTEND:20260405T070000\r\n")
+		}
+	}
+
+	// A $TZ that is not a zone name is a usage error that names --tz,
+	// not a guess.
+	r = runWith(t, map[string]string{"TZ": "AEST-10AEDT,M10.1.0,M4.1.0/3"}, "", "parse", page, "--format", "json")
+	assert.Equal(t, exitUsage, r.code)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, "--tz")
 
 	// CSV: instants with the zone's offsets.
 	r = runWith(t, nil, "", "parse", page, "--format", "csv", "--tz", "Australia/Melbourne")

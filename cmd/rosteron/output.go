@@ -29,9 +29,11 @@ type outputFlags struct {
 // outputFlagsUsage documents outputFlags in the commands' help texts.
 const outputFlagsUsage = `  --format FORMAT     table, json, ics (iCalendar) or csv (default table)
   --tz ZONE           the roster's time zone, an IANA name such as
-                      Australia/Melbourne (default the machine's): json,
-                      ics and csv give each shift's start and end as
-                      instants in it; the table shows times as written
+                      Australia/Melbourne (default $TZ): json, ics and csv
+                      give each shift's start and end as instants in it;
+                      with no zone they give the times as the roster
+                      shows them, without an offset (floating); the
+                      table shows times as written
   --output FILE       write FILE instead of standard output, replacing it
                       in one step: it is left as it was if anything fails
   --calendar-name NAME
@@ -48,14 +50,14 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 
 // check validates the flags, loads the zone and makes sure --output can be
 // written to, before anything is fetched or read.
-func (o *outputFlags) check(cmd string) error {
+func (o *outputFlags) check(cmd string, getenv func(string) string) error {
 	switch strings.ToLower(o.format) {
 	case "table", "json", "ics", "csv":
 		o.format = strings.ToLower(o.format)
 	default:
 		return usagef(cmd, "invalid --format %q: want table, json, ics or csv", o.format)
 	}
-	loc, err := loadZone(cmd, o.tz)
+	loc, err := loadZone(cmd, o.tz, getenv)
 	if err != nil {
 		return err
 	}
@@ -69,18 +71,64 @@ func (o *outputFlags) check(cmd string) error {
 	return nil
 }
 
-// loadZone returns the zone named by --tz, the machine's when name is
-// empty. The zone database is built into the program (time/tzdata), so
-// any IANA name works on any machine.
-func loadZone(cmd, name string) (*time.Location, error) {
-	if name == "" {
-		return time.Local, nil
+// loadZone returns the zone the roster's times are read in: the one --tz
+// names, else the one $TZ names, else none at all, snapshot.Floating,
+// where times are written as the roster shows them, without an offset.
+//
+// The machine's own zone is never used: in containers and on most servers
+// it is UTC, and a 07:00 shift read in UTC lands at 18:00 in Melbourne,
+// silently. A zone from TZ is one the user chose. The zone database is
+// built into the program (time/tzdata), so any IANA name works on any
+// machine.
+func loadZone(cmd, name string, getenv func(string) string) (*time.Location, error) {
+	if name != "" {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			return nil, usagef(cmd, "invalid --tz %q: want an IANA time zone name such as Australia/Melbourne or UTC", name)
+		}
+		return loc, nil
 	}
-	loc, err := time.LoadLocation(name)
+	tz := getenv("TZ")
+	if tz == "" {
+		return snapshot.Floating, nil
+	}
+	loc, err := zoneFromTZ(tz)
 	if err != nil {
-		return nil, usagef(cmd, "invalid --tz %q: want an IANA time zone name such as Australia/Melbourne or UTC", name)
+		return nil, usagef(cmd, "the zone in $TZ, %q, is not an IANA time zone name: give the roster's zone with --tz, such as --tz Australia/Melbourne", tz)
 	}
 	return loc, nil
+}
+
+// zoneFromTZ reads a TZ value as the C library and Go do for a zone
+// name: an IANA name, optionally after ":", or the path of a zone file.
+// POSIX rules such as "AEST-10AEDT,M10.1.0,M4.1.0/3" are refused rather
+// than half understood.
+func zoneFromTZ(tz string) (*time.Location, error) {
+	tz = strings.TrimPrefix(tz, ":")
+	if !filepath.IsAbs(tz) {
+		return time.LoadLocation(tz)
+	}
+	data, err := os.ReadFile(tz)
+	if err != nil {
+		return nil, err
+	}
+	name := tz
+	if _, after, ok := strings.Cut(tz, "zoneinfo/"); ok {
+		name = after
+	}
+	return time.LoadLocationFromTZData(name, data)
+}
+
+// zoneLine says, for people, which zone shifts are read in and why.
+func zoneLine(loc *time.Location, tzFlag string) string {
+	switch {
+	case loc == snapshot.Floating:
+		return "shift times as the roster shows them, in no time zone (floating): give --tz ZONE, such as --tz Australia/Melbourne, for exact instants"
+	case tzFlag != "":
+		return "shift times in " + loc.String() + " (--tz)"
+	default:
+		return "shift times in " + loc.String() + " (from $TZ)"
+	}
 }
 
 func (o *outputFlags) toStdout() bool { return o.output == "" || o.output == "-" }
@@ -114,10 +162,16 @@ func (c *cli) emit(snap *snapshot.Snapshot, o *outputFlags) error {
 	case "csv":
 		err = export.WriteCSV(&buf, snap, o.loc)
 	default:
-		// People read the table: its heading's time is on their clock.
-		// The shifts' times stay as the roster writes them.
+		// People read the table: its heading's time is on their clock
+		// (the machine's, when no zone was given: that time is an
+		// instant, labelled with its zone, not a shift's). The shifts'
+		// times stay as the roster writes them.
 		local := *snap
-		local.Time = local.Time.In(o.loc)
+		if o.loc == snapshot.Floating {
+			local.Time = local.Time.Local()
+		} else {
+			local.Time = local.Time.In(o.loc)
+		}
 		width := export.DefaultWidth
 		if o.toStdout() {
 			width = c.tableWidth()

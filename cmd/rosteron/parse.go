@@ -51,7 +51,7 @@ func (c *cli) parse(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef(cmd, "parse takes one FILE, or - for standard input (got %d arguments)", len(pos))
 	}
-	if err := o.check(cmd); err != nil {
+	if err := o.check(cmd, c.getenv); err != nil {
 		return err
 	}
 

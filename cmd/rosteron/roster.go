@@ -116,7 +116,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 // Chrome is looked for now, before anyone is asked for a password or a
 // mock is started, so that a machine without it says so at once.
 func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
-	if err := f.outputFlags.check(cmd); err != nil {
+	if err := f.outputFlags.check(cmd, c.getenv); err != nil {
 		return nil, err
 	}
 	return f.checkBrowser(c, cmd)
@@ -179,7 +179,7 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 		// Not quoted: it may well be a password typed where it should not be.
 		return usagef(cmd, "roster takes no arguments, only flags (got %d)", len(pos))
 	}
-	if err := f.outputFlags.check(cmd); err != nil {
+	if err := f.outputFlags.check(cmd, c.getenv); err != nil {
 		return err
 	}
 	fl := flow{flags: &f}

@@ -52,7 +52,9 @@ Flags:
                       comes sooner, then later, up to this. Below 5m it
                       warns: that is impolite to the RosterOn server
   --tz ZONE           the roster's time zone, an IANA name such as
-                      Australia/Melbourne (default the machine's)
+                      Australia/Melbourne (default $TZ; with neither, the
+                      feeds give times as the roster shows them, floating,
+                      without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
   --state DIR         the folder for the last good roster and the token,
@@ -137,7 +139,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8765 or :0", f.addr)
 	}
-	loc, err := loadZone(cmd, f.tz)
+	loc, err := loadZone(cmd, f.tz, c.getenv)
 	if err != nil {
 		return err
 	}
@@ -214,6 +216,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", base, token, feed.JSONName)
 	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
 		base, fl.username, normURL, f.refresh, stateDir)
+	fmt.Fprintf(c.stderr, "rosteron serve: %s\n", zoneLine(loc, f.tz))
 	if created {
 		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the addresses above hold it\n",
 			filepath.Join(stateDir, feed.TokenFile))

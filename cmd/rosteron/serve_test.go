@@ -304,3 +304,45 @@ func TestServeWithChrome(t *testing.T) {
 	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
 	assert.Regexp(t, `(?m)^rosteron serve: \S+ refresh ok in \S+: \d+ shifts, changed; next in `, s.stderr.String())
 }
+
+// serve says at start which zone the feeds read shifts in, and with none
+// given never takes the machine's: the feeds carry the roster's clock
+// times, floating.
+func TestServeZone(t *testing.T) {
+	state := t.TempDir()
+	items := []snapshot.Item{{Date: snapshot.Date{Year: 2026, Month: 4, Day: 4}, Title: "Ward 4B",
+		Detail: []snapshot.Field{snapshot.Text("07:00 - 15:30"), snapshot.Empty, snapshot.Text("Day Shift"), snapshot.Text("RN")}}}
+	fd := feed.New(feed.WithStateDir(state), feed.WithSource(goodURL, "joe"))
+	_, err := fd.Update(&snapshot.Snapshot{Time: time.Now().UTC(), Items: items})
+	require.NoError(t, err)
+	args := []string{"--url", goodURL, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h"}
+
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		line      string
+		start, ev string
+	}{
+		{"none", nil, nil, "rosteron serve: shift times as the roster shows them, in no time zone (floating): give --tz ZONE",
+			`"start": "2026-04-04T07:00:00",`, "DTSTART:20260404T070000\r\n"},
+		{"TZ", map[string]string{"TZ": "Australia/Melbourne"}, nil, "rosteron serve: shift times in Australia/Melbourne (from $TZ)",
+			`"start": "2026-04-04T07:00:00+11:00",`, "DTSTART:20260403T200000Z\r\n"},
+		{"--tz", map[string]string{"TZ": "UTC"}, []string{"--tz", "Australia/Perth"}, "rosteron serve: shift times in Australia/Perth (--tz)",
+			`"start": "2026-04-04T07:00:00+08:00",`, "DTSTART:20260403T230000Z\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			s := startServe(t, env, append(args, tc.args...)...)
+			_, body := httpGet(t, s.json)
+			assert.Contains(t, body, tc.start)
+			_, body = httpGet(t, s.ics)
+			assert.Contains(t, body, tc.ev)
+			require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+			assert.Contains(t, s.stderr.String(), tc.line)
+		})
+	}
+}
