@@ -74,6 +74,15 @@ func TestRoster(t *testing.T) {
 		return m
 	}
 
+	// The password in files, as systemd credentials and Docker secrets
+	// give it: first line only, with a line ending.
+	files := t.TempDir()
+	pwFile := filepath.Join(files, "password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(mockserver.DemoPassword+"\nsecond line\n"), 0o600))
+	creds := filepath.Join(files, "creds")
+	require.NoError(t, os.Mkdir(creds, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(creds, credentialName), []byte(mockserver.DemoPassword+"\r\n"), 0o400))
+
 	tests := []struct {
 		name  string
 		env   map[string]string
@@ -83,6 +92,10 @@ func TestRoster(t *testing.T) {
 		logs  []string // purposes expected among the saved logs
 		err   string
 	}{
+		{"password file", env, "", cmd("--password-file", pwFile), exitOK, nil, ""},
+		{"file wins over env", with("ROSTERON_PASSWORD", "wrong"), "", cmd("--password-file", pwFile), exitOK, nil, ""},
+		{"file named by env", with("ROSTERON_PASSWORD_FILE", pwFile, "ROSTERON_PASSWORD", "wrong"), "", nil, exitOK, nil, ""},
+		{"systemd credential", with("CREDENTIALS_DIRECTORY", creds, "ROSTERON_PASSWORD", "wrong"), "", nil, exitOK, nil, ""},
 		{"env password", with("ROSTERON_PASSWORD", mockserver.DemoPassword), "", nil, exitOK, []string{"login", "home", "roster", "logout"}, ""},
 		{"password on stdin", env, mockserver.DemoPassword + "\r\n", cmd("--password-stdin"), exitOK, nil, ""},
 		{"stdin wins over env", with("ROSTERON_PASSWORD", "wrong"), mockserver.DemoPassword + "\n", cmd("--password-stdin"), exitOK, nil, ""},

@@ -89,7 +89,7 @@ func parseArgs(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
 func unknownFlag(cmd, name string) error {
 	if name == "password" {
 		return usagef(cmd, "there is no --password flag, so that passwords stay out of shell history and process lists: "+
-			"set ROSTERON_PASSWORD, use --password-stdin, or type it at the prompt")
+			"use --password-file or --password-stdin, set ROSTERON_PASSWORD, or type it at the prompt")
 	}
 	return usagef(cmd, "unknown flag --%s", name)
 }

@@ -26,19 +26,14 @@ const rosterUsage = `Usage: rosteron roster --url URL --username USER [flags]
 Logs in to a RosterOn Mobile instance in headless Chrome, prints the roster
 and logs out, whatever happened.
 
-There is no password flag, so that the password stays out of shell history
-and process lists. It is read from the first line of standard input with
---password-stdin, else from $ROSTERON_PASSWORD, else typed at a prompt when
-standard input is a terminal.
-
+` + passwordSources + `
 Flags:
   --url URL           the instance's address, everything before
                       /Account/Login, such as
                       https://rosteron.example.com/RosterOnProd/Mobile
                       (default $ROSTERON_URL)
   --username USER     the RosterOn username (default $ROSTERON_USERNAME)
-  --password-stdin    read the password from the first line of standard input
-` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
+` + passwordUsage + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted, even (especially) when the run fails
   --screenshots DIR   save a screenshot of the page after each step in DIR
   --browser WS_URL    use the Chrome already running at this DevTools
@@ -170,7 +165,8 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 	f.register(fs)
 	url := fs.String("url", "", "")
 	username := fs.String("username", "", "")
-	passwordStdin := fs.Bool("password-stdin", false, "")
+	var pf passwordFlags
+	pf.register(fs)
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
 		return err
@@ -188,7 +184,7 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 	}
 
 	var prompt bool
-	if fl.password, prompt, err = c.passwordSource(ctx, cmd, *passwordStdin); err != nil {
+	if fl.password, prompt, err = c.passwordSource(ctx, cmd, pf); err != nil {
 		return err
 	}
 	if fl.browser, err = f.check(c, cmd); err != nil {
@@ -218,12 +214,16 @@ func (c *cli) account(cmd, url, username string) (string, string, error) {
 }
 
 // passwordSource reads the password from the first line of standard input
-// (--password-stdin) or from $ROSTERON_PASSWORD, or reports that it is to
-// be typed at a prompt (askPassword), which the caller does once all else
-// is checked.
-func (c *cli) passwordSource(ctx context.Context, cmd string, fromStdin bool) (password string, prompt bool, err error) {
+// (--password-stdin), of a file (see passwordFile) or from
+// $ROSTERON_PASSWORD, or reports that it is to be typed at a prompt
+// (askPassword), which the caller does once all else is checked.
+func (c *cli) passwordSource(ctx context.Context, cmd string, pf passwordFlags) (password string, prompt bool, err error) {
+	if pf.stdin && pf.file != "" {
+		return "", false, usagef(cmd, "--password-stdin and --password-file are two sources of the password: give one")
+	}
+	file, named := c.passwordFile(pf.file)
 	switch {
-	case fromStdin && !c.stdinIsTerminal():
+	case pf.stdin && !c.stdinIsTerminal():
 		password, err = readPasswordLine(ctx, c.stdin)
 		if err != nil {
 			var usage *usageError
@@ -232,15 +232,23 @@ func (c *cli) passwordSource(ctx context.Context, cmd string, fromStdin bool) (p
 			}
 			return "", false, err
 		}
-	case fromStdin:
+	case pf.stdin:
 		// Typed, not piped: don't echo it.
 		prompt = true
+	case file != "":
+		if password, err = readPasswordFile(ctx, cmd, file); err != nil {
+			if !named {
+				err = fmt.Errorf("%w (found there, so read in place of $ROSTERON_PASSWORD)", err)
+			}
+			return "", false, err
+		}
 	case c.getenv("ROSTERON_PASSWORD") != "":
 		password = c.getenv("ROSTERON_PASSWORD")
 	case c.stdinIsTerminal():
 		prompt = true
 	default:
-		return "", false, usagef(cmd, "no password: set ROSTERON_PASSWORD, or pipe it in with --password-stdin, or run in a terminal to be asked for it")
+		return "", false, usagef(cmd, "no password: give a file with --password-file, pipe it in with --password-stdin, "+
+			"set ROSTERON_PASSWORD, or run in a terminal to be asked for it")
 	}
 	c.password = password
 	return password, prompt, nil
@@ -439,8 +447,7 @@ func readPasswordLine(ctx context.Context, r io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading the password from standard input: %w", err)
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	line = strings.TrimSuffix(line, "\r")
+	line := firstLine(data)
 	if line == "" {
 		return "", usagef("roster", "--password-stdin: no password on the first line of standard input")
 	}
@@ -484,6 +491,12 @@ func (c *cli) promptPassword(ctx context.Context, prompt string) (string, error)
 }
 
 var errTooLong = errors.New("too long")
+
+// firstLine is data's first line, without its "\n" or "\r\n".
+func firstLine(data []byte) string {
+	line, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimSuffix(line, "\r")
+}
 
 // readAll reads r up to limit bytes (up to the first newline too, when
 // line is set), giving up when ctx ends, since a terminal or a pipe may

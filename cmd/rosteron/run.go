@@ -78,6 +78,9 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// secretsDir is where Docker secrets are looked for, /run/secrets
+	// when empty; tests set it.
+	secretsDir string
 
 	// password is kept to scrub it from any message, should a lower layer
 	// ever quote it.

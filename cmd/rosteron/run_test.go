@@ -92,7 +92,7 @@ func TestUsageErrors(t *testing.T) {
 		{"roster flag without value", withPassword, "", cmd("roster", "--url", goodURL, "--username"), "flag --username needs a value"},
 		{"roster bad timeout", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--timeout", "soon"), `invalid value "soon" for flag --timeout`},
 		{"roster zero timeout", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--timeout", "0s"), "invalid --timeout 0s"},
-		{"roster no password", nil, "", cmd("roster", "--url", goodURL, "--username", "joe"), "no password: set ROSTERON_PASSWORD, or pipe it in with --password-stdin, or run in a terminal to be asked for it"},
+		{"roster no password", nil, "", cmd("roster", "--url", goodURL, "--username", "joe"), "no password: give a file with --password-file, pipe it in with --password-stdin, set ROSTERON_PASSWORD, or run in a terminal to be asked for it"},
 		{"roster empty password on stdin", nil, "\n", cmd("roster", "--url", goodURL, "--username", "joe", "--password-stdin"), "--password-stdin: no password"},
 		{"roster no stdin", nil, "", cmd("roster", "--url", goodURL, "--username", "joe", "--password-stdin"), "--password-stdin: no password"},
 		{"roster bad browser", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--browser", "chrome:9222"), `invalid --browser "chrome:9222"`},
@@ -216,7 +216,7 @@ func TestHelpTexts(t *testing.T) {
 			new(sessionFlags).register(fs)
 			fs.String("url", "", "")
 			fs.String("username", "", "")
-			fs.Bool("password-stdin", false, "")
+			new(passwordFlags).register(fs)
 			return fs
 		},
 		"demo": func() *flag.FlagSet {

@@ -36,16 +36,14 @@ secret token: anyone with them can read the roster.
   rosteron serve: JSON feed http://127.0.0.1:8765/TOKEN/roster.json
 
 The token is $ROSTERON_FEED_TOKEN, else one made at the first start and
-kept in the --state folder. The password is read as 'rosteron roster' reads
-it: the first line of standard input with --password-stdin, else
-$ROSTERON_PASSWORD, else a prompt when standard input is a terminal.
+kept in the --state folder.
 
+` + passwordSources + `
 Flags:
   --url URL           the instance's address, everything before
                       /Account/Login (default $ROSTERON_URL)
   --username USER     the RosterOn username (default $ROSTERON_USERNAME)
-  --password-stdin    read the password from the first line of standard input
-  --addr HOST:PORT    the address to serve on; port 0 picks a free one
+` + passwordUsage + `  --addr HOST:PORT    the address to serve on; port 0 picks a free one
                       (default 127.0.0.1:8765)
   --refresh DURATION  time between logins, such as 1h (default 30m), with a
                       few percent of jitter; after a failure the next try
@@ -90,21 +88,21 @@ const politeRefresh = 5 * time.Minute
 
 // serveFlags are serve's flags.
 type serveFlags struct {
-	session       sessionFlags // --browser, --chrome, --timeout, --insecure
-	url           string
-	username      string
-	passwordStdin bool
-	addr          string
-	refresh       time.Duration
-	tz            string
-	calendarName  string
-	state         string
+	session      sessionFlags // --browser, --chrome, --timeout, --insecure
+	url          string
+	username     string
+	password     passwordFlags
+	addr         string
+	refresh      time.Duration
+	tz           string
+	calendarName string
+	state        string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "")
 	fs.StringVar(&f.username, "username", "", "")
-	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "")
+	f.password.register(fs)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8765", "")
 	fs.DurationVar(&f.refresh, "refresh", feed.DefaultInterval, "")
 	fs.StringVar(&f.tz, "tz", "", "")
@@ -157,7 +155,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 
 	var prompt bool
-	if fl.password, prompt, err = c.passwordSource(ctx, cmd, f.passwordStdin); err != nil {
+	if fl.password, prompt, err = c.passwordSource(ctx, cmd, f.password); err != nil {
 		return err
 	}
 	if fl.browser, err = f.session.checkBrowser(c, cmd); err != nil {

@@ -50,7 +50,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"bad browser", withPassword, "", with("--browser", "chrome:9222"), `invalid --browser "chrome:9222"`},
 		{"bad chrome", withPassword, "", with("--chrome", "/nonexistent/chrome"), `invalid --chrome "/nonexistent/chrome"`},
 		{"format is not serve's", withPassword, "", with("--format", "ics"), "unknown flag --format (see 'rosteron serve --help')"},
-		{"no password", nil, "", with(), "no password: set ROSTERON_PASSWORD"},
+		{"no password", nil, "", with(), "no password: give a file with --password-file"},
 		{"empty password on stdin", nil, "\n", with("--password-stdin"), "--password-stdin: no password on the first line of standard input (see 'rosteron serve --help')"},
 		{"short token", tokenEnv, "", with(), "invalid ROSTERON_FEED_TOKEN: invalid feed token: 11 characters, want at least 22"},
 		{"token with a slash", map[string]string{"ROSTERON_PASSWORD": "x", "ROSTERON_FEED_TOKEN": goodToken + "/x"}, "", with(), "invalid ROSTERON_FEED_TOKEN"},
