@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,42 +140,113 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestWriteTableContent(t *testing.T) {
+	// With room for every column, a flat table.
 	var buf bytes.Buffer
 	require.NoError(t, export.WriteTable(&buf, typical(), 100))
-	out := buf.String()
-	lines := strings.Split(out, "\n")
+	lines := strings.Split(buf.String(), "\n")
 	assert.Equal(t, "Roster as of Mon 10 Jun 2019 08:03 UTC: 4 shifts", lines[0])
 	assert.Empty(t, lines[1])
 	assert.Regexp(t, `^DATE +TIME +SHIFT +ROLE +WHERE$`, lines[2])
-	assert.Regexp(t, `^Tue 11 Jun 2019  10:30 - 18:06 +XYZ +Assistant +ABCDE - Melbourne Office$`, lines[3])
+	assert.Regexp(t, `^Tue 11 Jun 2019  10:30–18:06 +XYZ +Assistant +ABCDE - Melbourne Office$`, lines[3])
 	// The second shift of a date leaves the date blank.
-	assert.Regexp(t, `^ {17}19:00 - 23:00 +XYZ \(Cover\) +Assistant`, lines[4])
+	assert.Regexp(t, `^ {17}19:00–23:00 +XYZ \(Cover\) +Assistant`, lines[4])
 	assert.Equal(t, strings.Repeat(" ", 17)+"! BLOGGS, JOE: Minimum 10 hours between Allocations", lines[5])
-	assert.Regexp(t, `^Wed 12 Jun 2019  Oncall \(20:30 - 08:30\)  On Call +Supervisor +FGHIJ - Geelong$`, lines[6])
+	assert.Regexp(t, `^Wed 12 Jun 2019  20:30–08:30 on call  On Call +Supervisor +FGHIJ - Geelong$`, lines[6])
+	assert.Regexp(t, `^Sat 15 Jun 2019  all day +Annual Leave +Assistant`, lines[7])
 	assert.Len(t, lines, 9)
 
-	// Short of room, the year goes first, then the widest text column.
+	// A little short of room, the year goes.
+	buf.Reset()
+	require.NoError(t, export.WriteTable(&buf, typical(), 84))
+	lines = strings.Split(buf.String(), "\n")
+	assert.Regexp(t, `^Tue 11 Jun  10:30–18:06 +XYZ +Assistant +ABCDE - Melbourne Office$`, lines[3])
+
+	// Shorter still, title and role become headings, each time they
+	// change, and nothing is cut.
 	buf.Reset()
 	require.NoError(t, export.WriteTable(&buf, typical(), 80))
-	lines = strings.Split(buf.String(), "\n")
-	assert.Equal(t, "Roster as of Mon 10 Jun 2019 08:03 UTC: 4 shifts", lines[0])
-	assert.Regexp(t, `^Tue 11 Jun  10:30 - 18:06 +XYZ +Assistant +ABCDE - Melbourne…$`, lines[3])
-	assert.Regexp(t, `^Wed 12 Jun  Oncall \(20:30 - 08:30\)  On Call +Supervisor +FGHIJ - Geelong$`, lines[6])
+	assert.Equal(t, `Roster as of Mon 10 Jun 2019 08:03 UTC: 4 shifts
+
+ABCDE - Melbourne Office · Assistant
+  Tue 11 Jun  10:30–18:06          XYZ
+              19:00–23:00          XYZ (Cover)
+              ! BLOGGS, JOE: Minimum 10 hours between Allocations
+
+FGHIJ - Geelong · Supervisor
+  Wed 12 Jun  20:30–08:30 on call  On Call
+
+ABCDE - Melbourne Office · Assistant
+  Sat 15 Jun  all day              Annual Leave
+`, buf.String())
 }
 
-// Every piece of text the roster holds shows up somewhere when there is
-// room: extra details and warnings are never dropped.
+// The mock's users' rosters are real rosters' shapes: at 80 columns each
+// shift is one line, and nothing is cut.
+func TestWriteTable80Columns(t *testing.T) {
+	today := time.Date(2019, time.June, 10, 9, 0, 0, 0, time.UTC)
+	for _, u := range mockserver.DefaultUsers(today) {
+		t.Run(u.Username, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, export.WriteTable(&buf, &snapshot.Snapshot{Time: snapTime, Items: u.Roster}, 80))
+			out := buf.String()
+			checkLines(t, out, 80)
+			assert.NotContains(t, out, "…")
+			shiftLines := regexp.MustCompile(`(?m)^ *(\w{3} \d\d \w{3} +)?(\d\d:\d\d–\d\d:\d\d|all day)`).FindAllString(out, -1)
+			assert.Len(t, shiftLines, len(u.Roster), "one line per shift:\n%s", out)
+			for _, it := range u.Roster {
+				for _, f := range it.Detail[1:] {
+					assert.Contains(t, out, f.Value)
+				}
+				assert.Contains(t, out, it.Title)
+				for _, w := range it.Warnings {
+					assert.Contains(t, out, w)
+				}
+			}
+		})
+	}
+}
+
+// Every piece of text the roster holds shows up somewhere, flat or
+// grouped: extra details and warnings are never dropped, and the times
+// are there as read.
 func TestWriteTableKeepsEverything(t *testing.T) {
 	snap := tableCases[len(tableCases)-2].snap // extra-details
-	var buf bytes.Buffer
-	require.NoError(t, export.WriteTable(&buf, snap, 0))
-	flat := strings.Join(strings.Fields(buf.String()), " ")
-	for _, it := range snap.Items {
-		for _, f := range it.Detail {
-			assert.Contains(t, flat, f.Value)
+	for _, width := range []int{0, 60} {
+		var buf bytes.Buffer
+		require.NoError(t, export.WriteTable(&buf, snap, width))
+		flat := strings.Join(strings.Fields(buf.String()), " ")
+		assert.NotContains(t, flat, "…")
+		for _, it := range snap.Items {
+			assert.Contains(t, flat, "10:30–18:06")
+			for _, f := range it.Detail[1:] {
+				assert.Contains(t, flat, f.Value)
+			}
+			assert.Contains(t, flat, it.Title)
+			for _, w := range it.Warnings {
+				assert.Contains(t, flat, w)
+			}
 		}
-		for _, w := range it.Warnings {
-			assert.Contains(t, flat, w)
+	}
+}
+
+// Times read as a person reads them, in either layout.
+func TestWriteTableTimes(t *testing.T) {
+	d := date(2019, 6, 11)
+	for _, tc := range []struct{ first, name, want string }{
+		{"07:00 - 15:30", "Day Shift", "07:00–15:30"},
+		{"7:00-15:30", "Day Shift", "07:00–15:30"},
+		{"21:30 – 07:30", "Night Shift", "21:30–07:30"},
+		{"Oncall (20:30 - 08:30)", "On Call", "20:30–08:30 on call"},
+		{"On-call", "Standby", "on call"},
+		{"Oncall (20:30 - 08:30)", "Annual Leave", "all day"},
+		{"TBA", "Day Shift", "TBA"},
+		{"14:30 - 24:00", "Late", "14:30–24:00"},
+	} {
+		s := &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{{Date: d, Title: "W", Detail: fields(tc.first, nil, tc.name, "R")}}}
+		for _, width := range []int{0, 44} {
+			var buf bytes.Buffer
+			require.NoError(t, export.WriteTable(&buf, s, width))
+			assert.Regexp(t, `(?m)^ *Tue 11 Jun( 2019)?  `+regexp.QuoteMeta(tc.want)+` +`+tc.name, buf.String(), "%q at %d", tc.first, width)
 		}
 	}
 }

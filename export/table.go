@@ -25,7 +25,7 @@ const (
 	knownDetails
 )
 
-// Column indexes, in display order.
+// Column indexes of the flat table, in display order.
 const (
 	colDate = iota
 	colTime
@@ -39,14 +39,16 @@ var headers = [numCols]string{"DATE", "TIME", "SHIFT", "ROLE", "WHERE"}
 
 const (
 	gap = "  " // between columns
-	// comfortText is the width a text column keeps, when it can, before
-	// TIME gives way; minText is the narrowest one is made before the
-	// date does, below which a cell says little but "…".
-	comfortText = 16
-	minText     = 6
+	// minText is the narrowest room a shift's name is wrapped into
+	// beside its date and times; with less it goes on lines of its own.
+	minText = 6
+	// groupIndent starts the shift lines under a heading.
+	groupIndent = "  "
 	// warnPrefix and extraPrefix start the lines under a shift.
 	warnPrefix  = "! "
 	extraPrefix = "+ "
+	// headingJoin separates a heading's title from its role.
+	headingJoin = " · "
 	// dateLayout is the DATE column's form; the zero-padded day keeps the
 	// column aligned.
 	dateLayout      = "Mon 02 Jan 2006"
@@ -54,29 +56,47 @@ const (
 	timeLayout      = "Mon 02 Jan 2006 15:04 MST"
 )
 
-// WriteTable writes s as a table for people:
+// WriteTable writes s as a table for people, one line per shift, in
+// roster order, its times read as a person reads them: "07:00–15:30",
+// "20:30–08:30 on call", "all day" for leave, and times the roster writes
+// in a way that cannot be read ("TBA") as it writes them. SHIFT is the
+// shift's name followed by the right-hand cell in parentheses when that is
+// not empty.
+//
+// When every column fits in width, the table is flat, the date left blank
+// when it is the same as the row above's, and the year left out when that
+// is what makes it fit (the heading has it):
 //
 //	Roster as of Mon 10 Jun 2019 08:03 UTC: 2 shifts
 //
-//	DATE             TIME           SHIFT  ROLE       WHERE
-//	Tue 11 Jun 2019  10:30 - 18:06  XYZ    Assistant  ABCDE - Melbourne Office
-//	                 07:00 - 15:30  Day    Assistant  ABCDE - Melbourne Office
+//	DATE             TIME         SHIFT  ROLE       WHERE
+//	Tue 11 Jun 2019  10:30–18:06  XYZ    Assistant  ABCDE - Melbourne Office
+//	                 19:00–23:00  Day    Assistant  ABCDE - Melbourne Office
 //	                 ! BLOGGS, JOE: Minimum 10 hours between Allocations
 //
-// One row per shift, in roster order; the date is left blank when it is
-// the same as the row above's. SHIFT is the shift's name followed by the
-// right-hand cell in parentheses when that is not empty. Details after the
-// fourth go on lines of their own starting "+ ", and warnings on lines
-// starting "! ", wrapped to fit, so no text of the roster is lost except
-// where a cell is visibly cut short with "…". An empty roster is the
-// heading alone, saying "no shifts".
+// Otherwise, as at 80 columns for most real rosters, the title and role,
+// which change far less often than the dates, become headings: a heading
+// names them each time they change, and the shifts under it have a line
+// each with the date, the times and the shift:
+//
+//	ABCDE - Melbourne Office · Assistant
+//	  Tue 11 Jun  10:30–18:06          XYZ
+//	              19:00–23:00          Day
+//	              ! BLOGGS, JOE: Minimum 10 hours between Allocations
+//
+//	FGHIJ - Geelong · Supervisor
+//	  Wed 12 Jun  20:30–08:30 on call  On Call
+//
+// Nothing is cut short there: a name or heading too long for the line is
+// wrapped. Details after the fourth go on lines of their own starting
+// "+ ", and warnings on lines starting "! ", wrapped to fit, so no text of
+// the roster is lost. An empty roster is the heading alone, saying "no
+// shifts".
 //
 // No line is longer than width runes (runes, not terminal cells: East
-// Asian wide characters take two cells and may push a row out of line).
-// When the natural table is wider, dates first drop the year, which the
-// heading has; then the widest text column (SHIFT, ROLE, WHERE) narrows,
-// step by step, down to 16 runes; then TIME joins in down to the width of
-// "07:00 - 15:30", and so on. A width of zero or less means no limit.
+// Asian wide characters take two cells and may push a row out of line);
+// only a width too narrow for a date and its times cuts anything, with
+// "…". A width of zero or less means no limit, and a flat table.
 //
 // Line breaks, tabs and control characters in the roster's text are shown
 // as spaces or U+FFFD, so a page can neither break the layout nor send
@@ -94,7 +114,15 @@ func WriteTable(w io.Writer, s *snapshot.Snapshot, width int) error {
 	lw.wrapped(0, "", heading(s))
 	if len(s.Items) > 0 {
 		lw.line("")
-		writeRows(lw, s.Items, width)
+		rows := makeRows(s.Items)
+		switch {
+		case width == 0 || flatWidth(rows, dateLayout) <= width:
+			writeFlat(lw, rows, dateLayout)
+		case flatWidth(rows, shortDateLayout) <= width:
+			writeFlat(lw, rows, shortDateLayout)
+		default:
+			writeGrouped(lw, rows)
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -121,64 +149,30 @@ func heading(s *snapshot.Snapshot) string {
 // row is one shift made into cells, plus the lines that follow it.
 type row struct {
 	date   snapshot.Date
-	cells  [numCols]string
+	cells  [numCols]string // the date's is left to the layout
 	extras []string
 	warns  []string
 }
 
-func writeRows(lw *lineWriter, items []snapshot.Item, width int) {
+func makeRows(items []snapshot.Item) []row {
 	rows := make([]row, len(items))
 	for i, it := range items {
 		rows[i] = makeRow(it)
-		if i > 0 && it.Date == items[i-1].Date {
-			rows[i].cells[colDate] = ""
-		}
 	}
-	widths, short := columnWidths(rows, width)
-	if short {
-		for i := range rows {
-			if rows[i].cells[colDate] != "" {
-				rows[i].cells[colDate] = formatDate(rows[i].date, shortDateLayout)
-			}
-		}
-	}
-
-	lw.line(formatCells(headers, widths))
-	// Lines under a shift start below its TIME cell, so the date column
-	// stays clear and the eye finds the next date; a table too narrow
-	// for that indents them a little only.
-	indent := widths[colDate] + len(gap)
-	if width > 0 && width-indent < 2*minText {
-		indent = min(2, width/4)
-	}
-	for _, r := range rows {
-		lw.line(formatCells(r.cells, widths))
-		for _, e := range r.extras {
-			lw.wrapped(indent, extraPrefix, e)
-		}
-		for _, wn := range r.warns {
-			lw.wrapped(indent, warnPrefix, wn)
-		}
-	}
-}
-
-func formatDate(d snapshot.Date, layout string) string {
-	if !d.Valid() {
-		return "?"
-	}
-	return d.Time(nil).Format(layout)
+	return rows
 }
 
 func makeRow(it snapshot.Item) row {
 	r := row{date: it.Date}
-	r.cells[colDate] = formatDate(it.Date, dateLayout)
 	detail := func(i int) string {
 		if i < len(it.Detail) && it.Detail[i].Valid {
 			return clean(it.Detail[i].Value)
 		}
 		return ""
 	}
-	r.cells[colTime] = detail(detailTime)
+	// Kinds do not depend on the zone; the clock times shown are the
+	// roster's own.
+	r.cells[colTime] = timesCell(it.Shift(nil))
 	shift := detail(detailShift)
 	if note := detail(detailNote); note != "" {
 		if shift != "" {
@@ -203,6 +197,158 @@ func makeRow(it snapshot.Item) row {
 	return r
 }
 
+func formatDate(d snapshot.Date, layout string) string {
+	if !d.Valid() {
+		return "?"
+	}
+	return d.Time(nil).Format(layout)
+}
+
+// flatColumns returns the flat table's column widths with dates in
+// layout: each its widest cell's.
+func flatColumns(rows []row, layout string) (widths [numCols]int) {
+	for c := range numCols {
+		widths[c] = runes(headers[c])
+	}
+	for _, r := range rows {
+		widths[colDate] = max(widths[colDate], runes(formatDate(r.date, layout)))
+		for c := colTime; c < numCols; c++ {
+			widths[c] = max(widths[c], runes(r.cells[c]))
+		}
+	}
+	return widths
+}
+
+// flatWidth is the width of the flat table's longest row.
+func flatWidth(rows []row, layout string) int {
+	total := len(gap) * (numCols - 1)
+	for _, w := range flatColumns(rows, layout) {
+		total += w
+	}
+	return total
+}
+
+func writeFlat(lw *lineWriter, rows []row, layout string) {
+	widths := flatColumns(rows, layout)
+	lw.line(formatCells(headers, widths))
+	// Lines under a shift start below its TIME cell, so the date column
+	// stays clear and the eye finds the next date.
+	indent := widths[colDate] + len(gap)
+	for i, r := range rows {
+		if i == 0 || r.date != rows[i-1].date {
+			r.cells[colDate] = formatDate(r.date, layout)
+		}
+		lw.line(formatCells(r.cells, widths))
+		writeUnder(lw, indent, r)
+	}
+}
+
+// writeUnder writes the lines that follow a shift's: its extra details,
+// then its warnings, indent runes in, or a little when that leaves too
+// little room.
+func writeUnder(lw *lineWriter, indent int, r row) {
+	indent = lw.indentUnder(indent)
+	for _, e := range r.extras {
+		lw.wrapped(indent, extraPrefix, e)
+	}
+	for _, wn := range r.warns {
+		lw.wrapped(indent, warnPrefix, wn)
+	}
+}
+
+// groupHeading is the heading a shift goes under in the grouped table.
+func groupHeading(r row) string {
+	title, role := r.cells[colWhere], r.cells[colRole]
+	switch {
+	case title != "" && role != "":
+		return title + headingJoin + role
+	case title != "":
+		return title
+	case role != "":
+		return role
+	}
+	return "(no title or role)"
+}
+
+// onCallTimes is the longest usual TIME cell: wider cells, rare, are
+// written whole and push their line's shift along rather than widen the
+// column for every line.
+const onCallTimes = "20:30–08:30 on call"
+
+func writeGrouped(lw *lineWriter, rows []row) {
+	dateW := runes(shortDateLayout)
+	timeW := 0
+	for _, r := range rows {
+		timeW = max(timeW, min(runes(r.cells[colTime]), runes(onCallTimes)))
+	}
+	under := len(groupIndent) + dateW + len(gap)
+	current := ""
+	for i, r := range rows {
+		h := groupHeading(r)
+		newGroup := i == 0 || h != current
+		if newGroup {
+			if i > 0 {
+				lw.line("")
+			}
+			lw.wrapped(0, "", h)
+			current = h
+		}
+		date := ""
+		if newGroup || r.date != rows[i-1].date {
+			date = formatDate(r.date, shortDateLayout)
+		}
+		lead := groupIndent + pad(date, dateW) + gap
+		prefix := lead + pad(r.cells[colTime], timeW) + gap
+		if !lw.fits(prefix) {
+			// Out of line with the rows above rather than squeezed.
+			prefix = lead + r.cells[colTime] + gap
+		}
+		if lw.fits(prefix) || r.cells[colShift] == "" {
+			lw.wrapped(0, prefix, r.cells[colShift])
+		} else {
+			// Too narrow for the name beside the times: below them.
+			lw.line(prefix)
+			lw.wrapped(lw.indentUnder(under), "", r.cells[colShift])
+		}
+		writeUnder(lw, under, r)
+	}
+}
+
+// fits reports whether a line starting with prefix leaves room for a
+// shift's name.
+func (lw *lineWriter) fits(prefix string) bool {
+	return lw.width <= 0 || lw.width-runes(prefix) >= minText
+}
+
+// indentUnder is indent for lines under a shift, or a little when that
+// leaves too little room.
+func (lw *lineWriter) indentUnder(indent int) int {
+	if lw.width > 0 && lw.width-indent < 2*minText {
+		return min(2, lw.width/4)
+	}
+	return indent
+}
+
+// pad pads s with spaces to n runes.
+func pad(s string, n int) string {
+	return s + strings.Repeat(" ", max(n-runes(s), 0))
+}
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// formatCells pads cells to widths; the last column is not padded, so
+// lines carry no trailing spaces.
+func formatCells(cells [numCols]string, widths [numCols]int) string {
+	var b strings.Builder
+	for c, cell := range cells {
+		if c > 0 {
+			b.WriteString(gap)
+		}
+		b.WriteString(pad(cell, widths[c]))
+	}
+	return b.String()
+}
+
 // clean makes s safe and single-line for a terminal: runs of white space
 // (line breaks from <br> included) become one space and other control
 // characters, which could move the cursor or recolour the screen, become
@@ -225,88 +371,6 @@ func clean(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// columnWidths returns each column's width, its widest cell's, or less
-// when the table would not fit in width, and whether dates should leave
-// out the year.
-func columnWidths(rows []row, width int) (widths [numCols]int, short bool) {
-	for c := range numCols {
-		widths[c] = utf8.RuneCountInString(headers[c])
-	}
-	for _, r := range rows {
-		for c, cell := range r.cells {
-			widths[c] = max(widths[c], utf8.RuneCountInString(cell))
-		}
-	}
-	if width <= 0 {
-		return widths, false
-	}
-	excess := len(gap)*(numCols-1) - width
-	for _, w := range widths {
-		excess += w
-	}
-	if excess <= 0 {
-		return widths, false
-	}
-	// A roster spans weeks and the heading has the year, so the year is
-	// the cheapest thing to give up: five runes of every row without
-	// cutting a word.
-	if widths[colDate] == len(dateLayout) {
-		widths[colDate] = len(shortDateLayout)
-		excess -= len(dateLayout) - len(shortDateLayout)
-		short = true
-	}
-	// Then the columns give way in tiers, each step narrowing the widest
-	// column of the tier by one, so that what is cut is spread evenly
-	// rather than one column being minced. Ties go to the column further
-	// right, the less important. TIME, which people read the roster for,
-	// holds out longest: the text columns narrow first to a width that
-	// still reads well; then TIME joins them, down to the width of a plain
-	// "07:00 - 15:30"; then everything narrows to a few runes; and to one
-	// rune when the width is absurd.
-	date := widths[colDate]
-	timeFloor := min(widths[colTime], len("07:00 - 15:30"))
-	tiers := [][numCols]int{
-		{colDate: date, colTime: widths[colTime], colShift: comfortText, colRole: comfortText, colWhere: comfortText},
-		{colDate: date, colTime: timeFloor, colShift: minText, colRole: minText, colWhere: minText},
-		{colDate: date, colTime: minText, colShift: 3, colRole: 3, colWhere: 3},
-		{colDate: 3, colTime: 3, colShift: 3, colRole: 3, colWhere: 3},
-		{colDate: 1, colTime: 1, colShift: 1, colRole: 1, colWhere: 1},
-	}
-	for _, tier := range tiers {
-		for excess > 0 {
-			best := -1
-			for c := range numCols {
-				if widths[c] > tier[c] && (best < 0 || widths[c] >= widths[best]) {
-					best = c
-				}
-			}
-			if best < 0 {
-				break
-			}
-			widths[best]--
-			excess--
-		}
-	}
-	return widths, short
-}
-
-// formatCells pads and truncates cells to widths; the last column is not
-// padded, so lines carry no trailing spaces.
-func formatCells(cells [numCols]string, widths [numCols]int) string {
-	var b strings.Builder
-	for c, cell := range cells {
-		if c > 0 {
-			b.WriteString(gap)
-		}
-		cell = truncate(cell, widths[c])
-		b.WriteString(cell)
-		if c < numCols-1 {
-			b.WriteString(strings.Repeat(" ", widths[c]-utf8.RuneCountInString(cell)))
-		}
-	}
-	return strings.TrimRight(b.String(), " ")
 }
 
 // truncate cuts s to at most n runes, ending it with "…" when it was cut.
@@ -339,6 +403,7 @@ func (lw *lineWriter) line(s string) {
 	if lw.err != nil {
 		return
 	}
+	s = strings.TrimRight(s, " ")
 	if lw.width > 0 {
 		s = truncate(s, lw.width)
 	}

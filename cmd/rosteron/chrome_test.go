@@ -46,7 +46,7 @@ func TestDemo(t *testing.T) {
 
 	r = runWith(t, nil, "", "demo")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "DATE")
+	assert.Contains(t, r.stdout, "\nWard 4B - Royal Melbourne · Registered Nurse Div 1\n")
 	for _, line := range strings.Split(r.stdout, "\n") {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, line)
 	}

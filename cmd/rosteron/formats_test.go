@@ -315,12 +315,12 @@ func TestParseTimeZone(t *testing.T) {
 	assert.Contains(t, r.stdout, "\r\nX-WR-CALNAME:Joe's shifts\r\n")
 	assert.Equal(t, 4, strings.Count(r.stdout, "BEGIN:VEVENT"))
 
-	// The table shows the times as the roster writes them, and the
-	// heading's time in the zone.
+	// The table shows the times on the roster's clock, and the heading's
+	// time in the zone.
 	r = runWith(t, nil, "", "parse", page, "--tz", "Australia/Melbourne")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.True(t, strings.HasPrefix(r.stdout, "Roster as of Mon 10 Jun 2019 18:03 AEST: 4 shifts\n"), r.stdout)
-	assert.Contains(t, r.stdout, "21:00 - 07:00")
+	assert.Contains(t, r.stdout, "21:00–07:00")
 }
 
 // parse reads back what --format json writes, so JSON converts to the

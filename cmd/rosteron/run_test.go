@@ -371,8 +371,11 @@ func TestParseTable(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	// The heading is in local time, which the test does not control.
 	assert.Regexp(t, `^Roster as of \w{3} \d\d \w{3} 2019 \d\d:\d\d \S+: 32 shifts$`, lines[0])
-	assert.Regexp(t, `^DATE +TIME +SHIFT +ROLE +WHERE$`, lines[2])
+	// At 80 columns the demo roster's titles and roles are headings.
+	assert.Equal(t, "Ward 4B - Royal Melbourne · Registered Nurse Div 1", lines[2])
+	assert.Regexp(t, `^  \w{3} \d\d \w{3}  07:00–15:30 +Day Shift$`, lines[3])
 	assert.Contains(t, r.stdout, "! BLOGGS, JOE: Minimum 10 hours between Allocations")
+	assert.NotContains(t, r.stdout, "…", "nothing cut short")
 	for i, line := range lines {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, "line %d", i+1)
 	}
