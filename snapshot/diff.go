@@ -113,8 +113,32 @@ func byDate(items []Item) map[Date][]*Item {
 }
 
 func diffDate(out []Change, d Date, olds, news []*Item) []Change {
-	oldPair := make([]int, len(olds)) // index into news, or -1
-	newPair := make([]int, len(news)) // index into olds, or -1
+	oldPair, newPair, equal := pairDate(olds, news)
+	for i, o := range olds {
+		if oldPair[i] < 0 {
+			out = append(out, Change{Kind: Removed, Date: d, Old: o})
+		}
+	}
+	for j, n := range news {
+		if i := newPair[j]; i >= 0 && !equal[i] {
+			out = append(out, Change{Kind: Changed, Date: d, Old: olds[i], New: n, Parts: parts(olds[i], n)})
+		}
+	}
+	for j, n := range news {
+		if newPair[j] < 0 {
+			out = append(out, Change{Kind: Added, Date: d, New: n})
+		}
+	}
+	return out
+}
+
+// pairDate pairs one date's old and new shifts as Diff documents:
+// oldPair[i] is the index in news of the shift olds[i] became and
+// newPair[j] that in olds of the one news[j] was, -1 when there is none;
+// equal[i] is set when olds[i] is unchanged.
+func pairDate(olds, news []*Item) (oldPair, newPair []int, equal []bool) {
+	oldPair = make([]int, len(olds)) // index into news, or -1
+	newPair = make([]int, len(news)) // index into olds, or -1
 	for i := range oldPair {
 		oldPair[i] = -1
 	}
@@ -136,7 +160,7 @@ func diffDate(out []Change, d Date, olds, news []*Item) []Change {
 			waiting[k] = q[1:]
 		}
 	}
-	equal := make([]bool, len(olds))
+	equal = make([]bool, len(olds))
 	for i, j := range oldPair {
 		equal[i] = j >= 0
 	}
@@ -181,23 +205,8 @@ func diffDate(out []Change, d Date, olds, news []*Item) []Change {
 		pair(i, j)
 	}
 
-	// 4. What is left, in the documented order.
-	for i, o := range olds {
-		if oldPair[i] < 0 {
-			out = append(out, Change{Kind: Removed, Date: d, Old: o})
-		}
-	}
-	for j, n := range news {
-		if i := newPair[j]; i >= 0 && !equal[i] {
-			out = append(out, Change{Kind: Changed, Date: d, Old: olds[i], New: n, Parts: parts(olds[i], n)})
-		}
-	}
-	for j, n := range news {
-		if newPair[j] < 0 {
-			out = append(out, Change{Kind: Added, Date: d, New: n})
-		}
-	}
-	return out
+	// 4. What is left was removed or added.
+	return oldPair, newPair, equal
 }
 
 // itemKey is equal for two items on one date exactly when they are the
