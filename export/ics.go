@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -28,11 +27,12 @@ const icsProductID = "-//rosteron//RosterOn roster export//EN"
 // collide with another program's.
 const uidDomain = "@rosteron"
 
-// ICSOption changes what WriteICS writes.
+// ICSOption changes what WriteICS and WriteICSFeed write.
 type ICSOption func(*icsConfig)
 
 type icsConfig struct {
-	name string
+	name    string
+	refresh time.Duration
 }
 
 // WithCalendarName names the calendar (NAME and X-WR-CALNAME), as calendar
@@ -44,6 +44,14 @@ func WithCalendarName(name string) ICSOption {
 			c.name = name
 		}
 	}
+}
+
+// WithRefreshInterval tells calendar apps how often to fetch the calendar
+// again, with REFRESH-INTERVAL (RFC 7986) and X-PUBLISHED-TTL (which
+// Outlook and Apple Calendar read), as a duration in whole seconds, at
+// least one. Zero or less writes neither.
+func WithRefreshInterval(d time.Duration) ICSOption {
+	return func(c *icsConfig) { c.refresh = d }
 }
 
 // WriteICS writes s as an iCalendar (RFC 5545) calendar, its shifts read
@@ -60,16 +68,17 @@ func WithCalendarName(name string) ICSOption {
 //     second such shift in roster order gets "-2" before the "@", the
 //     third "-3", and so on; the first keeps the plain UID, so a repeat
 //     added later leaves the existing event alone. A shift whose start,
-//     name or title changes gets a new UID: importing then adds an event
-//     beside the old one, which only a subscription (a calendar replaced
-//     as a whole) removes.
+//     name or title changes gets a new UID here; WriteICSFeed, which
+//     remembers the calendar it wrote before, keeps it.
 //   - DTSTAMP is the snapshot's Time, so the same snapshot always gives
 //     the same bytes.
 //   - SUMMARY is the shift name, marked "On call: " for an on-call shift
 //     whose name does not already say so; without a name, the title, or
 //     else the first non-empty detail, or else "Shift".
-//   - LOCATION is the title; DESCRIPTION holds the role, the warnings and
-//     every detail, one a line, "(empty)" for an empty one.
+//   - LOCATION is the title; DESCRIPTION says the rest as a person would
+//     write it, one thing a line (see icsDescription): the times on the
+//     roster's clock, the role, the note, the warnings and any further
+//     details; empty details are left out.
 //   - A shift with times has DTSTART and DTEND in UTC, the exact instants
 //     whatever zone the calendar program shows them in, or, read in
 //     snapshot.Floating, as floating local times (a zero-length
@@ -89,6 +98,105 @@ func WriteICS(w io.Writer, s *snapshot.Snapshot, loc *time.Location, opts ...ICS
 	if s == nil {
 		return errNilSnapshot
 	}
+	contents := icsContents(s, loc)
+	ids := make([]eventID, len(contents))
+	uids := newUIDSet(len(contents))
+	for i, c := range contents {
+		ids[i] = eventID{uid: uids.free(c.uidBase)}
+	}
+	return writeCalendar(w, s, contents, ids, opts)
+}
+
+// eventID is what identifies an event to a calendar program from one
+// calendar to the next: its UID, and in a feed its revision.
+type eventID struct {
+	uid      string // without uidDomain
+	sequence int
+	modified time.Time // zero: no SEQUENCE or LAST-MODIFIED written
+}
+
+// uidSet is the UIDs of one calendar.
+type uidSet struct {
+	used map[string]bool
+	next map[string]int // per base, the suffix to try first
+}
+
+func newUIDSet(n int) *uidSet {
+	return &uidSet{used: make(map[string]bool, n), next: make(map[string]int)}
+}
+
+// free returns base, or base-2, base-3… whichever is first not used, and
+// marks it used. Suffixes once taken stay taken, so the search goes on
+// from the last one: a roster of many equal shifts stays linear.
+func (u *uidSet) free(base string) string {
+	for n := max(u.next[base], 1); ; n++ {
+		uid := base
+		if n > 1 {
+			uid += "-" + strconv.Itoa(n)
+		}
+		if !u.used[uid] {
+			u.used[uid], u.next[base] = true, n+1
+			return uid
+		}
+	}
+}
+
+// eventContent is everything an event says about its shift: what a
+// calendar program shows, and what a change to is a new revision.
+type eventContent struct {
+	uidBase     string
+	date        snapshot.Date
+	start, end  time.Time // zero start: all day; zero end: no DTEND
+	summary     string
+	location    string
+	description string
+	transparent bool
+}
+
+func icsContents(s *snapshot.Snapshot, loc *time.Location) []eventContent {
+	shifts := s.Shifts(loc)
+	out := make([]eventContent, len(shifts))
+	for i, sh := range shifts {
+		c := eventContent{
+			uidBase:     shiftUID(sh),
+			date:        sh.Date,
+			summary:     icsSummary(sh),
+			location:    icsLine(sh.Title),
+			description: icsDescription(sh),
+			transparent: sh.Kind == snapshot.KindLeave,
+		}
+		if sh.HasTimes() {
+			c.start = sh.Start
+			// RFC 5545 wants DTEND after DTSTART; without one the event
+			// ends when it starts, which is what a zero-length shift is.
+			if sh.End.After(sh.Start) {
+				c.end = sh.End
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// digest hashes what the event says, so that a feed can tell a changed
+// event from the same one. Fields are length-prefixed, as in shiftUID.
+func (c eventContent) digest() string {
+	var start, end string
+	if !c.start.IsZero() {
+		start = icsTime(c.start)
+	}
+	if !c.end.IsZero() {
+		end = icsTime(c.end)
+	}
+	transp := "opaque"
+	if c.transparent {
+		transp = "transparent"
+	}
+	return hashFields("rosteron event v1", c.date.String(), start, end, c.summary, c.location, c.description, transp)
+}
+
+// writeCalendar writes the events with their ids, in order.
+func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []eventContent, ids []eventID, opts []ICSOption) error {
 	cfg := icsConfig{name: DefaultCalendarName}
 	for _, o := range opts {
 		if o != nil {
@@ -100,35 +208,41 @@ func WriteICS(w io.Writer, s *snapshot.Snapshot, loc *time.Location, opts ...ICS
 	cal.SetProductId(icsProductID)
 	cal.SetCalscale("GREGORIAN")
 	cal.SetName(cfg.name) // NAME and X-WR-CALNAME
+	if cfg.refresh > 0 {
+		d := icsDuration(cfg.refresh)
+		cal.CalendarProperties = append(cal.CalendarProperties, ics.CalendarProperty{BaseProperty: ics.BaseProperty{
+			IANAToken: "REFRESH-INTERVAL", ICalParameters: map[string][]string{"VALUE": {"DURATION"}}, Value: d,
+		}})
+		cal.SetXPublishedTTL(d)
+	}
 
 	stamp := s.Time.UTC()
-	occurrences := make(map[string]int)
-	for _, sh := range s.Shifts(loc) {
-		base := shiftUID(sh)
-		occurrences[base]++
-		uid := base
-		if n := occurrences[base]; n > 1 {
-			uid += "-" + strconv.Itoa(n)
+	for i, c := range contents {
+		ev := ics.NewEvent(ids[i].uid + uidDomain)
+		if m := ids[i].modified; !m.IsZero() {
+			// In a calendar without METHOD, DTSTAMP is the same as
+			// LAST-MODIFIED (RFC 5545, 3.8.7.2).
+			ev.SetDtStampTime(m)
+			ev.SetSequence(ids[i].sequence)
+			ev.SetLastModifiedAt(m)
+		} else {
+			ev.SetDtStampTime(stamp)
 		}
-		ev := ics.NewEvent(uid + uidDomain)
-		ev.SetDtStampTime(stamp)
-		if sh.HasTimes() {
-			icsSetTime(ev, ics.ComponentPropertyDtStart, sh.Start)
-			// RFC 5545 wants DTEND after DTSTART; without one the event
-			// ends when it starts, which is what a zero-length shift is.
-			if sh.End.After(sh.Start) {
-				icsSetTime(ev, ics.ComponentPropertyDtEnd, sh.End)
+		if !c.start.IsZero() {
+			icsSetTime(ev, ics.ComponentPropertyDtStart, c.start)
+			if !c.end.IsZero() {
+				icsSetTime(ev, ics.ComponentPropertyDtEnd, c.end)
 			}
 		} else {
-			ev.SetAllDayStartAt(sh.Date.Time(time.UTC))
-			ev.SetAllDayEndAt(sh.Date.AddDays(1).Time(time.UTC))
+			ev.SetAllDayStartAt(c.date.Time(time.UTC))
+			ev.SetAllDayEndAt(c.date.AddDays(1).Time(time.UTC))
 		}
-		ev.SetSummary(icsSummary(sh))
-		if title := icsLine(sh.Title); title != "" {
-			ev.SetLocation(title)
+		ev.SetSummary(c.summary)
+		if c.location != "" {
+			ev.SetLocation(c.location)
 		}
-		ev.SetDescription(icsDescription(sh))
-		if sh.Kind == snapshot.KindLeave {
+		ev.SetDescription(c.description)
+		if c.transparent {
 			ev.SetTimeTransparency(ics.TransparencyTransparent)
 		} else {
 			ev.SetTimeTransparency(ics.TransparencyOpaque)
@@ -150,11 +264,47 @@ func WriteICS(w io.Writer, s *snapshot.Snapshot, loc *time.Location, opts ...ICS
 // read in no zone (snapshot.Floating) the clock time alone, a floating
 // time that calendar programs show as it is wherever they are.
 func icsSetTime(ev *ics.VEvent, p ics.ComponentProperty, t time.Time) {
+	ev.SetProperty(p, icsTime(t))
+}
+
+// icsTime is t as icsSetTime writes it.
+func icsTime(t time.Time) string {
 	if snapshot.IsFloating(t) {
-		ev.SetProperty(p, t.Format("20060102T150405"))
-		return
+		return t.Format("20060102T150405")
 	}
-	ev.SetProperty(p, t.UTC().Format("20060102T150405Z"))
+	return t.UTC().Format("20060102T150405Z")
+}
+
+// icsDuration writes d as an RFC 5545 duration in whole seconds, rounded
+// up: "PT30M", "PT1H30M", "P1DT12H". The grammar lets a unit be followed
+// only by the next smaller one, so "PT1H0M5S", not "PT1H5S".
+func icsDuration(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	secs = max(secs, 1)
+	days, rest := secs/86400, secs%86400
+	parts := [3]int64{rest / 3600, rest % 3600 / 60, rest % 60}
+	units := [3]string{"H", "M", "S"}
+	var b strings.Builder
+	b.WriteByte('P')
+	if days > 0 {
+		b.WriteString(strconv.FormatInt(days, 10) + "D")
+	}
+	first, last := -1, -1
+	for i, v := range parts {
+		if v > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first >= 0 {
+		b.WriteByte('T')
+		for i := first; i <= last; i++ {
+			b.WriteString(strconv.FormatInt(parts[i], 10) + units[i])
+		}
+	}
+	return b.String()
 }
 
 // shiftUID hashes what identifies a shift for a person: its date, when it
@@ -165,90 +315,19 @@ func shiftUID(sh snapshot.Shift) string {
 	if sh.HasTimes() {
 		start, _ = sh.Item().Clock()
 	}
+	return hashFields("rosteron shift v1", sh.Date.String(), start, sh.Name, sh.Title)
+}
+
+// hashFields hashes fields, each length-prefixed so that no text can run
+// into the next field and forge another's hash, into 128 bits of hex:
+// collisions among a person's shifts are out of the question.
+func hashFields(fields ...string) string {
 	h := sha256.New()
-	for _, f := range [...]string{"rosteron shift v1", sh.Date.String(), start, sh.Name, sh.Title} {
+	for _, f := range fields {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		h.Write(n[:])
 		h.Write([]byte(f))
 	}
-	// 128 bits: collisions among a person's shifts are out of the question.
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-func icsSummary(sh snapshot.Shift) string {
-	text := icsLine(sh.Name)
-	if text == "" {
-		text = icsLine(sh.Title)
-	}
-	for _, f := range sh.Detail {
-		if text != "" {
-			break
-		}
-		text = icsLine(f.Value)
-	}
-	if text == "" {
-		text = "Shift"
-	}
-	if sh.Kind == snapshot.KindOnCall && !icsSaysOnCall(text) {
-		text = "On call: " + text
-	}
-	return text
-}
-
-// icsSaysOnCall reports whether text already reads as on-call, so the summary
-// does not say it twice ("On call: On Call").
-func icsSaysOnCall(text string) bool {
-	squeezed := strings.Map(func(r rune) rune {
-		if r == '-' || unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, text)
-	return strings.Contains(squeezed, "oncall")
-}
-
-func icsDescription(sh snapshot.Shift) string {
-	var lines []string
-	if !sh.HasTimes() && sh.Kind != snapshot.KindLeave {
-		lines = append(lines, "The roster's times could not be read, so this is shown as an all-day event.")
-	}
-	if role := icsText(sh.Role); role != "" {
-		lines = append(lines, "Role: "+role)
-	}
-	for _, w := range sh.Warnings {
-		lines = append(lines, "Warning: "+icsText(w))
-	}
-	if len(sh.Detail) > 0 {
-		lines = append(lines, "Roster details:")
-		for _, f := range sh.Detail {
-			if f.Valid {
-				lines = append(lines, icsText(f.Value))
-			} else {
-				lines = append(lines, "(empty)")
-			}
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// icsText makes roster text fit an iCalendar TEXT value: valid UTF-8, line
-// breaks as "\n" (which the library escapes), no other control characters,
-// which RFC 5545 forbids and a bare CR would turn into a broken line.
-func icsText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, s)
-}
-
-// icsLine is icsText with line breaks and tabs as single spaces, for values
-// that calendar programs show on one line.
-func icsLine(s string) string {
-	return strings.Join(strings.Fields(icsText(s)), " ")
 }
