@@ -31,6 +31,7 @@ import (
 type Feed struct {
 	loc      *time.Location
 	calName  string
+	refresh  time.Duration
 	stateDir string
 	source   Source
 	secrets  []string
@@ -47,6 +48,9 @@ type Feed struct {
 	errAt   time.Time
 	fails   int // failed refreshes since the last success
 	next    time.Time
+	// hist is the event history of the calendar served, or loaded from
+	// the state folder before any: what the next calendar follows on from.
+	hist *export.ICSHistory
 }
 
 // content is a roster ready to serve. It is never changed once made, so
@@ -58,6 +62,7 @@ type content struct {
 	changed time.Time // the fetch that first found it: Last-Modified
 	ics     body
 	json    body
+	hist    *export.ICSHistory // the events of ics
 }
 
 type body struct {
@@ -82,8 +87,14 @@ func WithLocation(loc *time.Location) Option { return func(f *Feed) { f.loc = lo
 // export.DefaultCalendarName).
 func WithCalendarName(name string) Option { return func(f *Feed) { f.calName = name } }
 
-// WithStateDir makes the feed save each good roster in dir, and Load read
-// it back. Without it nothing is saved.
+// WithRefreshInterval is how often the roster is refreshed, which the
+// iCalendar feed tells calendar apps as the interval at which to fetch it
+// (REFRESH-INTERVAL and X-PUBLISHED-TTL). Zero tells them nothing.
+func WithRefreshInterval(d time.Duration) Option { return func(f *Feed) { f.refresh = d } }
+
+// WithStateDir makes the feed save each good roster in dir, with the
+// iCalendar feed's event history, and Load read them back. Without it
+// nothing is saved.
 func WithStateDir(dir string) Option { return func(f *Feed) { f.stateDir = dir } }
 
 // WithSource names the roster's instance and user, which are saved with it;
@@ -161,7 +172,7 @@ func (f *Feed) Update(snap *snapshot.Snapshot) (changed bool, err error) {
 			// one to If-Modified-Since.
 			modified = old.changed.Add(time.Second)
 		}
-		c, err = f.render(snap, items, now, modified)
+		c, err = f.render(snap, items, now, modified, f.hist)
 		if err != nil {
 			f.mu.Unlock()
 			return false, err
@@ -169,6 +180,7 @@ func (f *Feed) Update(snap *snapshot.Snapshot) (changed bool, err error) {
 		changed = true
 	}
 	f.cur = c
+	f.hist = c.hist
 	f.lastOK = true
 	f.lastTry = now
 	f.fails = 0
@@ -180,11 +192,14 @@ func (f *Feed) Update(snap *snapshot.Snapshot) (changed bool, err error) {
 	return changed, nil
 }
 
-// render makes the bodies of both feeds.
-func (f *Feed) render(snap *snapshot.Snapshot, items []byte, fetched, changed time.Time) (*content, error) {
+// render makes the bodies of both feeds. The calendar follows on from
+// prev, its events new or changed as of changed.
+func (f *Feed) render(snap *snapshot.Snapshot, items []byte, fetched, changed time.Time, prev *export.ICSHistory) (*content, error) {
 	own := &snapshot.Snapshot{Time: snap.Time, Items: snap.Items}
 	var ics, js bytes.Buffer
-	if err := export.WriteICS(&ics, own, f.loc, export.WithCalendarName(f.calName)); err != nil {
+	hist, err := export.WriteICSFeed(&ics, own, f.loc, prev, changed,
+		export.WithCalendarName(f.calName), export.WithRefreshInterval(f.refresh))
+	if err != nil {
 		return nil, fmt.Errorf("feed: rendering iCalendar: %w", err)
 	}
 	if err := export.WriteShiftsJSON(&js, own, f.loc); err != nil {
@@ -197,6 +212,7 @@ func (f *Feed) render(snap *snapshot.Snapshot, items []byte, fetched, changed ti
 		changed: changed,
 		ics:     body{ics.Bytes(), etag(ics.Bytes())},
 		json:    body{js.Bytes(), etag(js.Bytes())},
+		hist:    hist,
 	}, nil
 }
 

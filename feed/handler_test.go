@@ -49,7 +49,7 @@ func TestNoRosterYetIs503(t *testing.T) {
 func TestServesBothFeeds(t *testing.T) {
 	mel, err := time.LoadLocation("Australia/Melbourne")
 	require.NoError(t, err)
-	f, c := newTestFeed(t, WithLocation(mel), WithCalendarName("Joe's shifts"))
+	f, c := newTestFeed(t, WithLocation(mel), WithCalendarName("Joe's shifts"), WithRefreshInterval(time.Hour))
 	s := snap(c.Now(), "Ward 4B", "Ward 5")
 	_, err = f.Update(s)
 	require.NoError(t, err)
@@ -57,7 +57,9 @@ func TestServesBothFeeds(t *testing.T) {
 	h := Handler(f, testToken)
 
 	var ics, js bytes.Buffer
-	require.NoError(t, export.WriteICS(&ics, s, mel, export.WithCalendarName("Joe's shifts")))
+	// The first calendar, without history: WriteICS's UIDs.
+	_, err = export.WriteICSFeed(&ics, s, mel, nil, s.Time, export.WithCalendarName("Joe's shifts"), export.WithRefreshInterval(time.Hour))
+	require.NoError(t, err)
 	require.NoError(t, export.WriteShiftsJSON(&js, s, mel))
 
 	rec := get(h, "GET", "/"+testToken+"/roster.ics")
@@ -65,6 +67,7 @@ func TestServesBothFeeds(t *testing.T) {
 	assert.Equal(t, "text/calendar; charset=utf-8", rec.Header().Get("Content-Type"))
 	assert.Equal(t, ics.String(), rec.Body.String())
 	assert.Contains(t, rec.Body.String(), "X-WR-CALNAME:Joe's shifts")
+	assert.Contains(t, rec.Body.String(), "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\nX-PUBLISHED-TTL:PT1H\r\n")
 	assert.Equal(t, "2026-04-01T08:03:12Z", rec.Header().Get(HeaderFetched))
 	assert.Equal(t, "42", rec.Header().Get(HeaderAge))
 	assert.Equal(t, "false", rec.Header().Get(HeaderStale))

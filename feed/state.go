@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -62,6 +63,11 @@ func (f *Feed) save(c *content) error {
 	if err := WriteFileAtomic(filepath.Join(f.stateDir, StateFile), append(data, '\n')); err != nil {
 		return &SaveError{err}
 	}
+	// After the roster: a crash between the two leaves the history of the
+	// calendar before, which the next calendar follows on from as well.
+	if err := f.saveCalendar(c.hist); err != nil {
+		return &SaveError{err}
+	}
 	return nil
 }
 
@@ -77,14 +83,35 @@ func (e *SaveError) Unwrap() error { return e.Err }
 var ErrOtherSource = errors.New("the saved roster is another user's or instance's")
 
 // Load reads the roster saved in the state folder, so that a feed started
-// while RosterOn is down has something to serve. It reports whether it
-// found one; a missing file is not an error. The roster counts as stale
-// until a refresh succeeds. A roster is not loaded over one the feed
+// while RosterOn is down has something to serve, and the calendar's event
+// history, so that its events keep their UIDs. It reports whether it
+// found a roster; a missing file is not an error. The roster counts as
+// stale until a refresh succeeds. A roster is not loaded over one the feed
 // already has.
+//
+// A *HistoryError means that the history alone could not be used (see
+// HistoryError): the roster, if found, was loaded all the same.
 func (f *Feed) Load() (bool, error) {
 	if f.stateDir == "" {
 		return false, nil
 	}
+	hist, histErr := f.loadCalendar()
+	loaded, err := f.loadRoster(hist)
+	if err != nil {
+		return false, err
+	}
+	if histErr != nil {
+		return loaded, histErr
+	}
+	return loaded, nil
+}
+
+func (f *Feed) loadRoster(hist *export.ICSHistory) (bool, error) {
+	f.mu.Lock()
+	if f.cur == nil {
+		f.hist = hist
+	}
+	f.mu.Unlock()
 	path := filepath.Join(f.stateDir, StateFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -114,7 +141,7 @@ func (f *Feed) Load() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading the saved roster %s: %w", path, err)
 	}
-	c, err := f.render(snap, items, st.Fetched, st.Changed.Truncate(time.Second))
+	c, err := f.render(snap, items, st.Fetched, st.Changed.Truncate(time.Second), hist)
 	if err != nil {
 		return false, err
 	}
@@ -124,6 +151,7 @@ func (f *Feed) Load() (bool, error) {
 		return false, nil
 	}
 	f.cur = c
+	f.hist = c.hist
 	f.lastOK = false
 	return true, nil
 }

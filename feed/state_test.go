@@ -45,7 +45,10 @@ func TestStateSavedAndLoaded(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, entries, 1, "no temporary file left behind")
+	assert.Len(t, entries, 2, "the roster and the calendar's history, no temporary file left behind")
+	fi, err = os.Stat(filepath.Join(dir, CalendarFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 
 	// The file is a roster's JSON that `rosteron parse` and `diff` read.
 	back, err := snapshot.Load(path)

@@ -48,16 +48,18 @@ Flags:
   --refresh DURATION  time between logins, such as 1h (default 30m), with a
                       few percent of jitter; after a failure the next try
                       comes sooner, then later, up to this. Below 5m it
-                      warns: that is impolite to the RosterOn server
+                      warns: that is impolite to the RosterOn server. The
+                      calendar asks apps to fetch it as often
+                      (REFRESH-INTERVAL, X-PUBLISHED-TTL)
   --tz ZONE           the roster's time zone, an IANA name such as
                       Australia/Melbourne (default $TZ; with neither, the
                       feeds give times as the roster shows them, floating,
                       without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
-  --state DIR         the folder for the last good roster and the token,
-                      made 0700 (default $XDG_STATE_HOME/rosteron, else
-                      ~/.local/state/rosteron)
+  --state DIR         the folder for the last good roster, the calendar's
+                      event history and the token, made 0700 (default
+                      $XDG_STATE_HOME/rosteron, else ~/.local/state/rosteron)
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
   --chrome PATH       the Chrome to start for each refresh, unless --browser
@@ -69,7 +71,8 @@ Flags:
   -h, --help          print this help
 
 Endpoints, for GET and HEAD:
-  /TOKEN/roster.ics   the iCalendar feed (as --format ics writes it)
+  /TOKEN/roster.ics   the iCalendar feed (as --format ics writes it, but a
+                      shift that changes keeps its event, SEQUENCE rising)
   /TOKEN/roster.json  the shifts as JSON (as --format json writes them)
   /healthz            JSON: the last success and error, the number of
                       shifts, whether stale; no token needed
@@ -189,11 +192,18 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	fd := feed.New(
 		feed.WithLocation(loc),
 		feed.WithCalendarName(f.calendarName),
+		feed.WithRefreshInterval(f.refresh),
 		feed.WithStateDir(stateDir),
 		feed.WithSource(normURL, fl.username),
 		feed.WithSecrets(fl.password, token),
 	)
-	if loaded, err := fd.Load(); err != nil {
+	loaded, err := fd.Load()
+	var histErr *feed.HistoryError
+	if errors.As(err, &histErr) {
+		c.errorf("warning: %v", err)
+		err = nil
+	}
+	if err != nil {
 		c.errorf("warning: not serving the saved roster: %v", err)
 	} else if loaded {
 		st := fd.Status()
