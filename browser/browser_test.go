@@ -122,6 +122,24 @@ func TestNavigateRecordsRedirectsInOrder(t *testing.T) {
 	assert.Contains(t, string(xs[1].Body), `<p id="c">s3cret</p>`)
 	assert.False(t, xs[0].Start.IsZero())
 	assert.False(t, xs[1].Start.Before(xs[0].Start))
+	assert.Positive(t, xs[0].Duration, "to the redirect")
+	assert.Positive(t, xs[1].Duration, "to the end of the page")
+}
+
+// An exchange's duration covers the server's time: a page that takes
+// 50 ms to answer cannot take less.
+func TestExchangeDuration(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(w, "<html><body>late</body></html>")
+	}))
+	t.Cleanup(ts.Close)
+	tab := newTab(t)
+	_, err := tab.Navigate(ctxT(t), ts.URL+"/")
+	require.NoError(t, err)
+	xs := tab.Exchanges()
+	require.Len(t, xs, 1)
+	assert.GreaterOrEqual(t, xs[0].Duration, 50*time.Millisecond)
 }
 
 func TestFillAndClickSubmitsTheForm(t *testing.T) {

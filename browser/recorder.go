@@ -33,6 +33,10 @@ type Exchange struct {
 	// Error is the browser's error text for a request that failed, such
 	// as "net::ERR_CONNECTION_REFUSED".
 	Error string
+	// Duration is how long the exchange took by Chrome's clock: from the
+	// request to the end of the response (to the redirect, for one), or
+	// to the failure. It is 0 while the exchange is under way.
+	Duration time.Duration
 }
 
 // HeaderField is one response header line.
@@ -45,6 +49,7 @@ type HeaderField struct {
 type exchange struct {
 	Exchange
 	id        network.RequestID
+	began     cdp.MonotonicTime
 	responded bool // a response (final or redirect) arrived
 	redirect  bool
 	finished  bool // loading finished: the body can be fetched
@@ -98,9 +103,10 @@ func (r *recorder) handle(ev any) {
 			if prev := r.last(ev.RequestID); prev != nil && !prev.responded {
 				prev.setResponse(ev.RedirectResponse)
 				prev.redirect = true
+				prev.ended(ev.Timestamp)
 			}
 		}
-		x := &exchange{id: ev.RequestID}
+		x := &exchange{id: ev.RequestID, began: ev.Timestamp}
 		x.Start = wallTime(ev.WallTime)
 		if ev.Request != nil {
 			x.Method = ev.Request.Method
@@ -122,9 +128,15 @@ func (r *recorder) handle(ev any) {
 	case *network.EventLoadingFinished:
 		if x := r.last(ev.RequestID); x != nil {
 			x.finished = true
+			x.ended(ev.Timestamp)
 		}
 	case *network.EventLoadingFailed:
-		if x := r.last(ev.RequestID); x != nil && !x.responded {
+		x := r.last(ev.RequestID)
+		if x == nil {
+			return
+		}
+		x.ended(ev.Timestamp)
+		if !x.responded {
 			x.Error = ev.ErrorText
 			if ev.BlockedReason != "" {
 				x.Error += " (" + string(ev.BlockedReason) + ")"
@@ -139,6 +151,13 @@ func (r *recorder) last(id network.RequestID) *exchange {
 		return nil
 	}
 	return xs[len(xs)-1]
+}
+
+// ended records when the exchange ended, on the clock of its start.
+func (x *exchange) ended(at cdp.MonotonicTime) {
+	if x.Duration == 0 && at > x.began && x.began > 0 {
+		x.Duration = time.Duration((float64(at) - float64(x.began)) * float64(time.Second)).Round(time.Microsecond)
+	}
 }
 
 func (x *exchange) setResponse(resp *network.Response) {
