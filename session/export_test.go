@@ -5,3 +5,6 @@ import "github.com/rosteron/rosteron/browser"
 // BrowserOf exposes the session's browser to the tests that check Close
 // frees it.
 func BrowserOf(s *Session) *browser.Browser { return s.browser }
+
+// ObservedURL exposes what an observer is shown of a URL.
+var ObservedURL = observedURL

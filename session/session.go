@@ -53,6 +53,7 @@ type Session struct {
 	holdsSlot      bool
 	browserOpts    []browser.Option
 	now            func() time.Time
+	observer       func(Event) // see observe.go
 
 	mu       sync.Mutex
 	browser  *browser.Browser
@@ -182,7 +183,9 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		s.holdsSlot = true
 	}
 	if s.browser == nil {
+		done := s.observeStep(StepBrowser)
 		b, err := browser.Open(ctx, s.browserOpts...)
+		done(err)
 		if err != nil {
 			return fmt.Errorf("starting the browser: %w", err)
 		}
@@ -213,6 +216,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 // under purpose, and takes the step's screenshot, stamped with the same
 // time as the step's log files.
 func (s *Session) record(purpose string, fn func() error) error {
+	done := s.observeStep(purpose)
 	before := len(s.tab.Exchanges())
 	started := s.now()
 	err := fn()
@@ -221,7 +225,9 @@ func (s *Session) record(purpose string, fn func() error) error {
 		started = xs[0].Start
 	}
 	s.ops = append(s.ops, operation{purpose: purpose, start: started, exchanges: xs})
+	s.observeRequests(purpose, xs)
 	s.screenshot(purpose, started, err)
+	done(err)
 	return err
 }
 
