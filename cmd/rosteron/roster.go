@@ -47,9 +47,10 @@ Flags:
                       more to log out
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
-  -h, --help          print this help
+` + progressFlagsUsage + `  -h, --help          print this help
 
-The roster is fetched in full before --output FILE is touched.
+On a terminal, each step shows on standard error as it happens. The roster
+is fetched in full before --output FILE is touched.
 
 Examples:
   pass show rosteron | rosteron roster --password-stdin \
@@ -83,12 +84,13 @@ Flags:
   --timeout DURATION  time limit on the whole run (default 60s)
   --insecure          do not check TLS certificates (warns; the demo's mock
                       is plain HTTP, so it changes nothing here)
-  -h, --help          print this help
+` + progressFlagsUsage + `  -h, --help          print this help
 `
 
 // sessionFlags are the flags of the commands that drive Chrome.
 type sessionFlags struct {
 	outputFlags
+	progress    progressFlags
 	saveLogs    string
 	screenshots string
 	browser     string
@@ -99,6 +101,7 @@ type sessionFlags struct {
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.outputFlags.register(fs)
+	f.progress.register(fs)
 	fs.StringVar(&f.saveLogs, "save-logs", "", "")
 	fs.StringVar(&f.screenshots, "screenshots", "", "")
 	fs.StringVar(&f.browser, "browser", "", "")
@@ -112,6 +115,9 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 // mock is started, so that a machine without it says so at once.
 func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
 	if err := f.outputFlags.check(cmd, c.getenv); err != nil {
+		return nil, err
+	}
+	if err := f.progress.check(cmd); err != nil {
 		return nil, err
 	}
 	return f.checkBrowser(c, cmd)
@@ -156,6 +162,7 @@ type flow struct {
 	password string
 	flags    *sessionFlags
 	browser  []browser.Option
+	progress *progress // nil: none shown
 }
 
 func (c *cli) roster(ctx context.Context, args []string) error {
@@ -195,6 +202,7 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	fl.progress = c.newProgress(f.progress)
 	return c.fetchAndPrint(ctx, fl)
 }
 
@@ -297,14 +305,21 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	defer srv.Close()
 
 	base := "http://" + ln.Addr().String() + mock.BasePath()
-	fmt.Fprintf(c.stderr, "rosteron demo: started a mock RosterOn at %s\n", base)
-	fmt.Fprintf(c.stderr, "rosteron demo: logging in as %s in headless Chrome…\n", mockserver.DemoUsername)
+	progress := c.newProgress(f.progress)
+	if !f.progress.quiet {
+		fmt.Fprintf(c.stderr, "rosteron demo: started a mock RosterOn at %s\n", base)
+	}
+	if progress == nil && !f.progress.quiet {
+		// Progress, when shown, says so step by step.
+		fmt.Fprintf(c.stderr, "rosteron demo: logging in as %s in headless Chrome…\n", mockserver.DemoUsername)
+	}
 	return c.fetchAndPrint(ctx, flow{
 		url:      base,
 		username: mockserver.DemoUsername,
 		password: mockserver.DemoPassword,
 		flags:    &f,
 		browser:  bopts,
+		progress: progress,
 	})
 }
 
@@ -331,6 +346,9 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 	}
 	if fl.flags.screenshots != "" {
 		opts = append(opts, session.WithScreenshots(fl.flags.screenshots))
+	}
+	if fl.progress != nil {
+		opts = append(opts, session.WithObserver(fl.progress.observe))
 	}
 	s, err := session.New(fl.url, opts...)
 	if err != nil {
