@@ -43,6 +43,8 @@ func TestCLIRosterTableAndSixLogs(t *testing.T) {
 	for i, line := range strings.Split(strings.TrimRight(r.stdout, "\n"), "\n") {
 		assert.LessOrEqual(t, len([]rune(line)), 80, "line %d is wider than 80 columns: %q", i+1, line)
 	}
+	assert.NotContains(t, r.stdout, "…", "nothing cut short at 80 columns")
+	assert.Contains(t, r.stdout, "20:30–08:30 on call")
 	assert.NotContains(t, r.stdout+r.stderr, mockserver.DemoPassword)
 
 	entries, err := os.ReadDir(logs)

@@ -231,8 +231,12 @@ func TestServeFeeds(t *testing.T) {
 	assert.Equal(t, ics.Header.Get("ETag"), head.Header.Get("ETag"))
 
 	// A wrong token is a plain 404.
+	first := "x"
+	if p.token[0] == 'x' {
+		first = "y" // a token made at random may start with x
+	}
 	wrong := []string{
-		strings.Replace(p.ics, p.token, "x"+p.token[1:], 1),
+		strings.Replace(p.ics, p.token, first+p.token[1:], 1),
 		strings.Replace(p.json, p.token, p.token[:len(p.token)-1], 1),
 		strings.Replace(p.ics, "/"+p.token, "", 1),
 	}
