@@ -33,7 +33,7 @@ const outputFlagsUsage = `  --format FORMAT     table, json, ics (iCalendar) or 
                       give each shift's start and end as instants in it;
                       with no zone they give the times as the roster
                       shows them, without an offset (floating); the
-                      table shows times as written
+                      table, the roster's clock times
   --output FILE       write FILE instead of standard output, replacing it
                       in one step: it is left as it was if anything fails
   --calendar-name NAME
