@@ -88,7 +88,7 @@ func TestUsageErrors(t *testing.T) {
 		{"roster bad format", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--format", "xml"), `invalid --format "xml": want table, json, ics or csv`},
 		{"roster bad zone", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--tz", "Australia/Melborne"), `invalid --tz "Australia/Melborne": want an IANA time zone name`},
 		{"roster output in no directory", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--output", "/nonexistent/roster.ics"), "invalid --output /nonexistent/roster.ics: there is no directory /nonexistent"},
-		{"roster unknown flag", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--verbose"), "unknown flag --verbose (see 'rosteron roster --help')"},
+		{"roster unknown flag", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--colour"), "unknown flag --colour (see 'rosteron roster --help')"},
 		{"roster flag without value", withPassword, "", cmd("roster", "--url", goodURL, "--username"), "flag --username needs a value"},
 		{"roster bad timeout", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--timeout", "soon"), `invalid value "soon" for flag --timeout`},
 		{"roster zero timeout", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--timeout", "0s"), "invalid --timeout 0s"},
