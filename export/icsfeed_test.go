@@ -400,3 +400,23 @@ func TestWriteICSFeedGolden(t *testing.T) {
 	out2, _, _ := writeFeed(t, v2, h1, feedT2, WithRefreshInterval(30*time.Minute), WithCalendarName("Joe's shifts"))
 	goldenFile(t, "feed-2.ics", out2)
 }
+
+// The first line of a description, for the entries whose times are not
+// plain.
+func TestICSWhen(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ first, name, want string }{
+		{"On-call", "Standby", "On call. The roster gives no times, so this is shown as an all-day event."},
+		{"On call TBA", "Standby", `On call. The roster's times ("On call TBA") could not be read, so this is shown as an all-day event.`},
+		{"", "Day Shift", "The roster gives no times, so this is shown as an all-day event."},
+		{"TBA", "Annual Leave", "All day (the roster gives TBA)"},
+		{"", "Annual Leave", "All day"},
+		{"15:30 - 00:00", "Late", "15:30–00:00"},
+		{"00:00 - 00:00", "Long", "00:00–00:00"},
+		{"07:00 - 07:00", "Day and night", "07:00–07:00, ending the next day"},
+		{"14:30 - 24:00", "Late", "14:30–24:00"},
+	} {
+		it := shiftItem(2026, 4, 7, ward4B, tc.first, "", tc.name, rn)
+		assert.Equal(t, tc.want, icsWhen(it.Shift(melbourne(t))), "%q %q", tc.first, tc.name)
+	}
+}

@@ -33,13 +33,18 @@ func icsSummary(sh snapshot.Shift) string {
 // icsSaysOnCall reports whether text already reads as on-call, so the summary
 // does not say it twice ("On call: On Call").
 func icsSaysOnCall(text string) bool {
-	squeezed := strings.Map(func(r rune) rune {
+	return strings.Contains(squeeze(text), "oncall")
+}
+
+// squeeze is text in lower case without spaces and hyphens, so that
+// "On-call", "On call" and "ONCALL" all read "oncall".
+func squeeze(text string) string {
+	return strings.Map(func(r rune) rune {
 		if r == '-' || unicode.IsSpace(r) {
 			return -1
 		}
 		return unicode.ToLower(r)
 	}, text)
-	return strings.Contains(squeezed, "oncall")
 }
 
 // icsDescription says what the event's summary and location do not, as
@@ -109,7 +114,7 @@ func icsWhen(sh snapshot.Shift) string {
 		return when
 	}
 	why := "The roster gives no times"
-	if raw != "" {
+	if raw != "" && squeeze(raw) != "oncall" { // "On-call" alone gives none
 		why = "The roster's times (\"" + raw + "\") could not be read"
 	}
 	if sh.Kind == snapshot.KindOnCall {
