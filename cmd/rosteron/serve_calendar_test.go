@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -114,4 +117,24 @@ func TestServeEventsUpdateInPlace(t *testing.T) {
 	assert.Equal(t, body, again)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	assert.NotContains(t, s.stderr.String(), "event history was set aside")
+}
+
+// A calendar history that cannot be used is set aside with a warning; the
+// saved roster is served all the same. No Chrome is needed.
+func TestServeSetsAsideABadHistory(t *testing.T) {
+	state := t.TempDir()
+	items := mockserver.DemoRoster(time.Now())
+	fd := feed.New(feed.WithStateDir(state), feed.WithSource(goodURL, "joe"))
+	_, err := fd.Update(&snapshot.Snapshot{Time: time.Now().UTC(), Items: items})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(state, feed.CalendarFile), []byte("{not json"), 0o600))
+
+	env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
+	s := startServe(t, env, "--url", goodURL, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	resp, body := httpGet(t, s.ics)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, len(items), strings.Count(body, "BEGIN:VEVENT"))
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Regexp(t, `(?m)^rosteron: warning: the calendar's event history was set aside: reading \S+calendar\.json: `, s.stderr.String())
+	assert.Contains(t, s.stderr.String(), "serving the roster saved in")
 }
