@@ -44,4 +44,16 @@
 // WithSessionExpiry and ExpireSessions end sessions on the server's side.
 // ParseFault and ParseFaultPlan read faults from a command line, the
 // latter with steps: "proxy403,hang@roster".
+//
+// # Rosters that change
+//
+// A roster changes while the server runs, as a manager's edits change a
+// real one: MoveShift, AddShift, RemoveShift and AddWarning (or
+// ChangeRoster with a RosterChange) change a user's roster from the next
+// request on, SetRoster replaces it and AddUser adds a user. A server in
+// another process is changed the same way over HTTP, at ControlPath
+// ("/_mock/"), outside RosterOn's paths:
+//
+//	curl -X POST http://127.0.0.1:8080/_mock/users/joe.bloggs/changes \
+//	     -d '{"op":"move","date":"2026-12-02","times":"09:00 - 17:30"}'
 package mockserver

@@ -46,21 +46,22 @@ type Option func(*Server)
 // It is safe for concurrent use; each Server has its own users, sessions,
 // anti-forgery key and request log.
 type Server struct {
-	base     string
-	clock    func() time.Time
-	latency  time.Duration
-	accounts []account
-	custom   bool // WithUsers was given: no default users
-	key      []byte
-	faults   atomic.Uint32           // for every request
-	steps    [numSteps]atomic.Uint32 // for one step each, by Step
-	expiry   atomic.Int64            // authenticated requests a session serves; 0 is no limit
+	base    string
+	clock   func() time.Time
+	latency time.Duration
+	custom  bool // WithUsers was given: no default users
+	key     []byte
+	faults  atomic.Uint32           // for every request
+	steps   [numSteps]atomic.Uint32 // for one step each, by Step
+	expiry  atomic.Int64            // authenticated requests a session serves; 0 is no limit
 
-	done      chan struct{} // closed by Close: hung requests let go
+	control   *http.ServeMux // the control endpoint, at ControlPath
+	done      chan struct{}  // closed by Close: hung requests let go
 	closeOnce sync.Once
 	hanging   atomic.Int64
 
 	mu       sync.Mutex
+	accounts []account           // added to and changed at run time (see change.go)
 	sessions map[string]*session // .ASPXAUTH value -> session
 	requests []Request
 	logins   int
@@ -106,6 +107,7 @@ func New(opts ...Option) *Server {
 	if !s.custom {
 		s.accounts = defaultAccounts()
 	}
+	s.control = s.controlMux()
 	return s
 }
 
@@ -307,6 +309,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every handler builds a whole response before anything is written, so
 	// that faults acting on the wire (truncated bodies, resets, hangs) can
 	// act on any answer without touching the handlers.
+	if isControl(r) {
+		s.control.ServeHTTP(w, r)
+		return
+	}
 	s.record(r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if s.latency > 0 {
@@ -458,6 +464,8 @@ func (s *Server) authenticate(username, password string) (int, bool) {
 	if username == "" || password == "" {
 		return 0, false
 	}
+	s.mu.Lock() // AddUser and the roster changes may be at work
+	defer s.mu.Unlock()
 	for i, a := range s.accounts {
 		if strings.EqualFold(a.user.Username, username) {
 			ok := subtle.ConstantTimeCompare([]byte(a.user.Password), []byte(password)) == 1

@@ -34,6 +34,12 @@ Flags:
   --latency DURATION   delay every response, such as 500ms (default 0s)
   -h, --help           print this help
 
+Rosters change while it runs through its control endpoint, under /_mock/
+(outside RosterOn's paths): GET or PUT /_mock/users/USER/roster, POST a
+change such as {"op":"move","date":"2026-12-02","times":"09:00 - 17:30"}
+(ops move, add, remove, warn) to /_mock/users/USER/changes, PUT a user to
+/_mock/users/USER. See docs/mock.md.
+
 Example:
   rosteron mock --addr 127.0.0.1:18080 &
   ROSTERON_PASSWORD=` + mockserver.DemoPassword + ` rosteron roster \
