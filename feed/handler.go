@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ const retryAfterDefault = 30
 
 // Handler serves f:
 //
+//   - GET or HEAD /TOKEN/: a page for people, to read the shifts coming up
+//     and subscribe from (see WithPublicURL); /TOKEN redirects to it;
 //   - GET or HEAD /TOKEN/roster.ics: the iCalendar feed, text/calendar;
 //   - GET or HEAD /TOKEN/roster.json: the shifts as JSON;
 //   - GET or HEAD /healthz: f.Status() as JSON, 200 when there is a roster
@@ -50,14 +53,21 @@ const retryAfterDefault = 30
 // is a plain 404; the token is compared in constant time.
 //
 // Requests are answered from memory: none ever fetches.
-func Handler(f *Feed, token string) http.Handler {
+func Handler(f *Feed, token string, opts ...HandlerOption) http.Handler {
 	sum := sha256.Sum256([]byte(token))
-	return &handler{feed: f, tokenSum: sum}
+	h := &handler{feed: f, tokenSum: sum}
+	for _, o := range opts {
+		if o != nil {
+			o(h)
+		}
+	}
+	return h
 }
 
 type handler struct {
 	feed     *Feed
 	tokenSum [sha256.Size]byte
+	public   *url.URL // WithPublicURL; nil: the request's Host
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,11 +83,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// length of what was sent.
 	sum := sha256.Sum256([]byte(tok))
 	good := subtle.ConstantTimeCompare(sum[:], h.tokenSum[:]) == 1
-	if !ok || !good || (name != ICSName && name != JSONName) {
+	if good && !ok {
+		// "/TOKEN": the page is "/TOKEN/". Relative, so that it holds
+		// behind a proxy that serves the feed under a path of its own.
+		w.Header().Set("Location", tok+"/")
+		w.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
+	if !ok || !good || (name != "" && name != ICSName && name != JSONName) {
 		http.NotFound(w, r)
 		return
 	}
 	if !allowed(w, r) {
+		return
+	}
+	if name == "" {
+		h.page(w, r, tok)
 		return
 	}
 	c, stale, next := h.feed.current()
