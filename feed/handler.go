@@ -84,6 +84,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256([]byte(tok))
 	good := subtle.ConstantTimeCompare(sum[:], h.tokenSum[:]) == 1
 	if good && !ok {
+		if !allowed(w, r) {
+			return
+		}
 		// "/TOKEN": the page is "/TOKEN/". Relative, so that it holds
 		// behind a proxy that serves the feed under a path of its own.
 		w.Header().Set("Location", tok+"/")

@@ -28,13 +28,13 @@ func item(d snapshot.Date, title, times, name string, warnings ...string) snapsh
 func pageRoster() []snapshot.Item {
 	wed := snapshot.Date{Year: 2026, Month: time.April, Day: 1}
 	return []snapshot.Item{
-		item(wed.AddDays(-2), "Ward 4B", "07:00 - 15:30", "Day Shift"),  // Monday: past
+		item(wed.AddDays(-2), "Ward 4B", "07:00 - 15:30", "Day Shift"),   // Monday: past
 		item(wed.AddDays(-1), "Ward 4B", "21:30 - 09:30", "Night Shift"), // still under way at 08:03
 		item(wed, "Ward 4B", "13:00 - 21:30", "Late Shift", "BLOGGS, JOE: Minimum 10 hours between Allocations"),
 		item(wed.AddDays(1), "Ward 4B", "21:30 - 07:30", "Night Shift"),
 		item(wed.AddDays(2), "Ward 4B", "Oncall (20:30 - 08:30)", "On Call"),
 		item(wed.AddDays(6), "Ward 4B", "09:00 - 16:36", "Annual Leave"),     // next Tuesday
-		item(wed.AddDays(11), "Ward 4B", "15:30 - 00:00", "Late Shift"),     // next Sunday
+		item(wed.AddDays(11), "Ward 4B", "15:30 - 00:00", "Late Shift"),      // next Sunday
 		item(wed.AddDays(12), "Ward 4B", "07:00 - 15:30", "Beyond the page"), // the Monday after
 	}
 }
