@@ -41,6 +41,9 @@ type Refresher struct {
 	// Log gets one line per refresh; nil discards them. The lines never
 	// hold the Feed's secrets.
 	Log io.Writer
+	// Notify, when set, is given each roster fetched, to alert people to
+	// its changes.
+	Notify *Notifier
 
 	rand func() float64 // [0, 1); for tests
 }
@@ -108,6 +111,9 @@ func (r *Refresher) Run(ctx context.Context) {
 				err = nil
 			}
 		}
+		if err == nil && r.Notify != nil {
+			r.Notify.Observe(snap)
+		}
 		if err == nil {
 			failures = 0
 			what := "unchanged"
@@ -158,8 +164,12 @@ func (r *Refresher) logf(format string, args ...any) {
 	if r.Log == nil {
 		return
 	}
-	msg := r.Feed.Scrub(fmt.Sprintf(format, args...))
-	fmt.Fprintf(r.Log, "rosteron serve: %s %s\n", r.Feed.now().Format(time.RFC3339), msg)
+	logLine(r.Log, r.Feed, r.Feed.Scrub(fmt.Sprintf(format, args...)))
+}
+
+// logLine writes one line of serve's log, stamped with the feed's clock.
+func logLine(w io.Writer, f *Feed, msg string) {
+	fmt.Fprintf(w, "rosteron serve: %s %s\n", f.now().Format(time.RFC3339), msg)
 }
 
 // round shortens a duration for people: tenths of a second below a

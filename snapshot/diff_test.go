@@ -473,3 +473,17 @@ func TestLoad(t *testing.T) {
 	_, err = Load(bad)
 	assert.ErrorContains(t, err, bad)
 }
+
+func TestChangeWarnings(t *testing.T) {
+	t.Parallel()
+	w := func(ws ...string) *Item { return &Item{Title: "Ward 4B", Warnings: ws} }
+	added, removed := Change{Kind: Changed, Old: w("a", "b", "b"), New: w("b", "c")}.Warnings()
+	assert.Equal(t, []string{"c"}, added)
+	assert.Equal(t, []string{"a", "b"}, removed, "repeats count")
+	added, removed = Change{Kind: Added, New: w("x")}.Warnings()
+	assert.Equal(t, []string{"x"}, added)
+	assert.Empty(t, removed)
+	added, removed = Change{Kind: Removed, Old: w("y")}.Warnings()
+	assert.Empty(t, added)
+	assert.Equal(t, []string{"y"}, removed)
+}

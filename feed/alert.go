@@ -1,0 +1,258 @@
+package feed
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosteron/rosteron/internal/oneline"
+	"github.com/rosteron/rosteron/snapshot"
+)
+
+// An alert reports the changes one refresh found, in two forms: plain
+// text that reads well as a push notification, one line a shift, with a
+// short title; and JSON for webhooks, the text and the changes as
+// `rosteron diff --format json` writes them.
+
+// maxAlertText bounds the text form: ntfy, for one, turns a longer message
+// into an attachment. Lines past it are counted instead.
+const maxAlertText = 3500
+
+// alert is one report, kept in the state folder until every target it
+// is for has it.
+type alert struct {
+	ID      string          `json:"id"`
+	Created time.Time       `json:"created"`
+	Title   string          `json:"title"`
+	Text    string          `json:"text"`
+	JSON    json.RawMessage `json:"json"`
+	// Pending are the keys of the targets still to be told.
+	Pending []string `json:"pending"`
+}
+
+// alertJSON is the JSON form's envelope.
+type alertJSON struct {
+	ID      string          `json:"id"`
+	Title   string          `json:"title"`
+	Message string          `json:"message"`
+	OldTime time.Time       `json:"old_time"`
+	NewTime time.Time       `json:"new_time"`
+	Changes json.RawMessage `json:"changes"`
+}
+
+// newAlert reports ch, leaving out the days before today in loc: a roster
+// page drops its past days as time goes by, which is no news. It returns
+// nil when nothing is left to report.
+func newAlert(ch snapshot.Changes, now time.Time, loc *time.Location) (*alert, error) {
+	now = now.In(loc)
+	today := snapshot.DateOf(now)
+	var kept snapshot.Changes
+	kept.OldTime, kept.NewTime = ch.OldTime, ch.NewTime
+	for _, c := range ch.Shifts {
+		if !c.Date.Before(today) {
+			kept.Shifts = append(kept.Shifts, c)
+		}
+	}
+	if kept.Empty() {
+		return nil, nil
+	}
+	a := &alert{ID: alertID(), Created: now.UTC(), Title: alertTitle(kept.Shifts, today.Year)}
+	var lines []string
+	for _, c := range kept.Shifts {
+		lines = append(lines, changeLine(c, loc, today.Year))
+	}
+	a.Text = joinCapped(lines, maxAlertText)
+
+	interpreted, err := json.Marshal(kept.Interpret(loc))
+	if err != nil {
+		return nil, fmt.Errorf("encoding the alert: %w", err)
+	}
+	var parts struct {
+		Changes json.RawMessage `json:"changes"`
+	}
+	if err := json.Unmarshal(interpreted, &parts); err != nil {
+		return nil, fmt.Errorf("encoding the alert: %w", err)
+	}
+	a.JSON, err = json.Marshal(alertJSON{
+		ID: a.ID, Title: a.Title, Message: strings.Join(lines, "\n"),
+		OldTime: kept.OldTime.UTC(), NewTime: kept.NewTime.UTC(), Changes: parts.Changes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the alert: %w", err)
+	}
+	return a, nil
+}
+
+// alertID is random: it names an alert to receivers that want to tell a
+// repeated delivery from a new alert.
+func alertID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// verb is what became of a shift, in a word people use.
+func verb(c snapshot.Change) string {
+	switch {
+	case c.Kind == snapshot.Added:
+		return "added"
+	case c.Kind == snapshot.Removed:
+		return "removed"
+	case slices.Contains(c.Parts, snapshot.PartTimes):
+		return "moved"
+	}
+	if added, removed := c.Warnings(); len(c.Parts) == 1 && c.Parts[0] == snapshot.PartWarnings {
+		if len(removed) == 0 && len(added) > 0 {
+			return "warning"
+		}
+	}
+	return "changed"
+}
+
+// alertTitle is one short line of ASCII, which any notification header
+// carries: "Shift moved: Tue 2 Dec", "Roster changed: 2 moved, 1 added".
+func alertTitle(changes []snapshot.Change, thisYear int) string {
+	if len(changes) == 1 {
+		v, day := verb(changes[0]), dayText(changes[0].Date, thisYear)
+		if v == "warning" {
+			return "New warning: " + day
+		}
+		return "Shift " + v + ": " + day
+	}
+	counts := map[string]int{}
+	for _, c := range changes {
+		counts[verb(c)]++
+	}
+	var parts []string
+	for _, v := range []string{"moved", "added", "removed", "changed", "warning"} {
+		switch n := counts[v]; {
+		case n == 0:
+		case v == "warning" && n == 1:
+			parts = append(parts, "1 new warning")
+		case v == "warning":
+			parts = append(parts, strconv.Itoa(n)+" new warnings")
+		default:
+			parts = append(parts, strconv.Itoa(n)+" "+v)
+		}
+	}
+	return "Roster changed: " + strings.Join(parts, ", ")
+}
+
+// changeLine is one change in words, naming the date and the old and new
+// times:
+//
+//	Moved: Tue 2 Dec Day Shift, 07:00–15:30 → 09:00–17:30
+//	Added: Wed 3 Dec 21:30–07:30 (+1) Night Shift, Ward 4B
+//	Removed: Thu 4 Dec 13:00–21:30 Late Shift, Ward 4B
+//	New warning: Fri 5 Dec 07:00–15:30 Day Shift: BLOGGS, JOE: Allocation for overtime
+//	Changed: Sat 6 Dec 07:00–15:30 Day Shift: role RN → ANUM
+func changeLine(c snapshot.Change, loc *time.Location, thisYear int) string {
+	day := dayText(c.Date, thisYear)
+	var details []string
+	added, removed := c.Warnings()
+	switch c.Kind {
+	case snapshot.Added, snapshot.Removed:
+		it := c.New
+		if it == nil {
+			it = c.Old
+		}
+		s := readShift(*it, loc)
+		line := capitalize(verb(c)) + ": " + day + " " + s.String()
+		if s.Place != "" {
+			line += ", " + s.Place
+		}
+		for _, w := range added {
+			details = append(details, "warning: "+oneline.Clean(w))
+		}
+		return withDetails(line, details)
+	}
+	old, cur := readShift(*c.Old, loc), readShift(*c.New, loc)
+	var line string
+	switch verb(c) {
+	case "moved":
+		line = "Moved: " + day + " " + orShift(cur.Name) + ", " + old.times() + " → " + cur.times()
+	case "warning":
+		line = "New warning: " + day + " " + cur.String()
+	default:
+		line = "Changed: " + day + " " + cur.String()
+	}
+	for _, p := range c.Parts {
+		switch p {
+		case snapshot.PartTitle:
+			details = append(details, "place "+orNone(old.Place)+" → "+orNone(cur.Place))
+		case snapshot.PartName:
+			details = append(details, "shift "+orNone(old.Name)+" → "+orNone(cur.Name))
+		case snapshot.PartRole:
+			details = append(details, "role "+orNone(old.Role)+" → "+orNone(cur.Role))
+		case snapshot.PartNote:
+			if cur.Note == "" {
+				details = append(details, "note removed")
+			} else {
+				details = append(details, "note: "+cur.Note)
+			}
+		case snapshot.PartDetail:
+			details = append(details, "other details changed")
+		}
+	}
+	for _, w := range added {
+		if verb(c) == "warning" {
+			details = append(details, oneline.Clean(w))
+		} else {
+			details = append(details, "new warning: "+oneline.Clean(w))
+		}
+	}
+	for _, w := range removed {
+		details = append(details, "warning cleared: "+oneline.Clean(w))
+	}
+	return withDetails(line, details)
+}
+
+func withDetails(line string, details []string) string {
+	if len(details) == 0 {
+		return line
+	}
+	return line + ": " + strings.Join(details, "; ")
+}
+
+func orShift(name string) string {
+	if name == "" {
+		return "shift"
+	}
+	return name
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// joinCapped joins lines until max bytes, then says how many are left out.
+func joinCapped(lines []string, max int) string {
+	var b strings.Builder
+	for i, l := range lines {
+		more := fmt.Sprintf("…and %d more changes: see the calendar", len(lines)-i)
+		if b.Len()+len(l)+1+len(more) > max && i > 0 {
+			b.WriteString(more)
+			return b.String()
+		}
+		b.WriteString(l)
+		if i < len(lines)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
