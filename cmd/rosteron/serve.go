@@ -9,6 +9,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,11 +31,15 @@ read and never log in. When RosterOn is down or answers badly the last good
 roster is served, marked stale; it is kept in the --state folder, so a
 restart while RosterOn is down serves it too.
 
-The first lines on standard output are the feeds' addresses, which hold a
-secret token: anyone with them can read the roster.
+The first lines on standard output are the feeds' addresses and the
+page's, which hold a secret token: anyone with them can read the roster.
 
   rosteron serve: iCalendar feed http://127.0.0.1:8765/TOKEN/roster.ics
   rosteron serve: JSON feed http://127.0.0.1:8765/TOKEN/roster.json
+  rosteron serve: page http://127.0.0.1:8765/TOKEN/
+
+The page, for a phone, shows the shifts of this week and the next and
+subscribes a calendar app in one tap, or by its QR code.
 
 The token is $ROSTERON_FEED_TOKEN, else one made at the first start and
 kept in the --state folder.
@@ -68,9 +74,22 @@ Flags:
   --timeout DURATION  time limit on each refresh (default 60s)
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
+  --public-url URL    the address people reach this server at, such as
+                      https://example.org/rosteron behind a reverse proxy:
+                      the addresses printed, the page's links and its QR
+                      code use it (default: http:// and the host each
+                      request names; X-Forwarded-* headers are not read)
+  --notify URL        POST an alert to URL when a refresh finds the roster
+                      changed: plain text with a Title header, as an ntfy
+                      topic (https://ntfy.sh/TOPIC) takes it; json+URL posts
+                      JSON instead. Repeatable; failed alerts are retried
+  --notify-file PATH  more notify URLs, one a line ('#' starts a comment):
+                      URLs with credentials belong there, out of the
+                      process list
   -h, --help          print this help
 
 Endpoints, for GET and HEAD:
+  /TOKEN/             the page, for people
   /TOKEN/roster.ics   the iCalendar feed (as --format ics writes it, but a
                       shift that changes keeps its event, SEQUENCE rising)
   /TOKEN/roster.json  the shifts as JSON (as --format json writes them)
@@ -100,7 +119,16 @@ type serveFlags struct {
 	tz           string
 	calendarName string
 	state        string
+	publicURL    string
+	notify       stringList
+	notifyFile   string
 }
+
+// stringList is a flag that may be given more than once.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "")
@@ -111,6 +139,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tz, "tz", "", "")
 	fs.StringVar(&f.calendarName, "calendar-name", "", "")
 	fs.StringVar(&f.state, "state", "", "")
+	fs.StringVar(&f.publicURL, "public-url", "", "")
+	fs.Var(&f.notify, "notify", "")
+	fs.StringVar(&f.notifyFile, "notify-file", "", "")
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
@@ -150,6 +181,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	public, err := parsePublicURL(cmd, f.publicURL)
+	if err != nil {
+		return err
+	}
+	targets, err := notifyTargets(cmd, f.notify, f.notifyFile)
+	if err != nil {
+		return err
+	}
 	token := c.getenv("ROSTERON_FEED_TOKEN")
 	if token != "" {
 		if err := feed.CheckToken(token); err != nil {
@@ -173,6 +212,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	// From here on several goroutines write to stderr: one line at a time,
 	// and never the token or the password, should anything quote them.
 	logw := &scrubWriter{w: c.stderr, secrets: []string{token, fl.password}}
+	for _, t := range targets {
+		for _, s := range t.Secrets() {
+			logw.add(s)
+		}
+	}
 	c.stderr = logw
 	if f.refresh < politeRefresh {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", f.refresh)
@@ -215,13 +259,27 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 			filepath.Join(stateDir, feed.StateFile), st.Shifts, fetched)
 	}
 
+	var notifier *feed.Notifier
+	if len(targets) > 0 {
+		notifier = feed.NewNotifier(fd, targets...)
+		notifier.Log = logw
+		if err := notifier.Load(); err != nil {
+			c.errorf("warning: alerts start afresh: %v", err)
+		}
+	}
+
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
 	}
 	base := baseURL(f.addr, ln.Addr(), "")
-	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", base, token, feed.ICSName)
-	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", base, token, feed.JSONName)
+	shown := base
+	if public != nil {
+		shown = public.String()
+	}
+	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", shown, token, feed.ICSName)
+	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", shown, token, feed.JSONName)
+	fmt.Fprintf(c.stdout, "rosteron serve: page %s/%s/\n", shown, token)
 	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
 		base, fl.username, normURL, f.refresh, stateDir)
 	fmt.Fprintf(c.stderr, "rosteron serve: %s\n", zoneLine(loc, f.tz))
@@ -231,7 +289,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 
 	srv := &http.Server{
-		Handler:           feed.Handler(fd, token),
+		Handler:           feed.Handler(fd, token, feed.WithPublicURL(public)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
@@ -250,12 +308,20 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		Log:      logw,
 		// Each refresh is the roster command's flow: a Chrome of its
 		// own, started and stopped with it (see the README).
-		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) { return c.fetch(ctx, fl) },
+		Fetch:  func(ctx context.Context) (*snapshot.Snapshot, error) { return c.fetch(ctx, fl) },
+		Notify: notifier,
 	}
 	refreshed := make(chan struct{})
 	go func() {
 		refresher.Run(runCtx)
 		close(refreshed)
+	}()
+	notified := make(chan struct{})
+	go func() {
+		if notifier != nil {
+			notifier.Run(runCtx)
+		}
+		close(notified)
 	}()
 
 	var serveErr error
@@ -270,6 +336,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		_ = srv.Close()
 	}
 	<-refreshed
+	<-notified
 	if serveErr == nil {
 		serveErr = <-served
 	}
@@ -320,4 +387,53 @@ func (s *scrubWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// parsePublicURL checks --public-url: an absolute http or https address,
+// with a path or none, and nothing after it.
+func parsePublicURL(cmd, v string) (*url.URL, error) {
+	if v == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, usagef(cmd, "invalid --public-url %q: want an http or https address with no query, "+
+			"such as https://example.org/rosteron", v)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// notifyTargets reads --notify and --notify-file. Its errors never quote
+// a URL, which may hold credentials.
+func notifyTargets(cmd string, specs []string, file string) ([]*feed.Target, error) {
+	type spec struct{ where, url string }
+	var all []spec
+	for i, s := range specs {
+		all = append(all, spec{fmt.Sprintf("--notify #%d", i+1), s})
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usagef(cmd, "--notify-file: %v", err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			all = append(all, spec{fmt.Sprintf("--notify-file line %d", i+1), line})
+		}
+	}
+	var targets []*feed.Target
+	for _, s := range all {
+		t, err := feed.ParseTarget(s.url)
+		if err != nil {
+			return nil, usagef(cmd, "%s: %v", s.where, err)
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
 }

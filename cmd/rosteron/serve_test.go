@@ -55,6 +55,14 @@ func TestServeUsageErrors(t *testing.T) {
 		{"short token", tokenEnv, "", with(), "invalid ROSTERON_FEED_TOKEN: invalid feed token: 11 characters, want at least 22"},
 		{"token with a slash", map[string]string{"ROSTERON_PASSWORD": "x", "ROSTERON_FEED_TOKEN": goodToken + "/x"}, "", with(), "invalid ROSTERON_FEED_TOKEN"},
 		{"no home for the state", withPassword, "", cmd("serve", "--url", goodURL, "--username", "joe"), "no --state and no $HOME"},
+		{"relative public url", withPassword, "", with("--public-url", "example.org/rota"), `invalid --public-url "example.org/rota"`},
+		{"public url with a query", withPassword, "", with("--public-url", "https://example.org/?a=1"), "invalid --public-url"},
+		{"notify not http", withPassword, "", with("--notify", "https://ntfy.sh/t", "--notify", "ftp://u:s3cret-Pa55@x/"),
+			"--notify #2: invalid notify URL: want http:// or https://"},
+		{"notify without a host", withPassword, "", with("--notify", "json+https:///s3cret-Pa55"), "--notify #1: invalid notify URL: no host"},
+		{"notify file missing", withPassword, "", with("--notify-file", "/nonexistent/notify"), "--notify-file: open /nonexistent/notify"},
+		{"notify file line", withPassword, "", with("--notify-file", notifyFile(t, "# alerts\n\nhttps://ntfy.sh/t\nmailto:s3cret-Pa55\n")),
+			"--notify-file line 4: invalid notify URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +74,13 @@ func TestServeUsageErrors(t *testing.T) {
 			assert.NotContains(t, r.stderr, "short-token")
 		})
 	}
+}
+
+func notifyFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
 }
 
 func TestDefaultStateDir(t *testing.T) {
