@@ -6,7 +6,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean
+.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean screenshots
 
 all: build
 
@@ -54,6 +54,11 @@ fuzz-ci:
 
 mock:
 	$(GO) run ./cmd/rosteron mock
+
+# screenshots writes docs/serve-page.png: the page of rosteron serve at
+# phone width, as the end-to-end test sees it in Chrome.
+screenshots: chrome
+	$(GO) test -count=1 -run '^TestServePage$$' ./e2e/ -update
 
 clean:
 	rm -f rosteron

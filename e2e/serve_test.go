@@ -61,14 +61,21 @@ func (l *lockedBuffer) String() string {
 type feedProc struct {
 	cmd       *exec.Cmd
 	tmp       string
-	ics, json string
+	ics, json string // on loopback, where the test reaches them
+	page      string
+	public    string // the iCalendar feed's address as printed: --public-url's when given
 	health    string
 	token     string
 	stderr    *lockedBuffer
 	done      chan struct{}
 }
 
-var feedURLLine = regexp.MustCompile(`^rosteron serve: (iCalendar|JSON) feed (http://[^/]+)/([^/]+)/(roster\.ics|roster\.json)$`)
+var (
+	feedURLLine = regexp.MustCompile(`^rosteron serve: (iCalendar|JSON) feed (https?://\S+)/([^/]+)/(roster\.ics|roster\.json)$`)
+	// healthLine gives the address serve listens on, whatever
+	// --public-url says people reach it at.
+	healthLine = regexp.MustCompile(`(?m)^rosteron serve: health at (http://[^/]+)/healthz;`)
+)
 
 // startFeed starts `rosteron serve` on a free port, with an isolated
 // TMPDIR as cli has, and reads the feeds' addresses from the first two
@@ -106,19 +113,27 @@ func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 			require.NotNil(t, m, "unexpected line %q", line)
 			p.token = m[3]
 			if m[4] == "roster.ics" {
-				p.ics = m[2] + "/" + m[3] + "/" + m[4]
-			} else {
-				p.json = m[2] + "/" + m[3] + "/" + m[4]
+				p.public = m[2] + "/" + m[3] + "/" + m[4]
 			}
-			p.health = m[2] + "/healthz"
 		case <-p.done:
 			t.Fatalf("rosteron serve exited: %s", p.stderr)
 		case <-time.After(30 * time.Second):
 			t.Fatalf("no feed addresses within 30s; stderr: %s", p.stderr)
 		}
 	}
-	require.NotEmpty(t, p.ics)
-	require.NotEmpty(t, p.json)
+	require.NotEmpty(t, p.public)
+	var local string
+	p.waitFor(t, "the address serve listens on", 30*time.Second, func() bool {
+		m := healthLine.FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			local = m[1]
+		}
+		return m != nil
+	})
+	p.ics = local + "/" + p.token + "/roster.ics"
+	p.json = local + "/" + p.token + "/roster.json"
+	p.page = local + "/" + p.token + "/"
+	p.health = local + "/healthz"
 	return p
 }
 

@@ -50,7 +50,7 @@ const (
 // on Date, in page order.
 type RosterChange struct {
 	Op    ChangeOp      `json:"op"`
-	Date  snapshot.Date `json:"date"`
+	Date  snapshot.Date `json:"date,omitzero"`
 	Index int           `json:"index,omitempty"`
 	// To is a moved shift's new date; nil keeps its date.
 	To *snapshot.Date `json:"to,omitempty"`
