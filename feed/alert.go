@@ -45,9 +45,10 @@ type alertJSON struct {
 	Changes json.RawMessage `json:"changes"`
 }
 
-// newAlert reports ch, leaving out the days before today in loc: a roster
-// page drops its past days as time goes by, which is no news. It returns
-// nil when nothing is left to report.
+// newAlert reports ch, leaving out the days before today (now is the
+// roster's wall clock, see Feed.wall): a roster page drops its past days
+// as time goes by, which is no news. It returns nil when nothing is left
+// to report.
 func newAlert(ch snapshot.Changes, now time.Time, loc *time.Location) (*alert, error) {
 	now = now.In(loc)
 	today := snapshot.DateOf(now)

@@ -243,9 +243,10 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 	var a *alert
 	var err error
 	if !first {
-		a, err = newAlert(ch, n.feed.now(), n.feed.loc)
+		a, err = newAlert(ch, n.feed.wall(n.feed.now()), n.feed.loc)
 	}
 	if a != nil {
+		a.Created = n.feed.now().UTC() // an instant, for MaxAge, whatever the zone
 		for _, t := range n.targets {
 			a.Pending = append(a.Pending, t.key)
 		}

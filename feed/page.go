@@ -153,7 +153,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request, token string) {
 
 // fillPage adds the roster and its state to d.
 func (f *Feed) fillPage(d *pageData) {
-	now := f.now().In(f.loc)
+	now := f.wall(f.now())
 	st := f.Status()
 	c, _, _ := f.current()
 	d.Problem = f.problem(st, c, now)
@@ -167,7 +167,7 @@ func (f *Feed) fillPage(d *pageData) {
 
 // when says when t was, for people: "today at 14:03 (5 minutes ago)".
 func (f *Feed) when(t, now time.Time) string {
-	t = t.In(f.loc)
+	t = f.wall(t)
 	day := "on " + dayText(snapshot.DateOf(t), now.Year())
 	switch snapshot.DateOf(t) {
 	case snapshot.DateOf(now):
@@ -204,7 +204,7 @@ func (f *Feed) problem(st Status, c *content, now time.Time) *problemView {
 		if t == nil {
 			return ""
 		}
-		lt := t.In(f.loc)
+		lt := f.wall(*t)
 		if snapshot.DateOf(lt) == snapshot.DateOf(now) {
 			return lt.Format("15:04")
 		}

@@ -299,3 +299,21 @@ func TestPageSaysWhatIsWrong(t *testing.T) {
 	f.stop()
 	assert.Contains(t, problemText(t, h), "RosterOn turned down the password, so no more tries will be made until rosteron is restarted")
 }
+
+// A roster read in no zone shows its clock times as written, and today is
+// the machine's.
+func TestPageFloating(t *testing.T) {
+	t.Parallel()
+	f, c := newTestFeed(t, WithLocation(snapshot.Floating))
+	_, err := f.Update(&snapshot.Snapshot{Time: c.Now(), Items: pageRoster()})
+	require.NoError(t, err)
+	rec := get(Handler(f, testToken), "GET", "/"+testToken+"/")
+	require.Equal(t, http.StatusOK, rec.Code)
+	doc := parseHTML(t, rec.Body.String())
+	today := all(doc, func(n *html.Node) bool { return attrOf(n, "aria-current") == "date" })
+	require.Len(t, today, 1)
+	assert.Contains(t, textOf(today[0]), dayText(snapshot.DateOf(c.Now().In(time.Local)), 2026))
+	text := textOf(doc)
+	assert.Contains(t, text, "21:30–07:30 (+1) Night Shift", "the clock times as written")
+	assert.Contains(t, text, "Roster read today at "+c.Now().In(time.Local).Format("15:04"))
+}

@@ -120,3 +120,15 @@ func (v shiftText) String() string {
 	}
 	return strings.TrimSpace(v.times() + " " + v.Name)
 }
+
+// wall returns t as the roster's clocks show it: in the feed's zone, or,
+// for a roster read in no zone (snapshot.Floating), on the machine's wall
+// clock, as a floating time. Only "today" and "when was it fetched" need
+// it: the shifts themselves are read in the feed's zone as they are.
+func (f *Feed) wall(t time.Time) time.Time {
+	if f.loc != snapshot.Floating {
+		return t.In(f.loc)
+	}
+	l := t.In(time.Local)
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), snapshot.Floating)
+}
