@@ -8,6 +8,10 @@
 // roster, marked stale, and a restart while RosterOn is down serves the one
 // saved in the state folder.
 //
+// For people, Handler also serves a page at /TOKEN/ to read the coming
+// shifts and subscribe from (page.go), and a Notifier alerts them when a
+// refresh finds the roster changed (notify.go).
+//
 // The package knows nothing of Chrome: a Refresher calls a FetchFunc, which
 // the command line makes from a session, and tests from a fake.
 package feed
