@@ -24,13 +24,17 @@ chrome:
 demo: chrome
 	$(GO) run ./cmd/rosteron demo
 
+# vet runs go vet, staticcheck (pinned, so every machine and CI report the
+# same findings) and gofmt.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	    if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-# test runs everything: vet, the race detector, real Chrome against the mock
-# server, and the CLI as a whole process.
+# test runs everything: vet (staticcheck included), the race detector, real
+# Chrome against the mock server, and the CLI as a whole process.
 test: chrome vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-ci

@@ -170,6 +170,9 @@ func readCorpusFile(name string) ([]byte, bool) {
 		return nil, false
 	}
 	lit, ok := strings.CutPrefix(sc.Text(), "[]byte(")
+	if !ok {
+		return nil, false
+	}
 	if lit, ok = strings.CutSuffix(lit, ")"); !ok {
 		return nil, false
 	}

@@ -427,7 +427,11 @@ func (p *fastParser) endTag() bool {
 	case a == top:
 		return p.pop()
 	case a == atom.Table && top == atom.Tbody && len(p.stack) >= 2 && p.stack[len(p.stack)-2] == atom.Table:
-		return p.pop() && p.pop()
+		// The implied tbody closes first, then the table itself.
+		if !p.pop() {
+			return false
+		}
+		return p.pop()
 	}
 	// Any other end tag closes elements implicitly, or is ignored, or
 	// (</p>, </br>) creates one.
