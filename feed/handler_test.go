@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/export"
-	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -228,7 +227,7 @@ func TestStaleAfterFailure(t *testing.T) {
 	before := get(h, "GET", "/"+testToken+"/"+ICSName)
 
 	c.Add(10 * time.Minute)
-	f.Fail(&session.BadResponseError{Purpose: "login", Reason: "a proxy said 403 Forbidden\nfor " + testPassword})
+	f.Fail(errors.New("RosterOn returned an unexpected response for an operation expecting 'login': a proxy said 403 Forbidden\nfor " + testPassword))
 	after := get(h, "GET", "/"+testToken+"/"+ICSName)
 	require.Equal(t, http.StatusOK, after.Code)
 	assert.Equal(t, before.Body.String(), after.Body.String(), "the last good roster, never an empty one")

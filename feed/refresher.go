@@ -8,13 +8,36 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
 // FetchFunc fetches the roster once: log in, get the roster, log out. It
-// bounds its own run, and must return soon after ctx ends.
+// bounds its own run, and must return soon after ctx ends. An error that
+// matches ErrPermanent (see Permanent) stops the refreshes.
 type FetchFunc func(ctx context.Context) (*snapshot.Snapshot, error)
+
+// ErrPermanent is matched, through errors.Is, by a fetch's error that
+// trying again cannot mend: RosterOn rejecting the password, where every
+// try counts towards locking the account. The feed decides nothing from
+// an error's type, so it needs to know nothing of sessions or Chrome.
+var ErrPermanent = errors.New("feed: permanent failure")
+
+// Permanent returns err marked as a failure that trying again cannot mend:
+// a Refresher whose fetch returns it makes no more refreshes. The error's
+// message is err's, and errors.Is and errors.As see through to err. A nil
+// err stays nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string        { return e.err.Error() }
+func (e *permanentError) Unwrap() error        { return e.err }
+func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
 
 // Defaults of a Refresher's fields.
 const (
@@ -88,10 +111,11 @@ func (r *Refresher) Delay(failures int) time.Duration {
 }
 
 // Run refreshes at once and then after each Delay, until ctx ends. A
-// refresh under way when ctx ends is cut short and not counted. After
-// RosterOn rejects the credentials Run stops refreshing, since trying the
-// same password again and again can get the account locked, and waits
-// for ctx to end; the feed goes on serving what it has, marked stale.
+// refresh under way when ctx ends is cut short and not counted. After a
+// fetch fails for good (ErrPermanent: RosterOn rejected the credentials)
+// Run stops refreshing, since trying the same password again and again
+// can get the account locked, and waits for ctx to end; the feed goes on
+// serving what it has, marked stale.
 func (r *Refresher) Run(ctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
@@ -128,8 +152,7 @@ func (r *Refresher) Run(ctx context.Context) {
 			failures++
 			r.Feed.Fail(err)
 			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), r.Feed.Scrub(errorText(err)), r.serving())
-			var badCreds *session.BadCredentialsError
-			if errors.As(err, &badCreds) {
+			if errors.Is(err, ErrPermanent) {
 				r.Feed.stop()
 				r.logf("%s; no more refreshes until restarted, so that RosterOn does not lock the account: "+
 					"set the right password and restart", line)

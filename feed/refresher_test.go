@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,7 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -163,7 +163,7 @@ func TestRunFailureAfterSuccess(t *testing.T) {
 	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
 	good := get(h, "GET", "/"+testToken+"/"+ICSName)
 
-	fake.set(nil, &session.BadResponseError{Purpose: "login", Reason: "403 Forbidden from a proxy, password " + testPassword})
+	fake.set(nil, errors.New("RosterOn returned an unexpected response for an operation expecting 'login': 403 Forbidden from a proxy, password "+testPassword))
 	require.Eventually(t, func() bool { return f.Status().Failures >= 3 }, 5*time.Second, time.Millisecond)
 	rec := get(h, "GET", "/"+testToken+"/"+ICSName)
 	assert.Equal(t, http.StatusOK, rec.Code)
@@ -210,7 +210,7 @@ func TestRunStopsOnBadCredentials(t *testing.T) {
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 5 * time.Millisecond, Log: &log}
 	start(t, r)
 	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
-	fake.set(nil, &session.BadCredentialsError{Username: "joe.bloggs"})
+	fake.set(nil, Permanent(errors.New("RosterOn rejected the login credentials for username 'joe.bloggs'")))
 	require.Eventually(t, func() bool { return !f.Status().Refreshing }, 5*time.Second, time.Millisecond)
 	n := fake.calls.Load()
 	time.Sleep(50 * time.Millisecond)
@@ -292,4 +292,20 @@ func TestRunNilSnapshotIsAFailure(t *testing.T) {
 	st := f.Status()
 	assert.Equal(t, 1, st.Failures)
 	assert.Contains(t, st.LastError, "nil snapshot")
+}
+
+// Permanent changes neither the message nor what the error matches; it
+// only adds ErrPermanent.
+func TestPermanent(t *testing.T) {
+	cause := &os.PathError{Op: "open", Path: "/x", Err: os.ErrNotExist}
+	err := Permanent(cause)
+	assert.Equal(t, cause.Error(), err.Error())
+	assert.ErrorIs(t, err, ErrPermanent)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	var pe *os.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Same(t, cause, pe)
+	assert.ErrorIs(t, fmt.Errorf("refreshing: %w", err), ErrPermanent, "wrapped again, still permanent")
+	assert.NotErrorIs(t, cause, ErrPermanent)
+	assert.NoError(t, Permanent(nil))
 }

@@ -308,7 +308,15 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		Log:      logw,
 		// Each refresh is the roster command's flow: a Chrome of its
 		// own, started and stopped with it (see the README).
-		Fetch:  func(ctx context.Context) (*snapshot.Snapshot, error) { return c.fetch(ctx, fl) },
+		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) {
+			snap, err := c.fetch(ctx, fl)
+			var badCreds *session.BadCredentialsError
+			if errors.As(err, &badCreds) {
+				// Trying the same password again could lock the account.
+				err = feed.Permanent(err)
+			}
+			return snap, err
+		},
 		Notify: notifier,
 	}
 	refreshed := make(chan struct{})
