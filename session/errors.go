@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/internal/pyrepr"
 )
 
 // ErrRosterOn is matched, through errors.Is, by every error that means
@@ -20,6 +20,10 @@ var ErrNotLoggedIn = errors.New(notLoggedInMessage)
 // ErrInvalidURL is matched by the error New returns for a base URL that is
 // not an absolute http or https URL.
 var ErrInvalidURL = errors.New("invalid RosterOn URL")
+
+// ErrClosed is matched by the error of a step asked of a session after
+// Close.
+var ErrClosed = errors.New("the session is closed")
 
 // The purposes of the steps of a session, as they appear in errors, saved
 // log names and screenshots.
@@ -104,4 +108,4 @@ func (e *NotLoggedInError) Is(target error) bool {
 
 // pyQuote quotes s as Python's repr quotes a str, so messages read as the
 // original library's do.
-func pyQuote(s string) string { return snapshot.PyRepr(s) }
+func pyQuote(s string) string { return pyrepr.Quote(s) }

@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/oneline"
 )
-
-// Redacted replaces every cookie value and anti-forgery token in saved logs.
-const Redacted = "[REDACTED]"
 
 // SaveLogs writes one file per recorded request/response exchange into dir
 // (created 0700 if missing), in python-rosteron's format:
@@ -118,7 +116,7 @@ func redactPair(p string) string {
 	if !ok {
 		return p
 	}
-	return name + "=" + Redacted
+	return name + "=" + oneline.Redacted
 }
 
 var (
@@ -130,7 +128,7 @@ var (
 // which pairs with its cookie.
 func redactBody(body []byte) []byte {
 	return tokenInput.ReplaceAllFunc(body, func(tag []byte) []byte {
-		return valueAttr.ReplaceAll(tag, []byte(`${1}"`+Redacted+`"`))
+		return valueAttr.ReplaceAll(tag, []byte(`${1}"`+oneline.Redacted+`"`))
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/oneline"
 )
 
 // A session tells an observer what it is doing, as it does it, so that a
@@ -110,7 +111,7 @@ var openQuery = map[string]bool{"pageno": true, "row": true, "returnurl": true}
 func observedURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Redacted
+		return oneline.Redacted
 	}
 	u.User, u.Fragment, u.RawFragment = nil, "", ""
 	if u.RawQuery != "" {
@@ -119,7 +120,7 @@ func observedURL(raw string) string {
 			name, _, hasValue := strings.Cut(p, "=")
 			key, err := url.QueryUnescape(name)
 			if hasValue && (err != nil || !openQuery[strings.ToLower(key)]) {
-				parts[i] = name + "=" + Redacted
+				parts[i] = name + "=" + oneline.Redacted
 			}
 		}
 		u.RawQuery = strings.Join(parts, "&")

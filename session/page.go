@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/rosteron/rosteron/internal/oneline"
 )
 
 // pageInfo is what the session needs to know of a RosterOn page: the id of
@@ -81,16 +83,8 @@ func (p pageInfo) describe() string {
 	case p.ID != "":
 		return "a page with id " + pyQuote(p.ID)
 	case p.Title != "":
-		return "a page that is not RosterOn's, titled " + pyQuote(truncate(p.Title, 80))
+		return "a page that is not RosterOn's, titled " + pyQuote(oneline.Truncate(p.Title, 80))
 	default:
 		return "a page that is not RosterOn's"
 	}
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

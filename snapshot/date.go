@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/rosteron/rosteron/internal/oneline"
 )
 
 // Date is a calendar day with no time or zone: the day a roster divider
@@ -30,12 +32,12 @@ func ParseDate(s string) (Date, error) {
 	if err != nil {
 		// time.Parse's error quotes the whole input, several times: say
 		// what was wrong with a bounded quote instead.
-		return Date{}, fmt.Errorf("snapshot: invalid date %q (want YYYY-MM-DD)", truncate(s, maxFound))
+		return Date{}, fmt.Errorf("snapshot: invalid date %q (want YYYY-MM-DD)", oneline.Truncate(s, maxFound))
 	}
 	d := DateOf(t)
 	if !d.Valid() {
 		// time.Parse accepts year 0000, which no roster can hold.
-		return Date{}, fmt.Errorf("snapshot: invalid date %q: year out of range", truncate(s, maxFound))
+		return Date{}, fmt.Errorf("snapshot: invalid date %q: year out of range", oneline.Truncate(s, maxFound))
 	}
 	return d, nil
 }
@@ -147,7 +149,7 @@ func (d *Date) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("snapshot: date must be a JSON string, got %s: %w", truncate(string(data), maxFound), err)
+		return fmt.Errorf("snapshot: date must be a JSON string, got %s: %w", oneline.Truncate(string(data), maxFound), err)
 	}
 	return d.UnmarshalText([]byte(s))
 }

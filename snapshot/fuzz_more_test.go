@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rosteron/rosteron/internal/oneline"
 )
 
 // Fuzz targets beyond FuzzParse: the other ways outside bytes come in (a
@@ -63,10 +65,10 @@ func FuzzParseDate(f *testing.F) {
 			}
 			// The message quotes what was found, and only a bounded
 			// part of it.
-			if want := fmt.Sprintf("%q", truncate(s, maxFound)); !strings.Contains(err.Error(), want) {
+			if want := fmt.Sprintf("%q", oneline.Truncate(s, maxFound)); !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %q does not quote %s", err, want)
 			}
-			if limit := 100 + len(fmt.Sprintf("%q", truncate(s, maxFound))); len(err.Error()) > limit {
+			if limit := 100 + len(fmt.Sprintf("%q", oneline.Truncate(s, maxFound))); len(err.Error()) > limit {
 				t.Fatalf("error of %d bytes for a %d-byte input: %q", len(err.Error()), len(s), err)
 			}
 			return

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/rosteron/rosteron/internal/oneline"
 )
 
 // Sentinel errors that every *ParseError wraps, for errors.Is.
@@ -68,11 +69,11 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 func notRoster(reason, found string) error {
-	return &ParseError{Err: ErrNotRoster, Reason: reason, Found: truncate(collapse(found), maxFound)}
+	return &ParseError{Err: ErrNotRoster, Reason: reason, Found: oneline.Truncate(collapse(found), maxFound)}
 }
 
 func malformed(reason, found string) error {
-	return &ParseError{Err: ErrMalformed, Reason: reason, Found: truncate(collapse(found), maxFound)}
+	return &ParseError{Err: ErrMalformed, Reason: reason, Found: oneline.Truncate(collapse(found), maxFound)}
 }
 
 // Parse reads a RosterOn Mobile roster page and returns its shifts in page
@@ -523,18 +524,3 @@ func trimLeftSpace(s string) string { return strings.TrimLeftFunc(s, unicode.IsS
 
 // collapse trims s and turns each run of white space into one space.
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// truncate cuts s to at most limit runes, marking a cut with an ellipsis.
-func truncate(s string, limit int) string {
-	if len(s) <= limit || utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == limit-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}

@@ -418,13 +418,6 @@ func TestParseErrorString(t *testing.T) {
 	assert.Equal(t, `snapshot: cannot parse page: why: found "it"`, (&ParseError{Reason: "why", Found: "it"}).Error())
 }
 
-func TestTruncate(t *testing.T) {
-	assert.Equal(t, "abc", truncate("abc", 3))
-	assert.Equal(t, "ab…", truncate("abcd", 3))
-	assert.Equal(t, "ëë…", truncate("ëëëë", 3))
-	assert.Equal(t, "ëëë", truncate("ëëë", 3))
-}
-
 func TestParseGenerated(t *testing.T) {
 	// The benchmark's pages must be rosters, or it would time an error path.
 	items, err := Parse(bytes.NewReader(genPage(t, 200)))

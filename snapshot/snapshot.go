@@ -18,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rosteron/rosteron/internal/oneline"
+	"github.com/rosteron/rosteron/internal/pyrepr"
 )
 
 // Snapshot is a roster as it stood at Time.
@@ -80,7 +83,7 @@ func (f *Field) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("snapshot: detail field must be a string or null, got %s: %w", truncate(string(data), maxFound), err)
+		return fmt.Errorf("snapshot: detail field must be a string or null, got %s: %w", oneline.Truncate(string(data), maxFound), err)
 	}
 	*f = Text(s)
 	return nil
@@ -170,14 +173,14 @@ func (it Item) String() string {
 	b.WriteString("<Item (date=")
 	b.WriteString(it.Date.String())
 	b.WriteString(", title=")
-	writePyRepr(&b, it.Title)
+	pyrepr.Write(&b, it.Title)
 	b.WriteString(", detail=(")
 	for i, f := range it.Detail {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		if f.Valid {
-			writePyRepr(&b, f.Value)
+			pyrepr.Write(&b, f.Value)
 		} else {
 			b.WriteString("None")
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -385,13 +386,7 @@ func (s *scrubWriter) add(secret string) {
 func (s *scrubWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := string(p)
-	for _, secret := range s.secrets {
-		if secret != "" {
-			out = strings.ReplaceAll(out, secret, session.Redacted)
-		}
-	}
-	if _, err := io.WriteString(s.w, out); err != nil {
+	if _, err := io.WriteString(s.w, oneline.Redact(string(p), s.secrets...)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
