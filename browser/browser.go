@@ -2,7 +2,13 @@
 // local Chrome or connects to a remote DevTools endpoint, opens isolated tabs
 // (one browser context each, so tabs share no cookies), navigates, submits
 // forms, reads the final DOM, takes screenshots and records every main-frame
-// document request and response the tab makes.
+// document request and response the tab makes. A program that already
+// drives Chrome with chromedp gives this package its own browser with
+// Adopt.
+//
+// The package reads no configuration from the environment: the program
+// using it says which Chrome to use. A Chrome it launches gets only the
+// variables Chrome needs (see ChromeEnv), never the program's secrets.
 //
 // The package moves bytes; it knows nothing of RosterOn.
 package browser
@@ -29,6 +35,7 @@ type Browser struct {
 	cancel      context.CancelFunc
 	allocCancel context.CancelFunc
 	remote      string
+	adopted     bool // the caller's chromedp browser (see Adopt)
 	execPath    string
 	profile     string // a launched Chrome's user data dir, removed on close
 	version     string
@@ -44,6 +51,8 @@ type config struct {
 	execPath string
 	remote   string
 	flags    []flag
+	env      []string
+	envSet   bool
 }
 
 type flag struct {
@@ -54,8 +63,8 @@ type flag struct {
 // Option configures Launch, Connect and Open.
 type Option func(*config)
 
-// WithExecPath names the Chrome binary to launch, overriding
-// $ROSTERON_CHROME and the search of FindChrome.
+// WithExecPath names the Chrome binary to launch instead of the one
+// FindChrome finds.
 func WithExecPath(path string) Option { return func(c *config) { c.execPath = path } }
 
 // WithRemote makes Open connect to the DevTools endpoint at wsURL
@@ -69,13 +78,17 @@ func WithFlag(name string, value any) Option {
 	return func(c *config) { c.flags = append(c.flags, flag{name, value}) }
 }
 
-// Open connects to the endpoint of WithRemote or $ROSTERON_BROWSER when one
-// is given, and otherwise launches a local Chrome.
+// WithEnv sets the whole environment of a launched Chrome, as NAME=value
+// pairs, in place of ChromeEnv(os.Environ()); no ROSTERON_* variable is
+// passed all the same. To add to the default, start from ChromeEnv.
+func WithEnv(vars ...string) Option {
+	return func(c *config) { c.env, c.envSet = append(c.env, vars...), true }
+}
+
+// Open connects to the endpoint of WithRemote when one is given, and
+// otherwise launches a local Chrome.
 func Open(ctx context.Context, opts ...Option) (*Browser, error) {
 	cfg := newConfig(opts)
-	if cfg.remote == "" {
-		cfg.remote = os.Getenv("ROSTERON_BROWSER")
-	}
 	if cfg.remote != "" {
 		return Connect(ctx, cfg.remote, opts...)
 	}
@@ -91,7 +104,9 @@ func newConfig(opts []Option) *config {
 }
 
 // Launch starts a local headless Chrome (see FindChrome) and returns once it
-// answers. ctx bounds the start only: the browser lives until Close.
+// answers. ctx bounds the start only: the browser lives until Close. Chrome
+// starts with the environment of WithEnv, by default ChromeEnv's part of
+// the program's own.
 func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	cfg := newConfig(opts)
 	path, err := FindChrome(cfg.execPath)
@@ -109,6 +124,14 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-default-browser-check", true),
 	)
+	env := cfg.env
+	if !cfg.envSet {
+		env = ChromeEnv(os.Environ())
+	}
+	// Chrome inherits nothing: a password in the program's environment
+	// would otherwise sit in every Chrome process's, and in its crash
+	// reports.
+	allocOpts = append(allocOpts, chromedp.NoInheritEnv, chromedp.Env(withoutOwn(env)...))
 	allocOpts = append(allocOpts, processOptions()...)
 	for _, f := range cfg.flags {
 		allocOpts = append(allocOpts, chromedp.Flag(f.name, f.value))
@@ -179,15 +202,16 @@ func (b *Browser) start(ctx, allocCtx context.Context) error {
 // or "HeadlessChrome/…".
 func (b *Browser) Version() string { return b.version }
 
-// ExecPath is the binary Launch started; empty for a remote browser.
+// ExecPath is the binary Launch started; empty for a remote or adopted
+// browser.
 func (b *Browser) ExecPath() string { return b.execPath }
 
 // Remote is the DevTools address Connect attached to; empty for a local one.
 func (b *Browser) Remote() string { return b.remote }
 
 // Close ends the browser: a launched Chrome is stopped and its profile
-// removed; a remote one only loses this client's tabs. Safe to call more
-// than once and from several goroutines.
+// removed; a remote or adopted one only loses this Browser's tabs. Safe to
+// call more than once and from several goroutines.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(b.shutdown)
 	return b.closeErr
@@ -198,14 +222,16 @@ func (b *Browser) shutdown() {
 	// kill the whole launched Chrome, let chromedp reap it, then remove
 	// the profile.
 	pid := 0
-	if b.ctx != nil {
+	if b.ctx != nil && !b.adopted {
 		pid = b.PID()
 		killGroup(pid)
 	}
 	if b.cancel != nil {
 		b.cancel()
 	}
-	b.allocCancel()
+	if b.allocCancel != nil {
+		b.allocCancel()
+	}
 	if b.profile != "" {
 		// Once more for any process the group still held while the
 		// main one was reaped, so none writes into the folder again.
@@ -214,7 +240,7 @@ func (b *Browser) shutdown() {
 			b.closeErr = fmt.Errorf("removing Chrome's profile: %w", err)
 		}
 	}
-	if b.ctx != nil {
+	if b.ctx != nil && !b.adopted {
 		if err := context.Cause(b.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			b.closeErr = err
 		}
@@ -224,7 +250,8 @@ func (b *Browser) shutdown() {
 // Alive reports whether the browser connection still works.
 func (b *Browser) Alive() bool { return b.ctx.Err() == nil }
 
-// PID is the process id of a launched Chrome, or 0 for a remote one.
+// PID is the process id of a launched Chrome (by Launch, or by the
+// allocator of an adopted chromedp context), or 0 for a remote one.
 func (b *Browser) PID() int {
 	if b.remote != "" || b.ctx == nil {
 		return 0

@@ -89,11 +89,11 @@ func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 // is already attached, for a caller that has the browser to itself: using
 // it saves creating a browser context, a target and a renderer. Its cookies
 // live in the browser's default context, so use it only when no other
-// session shares the browser; later calls, and remote browsers, get a new
-// isolated tab from NewTab.
+// session shares the browser; later calls, and remote or adopted browsers,
+// get a new isolated tab from NewTab.
 func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 	b.mu.Lock()
-	reuse := b.remote == "" && !b.firstUsed
+	reuse := b.remote == "" && !b.adopted && !b.firstUsed
 	b.firstUsed = true
 	b.mu.Unlock()
 	if !reuse {
@@ -153,7 +153,7 @@ func (t *Tab) opErr(ctx context.Context, err error) error {
 	// tab's or the browser's: chromedp cancels them when Chrome goes
 	// away, and may report that before the tab's context shows it.
 	if t.ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("the browser tab is gone (did Chrome exit?): %w", err)
+		return fmt.Errorf("%w (did Chrome exit?): %w", ErrTabGone, err)
 	}
 	return err
 }
@@ -367,6 +367,10 @@ func (t *Tab) Close() error {
 	})
 	return t.closeErr
 }
+
+// ErrTabGone is matched by the error of an operation on a tab that went
+// away under it: Chrome exited or crashed, or the connection to it broke.
+var ErrTabGone = errors.New("the browser tab is gone")
 
 // ErrPageLoad is matched by the error of a navigation that failed on the
 // network (refused, reset, too many redirects, a response cut short…);

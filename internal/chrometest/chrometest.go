@@ -1,4 +1,11 @@
-// Package chrometest shares one real Chrome among a package's tests.
+// Package chrometest shares one real Chrome among a package's tests, and
+// is the tests' one answer to "which Chrome, and is there one?".
+//
+// The tests use the Chrome the environment names, as the command line
+// does: ROSTERON_BROWSER, the DevTools address of a running one (the Docker
+// Compose run points every test at its Chrome container this way), else
+// ROSTERON_CHROME, the binary to launch, else the one browser.FindChrome
+// finds. The library itself reads neither variable.
 //
 // Outside CI a machine without Chrome skips the browser tests, so the pure
 // tests still run anywhere. In CI (CI=true) a missing or broken Chrome fails
@@ -18,11 +25,89 @@ import (
 	"github.com/rosteron/rosteron/browser"
 )
 
+// The variables that name the tests' Chrome, as for the command line.
+const (
+	EnvBrowser = "ROSTERON_BROWSER"
+	EnvChrome  = "ROSTERON_CHROME"
+)
+
 // InCI reports whether the tests run in CI, where nothing may be skipped
 // for want of Chrome.
 func InCI() bool {
 	v, err := strconv.ParseBool(os.Getenv("CI"))
 	return err == nil && v
+}
+
+// Remote is the DevTools address of the remote Chrome the tests use, or ""
+// when they launch their own.
+func Remote() string { return os.Getenv(EnvBrowser) }
+
+// Options are the browser options for the Chrome the environment names:
+// the remote one, else the binary of ROSTERON_CHROME, else none (so that
+// browser.Launch finds one).
+func Options() []browser.Option {
+	if r := Remote(); r != "" {
+		return []browser.Option{browser.WithRemote(r)}
+	}
+	if c := os.Getenv(EnvChrome); c != "" {
+		return []browser.Option{browser.WithExecPath(c)}
+	}
+	return nil
+}
+
+// Vars are the variables of this process that name its Chrome, as
+// NAME=value pairs, for a command line run by a test.
+func Vars() []string {
+	var vars []string
+	for _, name := range []string{EnvBrowser, EnvChrome} {
+		if v := os.Getenv(name); v != "" {
+			vars = append(vars, name+"="+v)
+		}
+	}
+	return vars
+}
+
+// Local returns the local Chrome binary the tests launch: ROSTERON_CHROME,
+// else the one browser.FindChrome finds. This is the tests' one check for
+// Chrome; its error matches browser.ErrNoChrome when there is none.
+func Local() (string, error) {
+	return browser.FindChrome(os.Getenv(EnvChrome))
+}
+
+// Need skips the test when there is no Chrome to use, or fails it in CI.
+// A remote Chrome counts as there: a test finds out soon enough whether
+// it answers.
+func Need(t testing.TB) {
+	t.Helper()
+	if Remote() != "" {
+		return
+	}
+	if _, err := Local(); err != nil {
+		missing(t, err)
+	}
+}
+
+// NeedLocal is Need for a test that must launch a Chrome of its own, to
+// look at its processes: it returns the binary to launch, and skips the
+// test when the tests are to use a remote Chrome.
+func NeedLocal(t testing.TB) string {
+	t.Helper()
+	if r := Remote(); r != "" {
+		t.Skipf("launches a local Chrome, and the tests use the one at %s=%s", EnvBrowser, r)
+	}
+	path, err := Local()
+	if err != nil {
+		missing(t, err)
+	}
+	return path
+}
+
+func missing(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, browser.ErrNoChrome) && !InCI() {
+		t.Skipf("no Chrome on this machine (set CI=true to make this a failure): %v", err)
+	}
+	t.Fatalf("no Chrome for the tests: %v", err)
 }
 
 // Shared is a browser started once for a test binary.
@@ -40,11 +125,11 @@ func (s *Shared) Get(t testing.TB) *browser.Browser {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		s.b, s.err = browser.Open(ctx)
+		s.b, s.err = browser.Open(ctx, Options()...)
 	})
 	if s.err != nil {
-		if errors.Is(s.err, browser.ErrNoChrome) && !InCI() {
-			t.Skipf("no Chrome on this machine (set CI=true to make this a failure): %v", s.err)
+		if errors.Is(s.err, browser.ErrNoChrome) {
+			missing(t, s.err)
 		}
 		t.Fatalf("starting Chrome for the tests: %v", s.err)
 	}
