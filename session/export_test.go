@@ -8,3 +8,9 @@ func BrowserOf(s *Session) *browser.Browser { return s.browser }
 
 // ObservedURL exposes what an observer is shown of a URL.
 var ObservedURL = observedURL
+
+// Options only tests use.
+var (
+	WithFormWait     = withFormWait
+	WithAllResources = withAllResources
+)

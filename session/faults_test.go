@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 )
@@ -34,8 +35,8 @@ func TestTLSCertificatesAreVerified(t *testing.T) {
 	}
 
 	// A Chrome told to skip verification (the CLI's --insecure) gets in.
-	chrome.Get(t)
-	insecure, err := session.New(url, session.WithBrowserOptions(browser.WithInsecureTLS()))
+	path := chrometest.NeedLocal(t)
+	insecure, err := session.New(url, session.WithBrowserOptions(browser.WithExecPath(path), browser.WithInsecureTLS()))
 	require.NoError(t, err)
 	defer insecure.Close()
 	ctx := ctxT(t)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
@@ -98,9 +99,9 @@ func TestSessionExpiredBetweenLoginAndRoster(t *testing.T) {
 }
 
 func TestChromeCrashMidSessionIsAClearError(t *testing.T) {
-	chrome.Get(t) // skips, or fails in CI, without Chrome
+	path := chrometest.NeedLocal(t)
 	f := newMock(t, mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
-	s, err := session.New(f.url, session.WithTimeout(30*time.Second))
+	s, err := session.New(f.url, session.WithTimeout(30*time.Second), session.WithBrowserOptions(browser.WithExecPath(path)))
 	require.NoError(t, err)
 	ctx := ctxT(t)
 	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
@@ -122,6 +123,13 @@ func TestChromeCrashMidSessionIsAClearError(t *testing.T) {
 	assert.Equal(t, session.PurposeRoster, bad.Purpose)
 	assert.False(t, bad.Timeout(), "a crash is reported as itself, not as a timeout: %v", err)
 	assert.Contains(t, err.Error(), "Chrome")
+	assert.ErrorIs(t, err, browser.ErrTabGone)
+
+	// The next step knows at once.
+	_, err = s.GetRoster(ctx)
+	require.ErrorAs(t, err, &bad)
+	assert.ErrorIs(t, err, browser.ErrTabGone)
+	assert.Contains(t, err.Error(), "the browser tab is gone (did Chrome exit?)")
 
 	_ = s.Close()
 	assert.Eventually(t, func() bool { return len(chrometest.Alive(tree)) == 0 }, 5*time.Second, 20*time.Millisecond)

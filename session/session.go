@@ -52,7 +52,6 @@ type Session struct {
 	limiter        *Limiter
 	holdsSlot      bool
 	browserOpts    []browser.Option
-	now            func() time.Time
 	observer       func(Event) // see observe.go
 
 	mu       sync.Mutex
@@ -77,12 +76,16 @@ type operation struct {
 type Option func(*Session)
 
 // WithBrowser makes the session open its tab in b, which the caller owns
-// and closes. Without it the session launches its own Chrome (or connects to
-// $ROSTERON_BROWSER) on first use and closes it in Close.
+// and closes: a browser of this package's own (browser.Open, Launch,
+// Connect) or a chromedp one (browser.Adopt). Without it the session opens
+// its own browser on first use, as WithBrowserOptions say, and closes it in
+// Close.
 func WithBrowser(b *browser.Browser) Option { return func(s *Session) { s.browser = b } }
 
-// WithBrowserOptions passes options to the browser the session starts for
-// itself; they are ignored with WithBrowser.
+// WithBrowserOptions passes options to the browser the session opens for
+// itself (browser.Open's: WithRemote for a running Chrome, WithExecPath for
+// the binary to launch); they are ignored with WithBrowser. Without them it
+// launches the Chrome browser.FindChrome finds.
 func WithBrowserOptions(opts ...browser.Option) Option {
 	return func(s *Session) { s.browserOpts = append(s.browserOpts, opts...) }
 }
@@ -91,21 +94,18 @@ func WithBrowserOptions(opts ...browser.Option) Option {
 // context can bound it further. Zero means DefaultTimeout.
 func WithTimeout(d time.Duration) Option { return func(s *Session) { s.timeout = d } }
 
-// WithFormWait bounds how long LogIn waits for a login form that a script
-// builds after the page loads. Zero means 10 seconds.
-func WithFormWait(d time.Duration) Option { return func(s *Session) { s.formWait = d } }
+// withFormWait bounds how long LogIn waits for a login form that a script
+// builds after the page loads. Zero means 10 seconds. Tests shorten it.
+func withFormWait(d time.Duration) Option { return func(s *Session) { s.formWait = d } }
 
 // WithScreenshots makes the session save a PNG of the page after each step
 // and after any failure, in dir (created 0700), named like the log files.
 func WithScreenshots(dir string) Option { return func(s *Session) { s.screenshotsDir = dir } }
 
-// WithAllResources makes the session's tab load images, fonts, styles and
-// media, which it otherwise blocks (except when taking screenshots).
-func WithAllResources() Option { return func(s *Session) { s.loadAll = true } }
-
-// WithClock sets the clock used for the snapshot time when the server sends
-// no Date header. It is for tests.
-func WithClock(now func() time.Time) Option { return func(s *Session) { s.now = now } }
+// withAllResources makes the session's tab load images, fonts, styles and
+// media, which it otherwise blocks (except when taking screenshots). Tests
+// use it to see the blocking at work.
+func withAllResources() Option { return func(s *Session) { s.loadAll = true } }
 
 // New returns a session for the RosterOn Mobile instance at baseURL:
 // everything before /Account/Login, such as
@@ -115,7 +115,7 @@ func New(baseURL string, opts ...Option) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{base: base, timeout: DefaultTimeout, formWait: 10 * time.Second, now: time.Now}
+	s := &Session{base: base, timeout: DefaultTimeout, formWait: 10 * time.Second}
 	for _, o := range opts {
 		o(s)
 	}
@@ -168,11 +168,11 @@ func (s *Session) stepContext(ctx context.Context) (context.Context, context.Can
 // session's tab.
 func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	if s.closed {
-		return errors.New("the session is closed")
+		return ErrClosed
 	}
 	if s.tab != nil {
 		if !s.tab.Alive() {
-			return &BadResponseError{Purpose: purpose, Reason: "the browser tab is gone (did Chrome exit?)"}
+			return &BadResponseError{Purpose: purpose, Err: fmt.Errorf("%w (did Chrome exit?)", browser.ErrTabGone)}
 		}
 		return nil
 	}
@@ -218,7 +218,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
 	before := len(s.tab.Exchanges())
-	started := s.now()
+	started := time.Now()
 	err := fn()
 	xs := s.tab.Exchanges()[before:]
 	if len(xs) > 0 {
@@ -361,7 +361,7 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 }
 
 func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
-	start := s.now()
+	start := time.Now()
 	before := len(s.tab.Exchanges())
 	resp, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"))
 	if err != nil {

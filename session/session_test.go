@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
@@ -277,10 +278,26 @@ func TestCloseLogsOut(t *testing.T) {
 	assert.Contains(t, paths, f.mock.BasePath()+"/Account/LogOff")
 }
 
+// A closed session says so, matchably, and asks nothing.
+func TestStepAfterCloseIsErrClosed(t *testing.T) {
+	f := newMock(t)
+	s := newSession(t, f.url)
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	require.NoError(t, s.Close())
+	n := len(f.mock.Requests())
+	_, err := s.GetRoster(ctx)
+	assert.ErrorIs(t, err, session.ErrClosed)
+	err = s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword)
+	assert.ErrorIs(t, err, session.ErrClosed)
+	assert.Contains(t, err.Error(), "the session is closed")
+	assert.Len(t, f.mock.Requests(), n)
+}
+
 func TestCloseAfterFailureFreesChrome(t *testing.T) {
-	chrome.Get(t) // skips or fails the same way when there is no Chrome
+	path := chrometest.NeedLocal(t)
 	f := newMock(t, mockserver.WithFault(mockserver.FaultProxy403))
-	s, err := session.New(f.url, session.WithTimeout(20*time.Second))
+	s, err := session.New(f.url, session.WithTimeout(20*time.Second), session.WithBrowserOptions(browser.WithExecPath(path)))
 	require.NoError(t, err)
 	err = s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword)
 	require.Error(t, err)
