@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
@@ -27,24 +26,34 @@ func needChrome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chrome; skipped with -short")
 	}
-	if _, err := browser.FindChrome(""); err != nil {
-		if chrometest.InCI() {
-			t.Fatalf("no Chrome in CI: %v", err)
-		}
-		t.Skipf("no Chrome: %v", err)
+	chrometest.Need(t)
+}
+
+// chromeEnv is env with the variables that name the tests' Chrome
+// (ROSTERON_BROWSER, ROSTERON_CHROME), for a run that drives Chrome: the
+// command reads them as it reads them from a real environment.
+func chromeEnv(env map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range chrometest.Vars() {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
 	}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
 }
 
 func TestDemo(t *testing.T) {
 	needChrome(t)
-	r := runWith(t, nil, "", "demo", "--format", "json")
+	r := runWith(t, chromeEnv(nil), "", "demo", "--format", "json")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	var snap snapshot.Snapshot
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &snap))
 	assert.Len(t, snap.Items, len(mockserver.DemoRoster(snap.Time)))
 	assert.Regexp(t, `^rosteron demo: started a mock RosterOn at http://127\.0\.0\.1:\d+/RosterOnProd/Mobile\n`, r.stderr)
 
-	r = runWith(t, nil, "", "demo")
+	r = runWith(t, chromeEnv(nil), "", "demo")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "\nWard 4B - Royal Melbourne · Registered Nurse Div 1\n")
 	for _, line := range strings.Split(r.stdout, "\n") {
@@ -62,7 +71,7 @@ func TestRoster(t *testing.T) {
 	require.NoError(t, err)
 	closed := "http://" + ln.Addr().String() + mock.BasePath()
 	require.NoError(t, ln.Close())
-	env := map[string]string{"ROSTERON_URL": base, "ROSTERON_USERNAME": mockserver.DemoUsername}
+	env := chromeEnv(map[string]string{"ROSTERON_URL": base, "ROSTERON_USERNAME": mockserver.DemoUsername})
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range env {

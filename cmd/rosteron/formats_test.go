@@ -527,11 +527,11 @@ func TestRosterOutputOnlyAfterFetch(t *testing.T) {
 	mock := mockserver.New()
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
-	env := map[string]string{
+	env := chromeEnv(map[string]string{
 		"ROSTERON_URL":      ts.URL + mock.BasePath(),
 		"ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": "not-the-Pa55word",
-	}
+	})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "roster.ics")
 	require.NoError(t, os.WriteFile(out, []byte("the old calendar\n"), 0o644))

@@ -40,8 +40,8 @@ Flags:
                       address, such as ws://127.0.0.1:9222, instead of
                       starting one (default $ROSTERON_BROWSER)
   --chrome PATH       the Chrome to start, unless --browser is given
-                      (default $ROSTERON_CHROME, else chromium-headless-shell
-                      or chromium found on PATH)
+                      (default $ROSTERON_CHROME, else chromium-headless-shell,
+                      else an installed Chrome, Chromium or Edge)
   --timeout DURATION  time limit on the whole run, such as 90s or 2m
                       (default 60s); a run that reaches it gets a second
                       more to log out
@@ -67,8 +67,7 @@ const demoUsage = `Usage: rosteron demo [flags]
 
 Starts a mock RosterOn Mobile on 127.0.0.1, logs in to it as its demo user
 in headless Chrome, prints the roster and logs out: the whole of 'rosteron
-roster', with nothing to set up but Chrome (apt-get install
-chromium-headless-shell).
+roster', with nothing to set up but a Chrome, Chromium or Edge.
 
 Flags:
 ` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
@@ -79,8 +78,8 @@ Flags:
                       reach 127.0.0.1 on this machine (default
                       $ROSTERON_BROWSER)
   --chrome PATH       the Chrome to start, unless --browser is given
-                      (default $ROSTERON_CHROME, else chromium-headless-shell
-                      or chromium found on PATH)
+                      (default $ROSTERON_CHROME, else chromium-headless-shell,
+                      else an installed Chrome, Chromium or Edge)
   --timeout DURATION  time limit on the whole run (default 60s)
   --insecure          do not check TLS certificates (warns; the demo's mock
                       is plain HTTP, so it changes nothing here)

@@ -85,6 +85,17 @@ type cli struct {
 	// password is kept to scrub it from any message, should a lower layer
 	// ever quote it.
 	password string
+
+	// sys is the machine, for advice on installing Chrome; nil means
+	// this one.
+	sys func() system
+}
+
+func (c *cli) system() system {
+	if c.sys != nil {
+		return c.sys()
+	}
+	return thisSystem()
 }
 
 // run runs the command line args (without the program name) and returns
@@ -169,8 +180,7 @@ func (c *cli) fail(ctx context.Context, err error) int {
 			msg += " (" + noted.note + ")"
 		}
 	case errors.Is(err, browser.ErrNoChrome):
-		msg = "no Chrome found: install chromium-headless-shell (apt-get install chromium-headless-shell), " +
-			"or name one with --chrome PATH, or use a running one with --browser ws://HOST:9222"
+		msg = noChromeMessage(c.system())
 	default:
 		msg = err.Error()
 	}

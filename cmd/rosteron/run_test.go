@@ -524,7 +524,8 @@ func TestExitCodes(t *testing.T) {
 
 func TestErrorLine(t *testing.T) {
 	var stderr bytes.Buffer
-	c := &cli{stderr: &stderr, password: "s3cret-Pa55"}
+	debian := func() system { return system{goos: "linux", ids: []string{"debian"}} }
+	c := &cli{stderr: &stderr, password: "s3cret-Pa55", sys: debian}
 	code := c.fail(context.Background(), errors.New("page said\n\"s3cret-Pa55\"\tand \x1b[31mred"))
 	assert.Equal(t, exitError, code)
 	assert.Equal(t, "rosteron: page said \"[REDACTED]\" and \ufffd[31mred\n", stderr.String())

@@ -71,7 +71,8 @@ Flags:
                       address (default $ROSTERON_BROWSER)
   --chrome PATH       the Chrome to start for each refresh, unless --browser
                       is given (default $ROSTERON_CHROME, else
-                      chromium-headless-shell or chromium found on PATH)
+                      chromium-headless-shell, else an installed Chrome,
+                      Chromium or Edge)
   --timeout DURATION  time limit on each refresh (default 60s)
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)

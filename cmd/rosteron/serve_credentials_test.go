@@ -20,10 +20,10 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	mock := mockserver.New()
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
-	env := map[string]string{
+	env := chromeEnv(map[string]string{
 		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": "not-" + mockserver.DemoPassword,
-	}
+	})
 	// A refresh interval shorter than the test: without the stop there
 	// would be a second login.
 	s := startServe(t, env, "--state", t.TempDir(), "--refresh", "1s", "--timeout", "30s")

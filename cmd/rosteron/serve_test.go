@@ -299,10 +299,10 @@ func TestServeWithChrome(t *testing.T) {
 	mock := mockserver.New()
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
-	env := map[string]string{
+	env := chromeEnv(map[string]string{
 		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": mockserver.DemoPassword,
-	}
+	})
 	s := startServe(t, env, "--state", t.TempDir(), "--tz", "Australia/Melbourne", "--timeout", "30s")
 	require.Eventually(t, func() bool { return health(t, s).OK }, 60*time.Second, 50*time.Millisecond, s.stderr.String())
 	resp, body := httpGet(t, s.ics)
