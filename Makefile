@@ -39,9 +39,11 @@ test: chrome vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-ci
 
-# unit runs only the tests that need no browser.
+# unit runs only the tests that need no browser: the pure packages and the
+# mock server. With -short every test that needs Chrome skips (see
+# internal/chrometest), so none starts.
 unit:
-	$(GO) test -count=1 ./snapshot/ ./export/ ./mockserver/ ./feed/
+	$(GO) test -short -count=1 ./snapshot/ ./export/ ./mockserver/ ./feed/ ./internal/oneline/ ./internal/pyrepr/ ./internal/atomicfile/
 
 # fuzz feeds snapshot.Parse generated pages, seeded from snapshot/testdata,
 # for FUZZTIME; an input that fails is saved under

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
-	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 )
@@ -161,18 +160,10 @@ func TestConformsToReferenceProxyPage(t *testing.T) {
 // TestScriptLoginFormInChrome checks that the scripted login page really
 // builds the same form as the plain one, in a real browser.
 func TestScriptLoginFormInChrome(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chrome")
-	}
-	// browser.FindChrome returns the real binary behind Debian's wrapper
-	// scripts, so the timeout's kill cannot orphan Chrome.
-	chrome, err := browser.FindChrome("")
-	if err != nil {
-		if chrometest.InCI() {
-			t.Fatalf("CI needs Chrome: %v", err)
-		}
-		t.Skipf("no Chrome: %v", err)
-	}
+	// The real binary behind Debian's wrapper scripts, so the timeout's
+	// kill cannot orphan Chrome; a local one, which can read the page's
+	// file.
+	chrome := chrometest.NeedLocal(t)
 	for _, bad := range []bool{false, true} {
 		s, ts := start(t)
 		c := newClient(t, ts, s)

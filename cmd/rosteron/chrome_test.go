@@ -23,9 +23,6 @@ import (
 // binary; these cover run itself.
 func needChrome(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("drives Chrome; skipped with -short")
-	}
 	chrometest.Need(t)
 }
 

@@ -42,7 +42,8 @@ func main() {
 	go http.Serve(l, m)
 	url := "http://" + l.Addr().String() + m.BasePath()
 
-	chrome, err := browser.FindChrome("")
+	// The Chrome the CLI under measure starts too: it reads ROSTERON_CHROME.
+	chrome, err := browser.FindChrome(os.Getenv("ROSTERON_CHROME"))
 	check(err)
 	version, _ := exec.Command(chrome, "--version").Output()
 

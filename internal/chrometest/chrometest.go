@@ -9,7 +9,8 @@
 //
 // Outside CI a machine without Chrome skips the browser tests, so the pure
 // tests still run anywhere. In CI (CI=true) a missing or broken Chrome fails
-// the run: a browser test that skips there proves nothing.
+// the run: a browser test that skips there proves nothing. With -short
+// (make unit) every test that needs Chrome skips, so none starts.
 package chrometest
 
 import (
@@ -79,6 +80,7 @@ func Local() (string, error) {
 // it answers.
 func Need(t testing.TB) {
 	t.Helper()
+	skipShort(t)
 	if Remote() != "" {
 		return
 	}
@@ -92,6 +94,7 @@ func Need(t testing.TB) {
 // test when the tests are to use a remote Chrome.
 func NeedLocal(t testing.TB) string {
 	t.Helper()
+	skipShort(t)
 	if r := Remote(); r != "" {
 		t.Skipf("launches a local Chrome, and the tests use the one at %s=%s", EnvBrowser, r)
 	}
@@ -100,6 +103,13 @@ func NeedLocal(t testing.TB) string {
 		missing(t, err)
 	}
 	return path
+}
+
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs Chrome; skipped with -short")
+	}
 }
 
 func missing(t testing.TB, err error) {
@@ -122,6 +132,7 @@ type Shared struct {
 // skips the test, or fails it in CI.
 func (s *Shared) Get(t testing.TB) *browser.Browser {
 	t.Helper()
+	skipShort(t)
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
