@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 )
 
@@ -129,10 +130,7 @@ func TestCLIPasswordNotInProcessList(t *testing.T) {
 }
 
 func TestCLIChromeCrashIsAnErrorNotAHang(t *testing.T) {
-	needChrome(t)
-	if os.Getenv("ROSTERON_BROWSER") != "" {
-		t.Skip("Chrome is remote here; its process is not ours to kill")
-	}
+	chrometest.NeedLocal(t) // a remote Chrome's process is not ours to kill
 	m, url := newMock(t, mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
 	t.Cleanup(m.Close)
 	r := start(t, demoEnv(), "roster", "--url", url, "--timeout", "60s")
@@ -160,10 +158,7 @@ func TestCLIChromeCrashIsAnErrorNotAHang(t *testing.T) {
 }
 
 func TestCLIVerifiesTLSUnlessInsecure(t *testing.T) {
-	needChrome(t)
-	if os.Getenv("ROSTERON_BROWSER") != "" {
-		t.Skip("--insecure applies to a Chrome rosteron starts")
-	}
+	chrometest.NeedLocal(t) // --insecure applies to a Chrome rosteron starts
 	m := mockserver.New()
 	ts := httptest.NewUnstartedServer(m)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // Chrome's refused handshakes are expected
