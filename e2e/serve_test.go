@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -39,24 +40,6 @@ func feedEnv(url string) []string {
 	return []string{"ROSTERON_URL=" + url, "ROSTERON_USERNAME=" + feedUser, "ROSTERON_PASSWORD=" + feedPassword}
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // feedProc is `rosteron serve` running as a process of its own.
 type feedProc struct {
 	cmd       *exec.Cmd
@@ -66,7 +49,7 @@ type feedProc struct {
 	public    string // the iCalendar feed's address as printed: --public-url's when given
 	health    string
 	token     string
-	stderr    *lockedBuffer
+	stderr    *syncbuf.Buffer
 	done      chan struct{}
 }
 
@@ -85,7 +68,7 @@ func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 	tmp := t.TempDir()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(cleanEnv(), append([]string{"TMPDIR=" + tmp}, env...)...)
-	p := &feedProc{cmd: cmd, tmp: tmp, stderr: new(lockedBuffer), done: make(chan struct{})}
+	p := &feedProc{cmd: cmd, tmp: tmp, stderr: new(syncbuf.Buffer), done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)

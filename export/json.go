@@ -2,7 +2,8 @@
 // programs: an aligned text table that fits a terminal (WriteTable),
 // indented JSON of the raw snapshot (WriteJSON) or of its shifts read in a
 // time zone (WriteShiftsJSON), iCalendar (WriteICS) and CSV (WriteCSV), and
-// the differences between two snapshots as JSON (WriteChangesJSON).
+// the differences between two snapshots as text (WriteChangesText) or JSON
+// (WriteChangesJSON).
 //
 // The package is pure Go and never needs a browser.
 package export
@@ -47,7 +48,8 @@ func WriteJSON(w io.Writer, s *snapshot.Snapshot) error {
 }
 
 // WriteShiftsJSON writes s with its shifts read in loc (nil means UTC,
-// snapshot.Floating no zone), as snapshot.Interpreted's JSON form, in WriteJSON's layout: each item has
+// snapshot.Floating no zone), in WriteJSON's layout, with the snapshot's
+// field names: each item has
 // its raw fields ("date", "title", "detail", "warnings", always an array)
 // followed by "start", "end" (RFC 3339 with loc's offset, none in
 // snapshot.Floating, null without times), "all_day", "kind", "name" and "role":
@@ -75,21 +77,65 @@ func WriteJSON(w io.Writer, s *snapshot.Snapshot) error {
 //	  ]
 //	}
 //
-// Unmarshalling it into a snapshot.Snapshot, or snapshot.LoadReader, gives
-// s back.
+// Each item is in snapshot.Shift's JSON form. Unmarshalling the whole into
+// a snapshot.Snapshot, or snapshot.LoadReader, gives s back, the
+// interpretation ignored: such files can be compared with Diff or Load.
 func WriteShiftsJSON(w io.Writer, s *snapshot.Snapshot, loc *time.Location) error {
 	if s == nil {
 		return errNilSnapshot
 	}
-	return writeJSON(w, s.Interpret(loc))
+	return writeJSON(w, interpreted{Time: s.Time, Items: nonNil(s.Shifts(loc))})
 }
 
-// WriteChangesJSON writes c in WriteJSON's layout, as
-// snapshot.InterpretedChanges' JSON form: "old_time", "new_time" and
-// "changes", each change's "old" and "new" shifts read in loc (nil means
-// UTC) as WriteShiftsJSON writes them.
+// interpreted is a snapshot with its items read in one zone.
+type interpreted struct {
+	Time  time.Time        `json:"time"`
+	Items []snapshot.Shift `json:"items"`
+}
+
+// WriteChangesJSON writes c in WriteJSON's layout as snapshot.Changes'
+// JSON form ("old_time", "new_time" and "changes", always an array), except
+// that each change's "old" and "new" shifts are read in loc (nil means UTC)
+// and written as WriteShiftsJSON writes them, null when absent:
+//
+//	{"change":"changed","date":"2026-04-07","parts":["times"],"old":{…,"start":…},"new":{…}}
 func WriteChangesJSON(w io.Writer, c snapshot.Changes, loc *time.Location) error {
-	return writeJSON(w, c.Interpret(loc))
+	shift := func(it *snapshot.Item) *snapshot.Shift {
+		if it == nil {
+			return nil
+		}
+		s := it.Shift(loc)
+		return &s
+	}
+	changes := make([]interpretedChange, len(c.Shifts))
+	for i, ch := range c.Shifts {
+		changes[i] = interpretedChange{Kind: ch.Kind, Date: ch.Date, Parts: nonNil(ch.Parts), Old: shift(ch.Old), New: shift(ch.New)}
+	}
+	return writeJSON(w, interpretedChanges{OldTime: c.OldTime, NewTime: c.NewTime, Changes: changes})
+}
+
+// interpretedChanges is Changes with every shift read in one zone.
+type interpretedChanges struct {
+	OldTime time.Time           `json:"old_time"`
+	NewTime time.Time           `json:"new_time"`
+	Changes []interpretedChange `json:"changes"`
+}
+
+// interpretedChange is snapshot.Change's JSON form with shifts for items.
+type interpretedChange struct {
+	Kind  snapshot.ChangeKind `json:"change"`
+	Date  snapshot.Date       `json:"date"`
+	Parts []string            `json:"parts"`
+	Old   *snapshot.Shift     `json:"old"`
+	New   *snapshot.Shift     `json:"new"`
+}
+
+// nonNil makes a nil slice an empty one, which JSON writes as [].
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // writeJSON writes v indented by two spaces, ending in a newline, without

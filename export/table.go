@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -166,7 +166,7 @@ func makeRow(it snapshot.Item) row {
 	r := row{date: it.Date}
 	detail := func(i int) string {
 		if i < len(it.Detail) && it.Detail[i].Valid {
-			return clean(it.Detail[i].Value)
+			return oneline.Text(it.Detail[i].Value)
 		}
 		return ""
 	}
@@ -183,14 +183,14 @@ func makeRow(it snapshot.Item) row {
 	}
 	r.cells[colShift] = shift
 	r.cells[colRole] = detail(detailRole)
-	r.cells[colWhere] = clean(it.Title)
+	r.cells[colWhere] = oneline.Text(it.Title)
 	for i := knownDetails; i < len(it.Detail); i++ {
 		if v := detail(i); v != "" {
 			r.extras = append(r.extras, v)
 		}
 	}
 	for _, wn := range it.Warnings {
-		if v := clean(wn); v != "" {
+		if v := oneline.Text(wn); v != "" {
 			r.warns = append(r.warns, v)
 		}
 	}
@@ -349,48 +349,6 @@ func formatCells(cells [numCols]string, widths [numCols]int) string {
 	return b.String()
 }
 
-// clean makes s safe and single-line for a terminal: runs of white space
-// (line breaks from <br> included) become one space and other control
-// characters, which could move the cursor or recolour the screen, become
-// U+FFFD, as does invalid UTF-8.
-func clean(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r):
-			r = utf8.RuneError
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// truncate cuts s to at most n runes, ending it with "…" when it was cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return s[:i] + "…"
-}
-
 // lineWriter writes lines no longer than width runes (any length when
 // width is 0) and keeps the first error.
 type lineWriter struct {
@@ -405,7 +363,7 @@ func (lw *lineWriter) line(s string) {
 	}
 	s = strings.TrimRight(s, " ")
 	if lw.width > 0 {
-		s = truncate(s, lw.width)
+		s = oneline.Truncate(s, lw.width)
 	}
 	_, lw.err = lw.w.WriteString(s + "\n")
 }

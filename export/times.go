@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -57,7 +58,7 @@ func timesCell(sh snapshot.Shift) string {
 	case sh.Kind == snapshot.KindOnCall:
 		return "on call"
 	}
-	return clean(firstDetail(sh.Item()))
+	return oneline.Text(firstDetail(sh.Item()))
 }
 
 // firstDetail is the item's first detail, "" when it has none or it is

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -69,16 +71,17 @@ func newAlert(ch snapshot.Changes, now time.Time, loc *time.Location) (*alert, e
 	}
 	a.Text = joinCapped(lines, maxAlertText)
 
-	interpreted, err := json.Marshal(kept.Interpret(loc))
-	if err != nil {
+	var interpreted bytes.Buffer
+	if err := export.WriteChangesJSON(&interpreted, kept, loc); err != nil {
 		return nil, fmt.Errorf("encoding the alert: %w", err)
 	}
 	var parts struct {
 		Changes json.RawMessage `json:"changes"`
 	}
-	if err := json.Unmarshal(interpreted, &parts); err != nil {
+	if err := json.Unmarshal(interpreted.Bytes(), &parts); err != nil {
 		return nil, fmt.Errorf("encoding the alert: %w", err)
 	}
+	var err error
 	a.JSON, err = json.Marshal(alertJSON{
 		ID: a.ID, Title: a.Title, Message: strings.Join(lines, "\n"),
 		OldTime: kept.OldTime.UTC(), NewTime: kept.NewTime.UTC(), Changes: parts.Changes,

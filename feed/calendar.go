@@ -48,7 +48,7 @@ func (f *Feed) saveCalendar(h *export.ICSHistory) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(f.stateDir, CalendarFile), append(data, '\n'))
+	return writeFileAtomic(filepath.Join(f.stateDir, CalendarFile), append(data, '\n'))
 }
 
 // loadCalendar reads the history saved in the state folder: nil, and no

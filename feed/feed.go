@@ -242,7 +242,7 @@ func (f *Feed) Fail(err error) {
 	f.lastOK = false
 	f.lastTry = f.now()
 	f.errAt = f.lastTry
-	f.lastErr = f.Scrub(errorText(err))
+	f.lastErr = f.scrub(errorText(err))
 	f.fails++
 }
 
@@ -253,9 +253,9 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// Scrub makes msg one line of plain text without any of the feed's
+// scrub makes msg one line of plain text without any of the feed's
 // secrets.
-func (f *Feed) Scrub(msg string) string {
+func (f *Feed) scrub(msg string) string {
 	return oneline.Clean(msg, f.secrets...)
 }
 

@@ -512,7 +512,7 @@ func (n *Notifier) scrub(t *Target, msg string) string {
 	}
 	// Longest first, so that a secret holding another is replaced whole.
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	return n.feed.Scrub(oneline.Clean(msg, secrets...))
+	return n.feed.scrub(oneline.Clean(msg, secrets...))
 }
 
 func (n *Notifier) logf(format string, args ...any) {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -128,7 +129,7 @@ func TestNotifierOneAlertPerChangeAcrossRestarts(t *testing.T) {
 		return []*Target{target(t, text.URL+"/roster-topic"), target(t, "json+"+hook.URL+"/hook")}
 	}
 	f, c := newTestFeed(t, WithStateDir(dir), WithSource("https://r.example/Mobile", "joe"))
-	var log syncBuffer
+	var log syncbuf.Buffer
 	n := NewNotifier(f, targets()...)
 	n.Log = &log
 	require.NoError(t, n.Load())
@@ -199,7 +200,7 @@ func TestNotifierRetriesAndDeliversAfterARestart(t *testing.T) {
 	dir := stateDir(t)
 	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusBadGateway)
 	f, c := newTestFeed(t, WithStateDir(dir))
-	var log syncBuffer
+	var log syncbuf.Buffer
 	n := NewNotifier(f, target(t, rcv.URL))
 	n.Log, n.Backoff = &log, time.Millisecond
 	n.rand = func() float64 { return 0.5 }
@@ -262,7 +263,7 @@ func TestNotifierGivesUpAndNeverHoldsUpTheFeed(t *testing.T) {
 	t.Cleanup(func() { close(hang) })
 
 	f, c := newTestFeed(t, WithStateDir(stateDir(t)))
-	var log syncBuffer
+	var log syncbuf.Buffer
 	n := NewNotifier(f, target(t, hung.URL), target(t, gone.URL+"/x"), target(t, moving.URL+"/y"), target(t, good.URL))
 	n.Log, n.Backoff = &log, time.Millisecond
 	require.NoError(t, n.Load())
@@ -305,7 +306,7 @@ func TestNotifierKeepsCredentialsOutOfLogs(t *testing.T) {
 		"json+http://" + user + ":" + pass + "@" + closed + "/" + topic + "?auth=" + token,
 	}
 	f, c := newTestFeed(t, WithStateDir(stateDir(t)))
-	var log syncBuffer
+	var log syncbuf.Buffer
 	n := NewNotifier(f, target(t, specs[0]), target(t, specs[1]))
 	n.Log, n.Backoff = &log, time.Millisecond
 	require.NoError(t, n.Load())

@@ -151,7 +151,7 @@ func (r *Refresher) Run(ctx context.Context) {
 		} else {
 			failures++
 			r.Feed.Fail(err)
-			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), r.Feed.Scrub(errorText(err)), r.serving())
+			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), r.Feed.scrub(errorText(err)), r.serving())
 			if errors.Is(err, ErrPermanent) {
 				r.Feed.stop()
 				r.logf("%s; no more refreshes until restarted, so that RosterOn does not lock the account: "+
@@ -187,7 +187,7 @@ func (r *Refresher) logf(format string, args ...any) {
 	if r.Log == nil {
 		return
 	}
-	logLine(r.Log, r.Feed, r.Feed.Scrub(fmt.Sprintf(format, args...)))
+	logLine(r.Log, r.Feed, r.Feed.scrub(fmt.Sprintf(format, args...)))
 }
 
 // logLine writes one line of serve's log, stamped with the feed's clock.

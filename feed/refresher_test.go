@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -95,24 +95,6 @@ func (f *fetcher) fetch(ctx context.Context) (*snapshot.Snapshot, error) {
 	return s, err
 }
 
-// syncBuffer is a log that a test reads while the refresher writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func start(t *testing.T, r *Refresher) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,7 +116,7 @@ func TestRunRefreshesOnSchedule(t *testing.T) {
 	f := New(WithSecrets(testPassword))
 	fake := &fetcher{}
 	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 20 * time.Millisecond, Log: &log}
 	stop := start(t, r)
 	require.Eventually(t, func() bool { return fake.calls.Load() >= 4 }, 5*time.Second, time.Millisecond)
@@ -157,7 +139,7 @@ func TestRunFailureAfterSuccess(t *testing.T) {
 	h := Handler(f, testToken)
 	fake := &fetcher{}
 	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 30 * time.Millisecond, Backoff: 10 * time.Millisecond, Log: &log}
 	start(t, r)
 	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
@@ -190,7 +172,7 @@ func TestRunFailureWithNothingToServe(t *testing.T) {
 	f := New()
 	fake := &fetcher{}
 	fake.set(nil, errors.New("connection refused"))
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log}
 	start(t, r)
 	require.Eventually(t, func() bool { return f.Status().NextRefresh != nil }, 5*time.Second, time.Millisecond)
@@ -206,7 +188,7 @@ func TestRunStopsOnBadCredentials(t *testing.T) {
 	f := New(WithSecrets(testPassword))
 	fake := &fetcher{}
 	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 5 * time.Millisecond, Log: &log}
 	start(t, r)
 	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
@@ -226,7 +208,7 @@ func TestRunStopsOnBadCredentials(t *testing.T) {
 func TestRunStopsDuringRefresh(t *testing.T) {
 	f := New()
 	fake := &fetcher{hold: make(chan struct{})}
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := &Refresher{Feed: f, Fetch: fake.fetch, Log: &log}
 	stop := start(t, r)
 	require.Eventually(t, func() bool { return fake.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
@@ -276,7 +258,7 @@ func TestRunSaveFailureIsAWarning(t *testing.T) {
 	f := New(WithStateDir(notADir))
 	fake := &fetcher{}
 	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	start(t, &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log})
 	require.Eventually(t, func() bool { return f.Status().NextRefresh != nil }, 5*time.Second, time.Millisecond)
 	assert.True(t, f.Status().OK)

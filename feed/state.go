@@ -31,15 +31,6 @@ type state struct {
 	Source
 }
 
-// EnsureDir creates dir, and any parents missing, readable by the owner
-// only (0700). A folder that exists is left as it is.
-func EnsureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating the state folder: %w", err)
-	}
-	return nil
-}
-
 // save writes c to the state folder, if there is one, atomically.
 func (f *Feed) save(c *content) error {
 	if f.stateDir == "" {
@@ -60,7 +51,7 @@ func (f *Feed) save(c *content) error {
 	if err != nil {
 		return &SaveError{err}
 	}
-	if err := WriteFileAtomic(filepath.Join(f.stateDir, StateFile), append(data, '\n')); err != nil {
+	if err := writeFileAtomic(filepath.Join(f.stateDir, StateFile), append(data, '\n')); err != nil {
 		return &SaveError{err}
 	}
 	// After the roster: a crash between the two leaves the history of the
@@ -169,12 +160,12 @@ func sameSource(saved, want Source) bool {
 	return true
 }
 
-// WriteFileAtomic replaces the file at path with data, readable by the
+// writeFileAtomic replaces the file at path with data, readable by the
 // owner only (0600), so that a reader, or the next start after a crash,
 // finds the old file or the new one and never a part of one: data goes to
 // a new hidden file in the same folder, which is flushed to disk, closed and
 // renamed over path. On any error the new file is removed and path is left
 // as it was.
-func WriteFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte) error {
 	return atomicfile.Replace(path, data, 0o600, true)
 }

@@ -19,7 +19,7 @@ import (
 func stateDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "state", "rosteron")
-	require.NoError(t, EnsureDir(dir))
+	require.NoError(t, os.MkdirAll(dir, 0o700))
 	return dir
 }
 
@@ -120,7 +120,7 @@ func TestLoadNothingOrBad(t *testing.T) {
 func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
 	dir := stateDir(t)
 	path := filepath.Join(dir, StateFile)
-	require.NoError(t, WriteFileAtomic(path, []byte("old\n")))
+	require.NoError(t, writeFileAtomic(path, []byte("old\n")))
 
 	for _, seam := range []string{"sync", "rename"} {
 		t.Run(seam, func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
 				atomicfile.Rename = func(string, string) error { return boom }
 				defer func() { atomicfile.Rename = old }()
 			}
-			err := WriteFileAtomic(path, []byte("new\n"))
+			err := writeFileAtomic(path, []byte("new\n"))
 			assert.ErrorIs(t, err, boom)
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)
@@ -175,7 +175,7 @@ func TestToken(t *testing.T) {
 	assert.False(t, created)
 	assert.Equal(t, tok, again, "kept across restarts")
 
-	assert.NotEqual(t, NewToken(), NewToken())
+	assert.NotEqual(t, newToken(), newToken())
 
 	for _, bad := range []string{"", "short", strings.Repeat("a", 21), strings.Repeat("a", 21) + "/", strings.Repeat("a", 30) + " ", strings.Repeat("ä", 15)} {
 		err := CheckToken(bad)

@@ -25,8 +25,8 @@ const tokenBytes = 24
 // ErrBadToken is matched by the error of CheckToken.
 var ErrBadToken = errors.New("invalid feed token")
 
-// NewToken returns a random token of 192 bits, URL-safe.
-func NewToken() string {
+// newToken returns a random token of 192 bits, URL-safe.
+func newToken() string {
 	b := make([]byte, tokenBytes)
 	_, _ = rand.Read(b) // never fails since Go 1.24
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -53,7 +53,7 @@ func CheckToken(tok string) error {
 }
 
 // LoadOrCreateToken returns the token kept in dir's TokenFile, or makes
-// one, saves it there (0600) and reports that it did.
+// one, saves it there (0600) and reports that it did. dir must exist.
 func LoadOrCreateToken(dir string) (tok string, created bool, err error) {
 	path := filepath.Join(dir, TokenFile)
 	data, err := os.ReadFile(path)
@@ -67,8 +67,8 @@ func LoadOrCreateToken(dir string) (tok string, created bool, err error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", false, fmt.Errorf("reading the feed token: %w", err)
 	}
-	tok = NewToken()
-	if err := WriteFileAtomic(path, []byte(tok+"\n")); err != nil {
+	tok = newToken()
+	if err := writeFileAtomic(path, []byte(tok+"\n")); err != nil {
 		return "", false, fmt.Errorf("saving the feed token: %w", err)
 	}
 	return tok, true, nil

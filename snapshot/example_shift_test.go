@@ -6,6 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // so that the example runs on machines without zoneinfo
 
+	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -53,7 +54,7 @@ func ExampleDiff() {
 
 	changes := snapshot.Diff(before, after)
 	fmt.Println(changes.Empty())
-	if err := changes.WriteText(os.Stdout); err != nil {
+	if err := export.WriteChangesText(os.Stdout, changes); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

@@ -95,3 +95,22 @@ func KnownInputs() [][]byte {
 	}
 	return pages
 }
+
+// DiffTextCase is one of TestDiff's cases: the changes Diff finds, and the
+// text the command line writes for them when the case says (Check).
+type DiffTextCase struct {
+	Name    string
+	Changes Changes
+	Text    string
+	Check   bool
+}
+
+// DiffTextCases are TestDiff's cases, for diff_text_test.go, which writes
+// them with export.WriteChangesText.
+func DiffTextCases() []DiffTextCase {
+	var out []DiffTextCase
+	for _, tc := range diffCases() {
+		out = append(out, DiffTextCase{Name: tc.name, Changes: tc.diff(), Text: tc.text, Check: tc.text != "" || len(tc.want) == 0})
+	}
+	return out
+}

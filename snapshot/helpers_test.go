@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -90,4 +91,19 @@ func genPage(tb testing.TB, n int) []byte {
 		day = day.AddDate(0, 0, 1)
 	}
 	return []byte(page(b.String()))
+}
+
+// interpretedJSON is s with its shifts read in loc, as JSON in the form
+// export.WriteShiftsJSON writes (which this package cannot import): the
+// snapshot's fields with Shifts for Items.
+func interpretedJSON(t testing.TB, s *Snapshot, loc *time.Location) []byte {
+	t.Helper()
+	out, err := json.Marshal(struct {
+		Time  time.Time `json:"time"`
+		Items []Shift   `json:"items"`
+	}{s.Time, s.Shifts(loc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -388,35 +388,3 @@ type jsonTime time.Time
 func (t jsonTime) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + FormatTime(time.Time(t)) + `"`), nil
 }
-
-// Interpreted is a snapshot with its items read in one zone: what the
-// command line writes as JSON when it interprets shifts.
-type Interpreted struct {
-	// Time is the snapshot's Time, unchanged.
-	Time   time.Time
-	Shifts []Shift
-}
-
-// Interpret reads every item of s in loc (nil means UTC); see Item.Shift.
-func (s Snapshot) Interpret(loc *time.Location) Interpreted {
-	return Interpreted{Time: s.Time, Shifts: s.Shifts(loc)}
-}
-
-// MarshalJSON writes the snapshot's JSON form with each item extended as
-// Shift.MarshalJSON describes:
-//
-//	{"time":"2026-04-01T08:03:12Z","items":[{"date":"2026-04-04",…,"kind":"work",…}]}
-//
-// It keeps the snapshot's field names, so json.Unmarshal into a Snapshot
-// reads it back, the interpretation ignored: such files can be compared
-// with Diff or Load.
-func (in Interpreted) MarshalJSON() ([]byte, error) {
-	j := struct {
-		Time  time.Time `json:"time"`
-		Items []Shift   `json:"items"`
-	}{in.Time, in.Shifts}
-	if j.Items == nil {
-		j.Items = []Shift{}
-	}
-	return marshal(j)
-}

@@ -15,3 +15,26 @@ func (c Change) Warnings() (added, removed []string) {
 	removed, added = warningsDiff(before, after)
 	return added, removed
 }
+
+// warningsDiff returns the warnings only in old and those only in new,
+// counting repeats.
+func warningsDiff(before, after []string) (gone, came []string) {
+	return missingFrom(before, after), missingFrom(after, before)
+}
+
+// missingFrom returns the strings of a that b lacks, counting repeats.
+func missingFrom(a, b []string) []string {
+	have := make(map[string]int, len(b))
+	for _, s := range b {
+		have[s]++
+	}
+	var out []string
+	for _, s := range a {
+		if have[s] > 0 {
+			have[s]--
+		} else {
+			out = append(out, s)
+		}
+	}
+	return out
+}

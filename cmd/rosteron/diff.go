@@ -108,7 +108,7 @@ func (c *cli) runDiff(ctx context.Context, args []string) error {
 	if *format == "json" {
 		err = export.WriteChangesJSON(&buf, changes, loc)
 	} else {
-		err = changes.WriteText(&buf)
+		err = export.WriteChangesText(&buf, changes)
 	}
 	if err != nil {
 		return err

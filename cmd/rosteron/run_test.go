@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
@@ -554,7 +554,7 @@ func startMock(t *testing.T, args ...string) (string, *bufio.Reader, func(cause 
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, append([]string{"mock"}, args...), strings.NewReader(""), pw, &stderr, func(string) string { return "" })
@@ -634,23 +634,4 @@ func TestMockAddressInUse(t *testing.T) {
 	assert.Contains(t, r.stderr, "address already in use")
 	code, _ := stop(&signalError{os.Interrupt})
 	assert.Equal(t, exitOK, code)
-}
-
-// syncBuffer is a bytes.Buffer safe to write from the command's goroutine
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -224,8 +224,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", f.refresh)
 	}
 
-	if err := feed.EnsureDir(stateDir); err != nil {
-		return err
+	// Readable by the user only: it holds the roster and the token.
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return fmt.Errorf("creating the state folder: %w", err)
 	}
 	created := false
 	if token == "" {

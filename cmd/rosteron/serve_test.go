@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -118,28 +118,10 @@ func TestScrubWriter(t *testing.T) {
 	assert.Equal(t, "GET /[REDACTED]/roster.ics with [REDACTED]\n", buf.String())
 }
 
-// lockedBuffer is an output that a test reads while the command writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // served is a serve command running in this process.
 type served struct {
 	ics, json, health string
-	stdout, stderr    *lockedBuffer
+	stdout, stderr    *syncbuf.Buffer
 	stop              func(sig os.Signal) int
 }
 
@@ -148,7 +130,7 @@ var feedLine = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (h
 func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
-	s := &served{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
+	s := &served{stdout: new(syncbuf.Buffer), stderr: new(syncbuf.Buffer)}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""),
