@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -95,185 +96,231 @@ func (f *fetcher) fetch(ctx context.Context) (*snapshot.Snapshot, error) {
 	return s, err
 }
 
+// start runs r in the test's synctest bubble, where time moves only when
+// every goroutine waits, so a refresh happens exactly when it is due and
+// a stray one cannot hide between two looks. stop ends Run and waits for
+// it to return; a Run that never returns deadlocks the bubble, which
+// fails the test.
 func start(t *testing.T, r *Refresher) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	stop = func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("Run did not return after its context ended")
-		}
-	}
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop
 }
 
-func TestRunRefreshesOnSchedule(t *testing.T) {
-	f := New(WithSecrets(testPassword))
-	fake := &fetcher{}
-	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncbuf.Buffer
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 20 * time.Millisecond, Log: &log}
-	stop := start(t, r)
-	require.Eventually(t, func() bool { return fake.calls.Load() >= 4 }, 5*time.Second, time.Millisecond)
-	stop()
-	n := fake.calls.Load()
-	time.Sleep(60 * time.Millisecond)
-	assert.Equal(t, n, fake.calls.Load(), "no refresh after Run returned")
+// after lets d pass in the bubble and waits for whatever it set going.
+func after(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
 
-	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
-	require.GreaterOrEqual(t, len(lines), 4)
-	assert.Regexp(t, `^rosteron serve: \S+ refresh ok in \d+(\.\d)?m?s: 1 shifts, changed; next in `, lines[0])
-	assert.Contains(t, lines[1], "1 shifts, unchanged")
-	assert.True(t, f.Status().OK)
+func TestRunRefreshesOnSchedule(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New(WithSecrets(testPassword))
+		fake := &fetcher{}
+		fake.set(snap(time.Now(), "Ward 4B"), nil)
+		var log syncbuf.Buffer
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 20 * time.Millisecond, Jitter: -1, Log: &log}
+		stop := start(t, r)
+		synctest.Wait()
+		assert.EqualValues(t, 1, fake.calls.Load(), "the first refresh at once")
+		for want := 2; want <= 4; want++ {
+			after(20 * time.Millisecond)
+			assert.EqualValues(t, want, fake.calls.Load(), "one refresh per interval")
+		}
+		after(19 * time.Millisecond)
+		assert.EqualValues(t, 4, fake.calls.Load(), "none before it is due")
+		stop()
+		after(time.Hour)
+		assert.EqualValues(t, 4, fake.calls.Load(), "no refresh after Run returned")
+
+		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+		require.Len(t, lines, 4)
+		assert.Regexp(t, `^rosteron serve: \S+ refresh ok in \d+(\.\d)?m?s: 1 shifts, changed; next in `, lines[0])
+		assert.Contains(t, lines[1], "1 shifts, unchanged")
+		assert.True(t, f.Status().OK)
+	})
 }
 
 // After a success, failures keep the roster served and mark it stale; the
 // log says so without the password; a later success clears the mark.
 func TestRunFailureAfterSuccess(t *testing.T) {
-	f := New(WithSecrets(testPassword))
-	h := Handler(f, testToken)
-	fake := &fetcher{}
-	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncbuf.Buffer
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 30 * time.Millisecond, Backoff: 10 * time.Millisecond, Log: &log}
-	start(t, r)
-	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
-	good := get(h, "GET", "/"+testToken+"/"+ICSName)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New(WithSecrets(testPassword))
+		h := Handler(f, testToken)
+		fake := &fetcher{}
+		fake.set(snap(time.Now(), "Ward 4B"), nil)
+		var log syncbuf.Buffer
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 30 * time.Millisecond, Backoff: 10 * time.Millisecond, Jitter: -1, Log: &log}
+		start(t, r)
+		synctest.Wait()
+		require.True(t, f.Status().OK)
+		good := get(h, "GET", "/"+testToken+"/"+ICSName)
 
-	fake.set(nil, errors.New("RosterOn returned an unexpected response for an operation expecting 'login': 403 Forbidden from a proxy, password "+testPassword))
-	require.Eventually(t, func() bool { return f.Status().Failures >= 3 }, 5*time.Second, time.Millisecond)
-	rec := get(h, "GET", "/"+testToken+"/"+ICSName)
-	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, good.Body.String(), rec.Body.String())
-	assert.Equal(t, "true", rec.Header().Get(HeaderStale))
-	st := f.Status()
-	assert.True(t, st.Refreshing)
-	assert.Contains(t, st.LastError, "403 Forbidden")
+		fake.set(nil, errors.New("RosterOn returned an unexpected response for an operation expecting 'login': 403 Forbidden from a proxy, password "+testPassword))
+		// Fails at 30ms, then after the backoff of 10ms and of 20ms: 60ms.
+		after(60 * time.Millisecond)
+		require.Equal(t, 3, f.Status().Failures)
+		rec := get(h, "GET", "/"+testToken+"/"+ICSName)
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, good.Body.String(), rec.Body.String())
+		assert.Equal(t, "true", rec.Header().Get(HeaderStale))
+		st := f.Status()
+		assert.True(t, st.Refreshing)
+		assert.Contains(t, st.LastError, "403 Forbidden")
 
-	fake.set(snap(time.Now(), "Ward 5"), nil)
-	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
-	rec = get(h, "GET", "/"+testToken+"/"+ICSName)
-	assert.Equal(t, "false", rec.Header().Get(HeaderStale))
-	assert.Contains(t, rec.Body.String(), "Ward 5", "the feed follows the roster")
+		fake.set(snap(time.Now(), "Ward 5"), nil)
+		after(30 * time.Millisecond)
+		require.True(t, f.Status().OK)
+		rec = get(h, "GET", "/"+testToken+"/"+ICSName)
+		assert.Equal(t, "false", rec.Header().Get(HeaderStale))
+		assert.Contains(t, rec.Body.String(), "Ward 5", "the feed follows the roster")
 
-	out := log.String()
-	assert.Contains(t, out, "refresh failed after ")
-	assert.Contains(t, out, "serving the roster fetched ")
-	assert.NotContains(t, out, testPassword)
-	assert.NotContains(t, out, testToken)
+		out := log.String()
+		assert.Contains(t, out, "refresh failed after ")
+		assert.Contains(t, out, "serving the roster fetched ")
+		assert.NotContains(t, out, testPassword)
+		assert.NotContains(t, out, testToken)
+	})
 }
 
 func TestRunFailureWithNothingToServe(t *testing.T) {
-	f := New()
-	fake := &fetcher{}
-	fake.set(nil, errors.New("connection refused"))
-	var log syncbuf.Buffer
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log}
-	start(t, r)
-	require.Eventually(t, func() bool { return f.Status().NextRefresh != nil }, 5*time.Second, time.Millisecond)
-	assert.Regexp(t, `connection refused; nothing to serve yet; next in (2[89]|3[012])s\n$`, log.String())
-	rec := get(Handler(f, testToken), "GET", "/"+testToken+"/"+ICSName)
-	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Contains(t, []string{"28", "29", "30", "31", "32"}, rec.Header().Get("Retry-After"), "the backoff, with jitter")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New()
+		fake := &fetcher{}
+		fake.set(nil, errors.New("connection refused"))
+		var log syncbuf.Buffer
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log}
+		start(t, r)
+		synctest.Wait()
+		require.NotNil(t, f.Status().NextRefresh)
+		assert.Regexp(t, `connection refused; nothing to serve yet; next in (2[89]|3[012])s\n$`, log.String())
+		rec := get(Handler(f, testToken), "GET", "/"+testToken+"/"+ICSName)
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		assert.Contains(t, []string{"28", "29", "30", "31", "32"}, rec.Header().Get("Retry-After"), "the backoff, with jitter")
+	})
 }
 
-// Rejected credentials stop the refreshes: trying the same password again
-// and again can lock the account.
-func TestRunStopsOnBadCredentials(t *testing.T) {
-	f := New(WithSecrets(testPassword))
-	fake := &fetcher{}
-	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncbuf.Buffer
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 5 * time.Millisecond, Log: &log}
-	start(t, r)
-	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
-	fake.set(nil, Permanent(errors.New("RosterOn rejected the login credentials for username 'joe.bloggs'")))
-	require.Eventually(t, func() bool { return !f.Status().Refreshing }, 5*time.Second, time.Millisecond)
-	n := fake.calls.Load()
-	time.Sleep(50 * time.Millisecond)
-	assert.Equal(t, n, fake.calls.Load(), "no more logins")
-	st := f.Status()
-	assert.True(t, st.Stale)
-	assert.Nil(t, st.NextRefresh)
-	assert.Equal(t, 1, st.Shifts, "the last roster is still served")
-	assert.Contains(t, log.String(), "no more refreshes until restarted")
+// A permanent failure (rejected credentials) stops the refreshes: trying
+// the same password again and again can lock the account.
+func TestRunStopsOnPermanentFailure(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New(WithSecrets(testPassword))
+		fake := &fetcher{}
+		fake.set(snap(time.Now(), "Ward 4B"), nil)
+		var log syncbuf.Buffer
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: 5 * time.Millisecond, Jitter: -1, Log: &log}
+		start(t, r)
+		synctest.Wait()
+		require.True(t, f.Status().OK)
+		fake.set(nil, Permanent(errors.New("RosterOn rejected the login credentials for username 'joe.bloggs'")))
+		after(5 * time.Millisecond)
+		require.False(t, f.Status().Refreshing)
+		assert.EqualValues(t, 2, fake.calls.Load())
+		after(24 * time.Hour)
+		assert.EqualValues(t, 2, fake.calls.Load(), "no more logins")
+		st := f.Status()
+		assert.True(t, st.Stale)
+		assert.Nil(t, st.NextRefresh)
+		assert.Equal(t, 1, st.Shifts, "the last roster is still served")
+		assert.Contains(t, log.String(), "no more refreshes until restarted")
+	})
 }
 
 // A refresh cut short by the end of Run is neither a failure nor a success.
 func TestRunStopsDuringRefresh(t *testing.T) {
-	f := New()
-	fake := &fetcher{hold: make(chan struct{})}
-	var log syncbuf.Buffer
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Log: &log}
-	stop := start(t, r)
-	require.Eventually(t, func() bool { return fake.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
-	stop()
-	st := f.Status()
-	assert.Zero(t, st.Failures)
-	assert.Empty(t, st.LastError)
-	assert.Contains(t, log.String(), "refresh stopped after")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New()
+		fake := &fetcher{hold: make(chan struct{})}
+		var log syncbuf.Buffer
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Log: &log}
+		stop := start(t, r)
+		synctest.Wait()
+		require.EqualValues(t, 1, fake.calls.Load())
+		stop()
+		st := f.Status()
+		assert.Zero(t, st.Failures)
+		assert.Empty(t, st.LastError)
+		assert.Contains(t, log.String(), "refresh stopped after")
+	})
 }
 
 // Feed traffic never fetches: 400 requests from 20 clients while the
 // refresher runs cost one fetch, the one at start.
 func TestNoFetchPerRequest(t *testing.T) {
-	f := New()
-	fake := &fetcher{}
-	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour}
-	start(t, r)
-	require.Eventually(t, func() bool { return f.Status().OK }, 5*time.Second, time.Millisecond)
-	h := Handler(f, testToken)
-	var wg sync.WaitGroup
-	var ok atomic.Int32
-	for client := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 20 {
-				name := ICSName
-				if (client+i)%2 == 1 {
-					name = JSONName
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New()
+		fake := &fetcher{}
+		fake.set(snap(time.Now(), "Ward 4B"), nil)
+		r := &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour}
+		start(t, r)
+		synctest.Wait()
+		require.True(t, f.Status().OK)
+		h := Handler(f, testToken)
+		var wg sync.WaitGroup
+		var ok atomic.Int32
+		for client := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					name := ICSName
+					if (client+i)%2 == 1 {
+						name = JSONName
+					}
+					if get(h, "GET", "/"+testToken+"/"+name).Code == http.StatusOK {
+						ok.Add(1)
+					}
 				}
-				if get(h, "GET", "/"+testToken+"/"+name).Code == http.StatusOK {
-					ok.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int32(400), ok.Load())
-	assert.Equal(t, int32(1), fake.calls.Load())
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(400), ok.Load())
+		assert.Equal(t, int32(1), fake.calls.Load())
+	})
 }
 
 // A roster that cannot be saved is still served, and the log warns.
 func TestRunSaveFailureIsAWarning(t *testing.T) {
+	t.Parallel()
 	notADir := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
-	f := New(WithStateDir(notADir))
-	fake := &fetcher{}
-	fake.set(snap(time.Now(), "Ward 4B"), nil)
-	var log syncbuf.Buffer
-	start(t, &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log})
-	require.Eventually(t, func() bool { return f.Status().NextRefresh != nil }, 5*time.Second, time.Millisecond)
-	assert.True(t, f.Status().OK)
-	assert.Regexp(t, `refresh ok in \S+: 1 shifts, changed; warning: saving the roster: .*not a directory; next in `, log.String())
+	synctest.Test(t, func(t *testing.T) {
+		f := New(WithStateDir(notADir))
+		fake := &fetcher{}
+		fake.set(snap(time.Now(), "Ward 4B"), nil)
+		var log syncbuf.Buffer
+		start(t, &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour, Log: &log})
+		synctest.Wait()
+		require.NotNil(t, f.Status().NextRefresh)
+		assert.True(t, f.Status().OK)
+		assert.Regexp(t, `refresh ok in \S+: 1 shifts, changed; warning: saving the roster: .*not a directory; next in `, log.String())
+	})
 }
 
 // A fetch that returns no roster and no error is a failed refresh.
 func TestRunNilSnapshotIsAFailure(t *testing.T) {
-	f := New()
-	fake := &fetcher{}
-	start(t, &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour})
-	require.Eventually(t, func() bool { return f.Status().NextRefresh != nil }, 5*time.Second, time.Millisecond)
-	st := f.Status()
-	assert.Equal(t, 1, st.Failures)
-	assert.Contains(t, st.LastError, "nil snapshot")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := New()
+		fake := &fetcher{}
+		start(t, &Refresher{Feed: f, Fetch: fake.fetch, Interval: time.Hour})
+		synctest.Wait()
+		st := f.Status()
+		require.NotNil(t, st.NextRefresh)
+		assert.Equal(t, 1, st.Failures)
+		assert.Contains(t, st.LastError, "nil snapshot")
+	})
 }
 
 // Permanent changes neither the message nor what the error matches; it
