@@ -22,12 +22,14 @@ func writeCSV(t *testing.T, s *snapshot.Snapshot, loc *time.Location) string {
 }
 
 func TestWriteCSVGolden(t *testing.T) {
+	t.Parallel()
 	goldenFile(t, "shifts.csv", writeCSV(t, shiftsRoster(), melbourne(t)))
 }
 
 // TestWriteCSVReadBack reads the CSV back and checks every cell against
 // the shift it came from: nothing of the roster is lost.
 func TestWriteCSVReadBack(t *testing.T) {
+	t.Parallel()
 	mel := melbourne(t)
 	snap := shiftsRoster()
 	shifts := snap.Shifts(mel)
@@ -75,10 +77,12 @@ func TestWriteCSVReadBack(t *testing.T) {
 }
 
 func TestWriteCSVEmpty(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "date,start,end,title,name,role,kind,warnings,detail\n", writeCSV(t, &snapshot.Snapshot{}, nil))
 }
 
 func TestWriteCSVErrors(t *testing.T) {
+	t.Parallel()
 	assert.Error(t, WriteCSV(&bytes.Buffer{}, nil, nil))
 	assert.ErrorContains(t, WriteCSV(failingWriter{}, shiftsRoster(), nil), "disk full")
 }

@@ -97,6 +97,7 @@ var tableCases = []struct {
 }
 
 func TestWriteTableGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range tableCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -140,6 +141,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestWriteTableContent(t *testing.T) {
+	t.Parallel()
 	// With room for every column, a flat table.
 	var buf bytes.Buffer
 	require.NoError(t, export.WriteTable(&buf, typical(), 100))
@@ -183,6 +185,7 @@ ABCDE - Melbourne Office · Assistant
 // The mock's users' rosters are real rosters' shapes: at 80 columns each
 // shift is one line, and nothing is cut.
 func TestWriteTable80Columns(t *testing.T) {
+	t.Parallel()
 	today := time.Date(2019, time.June, 10, 9, 0, 0, 0, time.UTC)
 	for _, u := range mockserver.DefaultUsers(today) {
 		t.Run(u.Username, func(t *testing.T) {
@@ -210,6 +213,7 @@ func TestWriteTable80Columns(t *testing.T) {
 // grouped: extra details and warnings are never dropped, and the times
 // are there as read.
 func TestWriteTableKeepsEverything(t *testing.T) {
+	t.Parallel()
 	snap := tableCases[len(tableCases)-2].snap // extra-details
 	for _, width := range []int{0, 60} {
 		var buf bytes.Buffer
@@ -231,6 +235,7 @@ func TestWriteTableKeepsEverything(t *testing.T) {
 
 // Times read as a person reads them, in either layout.
 func TestWriteTableTimes(t *testing.T) {
+	t.Parallel()
 	d := date(2019, 6, 11)
 	for _, tc := range []struct{ first, name, want string }{
 		{"07:00 - 15:30", "Day Shift", "07:00–15:30"},
@@ -252,6 +257,7 @@ func TestWriteTableTimes(t *testing.T) {
 }
 
 func TestWriteTableEmpty(t *testing.T) {
+	t.Parallel()
 	for _, s := range []*snapshot.Snapshot{{Time: snapTime}, {Time: snapTime, Items: []snapshot.Item{}}} {
 		var buf bytes.Buffer
 		require.NoError(t, export.WriteTable(&buf, s, 80))
@@ -261,6 +267,7 @@ func TestWriteTableEmpty(t *testing.T) {
 
 // Any roster at any width: no panic, no line too long.
 func TestWriteTableRandom(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"", "a", "Day Shift", "Registered Nurse Div 1", "Zoë", "病院", "Ward 4B - Royal Melbourne", "x\ny", strings.Repeat("long", 30)}
 	for range 300 {
@@ -288,6 +295,7 @@ func TestWriteTableRandom(t *testing.T) {
 }
 
 func TestWriteJSONGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		snap *snapshot.Snapshot
@@ -314,6 +322,7 @@ func TestWriteJSONGolden(t *testing.T) {
 }
 
 func TestWriteJSONForm(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	require.NoError(t, export.WriteJSON(&buf, typical()))
 	out := buf.String()
@@ -329,6 +338,7 @@ func TestWriteJSONForm(t *testing.T) {
 }
 
 func TestWriteShiftsJSON(t *testing.T) {
+	t.Parallel()
 	mel, err := time.LoadLocation("Australia/Melbourne")
 	require.NoError(t, err)
 	snap := &snapshot.Snapshot{Time: time.Date(2026, 4, 1, 8, 3, 12, 0, time.UTC), Items: []snapshot.Item{
@@ -357,6 +367,7 @@ func TestWriteShiftsJSON(t *testing.T) {
 }
 
 func TestWriteChangesJSON(t *testing.T) {
+	t.Parallel()
 	before := typical()
 	after := typical()
 	after.Items = after.Items[1:]
@@ -385,6 +396,7 @@ func TestWriteChangesJSON(t *testing.T) {
 }
 
 func TestNilSnapshot(t *testing.T) {
+	t.Parallel()
 	assert.Error(t, export.WriteJSON(&bytes.Buffer{}, nil))
 	assert.Error(t, export.WriteShiftsJSON(&bytes.Buffer{}, nil, time.UTC))
 	assert.Error(t, export.WriteTable(&bytes.Buffer{}, nil, 80))
@@ -395,6 +407,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteErrors(t *testing.T) {
+	t.Parallel()
 	assert.ErrorContains(t, export.WriteTable(failWriter{}, demo(), 80), "disk full")
 	assert.ErrorContains(t, export.WriteJSON(failWriter{}, demo()), "disk full")
 	assert.ErrorContains(t, export.WriteShiftsJSON(failWriter{}, demo(), time.UTC), "disk full")

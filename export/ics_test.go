@@ -40,6 +40,7 @@ func checkICSLines(t *testing.T, out string) {
 }
 
 func TestWriteICSGolden(t *testing.T) {
+	t.Parallel()
 	goldenFile(t, "shifts.ics", writeICS(t, shiftsRoster(), melbourne(t)))
 }
 
@@ -47,6 +48,7 @@ func TestWriteICSGolden(t *testing.T) {
 // and with an independent reader, and checks each event against the
 // shift it came from.
 func TestWriteICSReadBack(t *testing.T) {
+	t.Parallel()
 	mel := melbourne(t)
 	snap := shiftsRoster()
 	shifts := snap.Shifts(mel)
@@ -226,6 +228,7 @@ func icsUIDs(t *testing.T, out string) []string {
 }
 
 func TestWriteICSUIDStable(t *testing.T) {
+	t.Parallel()
 	mel := melbourne(t)
 	snap := shiftsRoster()
 	uids := icsUIDs(t, writeICS(t, snap, mel))
@@ -283,6 +286,7 @@ func TestWriteICSUIDStable(t *testing.T) {
 }
 
 func TestWriteICSOptions(t *testing.T) {
+	t.Parallel()
 	snap := &snapshot.Snapshot{Time: shiftsTime, Items: shiftsRoster().Items[:1]}
 	for _, tc := range []struct {
 		opts []ICSOption
@@ -304,6 +308,7 @@ func TestWriteICSOptions(t *testing.T) {
 }
 
 func TestWriteICSEmpty(t *testing.T) {
+	t.Parallel()
 	out := writeICS(t, &snapshot.Snapshot{Time: shiftsTime}, nil)
 	cal, err := ics.ParseCalendar(strings.NewReader(out))
 	require.NoError(t, err)
@@ -317,6 +322,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteICSErrors(t *testing.T) {
+	t.Parallel()
 	assert.Error(t, WriteICS(&bytes.Buffer{}, nil, nil))
 	assert.ErrorContains(t, WriteICS(failingWriter{}, shiftsRoster(), nil), "disk full")
 }
@@ -324,6 +330,7 @@ func TestWriteICSErrors(t *testing.T) {
 // TestWriteICSRandom writes rosters of random text and checks that both
 // readers accept every calendar and find every shift.
 func TestWriteICSRandom(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	alphabet := []string{"a", "Z", " ", ",", ";", ":", "\\", "\"", "\n", "\r", "\t", "\x00", "\x1b", "\x7f", "é", "Ω", "😀", "\u2028", "\xff", "07:00 - 15:30", "Oncall (", ")"}
 	randText := func() string {

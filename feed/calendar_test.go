@@ -56,6 +56,7 @@ func moveFirst(s *snapshot.Snapshot, times string, at time.Time) *snapshot.Snaps
 // A moved shift keeps its event, with a rising SEQUENCE, across refreshes
 // and across a restart, whose feed serves what was served before.
 func TestCalendarHistoryAcrossRestart(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	url, user := "https://rosteron.example.com/RosterOnProd/Mobile", "joe.bloggs"
 	f, c := newTestFeed(t, WithStateDir(dir), WithSource(url, user))
@@ -93,6 +94,7 @@ func TestCalendarHistoryAcrossRestart(t *testing.T) {
 // empty state folder, gives the UIDs WriteICS gives: calendars that
 // subscribed before keep their events.
 func TestCalendarWithoutHistory(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	f, c := newTestFeed(t, WithStateDir(dir))
 	s := snap(c.Now(), "Ward 4B", "Ward 4B", "Ward 5")
@@ -121,6 +123,7 @@ func TestCalendarWithoutHistory(t *testing.T) {
 // A history that cannot be used is set aside, said so, and the roster is
 // served all the same: another user's, or a damaged file.
 func TestCalendarHistorySetAside(t *testing.T) {
+	t.Parallel()
 	url := "https://rosteron.example.com/RosterOnProd/Mobile"
 	dir := stateDir(t)
 	ann, c := newTestFeed(t, WithStateDir(dir), WithSource(url, "ann.nurse"))

@@ -20,6 +20,7 @@ import (
 )
 
 func TestNoRosterYetIs503(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	for _, name := range []string{ICSName, JSONName} {
@@ -46,6 +47,7 @@ func TestNoRosterYetIs503(t *testing.T) {
 }
 
 func TestServesBothFeeds(t *testing.T) {
+	t.Parallel()
 	mel, err := time.LoadLocation("Australia/Melbourne")
 	require.NoError(t, err)
 	f, c := newTestFeed(t, WithLocation(mel), WithCalendarName("Joe's shifts"), WithRefreshInterval(time.Hour))
@@ -86,6 +88,7 @@ func TestServesBothFeeds(t *testing.T) {
 }
 
 func TestConditionalRequests(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	_, err := f.Update(snap(c.Now(), "Ward 4B"))
 	require.NoError(t, err)
@@ -141,6 +144,7 @@ func TestConditionalRequests(t *testing.T) {
 }
 
 func TestHead(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	_, err := f.Update(snap(c.Now(), "Ward 4B"))
 	require.NoError(t, err)
@@ -158,6 +162,7 @@ func TestHead(t *testing.T) {
 }
 
 func TestWrongTokenIs404(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	_, err := f.Update(snap(c.Now(), "Ward 4B"))
 	require.NoError(t, err)
@@ -192,6 +197,7 @@ func TestWrongTokenIs404(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	_, err := f.Update(snap(c.Now(), "Ward 4B", "Ward 5", "Ward 6"))
@@ -220,6 +226,7 @@ func TestHealthz(t *testing.T) {
 // A failed refresh after a success keeps serving the roster, marked stale,
 // and the error says what happened without the password.
 func TestStaleAfterFailure(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	_, err := f.Update(snap(c.Now(), "Ward 4B"))
@@ -261,6 +268,7 @@ func TestStaleAfterFailure(t *testing.T) {
 // The same shifts fetched again keep the body, ETag and Last-Modified, so
 // calendar apps get 304s; only the fetch time moves.
 func TestUnchangedRosterKeepsValidators(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	changed, err := f.Update(snap(c.Now(), "Ward 4B"))
@@ -284,6 +292,7 @@ func TestUnchangedRosterKeepsValidators(t *testing.T) {
 // A new roster fetched within the same second as the old one, or by a
 // clock that stepped back, still gets a later Last-Modified.
 func TestLastModifiedMovesForward(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	_, err := f.Update(snap(c.Now(), "Ward 4B"))
@@ -299,6 +308,7 @@ func TestLastModifiedMovesForward(t *testing.T) {
 
 // Requests race with updates and failures; run with -race.
 func TestConcurrentRequestsAndUpdates(t *testing.T) {
+	t.Parallel()
 	f, c := newTestFeed(t)
 	h := Handler(f, testToken)
 	_, err := f.Update(snap(c.Now(), "Ward 0"))

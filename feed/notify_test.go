@@ -123,6 +123,7 @@ func moved(s *snapshot.Snapshot, times string) *snapshot.Snapshot {
 }
 
 func TestNotifierOneAlertPerChangeAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	text, hook := newReceiver(t), newReceiver(t)
 	targets := func() []*Target {
@@ -197,6 +198,7 @@ func TestNotifierOneAlertPerChangeAcrossRestarts(t *testing.T) {
 }
 
 func TestNotifierRetriesAndDeliversAfterARestart(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusBadGateway)
 	f, c := newTestFeed(t, WithStateDir(dir))
@@ -249,6 +251,7 @@ func TestNotifierDelay(t *testing.T) {
 // not asked again; one that never answers holds up neither the refreshes
 // nor the other targets.
 func TestNotifierGivesUpAndNeverHoldsUpTheFeed(t *testing.T) {
+	t.Parallel()
 	gone := newReceiver(t, http.StatusNotFound)
 	moving := newReceiver(t, http.StatusMovedPermanently)
 	good := newReceiver(t)
@@ -295,6 +298,7 @@ func TestNotifierGivesUpAndNeverHoldsUpTheFeed(t *testing.T) {
 // Credentials in a notify URL are sent, and never logged, whatever goes
 // wrong.
 func TestNotifierKeepsCredentialsOutOfLogs(t *testing.T) {
+	t.Parallel()
 	const user, pass, token, topic = "alerts-user", "n0tify-Pa55", "tk_9f8e7d6c5b4a", "my-secret-topic-4711"
 	rcv := newReceiver(t, http.StatusInternalServerError)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -22,6 +22,7 @@ import (
 )
 
 func TestDelayBackoff(t *testing.T) {
+	t.Parallel()
 	mid := func() float64 { return 0.5 } // no jitter
 	r := &Refresher{Interval: 30 * time.Minute, rand: mid}
 	want := []time.Duration{
@@ -45,6 +46,7 @@ func TestDelayBackoff(t *testing.T) {
 }
 
 func TestDelayJitterBounds(t *testing.T) {
+	t.Parallel()
 	for _, interval := range []time.Duration{time.Second, 30 * time.Minute} {
 		r := &Refresher{Interval: interval}
 		lo, hi := time.Duration(float64(interval)*(1-DefaultJitter)), time.Duration(float64(interval)*(1+DefaultJitter))
@@ -326,6 +328,7 @@ func TestRunNilSnapshotIsAFailure(t *testing.T) {
 // Permanent changes neither the message nor what the error matches; it
 // only adds ErrPermanent.
 func TestPermanent(t *testing.T) {
+	t.Parallel()
 	cause := &os.PathError{Op: "open", Path: "/x", Err: os.ErrNotExist}
 	err := Permanent(cause)
 	assert.Equal(t, cause.Error(), err.Error())

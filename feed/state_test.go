@@ -24,6 +24,7 @@ func stateDir(t *testing.T) string {
 }
 
 func TestStateSavedAndLoaded(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	fi, err := os.Stat(dir)
 	require.NoError(t, err)
@@ -85,6 +86,7 @@ func TestStateSavedAndLoaded(t *testing.T) {
 }
 
 func TestLoadNothingOrBad(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	f, _ := newTestFeed(t, WithStateDir(dir))
 	loaded, err := f.Load()
@@ -160,6 +162,7 @@ func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
+	t.Parallel()
 	dir := stateDir(t)
 	tok, created, err := LoadOrCreateToken(dir)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestDateHeaderFollowsClock(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	want := "Sun, 09 Jun 2019 22:28:37 GMT" // fixedNow in UTC
 	c := newClient(t, ts, s)
@@ -51,6 +52,7 @@ func TestDateHeaderFollowsClock(t *testing.T) {
 }
 
 func TestLogOffWhenLoggedOut(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	r := c.get("/Account/LogOff")
@@ -61,6 +63,7 @@ func TestLogOffWhenLoggedOut(t *testing.T) {
 }
 
 func TestLogOffEndsTheSessionServerSide(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
@@ -75,6 +78,7 @@ func TestLogOffEndsTheSessionServerSide(t *testing.T) {
 }
 
 func TestReturnURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		returnTo string
@@ -103,6 +107,7 @@ func TestReturnURL(t *testing.T) {
 }
 
 func TestRedirectToLoginAndBack(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	r := c.get(rosterPath)
@@ -118,6 +123,7 @@ func TestRedirectToLoginAndBack(t *testing.T) {
 }
 
 func TestBasePath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 	}{
@@ -151,6 +157,7 @@ func TestBasePath(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	tests := []struct {
@@ -190,6 +197,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestEveryPageLinksStylesheetAndScript(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	pages := []result{c.get("/Account/Login"), c.login("x", "y")}
@@ -207,6 +215,7 @@ func TestEveryPageLinksStylesheetAndScript(t *testing.T) {
 }
 
 func TestUsersSeeOnlyTheirOwnRoster(t *testing.T) {
+	t.Parallel()
 	users := mockserver.DefaultUsers(fixedNow)
 	require.Len(t, users, 3)
 	passwords := map[string]string{
@@ -246,6 +255,7 @@ func TestUsersSeeOnlyTheirOwnRoster(t *testing.T) {
 }
 
 func TestWithUsers(t *testing.T) {
+	t.Parallel()
 	roster := []snapshot.Item{{
 		Date:   snapshot.Date{Year: 2019, Month: time.June, Day: 11},
 		Title:  "ABCDE - Melbourne Office",
@@ -276,6 +286,7 @@ func TestWithUsers(t *testing.T) {
 }
 
 func TestDefaultRosterFollowsClock(t *testing.T) {
+	t.Parallel()
 	later := fixedNow.AddDate(0, 0, 10)
 	s, ts := start(t, mockserver.WithClock(func() time.Time { return later }))
 	c := newClient(t, ts, s)
@@ -284,6 +295,7 @@ func TestDefaultRosterFollowsClock(t *testing.T) {
 }
 
 func TestConcurrentRequestsAndSessions(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {

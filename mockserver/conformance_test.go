@@ -80,6 +80,7 @@ func shapeOfLogin(doc *html.Node) loginShape {
 }
 
 func TestConformsToReferenceLogin(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		capture string
@@ -105,6 +106,7 @@ func TestConformsToReferenceLogin(t *testing.T) {
 }
 
 func TestConformsToReferenceHome(t *testing.T) {
+	t.Parallel()
 	ref := reference(t, "home.html")
 	s, ts := start(t)
 	c := newClient(t, ts, s)
@@ -131,6 +133,7 @@ func TestConformsToReferenceHome(t *testing.T) {
 }
 
 func TestConformsToReferenceRoster(t *testing.T) {
+	t.Parallel()
 	refText := referenceText(t, "roster.html")
 	ref := reference(t, "roster.html")
 	items := parseRoster(t, refText)
@@ -149,6 +152,7 @@ func TestConformsToReferenceRoster(t *testing.T) {
 }
 
 func TestConformsToReferenceProxyPage(t *testing.T) {
+	t.Parallel()
 	ref := reference(t, "unexpected.html")
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultProxy403))
 	mine := newClient(t, ts, s).get("/Account/Login")
@@ -160,6 +164,7 @@ func TestConformsToReferenceProxyPage(t *testing.T) {
 // TestScriptLoginFormInChrome checks that the scripted login page really
 // builds the same form as the plain one, in a real browser.
 func TestScriptLoginFormInChrome(t *testing.T) {
+	t.Parallel()
 	// The real binary behind Debian's wrapper scripts, so the timeout's
 	// kill cannot orphan Chrome; a local one, which can read the page's
 	// file.

@@ -18,6 +18,7 @@ import (
 )
 
 func TestFaultProxy403(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultProxy403))
 	c := newClient(t, ts, s)
 	for _, path := range []string{"/Account/Login", "/", rosterPath, "/Account/LogOff", "/Content/site.css", "/nowhere"} {
@@ -31,6 +32,7 @@ func TestFaultProxy403(t *testing.T) {
 }
 
 func TestFaultOtherValidation(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultOtherValidation))
 	for _, password := range []string{mockserver.DemoPassword, "wrong"} {
 		c := newClient(t, ts, s)
@@ -53,6 +55,7 @@ func TestFaultOtherValidation(t *testing.T) {
 var scriptToken = regexp.MustCompile(`token:\s*"([^"]+)"`)
 
 func TestFaultScriptLoginForm(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultScriptLoginForm))
 	c := newClient(t, ts, s)
 	r := c.get("/Account/Login")
@@ -94,6 +97,7 @@ func TestFaultScriptLoginForm(t *testing.T) {
 }
 
 func TestFaultLoginError500(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultLoginError500))
 	c := newClient(t, ts, s)
 	r := c.get("/Account/Login")
@@ -108,6 +112,7 @@ func TestFaultLoginError500(t *testing.T) {
 }
 
 func TestFaultsCombine(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t,
 		mockserver.WithFault(mockserver.FaultLoginError500),
 		mockserver.WithFault(mockserver.FaultProxy403|mockserver.FaultScriptLoginForm))
@@ -125,6 +130,7 @@ func TestFaultsCombine(t *testing.T) {
 }
 
 func TestSetFaultsMidSession(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
@@ -135,6 +141,7 @@ func TestSetFaultsMidSession(t *testing.T) {
 }
 
 func TestFaultString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		f    mockserver.Fault
 		text string
@@ -183,6 +190,7 @@ func TestLatency(t *testing.T) {
 }
 
 func TestOversizedLoginPost(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	c.get("/Account/Login")

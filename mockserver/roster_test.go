@@ -29,6 +29,7 @@ func fields(values ...string) []snapshot.Field {
 }
 
 func TestRenderRosterRoundTrip(t *testing.T) {
+	t.Parallel()
 	d1, d2 := day(2019, time.June, 7), day(2019, time.June, 11)
 	tests := []struct {
 		name  string
@@ -80,6 +81,7 @@ func TestRenderRosterRoundTrip(t *testing.T) {
 }
 
 func TestRenderRosterStructure(t *testing.T) {
+	t.Parallel()
 	items := []snapshot.Item{
 		{Date: day(2019, time.June, 11), Title: "ABCDE - Melbourne Office", Detail: fields("04:40 - 12:40", "", "XYZ", "Assistant"), Warnings: []string{"BLOGGS, JOE: Minimum 10 hours between Allocations"}},
 		{Date: day(2019, time.June, 11), Title: "ABCDE - Melbourne Office", Detail: fields("12:40 - 15:00", "", "XYZ", "Assistant")},
@@ -134,11 +136,13 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRenderRosterWriteError(t *testing.T) {
+	t.Parallel()
 	err := mockserver.RenderRoster(failWriter{}, mockserver.DemoRoster(fixedNow))
 	assert.ErrorContains(t, err, "disk full")
 }
 
 func TestDemoRoster(t *testing.T) {
+	t.Parallel()
 	items := mockserver.DemoRoster(fixedNow)
 	require.NotEmpty(t, items)
 
@@ -234,6 +238,7 @@ func anyHasSuffix(list []string, suffix string) bool {
 }
 
 func TestDefaultUsers(t *testing.T) {
+	t.Parallel()
 	users := mockserver.DefaultUsers(fixedNow)
 	require.Len(t, users, 3)
 	assert.Equal(t, mockserver.DemoUser(fixedNow), users[0])

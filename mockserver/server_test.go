@@ -15,6 +15,7 @@ import (
 const rosterPath = "/Roster/List?pageNo=1&row=1"
 
 func TestFullFlow(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	base := s.BasePath()
@@ -98,6 +99,7 @@ func TestFullFlow(t *testing.T) {
 }
 
 func TestStaleSessionCookieIsNotLoggedIn(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	u, err := url.Parse(ts.URL + "/")
@@ -109,6 +111,7 @@ func TestStaleSessionCookieIsNotLoggedIn(t *testing.T) {
 }
 
 func TestLoginCredentials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		username string
@@ -156,6 +159,7 @@ func TestLoginCredentials(t *testing.T) {
 }
 
 func TestUsernameEchoIsEscaped(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	evil := `"><script>alert('x')</script>&amp;`
@@ -167,6 +171,7 @@ func TestUsernameEchoIsEscaped(t *testing.T) {
 }
 
 func TestAntiForgery(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	other, otherTS := start(t)
 
@@ -249,6 +254,7 @@ func TestAntiForgery(t *testing.T) {
 }
 
 func TestAntiForgeryCookieReuse(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	first := c.get("/Account/Login")

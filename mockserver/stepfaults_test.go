@@ -162,6 +162,7 @@ func TestFaultHangReleasedByClose(t *testing.T) {
 }
 
 func TestFaultHangLeavesNoGoroutines(t *testing.T) {
+	t.Parallel()
 	before := runtime.NumGoroutine()
 	s := mockserver.New(mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
 	ts := httptest.NewServer(s)
@@ -193,6 +194,7 @@ func TestFaultHangLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestFaultReset(t *testing.T) {
+	t.Parallel()
 	for _, sr := range stepRequests {
 		t.Run(sr.method+" "+sr.path, func(t *testing.T) {
 			s, ts := start(t, mockserver.WithStepFault(sr.step, mockserver.FaultReset))
@@ -213,6 +215,7 @@ func TestFaultReset(t *testing.T) {
 }
 
 func TestFaultResetOverTLS(t *testing.T) {
+	t.Parallel()
 	s := mockserver.New(mockserver.WithFault(mockserver.FaultReset))
 	ts := httptest.NewTLSServer(s)
 	defer ts.Close()
@@ -228,6 +231,7 @@ func TestFaultResetOverTLS(t *testing.T) {
 }
 
 func TestFaultResetMidSession(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
@@ -243,6 +247,7 @@ func TestFaultResetMidSession(t *testing.T) {
 }
 
 func TestFaultRedirectLoop(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultRedirectLoop))
 	c := newClient(t, ts, s)
 	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
@@ -278,6 +283,7 @@ func TestFaultRedirectLoop(t *testing.T) {
 }
 
 func TestFaultTruncated(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithStepFault(mockserver.StepLogin, mockserver.FaultTruncated))
 	c := newClient(t, ts, s)
 	resp, err := c.http.Get(c.base + "/Account/Login")
@@ -324,6 +330,7 @@ func TestFaultTruncated(t *testing.T) {
 // Each of these faults answers a step's requests with its own page and
 // leaves the other steps alone.
 func TestStepFaultPages(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		fault  mockserver.Fault
 		status int
@@ -367,6 +374,7 @@ func TestStepFaultPages(t *testing.T) {
 }
 
 func TestFaultServerErrorEverywhere(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithFault(mockserver.FaultServerError))
 	c := newClient(t, ts, s)
 	for _, p := range []string{"/Account/Login", "/", rosterPath, "/Account/LogOff", "/Content/site.css"} {
@@ -377,6 +385,7 @@ func TestFaultServerErrorEverywhere(t *testing.T) {
 }
 
 func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t, mockserver.WithSessionExpiry(1))
 	c := newClient(t, ts, s)
 	posted := c.login(mockserver.DemoUsername, mockserver.DemoPassword)
@@ -421,6 +430,7 @@ func TestSessionExpiry(t *testing.T) {
 }
 
 func TestSetSessionExpiryCountsEarlierRequests(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	c := newClient(t, ts, s)
 	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
@@ -433,6 +443,7 @@ func TestSetSessionExpiryCountsEarlierRequests(t *testing.T) {
 }
 
 func TestExpireSessions(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	users := []struct{ name, password string }{
 		{mockserver.DemoUsername, mockserver.DemoPassword},
@@ -460,6 +471,7 @@ func TestExpireSessions(t *testing.T) {
 }
 
 func TestFaultPlan(t *testing.T) {
+	t.Parallel()
 	p, err := mockserver.ParseFaultPlan(" proxy403, hang@Roster|FaultServerError@login,truncated@LOGIN ")
 	require.NoError(t, err)
 	assert.Equal(t, mockserver.FaultProxy403, p.Every)
@@ -500,6 +512,7 @@ func TestFaultPlan(t *testing.T) {
 }
 
 func TestParseFaultNewNames(t *testing.T) {
+	t.Parallel()
 	want := map[string]mockserver.Fault{
 		"Hang":         mockserver.FaultHang,
 		"reset":        mockserver.FaultReset,
@@ -529,6 +542,7 @@ func TestParseFaultNewNames(t *testing.T) {
 }
 
 func TestSteps(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, []mockserver.Step{mockserver.StepLogin, mockserver.StepHome, mockserver.StepRoster, mockserver.StepLogout}, mockserver.Steps())
 	for _, st := range mockserver.Steps() {
 		got, err := mockserver.ParseStep(strings.ToUpper(st.String()))
@@ -548,6 +562,7 @@ func TestSteps(t *testing.T) {
 }
 
 func TestStepFaultsConcurrently(t *testing.T) {
+	t.Parallel()
 	s, ts := start(t)
 	stop := make(chan struct{})
 	var toggler sync.WaitGroup

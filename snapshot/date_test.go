@@ -10,6 +10,7 @@ import (
 )
 
 func TestDateBasics(t *testing.T) {
+	t.Parallel()
 	d := Date{2019, time.June, 11}
 	assert.Equal(t, "2019-06-11", d.String())
 	assert.Equal(t, "0001-01-01", Date{1, 1, 1}.String())
@@ -32,6 +33,7 @@ func TestDateBasics(t *testing.T) {
 }
 
 func TestDateCompare(t *testing.T) {
+	t.Parallel()
 	a, b, c := Date{2019, 6, 11}, Date{2019, 6, 12}, Date{2020, 1, 1}
 	assert.Equal(t, -1, a.Compare(b))
 	assert.Equal(t, 1, c.Compare(b))
@@ -44,6 +46,7 @@ func TestDateCompare(t *testing.T) {
 }
 
 func TestDateValid(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[Date]bool{
 		{2019, 6, 11}:  true,
 		{2020, 2, 29}:  true,
@@ -66,6 +69,7 @@ func TestDateValid(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
+	t.Parallel()
 	d, err := ParseDate("2019-06-11")
 	require.NoError(t, err)
 	assert.Equal(t, Date{2019, 6, 11}, d)
@@ -78,6 +82,7 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestDateText(t *testing.T) {
+	t.Parallel()
 	text, err := Date{2019, 6, 11}.MarshalText()
 	require.NoError(t, err)
 	assert.Equal(t, "2019-06-11", string(text))
@@ -100,6 +105,7 @@ func TestDateText(t *testing.T) {
 }
 
 func TestDateJSON(t *testing.T) {
+	t.Parallel()
 	out, err := json.Marshal(Date{2019, 6, 11})
 	require.NoError(t, err)
 	assert.Equal(t, `"2019-06-11"`, string(out))

@@ -260,6 +260,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffNil(t *testing.T) {
+	t.Parallel()
 	assert.True(t, Diff(nil, nil).Empty())
 	assert.True(t, Diff(nil, &Snapshot{}).Empty())
 	c := Diff(nil, &Snapshot{Items: []Item{dayShift(tue)}})
@@ -269,6 +270,7 @@ func TestDiffNil(t *testing.T) {
 }
 
 func TestDiffJSON(t *testing.T) {
+	t.Parallel()
 	oldSnap := &Snapshot{Time: time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC), Items: []Item{dayShift(tue), lateShift(wed)}}
 	newSnap := &Snapshot{Time: time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), Items: []Item{
 		with(dayShift(tue), func(it *Item) { it.Detail[0] = Text("09:00 - 17:30") }),
@@ -295,6 +297,7 @@ func TestDiffJSON(t *testing.T) {
 // the input: a snapshot equals itself and any shuffle of itself, and the
 // changes account for every shift exactly once.
 func TestDiffProperties(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	randomItems := func() []Item {
@@ -358,6 +361,7 @@ func TestDiffLargeDate(t *testing.T) {
 }
 
 func TestLoadReader(t *testing.T) {
+	t.Parallel()
 	snap := Snapshot{Time: time.Date(2026, 4, 1, 8, 3, 12, 0, time.UTC), Items: []Item{dayShift(tue), lateShift(wed)}}
 	raw, err := json.Marshal(snap)
 	require.NoError(t, err)
@@ -419,6 +423,7 @@ type iotestErrReader struct{}
 func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	pagePath := filepath.Join(dir, "roster.html")
 	require.NoError(t, os.WriteFile(pagePath, []byte(page(divider("Tue 07/04/2026 - Ward 4B")+shift("07:00 - 15:30", "", "Day Shift", "RN"))), 0o600))

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSnapshotString(t *testing.T) {
+	t.Parallel()
 	at := func(ns int, loc *time.Location) time.Time {
 		return time.Date(2019, time.June, 10, 8, 3, 12, ns, loc)
 	}
@@ -41,6 +42,7 @@ func TestSnapshotString(t *testing.T) {
 }
 
 func TestItemString(t *testing.T) {
+	t.Parallel()
 	d := Date{2019, time.June, 11}
 	tests := []struct {
 		name string
@@ -72,6 +74,7 @@ func TestItemString(t *testing.T) {
 }
 
 func TestFieldString(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "x", Text("x").String())
 	assert.Equal(t, "", Empty.String())
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestItemJSON(t *testing.T) {
+	t.Parallel()
 	item := Item{
 		Date:   Date{2019, 6, 11},
 		Title:  "ABCDE - Melbourne Office",
@@ -39,6 +40,7 @@ func TestItemJSON(t *testing.T) {
 }
 
 func TestItemJSONRejects(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{
 		`{"title":"x","detail":[]}`,
 		`{"date":null,"title":"x","detail":[]}`,
@@ -65,6 +67,7 @@ func TestItemJSONRejects(t *testing.T) {
 }
 
 func TestJSONHTMLEscaping(t *testing.T) {
+	t.Parallel()
 	// json.Marshal escapes HTML characters; an Encoder told not to must get
 	// them through the nested MarshalJSON methods unescaped.
 	snap := Snapshot{Items: []Item{{Date: Date{2019, 6, 11}, Title: "A & B", Detail: []Field{Text("<x>")}}}}
@@ -80,6 +83,7 @@ func TestJSONHTMLEscaping(t *testing.T) {
 }
 
 func TestFieldJSON(t *testing.T) {
+	t.Parallel()
 	// An empty <p> (null) and a valid empty string ("") must stay apart.
 	out, err := json.Marshal([]Field{Empty, Text(""), Text("x"), {Value: "ignored", Valid: false}})
 	require.NoError(t, err)
@@ -100,6 +104,7 @@ func TestFieldJSON(t *testing.T) {
 }
 
 func TestSnapshotJSON(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2019, 6, 10, 8, 3, 12, 0, time.UTC)
 
 	out, err := json.Marshal(Snapshot{Time: at})

@@ -22,6 +22,7 @@ import (
 // change that made parseFast decline them would keep every result right
 // and quietly lose the speed.
 func TestParseFastPathTaken(t *testing.T) {
+	t.Parallel()
 	pages := map[string][]byte{
 		"generated 200":  snapshot.GenPage(t, 200),
 		"generated 2000": snapshot.GenPage(t, 2000),
@@ -53,6 +54,7 @@ func TestParseFastPathTaken(t *testing.T) {
 // TestParseAgreementSeeds runs the differential check over every seed of
 // FuzzParseAgreement and reports how many take the fast path.
 func TestParseAgreementSeeds(t *testing.T) {
+	t.Parallel()
 	fast, all := 0, 0
 	// With what FuzzParseAgreement has found here, which it does not
 	// take as seeds: it reads its own corpus anyway.
@@ -90,6 +92,7 @@ var allMutations = flag.Bool("mutate.all", false, "TestParseAgreementMutations: 
 // about a minute with the race detector off; by default a fixed sample of
 // the tags, one in 16, is edited.
 func TestParseAgreementMutations(t *testing.T) {
+	t.Parallel()
 	stride := 16
 	if *allMutations {
 		stride = 1
@@ -136,6 +139,7 @@ func concat(parts ...[]byte) []byte {
 // r delivers the page: the fast path records what it reads for the tree
 // parser to read again, and read errors must surface where they did.
 func TestParseReaders(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("boom")
 	pages := map[string][]byte{
 		"fast":     snapshot.GenPage(t, 30),

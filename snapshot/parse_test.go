@@ -27,6 +27,7 @@ func parseFile(t *testing.T, path string) ([]Item, error) {
 }
 
 func TestParseGolden(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"typical", "empty", "enhanced"} {
 		t.Run(name, func(t *testing.T) {
 			items, err := parseFile(t, filepath.Join("testdata", name+".html"))
@@ -54,6 +55,7 @@ func TestParseGolden(t *testing.T) {
 }
 
 func TestParseTypical(t *testing.T) {
+	t.Parallel()
 	// The golden file pins every byte; this spells out the cases that
 	// typical.html exists for, so a wrong -update cannot hide them.
 	items, err := parseFile(t, filepath.Join("testdata", "typical.html"))
@@ -80,6 +82,7 @@ func TestParseTypical(t *testing.T) {
 }
 
 func TestParseEmpty(t *testing.T) {
+	t.Parallel()
 	items, err := parseFile(t, filepath.Join("testdata", "empty.html"))
 	require.NoError(t, err)
 	assert.NotNil(t, items)
@@ -92,6 +95,7 @@ func TestParseEmpty(t *testing.T) {
 }
 
 func TestParseAccepts(t *testing.T) {
+	t.Parallel()
 	four := []Field{Text("10:30 - 18:06"), Empty, Text("XYZ"), Text("Assistant")}
 	tests := []struct {
 		name string
@@ -187,6 +191,7 @@ func TestParseAccepts(t *testing.T) {
 }
 
 func TestParsePageWithoutID(t *testing.T) {
+	t.Parallel()
 	// The id is checked only when present: a page that omits it is read.
 	html := strings.Replace(page(divider("Tue 11/06/2019 - X")+shift("a")), ` id="roster-list"`, "", 1)
 	items, err := Parse(strings.NewReader(html))
@@ -195,6 +200,7 @@ func TestParsePageWithoutID(t *testing.T) {
 }
 
 func TestParseBadDates(t *testing.T) {
+	t.Parallel()
 	for _, text := range []string{
 		"Mon 31/02/2025 - X",
 		"Monday 29 Dec",
@@ -241,12 +247,14 @@ func TestParseBadDates(t *testing.T) {
 }
 
 func TestParseWeekdayMismatchMessage(t *testing.T) {
+	t.Parallel()
 	_, err := Parse(strings.NewReader(page(divider("Mon 11/06/2019 - ABCDE") + shift("a"))))
 	require.Error(t, err)
 	assert.Equal(t, `snapshot: malformed roster page: list divider says Monday but 11/06/2019 is a Tuesday: found "Mon 11/06/2019 - ABCDE"`, err.Error())
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 200)
 	tests := []struct {
 		name   string
@@ -371,6 +379,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseErrorFiles(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		is    error
 		found string
@@ -394,6 +403,7 @@ func TestParseErrorFiles(t *testing.T) {
 }
 
 func TestParseReadError(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("boom")
 	_, err := Parse(iotest.ErrReader(boom))
 	require.ErrorIs(t, err, boom)
@@ -404,6 +414,7 @@ func TestParseReadError(t *testing.T) {
 }
 
 func TestParseTooDeep(t *testing.T) {
+	t.Parallel()
 	// html.Parse gives up on very deep nesting; that must not look like a
 	// read error, nor pass as anything but a *ParseError.
 	_, err := Parse(strings.NewReader(strings.Repeat("<div>", 1000) + page(divider("Tue 11/06/2019")+shift("a"))))
@@ -414,11 +425,13 @@ func TestParseTooDeep(t *testing.T) {
 }
 
 func TestParseErrorString(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "snapshot: not a roster page", (&ParseError{Err: ErrNotRoster}).Error())
 	assert.Equal(t, `snapshot: cannot parse page: why: found "it"`, (&ParseError{Reason: "why", Found: "it"}).Error())
 }
 
 func TestParseGenerated(t *testing.T) {
+	t.Parallel()
 	// The benchmark's pages must be rosters, or it would time an error path.
 	items, err := Parse(bytes.NewReader(genPage(t, 200)))
 	require.NoError(t, err)

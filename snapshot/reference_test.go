@@ -22,6 +22,7 @@ func reference(t *testing.T, name string) string {
 }
 
 func TestReferenceRoster(t *testing.T) {
+	t.Parallel()
 	items, err := parseFile(t, reference(t, "roster.html"))
 	require.NoError(t, err)
 
@@ -41,6 +42,7 @@ func TestReferenceRoster(t *testing.T) {
 }
 
 func TestReferenceNotRoster(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"login.html", "login-badcreds.html", "login-baderror.html", "home.html", "unexpected.html"} {
 		t.Run(name, func(t *testing.T) {
 			items, err := parseFile(t, reference(t, name))

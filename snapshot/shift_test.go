@@ -30,6 +30,7 @@ func item(d Date, times, name, role string) Item {
 }
 
 func TestItemShift(t *testing.T) {
+	t.Parallel()
 	mel := mustZone(t, "Australia/Melbourne")
 	ny := mustZone(t, "America/New_York")
 	at := func(loc *time.Location, y int, m time.Month, d, h, min int) time.Time {
@@ -158,6 +159,7 @@ func TestItemShift(t *testing.T) {
 }
 
 func TestItemClock(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, start, end string }{
 		{"7:00 - 15:30", "07:00", "15:30"},
 		{"Oncall (20:30 - 08:30)", "20:30", "08:30"},
@@ -176,6 +178,7 @@ func TestItemClock(t *testing.T) {
 // TestShiftWeirdTimes feeds the time reader text that is nearly, or not at
 // all, a time range. None may panic; none may be read as times.
 func TestShiftWeirdTimes(t *testing.T) {
+	t.Parallel()
 	mel := mustZone(t, "Australia/Melbourne")
 	for _, in := range []string{
 		"", " ", "-", ":", "()", "(", ")", "((07:00 - 15:00))", "(07:00 - 15:00",
@@ -200,6 +203,7 @@ func TestShiftWeirdTimes(t *testing.T) {
 // A Shift's JSON: the raw fields, then the interpretation, null times
 // without times. (export.WriteShiftsJSON writes whole snapshots of them.)
 func TestShiftJSON(t *testing.T) {
+	t.Parallel()
 	out, err := json.Marshal(Shift{Date: Date{2026, 4, 7}})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"date":"2026-04-07","title":"","detail":[],"warnings":[],"start":null,"end":null,"all_day":false,"kind":"","name":"","role":""}`, string(out))
@@ -228,6 +232,7 @@ func TestShiftJSON(t *testing.T) {
 // shows the asked-for time unless that time was skipped, and it is the
 // earliest instant that shows it.
 func TestLocalInstantEverywhere(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"Australia/Melbourne", "Australia/Lord_Howe", "America/New_York", "Europe/London", "Pacific/Chatham", "America/St_Johns", "UTC"} {
 		loc := mustZone(t, name)
 		skipped, repeated := 0, 0
