@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 )
@@ -52,10 +53,11 @@ func (o *observed) lines(base string) []string {
 // The observer hears each step as it starts and ends, with its requests,
 // in real Chrome against the mock, and never a secret.
 func TestObserverSeesEachStep(t *testing.T) {
-	chrome.Get(t) // skips, or fails in CI, without Chrome
+	chrometest.Need(t)
 	f := newMock(t)
 	var o observed
-	s, err := session.New(f.url, session.WithObserver(o.add))
+	// The session opens its own browser, the one the tests use.
+	s, err := session.New(f.url, session.WithObserver(o.add), session.WithBrowserOptions(chrometest.Options()...))
 	require.NoError(t, err)
 	defer s.Close()
 	ctx := ctxT(t)

@@ -113,7 +113,8 @@ func demoOnTerminal(t *testing.T, args ...string) (result, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stdout bytes.Buffer
-	code := run(ctx, append([]string{"demo"}, args...), strings.NewReader(""), &stdout, tty, func(string) string { return "" })
+	env := chromeEnv(nil)
+	code := run(ctx, append([]string{"demo"}, args...), strings.NewReader(""), &stdout, tty, func(k string) string { return env[k] })
 	require.NoError(t, tty.Close())
 	select {
 	case s := <-shown:
@@ -161,8 +162,8 @@ func TestProgressNotOnATerminal(t *testing.T) {
 	mock := mockserver.New()
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
-	env := map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword}
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword})
 
 	r := runWith(t, env, "", "roster", "--format", "json")
 	require.Equal(t, exitOK, r.code, r.stderr)

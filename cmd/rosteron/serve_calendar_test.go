@@ -68,10 +68,10 @@ func TestServeEventsUpdateInPlace(t *testing.T) {
 	current.Store(first)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().ServeHTTP(w, r) }))
 	defer ts.Close()
-	env := map[string]string{
+	env := chromeEnv(map[string]string{
 		"ROSTERON_URL": ts.URL + first.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken,
-	}
+	})
 	state := t.TempDir()
 	args := []string{"--state", state, "--tz", "Australia/Melbourne", "--timeout", "30s", "--refresh", "1s"}
 
