@@ -150,100 +150,161 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
 }
 
+// serveConfig is serve's command line, checked: what a feed is built
+// from.
+type serveConfig struct {
+	flow         flow
+	addr         string
+	refresh      time.Duration
+	loc          *time.Location
+	tz           string // as given, for the zone's start-up line
+	calendarName string
+	stateDir     string
+	public       *url.URL
+	targets      []*feed.Target
+	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
+}
+
 func (c *cli) serve(ctx context.Context, args []string) error {
+	cfg, err := c.checkServe(ctx, args)
+	if err != nil {
+		return err
+	}
+	srv, err := c.buildServe(cfg)
+	if err != nil {
+		return err
+	}
+	return c.runServe(ctx, srv)
+}
+
+// checkServe parses and checks serve's flags and environment, and reads
+// the password, before anything is made: every mistake in them is a usage
+// error that changes nothing.
+func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, error) {
 	const cmd = "serve"
 	fs := newFlagSet(cmd)
 	var f serveFlags
 	f.register(fs)
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pos) > 0 {
 		// Not quoted: it may well be a password typed where it should not be.
-		return usagef(cmd, "serve takes no arguments, only flags (got %d)", len(pos))
+		return nil, usagef(cmd, "serve takes no arguments, only flags (got %d)", len(pos))
 	}
-	fl := flow{flags: &f.session}
+	cfg := &serveConfig{flow: flow{flags: &f.session}, addr: f.addr, refresh: f.refresh, tz: f.tz, calendarName: f.calendarName}
+	fl := &cfg.flow
 	if fl.url, fl.username, err = c.account(cmd, f.url, f.username); err != nil {
-		return err
+		return nil, err
 	}
 	if f.refresh <= 0 {
-		return usagef(cmd, "invalid --refresh %v: want a positive duration, such as 30m", f.refresh)
+		return nil, usagef(cmd, "invalid --refresh %v: want a positive duration, such as 30m", f.refresh)
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
-		return usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8765 or :0", f.addr)
+		return nil, usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8765 or :0", f.addr)
 	}
-	loc, err := loadZone(cmd, f.tz, c.getenv)
-	if err != nil {
-		return err
+	if cfg.loc, err = loadZone(cmd, f.tz, c.getenv); err != nil {
+		return nil, err
 	}
-	stateDir := f.state
-	if stateDir == "" {
-		if stateDir, err = defaultStateDir(c.getenv); err != nil {
-			return err
+	if cfg.stateDir = f.state; cfg.stateDir == "" {
+		if cfg.stateDir, err = defaultStateDir(c.getenv); err != nil {
+			return nil, err
 		}
 	}
-	public, err := parsePublicURL(cmd, f.publicURL)
-	if err != nil {
-		return err
+	if cfg.public, err = parsePublicURL(cmd, f.publicURL); err != nil {
+		return nil, err
 	}
-	targets, err := notifyTargets(cmd, f.notify, f.notifyFile)
-	if err != nil {
-		return err
+	if cfg.targets, err = notifyTargets(cmd, f.notify, f.notifyFile); err != nil {
+		return nil, err
 	}
-	token := c.getenv("ROSTERON_FEED_TOKEN")
-	if token != "" {
-		if err := feed.CheckToken(token); err != nil {
-			return usagef(cmd, "invalid ROSTERON_FEED_TOKEN: %v; or leave it unset for one made and kept in the --state folder", err)
+	if cfg.token = c.getenv("ROSTERON_FEED_TOKEN"); cfg.token != "" {
+		if err := feed.CheckToken(cfg.token); err != nil {
+			return nil, usagef(cmd, "invalid ROSTERON_FEED_TOKEN: %v; or leave it unset for one made and kept in the --state folder", err)
 		}
 	}
 
 	var prompt bool
 	if fl.password, prompt, err = c.passwordSource(ctx, cmd, f.password); err != nil {
-		return err
+		return nil, err
 	}
 	if fl.browser, err = f.session.checkBrowser(c, cmd); err != nil {
-		return err
+		return nil, err
 	}
 	if prompt {
 		if fl.password, err = c.askPassword(ctx, cmd, fl.username, fl.url); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return cfg, nil
+}
 
-	// From here on several goroutines write to stderr: one line at a time,
-	// and never the token or the password, should anything quote them.
-	logw := &scrubWriter{w: c.stderr, secrets: []string{token, fl.password}}
-	for _, t := range targets {
+// server is serve's feed, built and ready to run.
+type server struct {
+	cfg      *serveConfig
+	feed     *feed.Feed
+	notifier *feed.Notifier // nil without --notify
+	log      *scrubWriter
+	token    string
+	created  bool // the token was made at this start
+	normURL  string
+}
+
+// buildServe makes the feed of cfg: the log that keeps secrets out, the
+// state folder, the token, the roster saved by an earlier run and the
+// alerts' notifier. From here on several goroutines write to stderr, one
+// line at a time, and never the token or the password, should anything
+// quote them.
+func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
+	fl := &cfg.flow
+	sv := &server{cfg: cfg, token: cfg.token}
+	sv.log = &scrubWriter{w: c.stderr, secrets: []string{cfg.token, fl.password}}
+	for _, t := range cfg.targets {
 		for _, s := range t.Secrets() {
-			logw.add(s)
+			sv.log.add(s)
 		}
 	}
-	c.stderr = logw
-	if f.refresh < politeRefresh {
-		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", f.refresh)
+	c.stderr = sv.log
+	if cfg.refresh < politeRefresh {
+		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", cfg.refresh)
 	}
 
 	// Readable by the user only: it holds the roster and the token.
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return fmt.Errorf("creating the state folder: %w", err)
+	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state folder: %w", err)
 	}
-	created := false
-	if token == "" {
-		if token, created, err = feed.LoadOrCreateToken(stateDir); err != nil {
-			return err
+	if sv.token == "" {
+		var err error
+		if sv.token, sv.created, err = feed.LoadOrCreateToken(cfg.stateDir); err != nil {
+			return nil, err
 		}
-		logw.add(token)
+		sv.log.add(sv.token)
 	}
-	normURL, _ := session.NormalizeURL(fl.url)
-	fd := feed.New(
-		feed.WithLocation(loc),
-		feed.WithCalendarName(f.calendarName),
-		feed.WithRefreshInterval(f.refresh),
-		feed.WithStateDir(stateDir),
-		feed.WithSource(normURL, fl.username),
-		feed.WithSecrets(fl.password, token),
+	sv.normURL, _ = session.NormalizeURL(fl.url)
+	sv.feed = feed.New(
+		feed.WithLocation(cfg.loc),
+		feed.WithCalendarName(cfg.calendarName),
+		feed.WithRefreshInterval(cfg.refresh),
+		feed.WithStateDir(cfg.stateDir),
+		feed.WithSource(sv.normURL, fl.username),
+		feed.WithSecrets(fl.password, sv.token),
 	)
+	c.loadSaved(sv.feed, cfg.stateDir)
+
+	if len(cfg.targets) > 0 {
+		sv.notifier = feed.NewNotifier(sv.feed, cfg.targets...)
+		sv.notifier.Log = sv.log
+		if err := sv.notifier.Load(); err != nil {
+			c.errorf("warning: alerts start afresh: %v", err)
+		}
+	}
+	return sv, nil
+}
+
+// loadSaved serves the roster an earlier run saved in the state folder, if
+// there is one it can: a feed started while RosterOn is down has that much
+// to serve.
+func (c *cli) loadSaved(fd *feed.Feed, stateDir string) {
 	loaded, err := fd.Load()
 	var histErr *feed.HistoryError
 	if errors.As(err, &histErr) {
@@ -261,44 +322,27 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "rosteron serve: serving the roster saved in %s (%d shifts, fetched %s) until a refresh succeeds\n",
 			filepath.Join(stateDir, feed.StateFile), st.Shifts, fetched)
 	}
+}
 
-	var notifier *feed.Notifier
-	if len(targets) > 0 {
-		notifier = feed.NewNotifier(fd, targets...)
-		notifier.Log = logw
-		if err := notifier.Load(); err != nil {
-			c.errorf("warning: alerts start afresh: %v", err)
-		}
-	}
-
-	ln, err := net.Listen("tcp", f.addr)
+// runServe serves the feed, and refreshes it and sends its alerts in the
+// background, until ctx ends or the server fails; then it stops all three
+// and returns.
+func (c *cli) runServe(ctx context.Context, sv *server) error {
+	cfg := sv.cfg
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	base := baseURL(f.addr, ln.Addr(), "")
-	shown := base
-	if public != nil {
-		shown = public.String()
-	}
-	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", shown, token, feed.ICSName)
-	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", shown, token, feed.JSONName)
-	fmt.Fprintf(c.stdout, "rosteron serve: page %s/%s/\n", shown, token)
-	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
-		base, fl.username, normURL, f.refresh, stateDir)
-	fmt.Fprintf(c.stderr, "rosteron serve: %s\n", zoneLine(loc, f.tz))
-	if created {
-		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the addresses above hold it\n",
-			filepath.Join(stateDir, feed.TokenFile))
-	}
+	c.announce(sv, baseURL(cfg.addr, ln.Addr(), ""))
 
 	srv := &http.Server{
-		Handler:           feed.Handler(fd, token, feed.WithPublicURL(public)),
+		Handler:           feed.Handler(sv.feed, sv.token, feed.WithPublicURL(cfg.public)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(logw, "rosteron serve: http: ", 0),
+		ErrorLog:          log.New(sv.log, "rosteron serve: http: ", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -306,21 +350,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	refresher := &feed.Refresher{
-		Feed:     fd,
-		Interval: f.refresh,
-		Log:      logw,
+		Feed:     sv.feed,
+		Interval: cfg.refresh,
+		Log:      sv.log,
 		// Each refresh is the roster command's flow: a Chrome of its
 		// own, started and stopped with it (see the README).
-		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) {
-			snap, err := c.fetch(ctx, fl)
-			var badCreds *session.BadCredentialsError
-			if errors.As(err, &badCreds) {
-				// Trying the same password again could lock the account.
-				err = feed.Permanent(err)
-			}
-			return snap, err
-		},
-		Notify: notifier,
+		Fetch:  func(ctx context.Context) (*snapshot.Snapshot, error) { return c.refresh(ctx, cfg.flow) },
+		Notify: sv.notifier,
 	}
 	refreshed := make(chan struct{})
 	go func() {
@@ -329,8 +365,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}()
 	notified := make(chan struct{})
 	go func() {
-		if notifier != nil {
-			notifier.Run(runCtx)
+		if sv.notifier != nil {
+			sv.notifier.Run(runCtx)
 		}
 		close(notified)
 	}()
@@ -356,6 +392,39 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(c.stderr, "rosteron serve: stopped")
 	return nil
+}
+
+// announce prints the feeds' addresses on stdout (the first lines, which
+// hold the token) and what is served on stderr. base is where the server
+// listens.
+func (c *cli) announce(sv *server, base string) {
+	cfg := sv.cfg
+	shown := base
+	if cfg.public != nil {
+		shown = cfg.public.String()
+	}
+	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", shown, sv.token, feed.ICSName)
+	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", shown, sv.token, feed.JSONName)
+	fmt.Fprintf(c.stdout, "rosteron serve: page %s/%s/\n", shown, sv.token)
+	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
+		base, cfg.flow.username, sv.normURL, cfg.refresh, cfg.stateDir)
+	fmt.Fprintf(c.stderr, "rosteron serve: %s\n", zoneLine(cfg.loc, cfg.tz))
+	if sv.created {
+		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the addresses above hold it\n",
+			filepath.Join(cfg.stateDir, feed.TokenFile))
+	}
+}
+
+// refresh is one of serve's refreshes: the roster command's flow, with
+// rejected credentials marked permanent, since trying the same password
+// again could lock the account.
+func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) {
+	snap, err := c.fetch(ctx, fl)
+	var badCreds *session.BadCredentialsError
+	if errors.As(err, &badCreds) {
+		err = feed.Permanent(err)
+	}
+	return snap, err
 }
 
 // defaultStateDir is $XDG_STATE_HOME/rosteron, else
