@@ -38,7 +38,7 @@ func fields(vals ...any) []snapshot.Field {
 	return out
 }
 
-// typical is the README's roster: two shifts on one date, a warning, an
+// typical is the roster of docs/formats.md: two shifts on one date, a warning, an
 // empty right-hand cell and one that is not.
 func typical() *snapshot.Snapshot {
 	return &snapshot.Snapshot{Time: snapTime, Items: []snapshot.Item{

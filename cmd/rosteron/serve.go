@@ -354,7 +354,7 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 		Interval: cfg.refresh,
 		Log:      sv.log,
 		// Each refresh is the roster command's flow: a Chrome of its
-		// own, started and stopped with it (see the README).
+		// own, started and stopped with it (see docs/serve.md).
 		Fetch:  func(ctx context.Context) (*snapshot.Snapshot, error) { return c.refresh(ctx, cfg.flow) },
 		Notify: sv.notifier,
 	}
