@@ -132,16 +132,13 @@ type Shared struct {
 // skips the test, or fails it in CI.
 func (s *Shared) Get(t testing.TB) *browser.Browser {
 	t.Helper()
-	skipShort(t)
+	Need(t)
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		s.b, s.err = browser.Open(ctx, Options()...)
 	})
 	if s.err != nil {
-		if errors.Is(s.err, browser.ErrNoChrome) {
-			missing(t, s.err)
-		}
 		t.Fatalf("starting Chrome for the tests: %v", s.err)
 	}
 	return s.b
