@@ -36,6 +36,7 @@ Commands:
   diff      compare two rosters: the shifts added, removed and changed
   serve     serve the roster as a calendar feed, refreshed on a schedule
   mock      serve a mock RosterOn Mobile to try rosteron against
+  healthcheck exit 0 when a URL answers 2xx, for container health checks
   version   print rosteron's version
   help      print this help, or a command's: rosteron help roster
 
@@ -61,6 +62,7 @@ var commands = []*command{
 	{"diff", diffUsage, (*cli).diff},
 	{"serve", serveUsage, (*cli).serve},
 	{"mock", mockUsage(), (*cli).mock},
+	{"healthcheck", healthcheckUsage, (*cli).healthcheck},
 }
 
 func lookup(name string) *command {

@@ -240,6 +240,11 @@ func TestHelpTexts(t *testing.T) {
 			new(serveFlags).register(fs)
 			return fs
 		},
+		"healthcheck": func() *flag.FlagSet {
+			fs := newFlagSet("healthcheck")
+			fs.Duration("timeout", 0, "")
+			return fs
+		},
 		"mock": func() *flag.FlagSet {
 			fs := newFlagSet("mock")
 			for _, n := range []string{"addr", "base-path", "fault", "latency"} {
