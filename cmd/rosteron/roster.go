@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ Flags:
                       more to log out
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
-` + progressFlagsUsage + `  -h, --help          print this help
+` + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
 
 On a terminal, each step shows on standard error as it happens. The roster
 is fetched in full before --output FILE is touched.
@@ -83,7 +84,7 @@ Flags:
   --timeout DURATION  time limit on the whole run (default 60s)
   --insecure          do not check TLS certificates (warns; the demo's mock
                       is plain HTTP, so it changes nothing here)
-` + progressFlagsUsage + `  -h, --help          print this help
+` + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
 `
 
 // sessionFlags are the flags of the commands that drive Chrome.
@@ -96,6 +97,7 @@ type sessionFlags struct {
 	chrome      string
 	timeout     time.Duration
 	insecure    bool
+	noSandbox   bool
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
@@ -107,7 +109,15 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.chrome, "chrome", "", "")
 	fs.DurationVar(&f.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.insecure, "insecure", false, "")
+	fs.BoolVar(&f.noSandbox, "no-sandbox", false, "")
 }
+
+// noSandboxUsage documents --no-sandbox in the commands' help texts.
+const noSandboxUsage = `  --no-sandbox        start Chrome without its sandbox, where it cannot
+                      have one: in a container, whose default profile
+                      withholds the user namespaces Chrome's sandbox needs
+                      (default $ROSTERON_NO_SANDBOX; the image sets it)
+`
 
 // check validates the flags and returns the options for the browser.
 // Chrome is looked for now, before anyone is asked for a password or a
@@ -128,6 +138,13 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 	if f.timeout <= 0 {
 		return nil, usagef(cmd, "invalid --timeout %v: want a positive duration, such as 60s", f.timeout)
 	}
+	noSandbox := f.noSandbox
+	if v := c.getenv("ROSTERON_NO_SANDBOX"); v != "" && !noSandbox {
+		var err error
+		if noSandbox, err = strconv.ParseBool(v); err != nil {
+			return nil, usagef(cmd, "invalid ROSTERON_NO_SANDBOX %q: want 1 or 0", v)
+		}
+	}
 	remote := or(f.browser, c.getenv("ROSTERON_BROWSER"))
 	if remote != "" {
 		if !hasAnyPrefix(remote, "ws://", "wss://", "http://", "https://") {
@@ -135,6 +152,9 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 		}
 		if f.insecure {
 			return nil, usagef(cmd, "--insecure needs a Chrome that rosteron starts: a remote browser's certificate checks belong to its owner")
+		}
+		if f.noSandbox {
+			return nil, usagef(cmd, "--no-sandbox is for a Chrome that rosteron starts, not one at --browser")
 		}
 		return []browser.Option{browser.WithRemote(remote)}, nil
 	}
@@ -147,6 +167,9 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 		return nil, usagef(cmd, "invalid --chrome %q (or ROSTERON_CHROME): no such program", chrome)
 	}
 	opts := []browser.Option{browser.WithExecPath(path)}
+	if noSandbox {
+		opts = append(opts, browser.WithFlag("no-sandbox", true))
+	}
 	if f.insecure {
 		c.errorf("warning: --insecure: TLS certificates are not checked, so the password may go to whoever answers")
 		opts = append(opts, browser.WithInsecureTLS())

@@ -97,6 +97,8 @@ func TestUsageErrors(t *testing.T) {
 		{"roster no stdin", nil, "", cmd("roster", "--url", goodURL, "--username", "joe", "--password-stdin"), "--password-stdin: no password"},
 		{"roster bad browser", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--browser", "chrome:9222"), `invalid --browser "chrome:9222"`},
 		{"roster bad browser from env", map[string]string{"ROSTERON_PASSWORD": "x", "ROSTERON_BROWSER": "localhost:9222"}, "", cmd("roster", "--url", goodURL, "--username", "joe"), `invalid --browser "localhost:9222"`},
+		{"roster no sandbox for a remote browser", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--browser", "ws://127.0.0.1:9222", "--no-sandbox"), "--no-sandbox is for a Chrome that rosteron starts"},
+		{"roster bad ROSTERON_NO_SANDBOX", map[string]string{"ROSTERON_PASSWORD": "x", "ROSTERON_NO_SANDBOX": "sometimes"}, "", cmd("roster", "--url", goodURL, "--username", "joe"), `invalid ROSTERON_NO_SANDBOX "sometimes": want 1 or 0`},
 		{"roster bad chrome", withPassword, "", cmd("roster", "--url", goodURL, "--username", "joe", "--chrome", "/nonexistent/chrome"), `invalid --chrome "/nonexistent/chrome"`},
 
 		{"demo argument", nil, "", cmd("demo", "now"), `demo takes no arguments, only flags (got "now")`},

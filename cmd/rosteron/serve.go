@@ -76,7 +76,7 @@ Flags:
   --timeout DURATION  time limit on each refresh (default 60s)
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
-  --public-url URL    the address people reach this server at, such as
+` + noSandboxUsage + `  --public-url URL    the address people reach this server at, such as
                       https://example.org/rosteron behind a reverse proxy:
                       the addresses printed, the page's links and its QR
                       code use it (default: http:// and the host each
@@ -148,6 +148,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
+	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")
 }
 
 // serveConfig is serve's command line, checked: what a feed is built
