@@ -106,10 +106,17 @@ func startMock(bin string) (stop func(), url string, err error) {
 		stop()
 		return nil, "", fmt.Errorf("no URL within 30s")
 	}
+	return stop, forBrowser(url), nil
+}
+
+// forBrowser is url as the browser the tests use reaches it: a server of
+// the tests listening on all addresses is reached by ROSTERON_E2E_HOST
+// from a Chrome in another container.
+func forBrowser(url string) string {
 	if h := os.Getenv("ROSTERON_E2E_HOST"); h != "" {
-		url = strings.Replace(url, "://0.0.0.0:", "://"+h+":", 1)
+		return strings.Replace(url, "://0.0.0.0:", "://"+h+":", 1)
 	}
-	return stop, url, nil
+	return url
 }
 
 // listenHost is where servers of the tests listen: loopback, unless a

@@ -54,7 +54,7 @@ func TestServePage(t *testing.T) {
 	defer tab.Close()
 	const width, scale = 390, 2
 	require.NoError(t, tab.SetViewport(ctx, width, 844, scale, true))
-	resp, err := tab.Navigate(ctx, p.page)
+	resp, err := tab.Navigate(ctx, forBrowser(p.page))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.Status)
 

@@ -66,7 +66,7 @@ var (
 func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 	t.Helper()
 	tmp := t.TempDir()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", listenHost() + ":0"}, args...)...)
 	cmd.Env = append(cleanEnv(), append([]string{"TMPDIR=" + tmp}, env...)...)
 	p := &feedProc{cmd: cmd, tmp: tmp, stderr: new(syncbuf.Buffer), done: make(chan struct{})}
 	cmd.Stderr = p.stderr
