@@ -138,12 +138,9 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 	if f.timeout <= 0 {
 		return nil, usagef(cmd, "invalid --timeout %v: want a positive duration, such as 60s", f.timeout)
 	}
-	noSandbox := f.noSandbox
-	if v := c.getenv("ROSTERON_NO_SANDBOX"); v != "" && !noSandbox {
-		var err error
-		if noSandbox, err = strconv.ParseBool(v); err != nil {
-			return nil, usagef(cmd, "invalid ROSTERON_NO_SANDBOX %q: want 1 or 0", v)
-		}
+	noSandbox, err := c.noSandbox(cmd, f.noSandbox)
+	if err != nil {
+		return nil, err
 	}
 	remote := or(f.browser, c.getenv("ROSTERON_BROWSER"))
 	if remote != "" {
@@ -175,6 +172,20 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 		opts = append(opts, browser.WithInsecureTLS())
 	}
 	return opts, nil
+}
+
+// noSandbox reports whether Chrome is to start without its sandbox:
+// --no-sandbox, else $ROSTERON_NO_SANDBOX.
+func (c *cli) noSandbox(cmd string, flag bool) (bool, error) {
+	v := c.getenv("ROSTERON_NO_SANDBOX")
+	if flag || v == "" {
+		return flag, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, usagef(cmd, "invalid ROSTERON_NO_SANDBOX %q: want 1 or 0", v)
+	}
+	return on, nil
 }
 
 // flow is one run of the roster flow.

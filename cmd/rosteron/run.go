@@ -36,6 +36,7 @@ Commands:
   diff      compare two rosters: the shifts added, removed and changed
   serve     serve the roster as a calendar feed, refreshed on a schedule
   mock      serve a mock RosterOn Mobile to try rosteron against
+  chrome    run a headless Chrome for other machines' --browser
   healthcheck exit 0 when a URL answers 2xx, for container health checks
   version   print rosteron's version
   help      print this help, or a command's: rosteron help roster
@@ -62,6 +63,7 @@ var commands = []*command{
 	{"diff", diffUsage, (*cli).diff},
 	{"serve", serveUsage, (*cli).serve},
 	{"mock", mockUsage(), (*cli).mock},
+	{"chrome", chromeUsage, (*cli).chrome},
 	{"healthcheck", healthcheckUsage, (*cli).healthcheck},
 }
 

@@ -242,6 +242,13 @@ func TestHelpTexts(t *testing.T) {
 			new(serveFlags).register(fs)
 			return fs
 		},
+		"chrome": func() *flag.FlagSet {
+			fs := newFlagSet("chrome")
+			fs.String("addr", "", "")
+			fs.String("chrome", "", "")
+			fs.Bool("no-sandbox", false, "")
+			return fs
+		},
 		"healthcheck": func() *flag.FlagSet {
 			fs := newFlagSet("healthcheck")
 			fs.Duration("timeout", 0, "")

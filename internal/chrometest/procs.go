@@ -64,3 +64,22 @@ func Alive(pids []int) []int {
 	}
 	return alive
 }
+
+// Mentioning returns the running processes (zombies aside) whose command
+// line holds s, such as a Chrome profile folder that every process of one
+// Chrome names.
+func Mentioning(s string) []int {
+	var found []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmdline), s) {
+			found = append(found, p)
+		}
+	}
+	return Alive(found)
+}

@@ -1,0 +1,23 @@
+//go:build unix
+
+package main
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownGroup starts the command in a process group of its own, so that a
+// Ctrl-C at a terminal reaches rosteron, which stops Chrome itself, and so
+// that killGroup reaches every process Chrome started.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(cmd.SysProcAttr)
+}
+
+// killGroup kills the command's process group: Chrome and its helpers.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
