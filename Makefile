@@ -6,7 +6,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean screenshots
+.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean screenshots images compose-e2e
 
 all: build
 
@@ -34,9 +34,12 @@ vet:
 	    if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 # test runs everything: vet (staticcheck included), the race detector, real
-# Chrome against the mock server, and the CLI as a whole process.
+# Chrome against the mock server, the CLI as a whole process, and, where
+# Docker runs (always in CI), the image and docker-compose.yml's services as
+# real containers, the end-to-end suite in them included (e2e/deploy builds
+# the images with `make images` first).
 test: chrome vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-ci
 
 # unit runs only the tests that need no browser: the pure packages and the
@@ -65,6 +68,19 @@ mock:
 # phone width, as the end-to-end test sees it in Chrome.
 screenshots: chrome
 	$(GO) test -count=1 -run '^TestServePage$$' ./e2e/ -update
+
+# images builds every image docker-compose.yml needs. The public bases are
+# used when present or pullable; where no registry answers, stand-ins for
+# them are built from Debian's packages first (scripts/stand-in-images),
+# so the Dockerfiles and the compose file build unchanged.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose)
+images:
+	scripts/stand-in-images
+	$(COMPOSE) build mock e2e
+
+# compose-e2e runs the end-to-end suite in containers, as the README shows.
+compose-e2e: images
+	$(COMPOSE) up --build --exit-code-from e2e e2e; s=$$?; $(COMPOSE) down --volumes; exit $$s
 
 clean:
 	rm -f rosteron
