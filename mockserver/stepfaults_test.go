@@ -86,7 +86,7 @@ func TestFaultHang(t *testing.T) {
 			require.Error(t, err, "a hung request gets no answer")
 			var ne net.Error
 			require.True(t, errors.As(err, &ne) && ne.Timeout(), "want a timeout, got %v", err)
-			assert.Less(t, time.Since(began), 2*time.Second)
+			assert.Less(t, time.Since(began), 10*time.Second, "a hang guard: the client gave up")
 
 			// The handler lets go once the client has.
 			require.Eventually(t, func() bool { return exited.Load() == 1 && s.Hanging() == 0 },
@@ -109,7 +109,7 @@ func TestFaultHang(t *testing.T) {
 
 			closing := time.Now()
 			ts.Close()
-			assert.Less(t, time.Since(closing), time.Second, "httptest.Server.Close waited for a hung handler")
+			assert.Less(t, time.Since(closing), 10*time.Second, "httptest.Server.Close waited for a hung handler")
 		})
 	}
 }
@@ -153,12 +153,12 @@ func TestFaultHangReleasedByClose(t *testing.T) {
 	began := time.Now()
 	_, err := client.Get(url)
 	require.Error(t, err)
-	assert.Less(t, time.Since(began), 2*time.Second)
+	assert.Less(t, time.Since(began), 10*time.Second, "a hang guard: the client gave up")
 	s.Close() // twice is fine
 
 	closing := time.Now()
 	ts.Close()
-	assert.Less(t, time.Since(closing), time.Second)
+	assert.Less(t, time.Since(closing), 10*time.Second, "httptest.Server.Close waited for a hung handler")
 }
 
 func TestFaultHangLeavesNoGoroutines(t *testing.T) {

@@ -71,7 +71,9 @@ func TestNetworkFaultsNameTheStep(t *testing.T) {
 
 func TestServerThatNeverAnswersTimesOutNamingTheStep(t *testing.T) {
 	f := newMock(t, mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
-	s := newSession(t, f.url, session.WithTimeout(time.Second))
+	// Each step's limit: long enough for logging in on a busy machine,
+	// which must not be the step that times out.
+	s := newSession(t, f.url, session.WithTimeout(5*time.Second))
 	ctx := ctxT(t)
 	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
 	_, err := s.GetRoster(ctx)

@@ -357,7 +357,9 @@ func TestDiffLargeDate(t *testing.T) {
 	assert.True(t, Diff(&a, &b).Empty())
 	b.Items[0].Title = "changed"
 	assert.Len(t, Diff(&a, &b).Shifts, 1)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	// A guard against matching that grows much faster than the roster,
+	// not a speed check: seconds here would be minutes for a long one.
+	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
 func TestLoadReader(t *testing.T) {
