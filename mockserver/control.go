@@ -49,47 +49,32 @@ func (s *Server) controlMux() *http.ServeMux {
 		items, err := s.Roster(r.PathValue("username"))
 		s.controlReply(w, items, err)
 	})
-	mux.HandleFunc("PUT "+ControlPath+"users/{username}/roster", func(w http.ResponseWriter, r *http.Request) {
-		var body rosterBody
+	mux.HandleFunc("PUT "+ControlPath+"users/{username}/roster", changeHandler(s, func(name string, body rosterBody) error {
+		return s.SetRoster(name, body.Items)
+	}))
+	mux.HandleFunc("POST "+ControlPath+"users/{username}/changes", changeHandler(s, s.ChangeRoster))
+	mux.HandleFunc("PUT "+ControlPath+"users/{username}", changeHandler(s, func(name string, u controlUser) error {
+		return s.AddUser(User{Username: name, Password: u.Password, Name: u.Name, Roster: u.Roster})
+	}))
+	return mux
+}
+
+// changeHandler reads a request's JSON body, applies it with apply to the
+// user the path names, and answers with that user's roster as it now is.
+func changeHandler[T any](s *Server, apply func(username string, body T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body T
 		if !readJSON(w, r, &body) {
 			return
 		}
 		name := r.PathValue("username")
-		if err := s.SetRoster(name, body.Items); err != nil {
+		if err := apply(name, body); err != nil {
 			s.controlReply(w, nil, err)
 			return
 		}
 		items, err := s.Roster(name)
 		s.controlReply(w, items, err)
-	})
-	mux.HandleFunc("POST "+ControlPath+"users/{username}/changes", func(w http.ResponseWriter, r *http.Request) {
-		var c RosterChange
-		if !readJSON(w, r, &c) {
-			return
-		}
-		name := r.PathValue("username")
-		if err := s.ChangeRoster(name, c); err != nil {
-			s.controlReply(w, nil, err)
-			return
-		}
-		items, err := s.Roster(name)
-		s.controlReply(w, items, err)
-	})
-	mux.HandleFunc("PUT "+ControlPath+"users/{username}", func(w http.ResponseWriter, r *http.Request) {
-		var u controlUser
-		if !readJSON(w, r, &u) {
-			return
-		}
-		name := r.PathValue("username")
-		err := s.AddUser(User{Username: name, Password: u.Password, Name: u.Name, Roster: u.Roster})
-		if err != nil {
-			s.controlReply(w, nil, err)
-			return
-		}
-		items, err := s.Roster(name)
-		s.controlReply(w, items, err)
-	})
-	return mux
+	}
 }
 
 // isControl reports whether a request is for the control endpoint.

@@ -293,24 +293,28 @@ func TestDiffJSON(t *testing.T) {
 	assert.JSONEq(t, `{"old_time":"2026-04-01T08:00:00Z","new_time":"2026-04-01T08:00:00Z","changes":[]}`, string(out))
 }
 
+// randomRoster is up to 11 shifts over four days, drawn from few enough
+// values that rosters often share shifts, times, names and warnings.
+func randomRoster(rng *rand.Rand) []Item {
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	items := make([]Item, rng.IntN(12))
+	for i := range items {
+		items[i] = item(Date{2026, 4, 1 + rng.IntN(4)}, pick("07:00 - 15:30", "13:00 - 21:30", ""),
+			pick("Day", "Late", ""), pick("RN", "ANUM"))
+		if rng.IntN(4) == 0 {
+			items[i].Warnings = []string{pick(restWarning, overtimeWarning)}
+		}
+	}
+	return items
+}
+
 // TestDiffProperties checks, on random rosters, what must hold whatever
 // the input: a snapshot equals itself and any shuffle of itself, and the
 // changes account for every shift exactly once.
 func TestDiffProperties(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
-	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
-	randomItems := func() []Item {
-		items := make([]Item, rng.IntN(12))
-		for i := range items {
-			items[i] = item(Date{2026, 4, 1 + rng.IntN(4)}, pick("07:00 - 15:30", "13:00 - 21:30", ""),
-				pick("Day", "Late", ""), pick("RN", "ANUM"))
-			if rng.IntN(4) == 0 {
-				items[i].Warnings = []string{pick(restWarning, overtimeWarning)}
-			}
-		}
-		return items
-	}
+	randomItems := func() []Item { return randomRoster(rng) }
 	for range 500 {
 		a := &Snapshot{Items: randomItems()}
 		b := &Snapshot{Items: randomItems()}

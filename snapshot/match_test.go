@@ -37,18 +37,7 @@ func TestMatch(t *testing.T) {
 func TestMatchAgreesWithDiff(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
-	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
-	randomItems := func() []Item {
-		items := make([]Item, rng.IntN(12))
-		for i := range items {
-			items[i] = item(Date{2026, 4, 1 + rng.IntN(4)}, pick("07:00 - 15:30", "13:00 - 21:30", ""),
-				pick("Day", "Late", ""), pick("RN", "ANUM"))
-			if rng.IntN(4) == 0 {
-				items[i].Warnings = []string{pick(restWarning, overtimeWarning)}
-			}
-		}
-		return items
-	}
+	randomItems := func() []Item { return randomRoster(rng) }
 	for range 500 {
 		a := &Snapshot{Items: randomItems()}
 		b := &Snapshot{Items: randomItems()}
