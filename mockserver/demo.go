@@ -30,7 +30,7 @@ func DemoUser(today time.Time) User {
 // today. A server computes them from its clock on every request, so a
 // long-running demo stays current.
 func DefaultUsers(today time.Time) []User {
-	accounts := defaultAccounts()
+	accounts := defaultAccounts(0)
 	users := make([]User, len(accounts))
 	for i, a := range accounts {
 		users[i] = a.user
@@ -39,9 +39,15 @@ func DefaultUsers(today time.Time) []User {
 	return users
 }
 
-func defaultAccounts() []account {
+// defaultAccounts returns the default users, the demo user's roster with
+// shifts shifts (DemoRoster's when 0).
+func defaultAccounts(shifts int) []account {
+	demo := DemoRoster
+	if shifts > 0 {
+		demo = func(today time.Time) []snapshot.Item { return DemoRosterOf(today, shifts) }
+	}
 	return []account{
-		{user: User{Username: DemoUsername, Password: DemoPassword, Name: "BLOGGS, JOE"}, roster: DemoRoster},
+		{user: User{Username: DemoUsername, Password: DemoPassword, Name: "BLOGGS, JOE"}, roster: demo},
 		{user: User{Username: annUsername, Password: annPassword, Name: "NURSE, ANN"}, roster: annRoster},
 		{user: User{Username: bobUsername, Password: bobPassword, Name: "DRIVER, BOB"}, roster: bobRoster},
 	}
@@ -121,6 +127,30 @@ var joeSchedule = []demoShift{
 // The same date always gives the same roster.
 func DemoRoster(today time.Time) []snapshot.Item {
 	return buildRoster(today, -3, joeSchedule)
+}
+
+// DemoRosterOf returns a demo roster of n shifts (none when n <= 0): the
+// six weeks of DemoRoster repeated, each repeat six weeks later, cut at n.
+// 124 shifts span about five and a half months, the size of a typical real
+// roster page.
+func DemoRosterOf(today time.Time, n int) []snapshot.Item {
+	schedule := make([]demoShift, 0, max(n, 0))
+	for i := range max(n, 0) {
+		sh := joeSchedule[i%len(joeSchedule)]
+		sh.day += scheduleDays * (i / len(joeSchedule))
+		schedule = append(schedule, sh)
+	}
+	return buildRoster(today, -3, schedule)
+}
+
+// scheduleDays is how many days joeSchedule covers.
+const scheduleDays = 42
+
+// WithDemoShifts gives the demo user a roster of n shifts, DemoRosterOf(n),
+// instead of DemoRoster's 32; n <= 0 keeps DemoRoster. It changes nothing
+// when WithUsers replaces the default users.
+func WithDemoShifts(n int) Option {
+	return func(s *Server) { s.shifts = max(n, 0) }
 }
 
 var annSchedule = []demoShift{

@@ -17,8 +17,8 @@ import (
 // SetStepFaults. When several faults that decide the answer are in force
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
-// OtherValidation, ScriptLoginForm and LoginError500 change). Truncated
-// cuts short whichever answer that is.
+// OtherValidation, ScriptLoginForm, ScriptRoster and LoginError500
+// change). Truncated cuts short whichever answer that is.
 type Fault uint32
 
 const (
@@ -61,6 +61,10 @@ const (
 	// FaultUnavailable answers with a 503 page from the web server, as when
 	// the application is stopped or overloaded: not a RosterOn page at all.
 	FaultUnavailable
+	// FaultScriptRoster serves a roster page without its list; an inline
+	// script builds the same list about 50 ms after load. Only a client
+	// that runs the page's scripts and waits for the list can read it.
+	FaultScriptRoster
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -79,6 +83,7 @@ var faultNames = []struct {
 	{FaultTruncated, "Truncated"},
 	{FaultServerError, "ServerError"},
 	{FaultUnavailable, "Unavailable"},
+	{FaultScriptRoster, "ScriptRoster"},
 }
 
 // Has reports whether every fault in g is set in f.

@@ -13,6 +13,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// static is a file as IIS serves it: no Cache-Control unless the
+	// handler set one.
+	static bool
 }
 
 const htmlType = "text/html; charset=utf-8"
@@ -40,7 +43,7 @@ func (s *Server) fillHeader(h http.Header, resp *response) {
 	// net/http adds Date only when absent, from the real clock; the mock's
 	// clock must win so clients can be tested on "when was this true".
 	h.Set("Date", s.clock().UTC().Format(http.TimeFormat))
-	if h.Get("Cache-Control") == "" {
+	if h.Get("Cache-Control") == "" && !resp.static {
 		h.Set("Cache-Control", "private")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
@@ -74,13 +77,13 @@ func (s *Server) home(r *http.Request) *response {
 	return s.render(http.StatusOK, "home", homeView{layoutView: s.layout("RosterOn"), Name: name})
 }
 
-func (s *Server) roster(r *http.Request) *response {
+func (s *Server) roster(r *http.Request, faults Fault) *response {
 	a, ok := s.currentUser(r)
 	if !ok {
 		return s.toLogin(r)
 	}
 	var b bytes.Buffer
-	if err := renderRosterPage(&b, s.base, s.rosterOf(a)); err != nil {
+	if err := renderRosterPage(&b, s.layout(""), s.rosterOf(a), faults.Has(FaultScriptRoster)); err != nil {
 		return s.serverError(err.Error())
 	}
 	return page(http.StatusOK, b.Bytes())

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rosteron/rosteron/snapshot"
@@ -32,11 +33,21 @@ type rosterShift struct {
 // parser keeps: titles, values and warnings trimmed and not empty, every
 // empty value an invalid Field, and dates real days.
 func RenderRoster(w io.Writer, items []snapshot.Item) error {
-	return renderRosterPage(w, DefaultBasePath, items)
+	return renderRosterPage(w, layoutView{Base: DefaultBasePath}, items, false)
 }
 
-func renderRosterPage(w io.Writer, base string, items []snapshot.Item) error {
-	view := rosterView{layoutView: layoutView{Base: base, Title: "RosterOn - Roster"}, Groups: groupItems(items)}
+// renderRosterPage writes the roster page in layout, with its list built
+// by an inline script after load when scripted.
+func renderRosterPage(w io.Writer, layout layoutView, items []snapshot.Item, scripted bool) error {
+	layout.Title = "RosterOn - Roster"
+	view := rosterView{layoutView: layout, Groups: groupItems(items)}
+	if scripted {
+		var list strings.Builder
+		if err := executePart(&list, "roster", "rosterlist", view); err != nil {
+			return err
+		}
+		view.ListHTML = list.String()
+	}
 	return execute(w, "roster", view)
 }
 

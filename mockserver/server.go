@@ -49,6 +49,8 @@ type Server struct {
 	base    string
 	clock   func() time.Time
 	latency time.Duration
+	stack   *ScriptStack
+	shifts  int  // of the demo user's roster; 0 is DemoRoster's
 	custom  bool // WithUsers was given: no default users
 	key     []byte
 	faults  atomic.Uint32           // for every request
@@ -105,7 +107,7 @@ func New(opts ...Option) *Server {
 		}
 	}
 	if !s.custom {
-		s.accounts = defaultAccounts()
+		s.accounts = defaultAccounts(s.shifts)
 	}
 	s.control = s.controlMux()
 	return s
@@ -408,8 +410,11 @@ func (s *Server) route(r *http.Request, faults Fault) *response {
 	case strings.EqualFold(rel, "/Account/LogOff") && (get || r.Method == http.MethodPost):
 		return s.logOff(r)
 	case strings.EqualFold(rel, "/Roster/List") && get:
-		return s.roster(r)
+		return s.roster(r, faults)
 	case get:
+		if resp, ok := s.stackAsset(r, rel); ok {
+			return resp
+		}
 		if a, ok := lookupAsset(rel); ok {
 			return assetResponse(a)
 		}

@@ -538,7 +538,7 @@ func TestParseFaultNewNames(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"Proxy403", "OtherValidation", "ScriptLoginForm", "LoginError500",
-		"Hang", "Reset", "RedirectLoop", "Truncated", "ServerError", "Unavailable"}, names)
+		"Hang", "Reset", "RedirectLoop", "Truncated", "ServerError", "Unavailable", "ScriptRoster"}, names)
 }
 
 func TestSteps(t *testing.T) {

@@ -14,9 +14,13 @@ import (
 type layoutView struct {
 	Base  string
 	Title string
+	// Stack, when set, makes the page load the realistic script stack.
+	Stack *stackView
 }
 
-func (s *Server) layout(title string) layoutView { return layoutView{Base: s.base, Title: title} }
+func (s *Server) layout(title string) layoutView {
+	return layoutView{Base: s.base, Title: title, Stack: s.stack.view()}
+}
 
 type loginView struct {
 	layoutView
@@ -35,6 +39,9 @@ type homeView struct {
 type rosterView struct {
 	layoutView
 	Groups []rosterGroup
+	// ListHTML, when set, is the list, which an inline script builds
+	// after load instead of the page holding it (FaultScriptRoster).
+	ListHTML string
 }
 
 type errorView struct {
@@ -48,17 +55,54 @@ type movedView struct {
 	Location string
 }
 
+// layoutTemplate is every RosterOn page's frame. With the realistic stack,
+// the head links the style bundles and the body ends with the script
+// bundles and inline scripts as real pages' do (written here in our own
+// words): jQuery Mobile is told, before it starts, that forms post and
+// links load whole pages; once the page is ready a script looks for the
+// highlighted row through .live(), which only jQuery Migrate provides.
+// Debian's jQuery Mobile 1.4 predates its jQuery 3.6, which dropped
+// $.event.props: the first inline script gives it back, so that jQuery
+// Mobile starts and enhances every page as it does on real instances.
 const layoutTemplate = `<!DOCTYPE html>
 <html lang="en-AU">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
+{{- if .Stack}}
+<link href="{{.Base}}/Content/mobileCss?v={{.Stack.MobileCSS}}" rel="stylesheet">
+<link href="{{.Base}}/Content/css?v={{.Stack.SiteCSS}}" rel="stylesheet">
+{{- else}}
 <link rel="stylesheet" href="{{.Base}}/Content/site.css">
+{{- end}}
 </head>
 <body>
 {{template "body" .}}
+{{- if .Stack}}
+<script src="{{.Base}}/bundles/jquery?v={{.Stack.JQuery}}"></script>
+<script src="{{.Base}}` + migratePath + `"></script>
+<script>
+$.event.props = $.event.props || [];
+$(document).on("mobileinit", function () {
+  $.mobile.ajaxEnabled = false;
+});
+</script>
+<script src="{{.Base}}/bundles/jquerymobile?v={{.Stack.Mobile}}"></script>
+<script>
+$(function () {
+  document.documentElement.className += " js";
+});
+$(document).live("pageshow", function () {
+  var row = document.getElementById("currentRow");
+  if (row !== null) {
+    row.scrollIntoView();
+  }
+});
+</script>
+{{- else}}
 <script src="{{.Base}}/Scripts/site.js"></script>
+{{- end}}
 </body>
 </html>
 `
@@ -183,7 +227,28 @@ const rosterTemplate = `{{define "body" -}}
     <h1>My Roster</h1>
   </div>
   <div data-role="content">
-    <ul data-role="listview">
+{{- if .ListHTML}}
+    <div id="roster-placeholder"><p>Loading your roster&hellip;</p></div>
+    <script>
+    (function () {
+      var list = {{.ListHTML}};
+      window.addEventListener('load', function () {
+        setTimeout(function () {
+          var holder = document.getElementById('roster-placeholder');
+          var box = document.createElement('div');
+          box.innerHTML = list;
+          holder.parentNode.replaceChild(box.firstElementChild, holder);
+        }, 50);
+      });
+    })();
+    </script>
+{{- else}}
+{{template "rosterlist" .}}
+{{- end}}
+  </div>
+</div>
+{{- end}}
+{{define "rosterlist"}}    <ul data-role="listview">
 {{- range .Groups}}
       <li data-role="list-divider">{{.Heading}}</li>
 {{- range .Shifts}}
@@ -215,8 +280,6 @@ const rosterTemplate = `{{define "body" -}}
 {{- end}}
 {{- end}}
     </ul>
-  </div>
-</div>
 {{- end}}`
 
 const errorTemplate = `<!DOCTYPE html>
@@ -321,6 +384,11 @@ func parseTemplates() (map[string]*template.Template, error) {
 }
 
 func execute(w io.Writer, name string, view any) error {
+	return executePart(w, name, "", view)
+}
+
+// executePart runs the named part of a template ("" for the whole).
+func executePart(w io.Writer, name, part string, view any) error {
 	set, err := templates()
 	if err != nil {
 		return err
@@ -328,6 +396,9 @@ func execute(w io.Writer, name string, view any) error {
 	t, ok := set[name]
 	if !ok {
 		return fmt.Errorf("mockserver: no template %q", name)
+	}
+	if part != "" {
+		return t.ExecuteTemplate(w, part, view)
 	}
 	return t.Execute(w, view)
 }

@@ -32,6 +32,16 @@ Flags:
   --fault NAME,...     misbehave in these ways (default none):
 ` + indent(faultNames(), 23, 80) + `
   --latency DURATION   delay every response, such as 500ms (default 0s)
+  --realistic          load on every page what real instances load: jQuery,
+                       jQuery Migrate and jQuery Mobile with its styles
+                       (about 520 KB), versioned and cached as real
+                       instances serve them, and their inline scripts;
+                       needs Debian's libjs-jquery, libjs-jquery-migrate-1
+                       and libjs-jquery-mobile
+  --scripts DIR        where --realistic reads them from
+                       (default ` + mockserver.DebianScriptDir + `)
+  --shifts N           give the demo user a roster of N shifts, such as 124
+                       for the size of a typical real roster (default 32)
   -h, --help           print this help
 
 Rosters change while it runs through its control endpoint, under /_mock/
@@ -89,6 +99,9 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	basePath := fs.String("base-path", mockserver.DefaultBasePath, "")
 	faults := fs.String("fault", "", "")
 	latency := fs.Duration("latency", 0, "")
+	realistic := fs.Bool("realistic", false, "")
+	scripts := fs.String("scripts", mockserver.DebianScriptDir, "")
+	shifts := fs.Int("shifts", 0, "")
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
 		return err
@@ -106,11 +119,22 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8080 or :0", *addr)
 	}
+	if *shifts < 0 {
+		return usagef(cmd, "invalid --shifts %d: want 0 or more", *shifts)
+	}
+	var stack *mockserver.ScriptStack
+	if *realistic {
+		if stack, err = mockserver.LoadScriptStack(*scripts); err != nil {
+			return fmt.Errorf("--realistic: %w", err)
+		}
+	}
 
 	mock := mockserver.New(
 		mockserver.WithBasePath(*basePath),
 		mockserver.WithFault(fault),
 		mockserver.WithLatency(*latency),
+		mockserver.WithScriptStack(stack),
+		mockserver.WithDemoShifts(*shifts),
 	)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -128,6 +152,10 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "demo login: username %s password %s\n", mockserver.DemoUsername, mockserver.DemoPassword)
 	if fault != 0 || *latency > 0 {
 		fmt.Fprintf(c.stderr, "rosteron mock: faults %s, latency %v\n", fault, *latency)
+	}
+	if stack != nil {
+		script, style := stack.Size()
+		fmt.Fprintf(c.stderr, "rosteron mock: realistic pages, %d KB of script and %d KB of style each\n", script>>10, style>>10)
 	}
 	fmt.Fprintln(c.stderr, "rosteron mock: press Ctrl-C to stop")
 

@@ -127,6 +127,7 @@ func TestUsageErrors(t *testing.T) {
 		{"mock bad fault", nil, "", cmd("mock", "--fault", "proxy403,gremlins"), `invalid --fault "proxy403,gremlins": want some of Proxy403, OtherValidation`},
 		{"mock negative latency", nil, "", cmd("mock", "--latency", "-1s"), "invalid --latency -1s"},
 		{"mock bad addr", nil, "", cmd("mock", "--addr", "8080"), `invalid --addr "8080"`},
+		{"mock negative shifts", nil, "", cmd("mock", "--shifts", "-1"), "invalid --shifts -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,7 +257,7 @@ func TestHelpTexts(t *testing.T) {
 		},
 		"mock": func() *flag.FlagSet {
 			fs := newFlagSet("mock")
-			for _, n := range []string{"addr", "base-path", "fault", "latency"} {
+			for _, n := range []string{"addr", "base-path", "fault", "latency", "realistic", "scripts", "shifts"} {
 				fs.String(n, "", "")
 			}
 			return fs
@@ -648,4 +649,30 @@ func TestMockAddressInUse(t *testing.T) {
 	assert.Contains(t, r.stderr, "address already in use")
 	code, _ := stop(&signalError{os.Interrupt})
 	assert.Equal(t, exitOK, code)
+}
+
+func TestMockRealisticWithoutItsPackagesSaysWhatToInstall(t *testing.T) {
+	r := runWith(t, nil, "", "mock", "--addr", "127.0.0.1:0", "--realistic", "--scripts", t.TempDir())
+	assert.Equal(t, exitError, r.code)
+	assertOneErrorLine(t, r)
+	assert.Contains(t, r.stderr, "apt-get install libjs-jquery libjs-jquery-migrate-1 libjs-jquery-mobile")
+}
+
+func TestMockRealisticAndShifts(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"jquery/jquery.min.js", "jquery-migrate-1.min.js", "jquery-mobile/jquery.mobile.min.js", "jquery-mobile/jquery.mobile.min.css"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("/* "+name+" */"), 0o644))
+	}
+	base, _, stop := startMock(t, "--addr", "127.0.0.1:0", "--realistic", "--scripts", dir, "--shifts", "124")
+	resp, err := http.Get(base + "/Account/Login")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "/bundles/jquerymobile?v=")
+	code, stderr := stop(&signalError{os.Interrupt})
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stderr, "realistic pages")
 }
