@@ -1,11 +1,7 @@
 package browser
 
 import (
-	"context"
-
-	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/chromedp"
 )
 
 // ResourceType is a kind of subresource a tab may refuse to load.
@@ -39,35 +35,4 @@ func Block(types ...ResourceType) TabOption {
 			c.block = append(c.block, t)
 		}
 	}
-}
-
-// startBlocking turns on request interception for the blocked types and
-// answers each paused request with a failure, in a goroutine that ends with
-// the tab.
-func (t *Tab) startBlocking(ctx context.Context, types []ResourceType) error {
-	if len(types) == 0 {
-		return nil
-	}
-	// Subscribe before enabling, so no paused request is missed; an
-	// unanswered one would stall its page.
-	paused := chromedp.Events(t.ctx, fetch.RequestPaused)
-	patterns := make([]*fetch.RequestPattern, len(types))
-	for i, typ := range types {
-		patterns[i] = &fetch.RequestPattern{URLPattern: "*", ResourceType: typ}
-	}
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
-		return err
-	}
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
-			_, _ = chromedp.Call(t.ctx, fetch.FailRequest, fetch.FailRequestParams{
-				RequestID:   ev.RequestID,
-				ErrorReason: network.ErrorReasonBlockedByClient,
-			})
-		}
-	}()
-	return nil
 }

@@ -43,16 +43,28 @@ type Browser struct {
 	mu        sync.Mutex
 	firstUsed bool
 
+	// ready holds tabs made ahead (WithReadyTabs); nil without.
+	ready       chan *Tab
+	readyMu     sync.Mutex
+	making      int
+	readyClosed bool
+
+	// cache is the shared cache of static scripts and styles
+	// (WithStaticCache); nil without.
+	cache *staticCache
+
 	closeOnce sync.Once
 	closeErr  error
 }
 
 type config struct {
-	execPath string
-	remote   string
-	flags    []flag
-	env      []string
-	envSet   bool
+	execPath  string
+	remote    string
+	flags     []flag
+	env       []string
+	envSet    bool
+	readyTabs int
+	cacheSize int
 }
 
 type flag struct {
@@ -147,7 +159,8 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	// The browser must outlive ctx, which may carry the caller's
 	// deadline for the start; Close ends it.
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
-	b := &Browser{allocCancel: allocCancel, execPath: path, profile: profile}
+	b := newBrowser(cfg)
+	b.allocCancel, b.execPath, b.profile = allocCancel, path, profile
 	if err := b.start(ctx, allocCtx); err != nil {
 		return nil, fmt.Errorf("starting Chrome %s: %w", path, err)
 	}
@@ -163,11 +176,23 @@ func Connect(ctx context.Context, wsURL string, opts ...Option) (*Browser, error
 		return nil, fmt.Errorf("remote browser %q: want a ws:// or http:// DevTools address", wsURL)
 	}
 	allocCtx, allocCancel := remote.NewAllocator(context.Background(), wsURL)
-	b := &Browser{allocCancel: allocCancel, remote: wsURL}
+	b := newBrowser(newConfig(opts))
+	b.allocCancel, b.remote = allocCancel, wsURL
 	if err := b.start(ctx, allocCtx); err != nil {
 		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
 	}
 	return b, nil
+}
+
+func newBrowser(cfg *config) *Browser {
+	b := &Browser{}
+	if cfg.readyTabs > 0 {
+		b.ready = make(chan *Tab, cfg.readyTabs)
+	}
+	if cfg.cacheSize > 0 {
+		b.cache = newStaticCache(cfg.cacheSize)
+	}
+	return b
 }
 
 func (b *Browser) start(ctx, allocCtx context.Context) error {
@@ -213,7 +238,10 @@ func (b *Browser) Remote() string { return b.remote }
 // removed; a remote or adopted one only loses this Browser's tabs. Safe to
 // call more than once and from several goroutines.
 func (b *Browser) Close() error {
-	b.closeOnce.Do(b.shutdown)
+	b.closeOnce.Do(func() {
+		b.closeReady()
+		b.shutdown()
+	})
 	return b.closeErr
 }
 
@@ -262,6 +290,13 @@ func (b *Browser) PID() int {
 	}
 	return c.Browser.Process().Pid
 }
+
+// WithStaticCache gives the browser's tabs a shared cache of static
+// scripts and stylesheets of up to size bytes (see cache.go for what it
+// keeps): a tab's own HTTP cache starts empty with its browser context,
+// this one lasts as long as the browser. size <= 0, the default, is no
+// shared cache.
+func WithStaticCache(size int) Option { return func(c *config) { c.cacheSize = size } }
 
 // WithInsecureTLS makes a launched Chrome accept any TLS certificate. It is
 // for test servers with self-signed certificates; a person's password must

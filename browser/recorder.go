@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 )
 
 // Exchange is one main-frame document request and its response. A redirect
@@ -57,6 +59,11 @@ type exchange struct {
 	// fromMain holds the headers of the main response event, used when
 	// no raw headers arrive.
 	fromMain network.Headers
+	// fetched marks a request of Tab.Fetch's, a fetch() in the page.
+	fetched bool
+	// failure is Chrome's error text when loading failed, with or
+	// without a response (Error has it only without).
+	failure string
 }
 
 // rawResponse is one Network.responseReceivedExtraInfo: the headers as they
@@ -76,6 +83,13 @@ type recorder struct {
 	list  []*exchange
 	byID  map[network.RequestID][]*exchange
 	raw   map[network.RequestID][]rawResponse
+	// context is the unique id of the main frame's default JavaScript
+	// context and origin its page's origin, "" when there is none
+	// (between documents).
+	context, origin string
+	// ignore is the URL of a main-frame document request not to record:
+	// a document replayed from memory, which never reaches the network.
+	ignore string
 }
 
 func newRecorder() *recorder {
@@ -91,22 +105,47 @@ func (r *recorder) setMainFrame(id cdp.FrameID) {
 	r.mu.Unlock()
 }
 
+func (r *recorder) mainFrame() cdp.FrameID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.frame
+}
+
 func (r *recorder) handle(ev any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch ev := ev.(type) {
+	case *runtime.EventExecutionContextCreated:
+		if ev.Context != nil && isDefaultContextOf(ev.Context, r.frame) {
+			r.context, r.origin = ev.Context.UniqueID, ev.Context.Origin
+		}
+	case *runtime.EventExecutionContextDestroyed:
+		if ev.ExecutionContextUniqueID == r.context {
+			r.context, r.origin = "", ""
+		}
+	case *runtime.EventExecutionContextsCleared:
+		r.context, r.origin = "", ""
 	case *network.EventRequestWillBeSent:
-		if ev.Type != network.ResourceTypeDocument || r.frame == "" || ev.FrameID != r.frame {
+		if r.frame == "" || ev.FrameID != r.frame {
+			return
+		}
+		prev := r.last(ev.RequestID)
+		fetched := ev.Type == network.ResourceTypeFetch && (prev != nil && prev.fetched || isFetchMarked(ev.Initiator))
+		if ev.Type != network.ResourceTypeDocument && !fetched {
+			return
+		}
+		if ev.Type == network.ResourceTypeDocument && ev.RedirectResponse == nil && r.ignore != "" && ev.Request != nil && ev.Request.URL == r.ignore {
+			r.ignore = ""
 			return
 		}
 		if ev.RedirectResponse != nil {
-			if prev := r.last(ev.RequestID); prev != nil && !prev.responded {
+			if prev != nil && !prev.responded {
 				prev.setResponse(ev.RedirectResponse)
 				prev.redirect = true
 				prev.ended(ev.Timestamp)
 			}
 		}
-		x := &exchange{id: ev.RequestID, began: ev.Timestamp}
+		x := &exchange{id: ev.RequestID, began: ev.Timestamp, fetched: fetched}
 		x.Start = wallTime(ev.WallTime)
 		if ev.Request != nil {
 			x.Method = ev.Request.Method
@@ -135,7 +174,15 @@ func (r *recorder) handle(ev any) {
 		if x == nil {
 			return
 		}
+		if x.fetched && !x.responded && ev.ErrorText == "net::ERR_ABORTED" && len(r.byID[ev.RequestID]) > 1 {
+			// A fetch with redirect: 'manual' is told of the redirect
+			// and stops there; Chrome reports the hop it did not make
+			// as a request aborted before it left.
+			r.drop(x)
+			return
+		}
 		x.ended(ev.Timestamp)
+		x.failure = ev.ErrorText
 		if !x.responded {
 			x.Error = ev.ErrorText
 			if ev.BlockedReason != "" {
@@ -170,6 +217,134 @@ func (x *exchange) setResponse(resp *network.Response) {
 	}
 }
 
+// drop forgets x, the latest exchange of its request.
+func (r *recorder) drop(x *exchange) {
+	xs := r.byID[x.id]
+	r.byID[x.id] = xs[:len(xs)-1]
+	for i := len(r.list) - 1; i >= 0; i-- {
+		if r.list[i] == x {
+			r.list = append(r.list[:i], r.list[i+1:]...)
+			break
+		}
+	}
+}
+
+// isFetchMarked reports whether Tab.Fetch's function started the request.
+func isFetchMarked(in *network.Initiator) bool {
+	if in == nil || in.Stack == nil {
+		return false
+	}
+	for st := in.Stack; st != nil; st = st.Parent {
+		for _, f := range st.CallFrames {
+			if f.FunctionName == fetchMarker {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fetched returns the first exchange of Tab.Fetch's recorded at or after
+// index from, with its headers resolved.
+func (r *recorder) fetched(from int) (exchangeRef, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	xs := r.exchangesLocked()
+	for i := from; i < len(r.list) && i < len(xs); i++ {
+		if r.list[i].fetched {
+			return exchangeRef{Exchange: xs[i], id: r.list[i].id, failure: r.list[i].failure}, true
+		}
+	}
+	return exchangeRef{}, false
+}
+
+// exchangeRef is an exchange, its request's id and how its loading failed.
+type exchangeRef struct {
+	Exchange
+	id      network.RequestID
+	failure string
+}
+
+// ignoreNext makes the recorder skip the next main-frame document request
+// for rawURL.
+func (r *recorder) ignoreNext(rawURL string) {
+	r.mu.Lock()
+	r.ignore = rawURL
+	r.mu.Unlock()
+}
+
+// count is the number of exchanges recorded so far.
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.list)
+}
+
+// position is the index of the latest exchange of request id, -1 when
+// there is none.
+func (r *recorder) position(id network.RequestID) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.last(id)
+	if x == nil {
+		return -1
+	}
+	for i := len(r.list) - 1; i >= 0; i-- {
+		if r.list[i] == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// keepBody records the body of request id's latest exchange, taken as it
+// arrived, so that no round trip is spent reading it back later.
+func (r *recorder) keepBody(id network.RequestID, body []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x := r.last(id); x != nil && !x.bodyRead {
+		x.bodyRead = true
+		x.Body = body
+	}
+}
+
+// capture records the response of request id's latest exchange for a
+// navigation stopped once its body had arrived, which Chrome reports as
+// aborted and without a response event: the status comes from the paused
+// request, the header lines from the raw response as for any exchange
+// (header is their fallback), the body from keepBody.
+func (r *recorder) capture(id network.RequestID, status int, statusText string, header network.Headers) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.last(id)
+	if x == nil || x.responded {
+		return
+	}
+	x.responded = true
+	x.Status = status
+	x.StatusText = statusText
+	x.fromMain = header
+}
+
+// page returns the unique id of the main frame's JavaScript context and
+// the origin of its page, "" for both when there is none.
+func (r *recorder) page() (context, origin string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.context, r.origin
+}
+
+func isDefaultContextOf(c *runtime.ExecutionContextDescription, frame cdp.FrameID) bool {
+	var aux struct {
+		IsDefault bool        `json:"isDefault"`
+		FrameID   cdp.FrameID `json:"frameId"`
+	}
+	if len(c.AuxData) == 0 || json.Unmarshal(c.AuxData, &aux) != nil {
+		return false
+	}
+	return aux.IsDefault && frame != "" && aux.FrameID == frame
+}
+
 func (r *recorder) pendingBodies() []network.RequestID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -201,6 +376,10 @@ func (r *recorder) setBody(id network.RequestID, body []byte, err error) {
 func (r *recorder) exchanges() []Exchange {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.exchangesLocked()
+}
+
+func (r *recorder) exchangesLocked() []Exchange {
 	out := make([]Exchange, 0, len(r.list))
 	used := map[network.RequestID]int{}
 	for _, x := range r.list {

@@ -10,11 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -29,6 +27,14 @@ type Tab struct {
 	// first is the launched browser's own initial tab (see FirstTab):
 	// closing it must not end the browser's root context.
 	first bool
+
+	// block is the resource types the tab fails before they leave
+	// Chrome; set before interception starts, read-only afterwards.
+	block map[network.ResourceType]bool
+
+	navMu  sync.Mutex
+	nav    *navigation // the navigation Submit waits for
+	replay *Document   // the document Render answers from memory
 
 	closeOnce sync.Once
 	closeErr  error
@@ -50,6 +56,23 @@ func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	t, err := b.readyTab(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	if err := t.intercept(c, cfg); err != nil {
+		t.cancel()
+		return nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	return t, nil
+}
+
+// openTab creates a blank tab in a new browser context, with its recorder
+// listening from its first event and the DOM and CSS agents off, but no
+// interception yet: that depends on the options it is opened with.
+func (b *Browser) openTab(ctx context.Context) (*Tab, error) {
 	t := &Tab{b: b, rec: newRecorder()}
 	t.ctx, t.cancel = chromedp.NewContext(b.ctx,
 		chromedp.WithNewBrowserContext(),
@@ -66,17 +89,13 @@ func (b *Browser) NewTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
 		}
 		c := chromedp.FromContext(t.ctx)
 		t.rec.setMainFrame(cdp.FrameID(c.Target.TargetID))
-		if err := quieten(t.ctx); err != nil {
-			errc <- err
-			return
-		}
-		errc <- t.startBlocking(t.ctx, cfg.block)
+		errc <- quieten(t.ctx)
 	}()
 	select {
 	case err := <-errc:
 		if err != nil {
 			t.cancel()
-			return nil, fmt.Errorf("opening a tab: %w", err)
+			return nil, err
 		}
 	case <-ctx.Done():
 		t.cancel()
@@ -119,7 +138,7 @@ func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error)
 	if err := quieten(c2); err != nil {
 		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
-	if err := t.startBlocking(c2, cfg.block); err != nil {
+	if err := t.intercept(c2, cfg); err != nil {
 		return nil, fmt.Errorf("opening a tab: %w", err)
 	}
 	return t, nil
@@ -158,15 +177,15 @@ func (t *Tab) opErr(ctx context.Context, err error) error {
 	return err
 }
 
-// Navigate loads url and waits for the page's load event. It returns the
-// final response of the main document after redirects; an HTTP error status
-// is a Response, not an error, while a network failure is an error wrapping
-// chromedp.ErrPageLoad.
+// Navigate loads url, renders it and waits for the page's load event. It
+// returns the final response of the main document after redirects; an
+// HTTP error status is a Response, not an error, while a network failure
+// is an error wrapping chromedp.ErrPageLoad.
 func (t *Tab) Navigate(ctx context.Context, url string) (*Response, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
 	resp, err := chromedp.Run(c, chromedp.NavigateResponse(url))
-	return t.finish(ctx, c, resp, err)
+	return t.finish(ctx, c, toResponse(resp), err)
 }
 
 // Click clicks the element matching the CSS selector with the mouse, as a
@@ -174,28 +193,11 @@ func (t *Tab) Navigate(ctx context.Context, url string) (*Response, error) {
 func (t *Tab) Click(ctx context.Context, selector string) (*Response, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
-	// Where to click comes from the page in one evaluation; the click is
-	// real mouse input at the element's centre, as a person's would be.
-	// (chromedp.Click finds the element through the DOM agent, which
-	// costs round trips and keeps DOM tracking on in every tab.)
-	pt, err := chromedp.Run(c, chromedp.Evaluate[[]float64](`(() => {
-		const el = document.querySelector(`+jsString(selector)+`);
-		if (!el) return [];
-		el.scrollIntoView({block: 'center', inline: 'center'});
-		const r = el.getBoundingClientRect();
-		return [r.left + r.width / 2, r.top + r.height / 2];
-	})()`))
-	if err != nil {
-		return nil, t.opErr(ctx, err)
-	}
-	if len(pt) != 2 {
-		return nil, fmt.Errorf("clicking: no element matches %q", selector)
-	}
-	resp, err := chromedp.RunResponse(c, chromedp.MouseClickXY(pt[0], pt[1]))
+	resp, err := t.click(c, selector)
 	return t.finish(ctx, c, resp, err)
 }
 
-func (t *Tab) finish(ctx, c context.Context, resp *network.Response, err error) (*Response, error) {
+func (t *Tab) finish(ctx, c context.Context, resp *Response, err error) (*Response, error) {
 	// Bodies are fetched even after a failure: they are what a person
 	// debugging the failure needs to see.
 	t.fetchBodies(c)
@@ -205,7 +207,37 @@ func (t *Tab) finish(ctx, c context.Context, resp *network.Response, err error) 
 	if resp == nil {
 		return nil, errors.New("the navigation gave no response")
 	}
-	return &Response{URL: resp.URL, Status: int(resp.Status), StatusText: resp.StatusText}, nil
+	return resp, nil
+}
+
+// click finds where to click in the page with one evaluation and clicks
+// there with real mouse input at the element's centre, as a person would,
+// then waits for the navigation that causes. (chromedp.Click finds the
+// element through the DOM agent, which costs round trips and keeps DOM
+// tracking on in every tab.)
+func (t *Tab) click(c context.Context, selector string) (*Response, error) {
+	pt, err := chromedp.Run(c, chromedp.Evaluate[[]float64](`(() => {
+		const el = document.querySelector(`+jsString(selector)+`);
+		if (!el) return [];
+		el.scrollIntoView({block: 'center', inline: 'center'});
+		const r = el.getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
+	if err != nil {
+		return nil, err
+	}
+	if len(pt) != 2 {
+		return nil, fmt.Errorf("clicking: no element matches %q", selector)
+	}
+	resp, err := chromedp.RunResponse(c, chromedp.MouseClickXY(pt[0], pt[1]))
+	return toResponse(resp), err
+}
+
+func toResponse(resp *network.Response) *Response {
+	if resp == nil {
+		return nil
+	}
+	return &Response{URL: resp.URL, Status: int(resp.Status), StatusText: resp.StatusText}
 }
 
 // fetchBodies asks Chrome for the body of every recorded exchange whose
@@ -244,20 +276,7 @@ func (t *Tab) Fill(ctx context.Context, fields ...Field) error {
 	if err != nil {
 		return err
 	}
-	doc, err := chromedp.Call(c, runtime.Evaluate, runtime.EvaluateParams{Expression: "document"})
-	if err != nil {
-		return t.opErr(ctx, err)
-	}
-	if doc.Result == nil || doc.Result.ObjectID == "" {
-		return errors.New("filling the form: the page has no document")
-	}
-	res, err := chromedp.Call(c, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
-		FunctionDeclaration: fillFunction,
-		ObjectID:            doc.Result.ObjectID,
-		Arguments:           []*runtime.CallArgument{{Value: jsonv2.Value(arg)}},
-		ReturnByValue:       new(true),
-		Silent:              new(true),
-	})
+	res, err := t.callFunction(c, fillFunction, false, arg)
 	if err != nil {
 		return t.opErr(ctx, err)
 	}
@@ -276,7 +295,7 @@ func (t *Tab) Fill(ctx context.Context, fields ...Field) error {
 
 const fillFunction = `function(fields) {
 	for (const [sel, val] of fields) {
-		const el = this.querySelector(sel);
+		const el = document.querySelector(sel);
 		if (!el) return sel;
 		el.focus();
 		el.value = val;
@@ -319,8 +338,12 @@ func Eval[T any](ctx context.Context, t *Tab, expr string) (T, error) {
 // HTML returns the current DOM serialized, doctype and all: the page as
 // scripts have left it, in one DevTools round trip.
 func (t *Tab) HTML(ctx context.Context) (string, error) {
-	return Eval[string](ctx, t, `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`)
+	return Eval[string](ctx, t, DocumentHTML)
 }
+
+// DocumentHTML is a JavaScript expression whose value is the current DOM
+// serialized, doctype and all, for scripts that read it along with more.
+const DocumentHTML = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`
 
 // Screenshot returns a PNG of the whole page.
 func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
