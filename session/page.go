@@ -16,6 +16,9 @@ type pageInfo struct {
 	ID         string
 	Validation []string
 	Title      string
+	// List reports a <ul data-role="listview"> in the page's content,
+	// which a roster page has unless a script builds it.
+	List bool
 }
 
 // inspect reads a page's id and validation messages. Every RosterOn page has
@@ -44,6 +47,13 @@ func inspect(page string) pageInfo {
 				return
 			case n.DataAtom == atom.Title && info.Title == "":
 				info.Title = strings.Join(strings.Fields(text(n)), " ")
+			case n.DataAtom == atom.Div && attr(n, "data-role") == "content" && info.ID != "":
+				for d := range n.Descendants() {
+					if d.Type == html.ElementNode && d.DataAtom == atom.Ul && attr(d, "data-role") == "listview" {
+						info.List = true
+						break
+					}
+				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {

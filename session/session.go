@@ -267,26 +267,31 @@ func (s *Session) stepError(purpose string, err error) error {
 }
 
 func (s *Session) openLoginForm(ctx context.Context) error {
-	resp, err := s.get(ctx, s.url("/Account/Login"))
+	// The login page is the one page a person sees: it is rendered, its
+	// scripts run, and it is read as they leave it.
+	doc, err := s.get(ctx, s.url("/Account/Login"), s.navigate)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
-	if resp.Status != http.StatusOK {
-		return &BadResponseError{Purpose: PurposeLogin, Reason: httpStatus(resp)}
+	if doc.Status != http.StatusOK {
+		return &BadResponseError{Purpose: PurposeLogin, Reason: httpStatus(doc)}
 	}
 	// Decide at once when the page is plainly something else; otherwise
 	// give a script time to build the form.
-	page, err := s.tab.HTML(ctx)
+	state, err := browser.Eval[loginState](ctx, s.tab, loginStateScript)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
-	info := inspect(page)
+	info := inspect(state.HTML)
 	if info.ID != "" && info.ID != "account-login" {
 		return &BadResponseError{Purpose: PurposeLogin, Reason: "got " + info.describe()}
 	}
+	if state.Ready {
+		return nil
+	}
 	wctx, cancel := context.WithTimeout(ctx, s.formWait)
 	defer cancel()
-	err = s.tab.WaitFor(wctx, `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`, 20*time.Millisecond)
+	err = s.tab.WaitFor(wctx, loginFormReady, 20*time.Millisecond)
 	if err != nil {
 		if ctx.Err() != nil {
 			return &BadResponseError{Purpose: PurposeLogin, Err: ctx.Err()}
@@ -297,6 +302,65 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
 	return nil
+}
+
+// loginFormReady is true once the page has the login form's fields.
+const loginFormReady = `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`
+
+// loginState is the login page as its scripts have left it, and whether
+// its form is there yet, read in one round trip.
+type loginState struct {
+	HTML  string `json:"html"`
+	Ready bool   `json:"ready"`
+}
+
+const loginStateScript = `({html: ` + browser.DocumentHTML + `, ready: ` + loginFormReady + `})`
+
+// navigate loads a page as a person's browser does, rendering it.
+func (s *Session) navigate(ctx context.Context, url string) (*browser.Document, error) {
+	resp, err := s.tab.Navigate(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return &browser.Document{Response: *resp, Rendered: true}, nil
+}
+
+// fetch loads a page nobody looks at: through the tab's own network stack
+// and cookies, recorded exactly as a navigation is, but not rendered, so
+// that no script of it runs and nothing is laid out. When screenshots are
+// wanted every page is rendered, for people look at those.
+func (s *Session) fetch(ctx context.Context, url string) (*browser.Document, error) {
+	if s.screenshotsDir != "" {
+		return s.navigate(ctx, url)
+	}
+	return s.tab.Fetch(ctx, url)
+}
+
+// page returns what the session reads of a document: the page as scripts
+// left it when the tab rendered it, and else the body as sent.
+func (s *Session) page(ctx context.Context, doc *browser.Document) (string, error) {
+	if doc.Rendered {
+		return s.tab.HTML(ctx)
+	}
+	return string(doc.Body), nil
+}
+
+// submit clicks the login form's button. The form posts as a person's
+// browser posts it; the home page its redirect leads to is then fetched
+// without rendering (see fetch).
+func (s *Session) submit(ctx context.Context, selector string) (*browser.Document, error) {
+	if s.screenshotsDir != "" {
+		resp, err := s.tab.Click(ctx, selector)
+		if err != nil {
+			return nil, err
+		}
+		return &browser.Document{Response: *resp, Rendered: true}, nil
+	}
+	doc, err := s.tab.Submit(ctx, selector)
+	if err != nil || doc.Location == "" {
+		return doc, err
+	}
+	return s.tab.Fetch(ctx, doc.Location)
 }
 
 func (s *Session) submitLogin(ctx context.Context, username, password string) error {
@@ -310,17 +374,17 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	if err := s.limiter.pace(ctx); err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
-	resp, err := s.tab.Click(ctx, `#loginButton, form input[type="submit"], form button[type="submit"]`)
+	doc, err := s.submit(ctx, `#loginButton, form input[type="submit"], form button[type="submit"]`)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
-	page, err := s.tab.HTML(ctx)
+	page, err := s.page(ctx, doc)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
 	info := inspect(page)
 	switch {
-	case resp.Status == http.StatusOK && info.ID == "home-index":
+	case doc.Status == http.StatusOK && info.ID == "home-index":
 		return nil
 	case info.ID == "account-login" && len(info.Validation) > 0:
 		for _, msg := range info.Validation {
@@ -329,8 +393,8 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 			}
 		}
 		return &BadResponseError{Purpose: PurposeHome, Reason: "the login page says " + pyQuote(strings.Join(info.Validation, " "))}
-	case resp.Status != http.StatusOK:
-		return &BadResponseError{Purpose: PurposeHome, Reason: httpStatus(resp)}
+	case doc.Status != http.StatusOK:
+		return &BadResponseError{Purpose: PurposeHome, Reason: httpStatus(doc)}
 	default:
 		return &BadResponseError{Purpose: PurposeHome, Reason: "got " + info.describe()}
 	}
@@ -363,11 +427,29 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	start := time.Now()
 	before := len(s.tab.Exchanges())
-	resp, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"))
+	doc, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"), s.fetch)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
-	page, err := s.tab.HTML(ctx)
+	// A roster page without its list is a site whose script builds the
+	// list: the page is rendered (from the body already fetched, without
+	// asking again) and read once the script has run.
+	if info := inspect(string(doc.Body)); !doc.Rendered && info.ID == "roster-list" && !info.List {
+		if err := s.tab.Render(ctx, doc); err != nil {
+			return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
+		}
+		doc.Rendered = true
+	}
+	if doc.Rendered {
+		wctx, cancel := context.WithTimeout(ctx, s.formWait)
+		err := s.tab.WaitFor(wctx, rosterListReady, 20*time.Millisecond)
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return nil, &BadResponseError{Purpose: PurposeRoster, Err: ctx.Err()}
+		}
+		// A list that never appeared is reported by the parser below.
+	}
+	page, err := s.page(ctx, doc)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
@@ -379,8 +461,8 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 			return nil, &NotLoggedInError{Detail: "RosterOn ended the session that had logged in; log in again"}
 		}
 		return nil, &NotLoggedInError{}
-	case resp.Status != http.StatusOK:
-		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: httpStatus(resp)}
+	case doc.Status != http.StatusOK:
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: httpStatus(doc)}
 	case info.ID != "roster-list":
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
 	}
@@ -403,6 +485,9 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	return &snapshot.Snapshot{Time: when, Items: items}, nil
 }
 
+// rosterListReady is true once the roster page has its list.
+const rosterListReady = `!!document.querySelector('[data-role="page"] [data-role="content"] ul[data-role="listview"]')`
+
 // LogOut logs out when the session's browser context holds RosterOn's login
 // cookie, and makes no request when it does not.
 func (s *Session) LogOut(ctx context.Context) error {
@@ -423,17 +508,17 @@ func (s *Session) logOut(ctx context.Context) error {
 		return nil
 	}
 	err = s.record(PurposeLogout, func() error {
-		resp, err := s.get(ctx, s.url("/Account/LogOff"))
+		doc, err := s.get(ctx, s.url("/Account/LogOff"), s.fetch)
 		if err != nil {
 			return &BadResponseError{Purpose: PurposeLogout, Err: err}
 		}
-		page, err := s.tab.HTML(ctx)
+		page, err := s.page(ctx, doc)
 		if err != nil {
 			return &BadResponseError{Purpose: PurposeLogout, Err: err}
 		}
-		if info := inspect(page); resp.Status != http.StatusOK || info.ID != "account-login" {
-			if resp.Status != http.StatusOK {
-				return &BadResponseError{Purpose: PurposeLogout, Reason: httpStatus(resp)}
+		if info := inspect(page); doc.Status != http.StatusOK || info.ID != "account-login" {
+			if doc.Status != http.StatusOK {
+				return &BadResponseError{Purpose: PurposeLogout, Reason: httpStatus(doc)}
 			}
 			return &BadResponseError{Purpose: PurposeLogout, Reason: "got " + info.describe()}
 		}
@@ -520,44 +605,44 @@ func (s *Session) CloseContext(ctx context.Context) error {
 // retryPause is how long a failed GET waits before its one retry.
 const retryPause = 300 * time.Millisecond
 
-// get loads url for a step. A GET is idempotent, so one that fails on the
-// network or gets a gateway error (502, 503, 504) is tried once more after a
-// short pause; both attempts stay in the step's log. The login POST never
-// goes through here.
-func (s *Session) get(ctx context.Context, url string) (*browser.Response, error) {
+// get loads url for a step with load (navigate or fetch). A GET is
+// idempotent, so one that fails on the network or gets a gateway error
+// (502, 503, 504) is tried once more after a short pause; both attempts
+// stay in the step's log. The login POST never goes through here.
+func (s *Session) get(ctx context.Context, url string, load func(context.Context, string) (*browser.Document, error)) (*browser.Document, error) {
 	if err := s.limiter.pace(ctx); err != nil {
 		return nil, err
 	}
-	resp, err := s.tab.Navigate(ctx, url)
-	if !retryable(ctx, resp, err) {
-		return resp, err
+	doc, err := load(ctx, url)
+	if !retryable(ctx, doc, err) {
+		return doc, err
 	}
 	select {
 	case <-ctx.Done():
-		return resp, err
+		return doc, err
 	case <-time.After(retryPause):
 	}
 	if err := s.limiter.pace(ctx); err != nil {
-		return resp, err
+		return doc, err
 	}
-	return s.tab.Navigate(ctx, url)
+	return load(ctx, url)
 }
 
-func retryable(ctx context.Context, resp *browser.Response, err error) bool {
+func retryable(ctx context.Context, doc *browser.Document, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
 		return errors.Is(err, browser.ErrPageLoad)
 	}
-	switch resp.Status {
+	switch doc.Status {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
 	return false
 }
 
-func httpStatus(r *browser.Response) string {
+func httpStatus(r *browser.Document) string {
 	if r.StatusText != "" {
 		return fmt.Sprintf("HTTP %d %s from %s", r.Status, r.StatusText, r.URL)
 	}
