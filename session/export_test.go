@@ -14,3 +14,6 @@ var (
 	WithFormWait     = withFormWait
 	WithAllResources = withAllResources
 )
+
+// TabOf exposes the session's tab to the tests that check what it shows.
+func TabOf(s *Session) *browser.Tab { return s.tab }

@@ -1,0 +1,93 @@
+package session_test
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
+	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
+)
+
+// purposes returns the purpose and number of each saved log file, in
+// order.
+func purposes(s *session.Session) []string {
+	re := regexp.MustCompile(`Z-([a-z]+-\d+)\.txt$`)
+	var out []string
+	for _, n := range s.LogNames() {
+		if m := re.FindStringSubmatch(n); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+var sixFiles = []string{"login-0", "home-0", "home-1", "roster-0", "logout-0", "logout-1"}
+
+// Only the login page is rendered: after the roster, the tab still shows
+// the login page, while the roster came whole.
+func TestOnlyTheLoginPageIsRendered(t *testing.T) {
+	f := newMock(t)
+	s := newSession(t, f.url)
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, demoRoster(), snap.Items)
+	html, err := session.TabOf(s).HTML(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, html, `id="account-login"`, "the tab shows the login page it rendered")
+	assert.NotContains(t, html, `id="roster-list"`)
+	require.NoError(t, s.LogOut(ctx))
+	assert.Equal(t, sixFiles, purposes(s))
+}
+
+// A roster whose list a script builds after load is detected, rendered
+// from the body already fetched, and read once the script has run: the
+// server is asked for it once, and the logs are the usual six files.
+func TestRosterBuiltByScriptIsRenderedAndRead(t *testing.T) {
+	f := newMock(t, mockserver.WithFault(mockserver.FaultScriptRoster))
+	s := newSession(t, f.url)
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, demoRoster(), snap.Items)
+	assert.Equal(t, fixedNow, snap.Time)
+	require.NoError(t, s.LogOut(ctx))
+	assert.Equal(t, sixFiles, purposes(s))
+	rosters := 0
+	for _, r := range f.mock.Requests() {
+		if r.Path == f.mock.BasePath()+"/Roster/List?pageNo=1&row=1" {
+			rosters++
+		}
+	}
+	assert.Equal(t, 1, rosters)
+}
+
+// The realistic script stack and a 124-shift roster: the login page runs
+// jQuery Mobile, the roster is read in full, the logs are the same.
+func TestRealisticStack(t *testing.T) {
+	stack, err := mockserver.LoadScriptStack("")
+	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
+		t.Skipf("set CI=true to make this a failure: %v", err)
+	}
+	require.NoError(t, err)
+	f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124))
+	s := newSession(t, f.url)
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	enhanced, err := browser.Eval[bool](ctx, session.TabOf(s), `document.documentElement.classList.contains('ui-mobile')`)
+	require.NoError(t, err)
+	assert.True(t, enhanced, "jQuery Mobile ran on the login page")
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
+	require.NoError(t, s.LogOut(ctx))
+	assert.Equal(t, sixFiles, purposes(s))
+}
