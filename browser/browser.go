@@ -49,10 +49,6 @@ type Browser struct {
 	making      int
 	readyClosed bool
 
-	// cache is the shared cache of static scripts and styles
-	// (WithStaticCache); nil without.
-	cache *staticCache
-
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -64,7 +60,6 @@ type config struct {
 	env       []string
 	envSet    bool
 	readyTabs int
-	cacheSize int
 }
 
 type flag struct {
@@ -189,9 +184,6 @@ func newBrowser(cfg *config) *Browser {
 	if cfg.readyTabs > 0 {
 		b.ready = make(chan *Tab, cfg.readyTabs)
 	}
-	if cfg.cacheSize > 0 {
-		b.cache = newStaticCache(cfg.cacheSize)
-	}
 	return b
 }
 
@@ -290,13 +282,6 @@ func (b *Browser) PID() int {
 	}
 	return c.Browser.Process().Pid
 }
-
-// WithStaticCache gives the browser's tabs a shared cache of static
-// scripts and stylesheets of up to size bytes (see cache.go for what it
-// keeps): a tab's own HTTP cache starts empty with its browser context,
-// this one lasts as long as the browser. size <= 0, the default, is no
-// shared cache.
-func WithStaticCache(size int) Option { return func(c *config) { c.cacheSize = size } }
 
 // WithInsecureTLS makes a launched Chrome accept any TLS certificate. It is
 // for test servers with self-signed certificates; a person's password must

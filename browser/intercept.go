@@ -14,9 +14,7 @@ import (
 //
 //   - fail requests for blocked resource types before they leave Chrome;
 //   - stop the navigation Submit waits for at its redirect;
-//   - answer a document Render replays from memory;
-//   - answer requests for static scripts and styles from the browser's
-//     shared cache, and fill the cache.
+//   - answer a document Render replays from memory.
 //
 // Each paused request is handled in a goroutine of its own, so that a
 // response whose body is slow to arrive holds up nothing else.
@@ -57,13 +55,6 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	for typ := range t.block {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
 	}
-	if t.b.cache != nil {
-		for _, typ := range cacheableTypes {
-			if !t.block[typ] {
-				patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
-			}
-		}
-	}
 	return patterns
 }
 
@@ -76,12 +67,10 @@ func (t *Tab) paused(ev *fetch.EventRequestPaused) {
 		if !t.replayDocument(ev) {
 			t.resume(ev)
 		}
-	case !atResponse:
-		t.serveFromCache(ev)
-	case ev.ResourceType == network.ResourceTypeDocument:
+	case atResponse && ev.ResourceType == network.ResourceTypeDocument:
 		t.document(ev)
 	default:
-		t.fillCache(ev)
+		t.resume(ev)
 	}
 }
 

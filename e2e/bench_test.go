@@ -2,31 +2,66 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 )
 
+// benchParallel is how many sessions BenchmarkSessions runs at once.
+const benchParallel = 4
+
 // BenchmarkSessions runs the full flow (log in, roster, log out, close) on
 // one shared browser, four sessions at a time, against an in-process mock,
-// and reports sessions per second.
+// and reports sessions per second: on plain pages, and on pages that load
+// the realistic script stack with a 124-shift roster. The browser is
+// launched as a program that runs many sessions should launch it, with
+// tabs made ahead (browser.WithReadyTabs).
 func BenchmarkSessions(b *testing.B) {
-	br := chrome.Get(b)
-	_, url := newMock(b)
+	b.Run("plain", func(b *testing.B) { benchSessions(b) })
+	b.Run("realistic", func(b *testing.B) {
+		stack, err := mockserver.LoadScriptStack("")
+		if err != nil {
+			b.Fatal(err) // make bench must measure both, or fail saying why
+		}
+		benchSessions(b, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124))
+	})
+}
+
+func benchSessions(b *testing.B, opts ...mockserver.Option) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	br, err := browser.Open(ctx, browser.WithReadyTabs(benchParallel))
+	if errors.Is(err, browser.ErrNoChrome) && !chrometest.InCI() {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	m := mockserver.New(opts...)
+	ts := httptest.NewServer(m)
+	defer ts.Close()
+	defer m.Close()
+	url := ts.URL + m.BasePath()
+	// One session first, so the browser has its tabs ready, as a browser
+	// that has been serving for a while has.
+	if err := flow(ctx, url, br); err != nil {
+		b.Fatal(err)
+	}
 
-	const parallel = 4
 	work := make(chan struct{})
-	errs := make(chan error, parallel)
+	errs := make(chan error, benchParallel)
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for range parallel {
+	for range benchParallel {
 		wg.Go(func() {
 			for range work {
 				if err := flow(ctx, url, br); err != nil {
