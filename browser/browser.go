@@ -130,6 +130,10 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-default-browser-check", true),
+		// Cookies, cache and storage in memory only: a session's cookie
+		// never reaches the disk, and the profile folder stays empty,
+		// so nothing is written during the run or removed after it.
+		chromedp.Flag("incognito", true),
 	)
 	env := cfg.env
 	if !cfg.envSet {
@@ -238,32 +242,55 @@ func (b *Browser) Close() error {
 }
 
 func (b *Browser) shutdown() {
-	// A graceful Browser.close only costs time for a throwaway profile:
-	// kill the whole launched Chrome, let chromedp reap it, then remove
-	// the profile.
-	pid := 0
 	if b.ctx != nil && !b.adopted {
-		pid = b.PID()
-		killGroup(pid)
-	}
-	if b.cancel != nil {
-		b.cancel()
-	}
-	if b.allocCancel != nil {
-		b.allocCancel()
-	}
-	if b.profile != "" {
-		// Once more for any process the group still held while the
-		// main one was reaped, so none writes into the folder again.
-		killGroup(pid)
-		if err := os.RemoveAll(b.profile); err != nil && b.closeErr == nil {
-			b.closeErr = fmt.Errorf("removing Chrome's profile: %w", err)
-		}
-	}
-	if b.ctx != nil && !b.adopted {
+		// Chrome that died before Close (chromedp records why) is an
+		// error; Close's own cancellation below is not.
 		if err := context.Cause(b.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			b.closeErr = err
 		}
+	}
+	if b.profile == "" {
+		// A remote or adopted browser: only this Browser's tabs, and
+		// its connection to a remote one, go.
+		if b.cancel != nil {
+			b.cancel()
+		}
+		if b.allocCancel != nil {
+			b.allocCancel()
+		}
+		return
+	}
+	// A graceful Browser.close only costs time for a throwaway profile:
+	// kill the whole launched Chrome at once. Reaping its processes
+	// takes the kernel tens of milliseconds, for nothing that Close
+	// promises, so it goes on in the background while the profile is
+	// removed.
+	pid := 0
+	if b.ctx != nil {
+		pid = b.PID()
+	}
+	killGroup(pid)
+	reaped := make(chan struct{})
+	go func() {
+		defer close(reaped)
+		if b.cancel != nil {
+			b.cancel()
+		}
+		if b.allocCancel != nil {
+			b.allocCancel()
+		}
+	}()
+	// Once more for a process the zygote forked as the first kill went
+	// out, which that kill missed.
+	killGroup(pid)
+	if os.RemoveAll(b.profile) == nil {
+		return
+	}
+	// A process still dying wrote into the folder: wait for it.
+	<-reaped
+	killGroup(pid)
+	if err := os.RemoveAll(b.profile); err != nil && b.closeErr == nil {
+		b.closeErr = fmt.Errorf("removing Chrome's profile: %w", err)
 	}
 }
 
