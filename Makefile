@@ -85,12 +85,19 @@ compose-e2e: images
 clean:
 	rm -f rosteron
 
-# bench runs the Go benchmarks and times the CLI as a whole process against
-# a mock on loopback, next to Chrome's own floor, and writes BENCHMARKS.md.
+# bench runs the Go benchmarks, then times the CLI as a whole process
+# against a mock on loopback next to Chrome's own floor, on plain pages and
+# on the realistic script stack (Debian's libjs-jquery,
+# libjs-jquery-migrate-1 and libjs-jquery-mobile), and writes
+# BENCHMARKS.md. It stops, saying why, when anything it needs is missing
+# or any run fails. See docs/speed.md.
 BENCH_RUNS ?= 9
 BENCHSTAT  ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: chrome build
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./snapshot/ ./e2e/ | tee bench.out
-	$(GO) run $(BENCHSTAT) bench.out > benchstat.out
-	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out -benchstat benchstat.out
+	@rm -f bench.out benchstat.out
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./snapshot/ > bench.out || { cat bench.out; rm -f bench.out; exit 1; }
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -benchtime 24x ./e2e/ >> bench.out || { cat bench.out; rm -f bench.out; exit 1; }
+	@cat bench.out
+	$(GO) run $(BENCHSTAT) bench.out > benchstat.out || { rm -f bench.out benchstat.out; exit 1; }
+	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out -benchstat benchstat.out || { rm -f bench.out benchstat.out; exit 1; }
 	@rm -f bench.out benchstat.out
