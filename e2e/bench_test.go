@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -37,10 +36,8 @@ func BenchmarkSessions(b *testing.B) {
 func benchSessions(b *testing.B, opts ...mockserver.Option) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	br, err := browser.Open(ctx, browser.WithReadyTabs(benchParallel))
-	if errors.Is(err, browser.ErrNoChrome) && !chrometest.InCI() {
-		b.Skip(err)
-	}
+	chrometest.Need(b)
+	br, err := browser.Open(ctx, append(chrometest.Options(), browser.WithReadyTabs(benchParallel))...)
 	if err != nil {
 		b.Fatal(err)
 	}
