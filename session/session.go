@@ -434,7 +434,11 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	// A roster page without its list is a site whose script builds the
 	// list: the page is rendered (from the body already fetched, without
 	// asking again) and read once the script has run.
-	if info := inspect(string(doc.Body)); !doc.Rendered && info.ID == "roster-list" && !info.List {
+	var info pageInfo
+	if !doc.Rendered {
+		info = inspect(string(doc.Body))
+	}
+	if !doc.Rendered && info.ID == "roster-list" && !info.List {
 		if err := s.tab.Render(ctx, doc); err != nil {
 			return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 		}
@@ -453,7 +457,9 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
-	info := inspect(page)
+	if doc.Rendered {
+		info = inspect(page)
+	}
 	switch {
 	case info.ID == "account-login":
 		if s.loggedIn {
