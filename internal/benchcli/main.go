@@ -9,6 +9,9 @@
 //
 //	go run ./internal/benchcli -bin ./rosteron -runs 9 -out BENCHMARKS.md -gobench bench.out
 //
+// With -cpu N it instead reports where a warm session's processor time
+// goes, by kind of process (see cpu.go).
+//
 // It fails, saying why, rather than write figures it could not measure:
 // without Chrome, without the realistic stack's Debian packages, when a run
 // fails or prints something other than the roster, or when the Go
@@ -44,6 +47,8 @@ func run() error {
 	out := flag.String("out", "", "write the Markdown report here")
 	gobench := flag.String("gobench", "", "a file holding `go test -bench` output of ./snapshot/ and ./e2e/ (required with -out)")
 	stat := flag.String("benchstat", "", "a file holding benchstat's summary of that output")
+	cpu := flag.Int("cpu", 0, "instead, run this many warm sessions of each kind and report the processor time each kind of process spends per session (see cpu.go)")
+	cpuProfile := flag.String("cpuprofile", "", "with -cpu, write this Go process's CPU profile here, for go tool pprof")
 	flag.Parse()
 	if *runs < 3 {
 		return errors.New("-runs must be at least 3 for a median and a range")
@@ -57,6 +62,14 @@ func run() error {
 	stack, err := mockserver.LoadScriptStack("")
 	if err != nil {
 		return fmt.Errorf("the realistic scenario: %w", err)
+	}
+	scenarios := []scenario{
+		{name: "plain", what: "plain pages (one small script and stylesheet, 32 shifts)", shifts: 32},
+		{name: "realistic", what: "the realistic stack (jQuery, Migrate, jQuery Mobile; 124 shifts)", shifts: 124,
+			opts: []mockserver.Option{mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124)}},
+	}
+	if *cpu > 0 {
+		return runCPU(os.Stdout, *cpu, scenarios, *cpuProfile)
 	}
 	version, err := exec.Command(*bin, "version").Output()
 	if err != nil {
@@ -81,11 +94,6 @@ func run() error {
 		goVersion:  strings.TrimPrefix(runtime.Version(), "go"),
 		rosteron:   strings.TrimSpace(string(version)),
 		loadBefore: loadAverage(),
-	}
-	scenarios := []scenario{
-		{name: "plain", what: "plain pages (one small script and stylesheet, 32 shifts)", shifts: 32},
-		{name: "realistic", what: "the realistic stack (jQuery, Migrate, jQuery Mobile; 124 shifts)", shifts: 124,
-			opts: []mockserver.Option{mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124)}},
 	}
 	var results []scenarioResult
 	for _, sc := range scenarios {

@@ -200,7 +200,9 @@ func processKind(p, root int) string {
 	if err != nil {
 		return "?"
 	}
-	args := strings.Split(string(b), "\x00")
+	// Chrome rewrites its children's titles into one line: split at
+	// spaces as well as at NULs.
+	args := strings.FieldsFunc(string(b), func(r rune) bool { return r == 0 || r == ' ' })
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "--type="); ok {
 			if v == "utility" {
