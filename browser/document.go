@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/fetch"
@@ -70,13 +71,18 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 // marks the requests it makes, for the recorder; redirects come back to Go
 // (redirect: 'manual'), which follows them or not.
 const fetchFunction = `async function ` + fetchMarker + `(url) {
+	const pending = window[Symbol.for('` + fetchMarker + `')] ||= new Set();
+	const ctl = new AbortController();
+	pending.add(ctl);
 	let r, buf;
 	try {
-		r = await fetch(url, {redirect: 'manual', credentials: 'same-origin'});
+		r = await fetch(url, {redirect: 'manual', credentials: 'same-origin', signal: ctl.signal});
 		if (r.type === 'opaqueredirect') return {redirect: true};
 		buf = await r.arrayBuffer();
 	} catch (e) {
 		return {error: String(e)};
+	} finally {
+		pending.delete(ctl);
 	}
 	const m = /charset\s*=\s*"?([^;"\s]+)/i.exec(r.headers.get('content-type') || '');
 	let text;
@@ -87,6 +93,10 @@ const fetchFunction = `async function ` + fetchMarker + `(url) {
 	}
 	return {url: r.url, status: r.status, statusText: r.statusText, body: text};
 }`
+
+// abortFetches ends the requests of Fetch's function still under way, as a
+// navigation ends the one it replaces: Chrome records them as aborted.
+const abortFetches = `(window[Symbol.for('` + fetchMarker + `')] || []).forEach(c => c.abort())`
 
 const fetchMarker = "rosteronFetch"
 
@@ -107,6 +117,12 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 	}
 	res, err := t.callFunction(c, fetchFunction, true, arg)
 	if err != nil {
+		if ctx.Err() != nil && t.Alive() {
+			// Out of time: the request must not hang on in the page.
+			actx, cancel := context.WithTimeout(t.ctx, time.Second)
+			_, _ = chromedp.Run(actx, chromedp.Evaluate[any](abortFetches))
+			cancel()
+		}
 		return nil, t.opErr(ctx, err)
 	}
 	var r fetchResult

@@ -1,6 +1,7 @@
 package browser_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -257,4 +258,88 @@ func TestFetchFromABlankTabNavigates(t *testing.T) {
 	_, err = newTab(t).Fetch(ctx, closed)
 	assert.ErrorIs(t, err, browser.ErrPageLoad)
 	assert.ErrorContains(t, err, "ERR_CONNECTION_REFUSED")
+}
+
+// A fetch given up (out of time, or cancelled) is ended, as a navigation
+// ends the one it replaces, and recorded as aborted; the tab goes on.
+func TestFetchGivenUpIsAbortedAndRecorded(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			close(arrived)
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<p>start</p>")
+	}))
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(release) })
+	tab := newTab(t)
+	ctx := ctxT(t)
+	_, err := tab.Navigate(ctx, ts.URL+"/")
+	require.NoError(t, err)
+
+	// Give up once the server holds the request.
+	giveUp, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, err = tab.Fetch(giveUp, ts.URL+"/hang")
+	require.ErrorIs(t, err, context.Canceled)
+	require.Eventually(t, func() bool {
+		xs := tab.Exchanges()
+		return xs[len(xs)-1].Error == "net::ERR_ABORTED"
+	}, 10*time.Second, 10*time.Millisecond, "the request was ended and recorded as aborted")
+
+	doc, err := tab.Fetch(ctx, ts.URL+"/")
+	require.NoError(t, err)
+	assert.Equal(t, "<p>start</p>", string(doc.Body))
+}
+
+// A page whose own fetch() is built on XMLHttpRequest, as old polyfills
+// are, still has Fetch's requests recorded.
+func TestFetchThroughAPagesOwnFetchIsRecorded(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/page" {
+			io.WriteString(w, "<p>page</p>")
+			return
+		}
+		io.WriteString(w, `<script>
+window.fetch = function (url, opts) {
+  return new Promise(function (resolve, reject) {
+    var x = new XMLHttpRequest();
+    x.open('GET', url);
+    x.responseType = 'arraybuffer';
+    x.onload = function () {
+      resolve({type: 'basic', url: x.responseURL, status: x.status, statusText: x.statusText,
+        headers: {get: function (n) { return x.getResponseHeader(n); }},
+        arrayBuffer: function () { return Promise.resolve(x.response); }});
+    };
+    x.onerror = function () { reject(new TypeError('Failed to fetch')); };
+    x.send();
+  });
+};
+</script>`)
+	}))
+	t.Cleanup(ts.Close)
+	tab := newTab(t)
+	ctx := ctxT(t)
+	_, err := tab.Navigate(ctx, ts.URL+"/")
+	require.NoError(t, err)
+	doc, err := tab.Fetch(ctx, ts.URL+"/page")
+	require.NoError(t, err)
+	assert.Equal(t, "<p>page</p>", string(doc.Body))
+	xs := tab.Exchanges()
+	require.Len(t, xs, 2)
+	assert.Equal(t, ts.URL+"/page", xs[1].URL)
+	assert.Equal(t, 200, xs[1].Status)
+	assert.Equal(t, "<p>page</p>", string(xs[1].Body))
 }

@@ -130,7 +130,10 @@ func (r *recorder) handle(ev any) {
 			return
 		}
 		prev := r.last(ev.RequestID)
-		fetched := ev.Type == network.ResourceTypeFetch && (prev != nil && prev.fetched || isFetchMarked(ev.Initiator))
+		// A page may have replaced fetch() by one of its own, which may
+		// use XMLHttpRequest.
+		byScript := ev.Type == network.ResourceTypeFetch || ev.Type == network.ResourceTypeXHR
+		fetched := byScript && (prev != nil && prev.fetched || isFetchMarked(ev.Initiator))
 		if ev.Type != network.ResourceTypeDocument && !fetched {
 			return
 		}
