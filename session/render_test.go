@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,17 @@ func TestRealisticStack(t *testing.T) {
 	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
 	require.NoError(t, s.LogOut(ctx))
 	assert.Equal(t, sixFiles, purposes(s))
+}
+
+// A rendered roster request that lands on the login page (here: the
+// session expired, with screenshots on, so every page is rendered) is
+// answered at once: only a roster page without its list is waited for.
+func TestRenderedLoginPageInsteadOfTheRosterIsNotWaitedFor(t *testing.T) {
+	f := newMock(t, mockserver.WithSessionExpiry(1))
+	s := newSession(t, f.url, session.WithScreenshots(t.TempDir()), session.WithFormWait(time.Hour))
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	_, err := s.GetRoster(ctx)
+	var nl *session.NotLoggedInError
+	require.ErrorAs(t, err, &nl, "not a step that ran out of time waiting for a list")
 }

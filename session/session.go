@@ -431,34 +431,9 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
-	// A roster page without its list is a site whose script builds the
-	// list: the page is rendered (from the body already fetched, without
-	// asking again) and read once the script has run.
-	var info pageInfo
-	if !doc.Rendered {
-		info = inspect(string(doc.Body))
-	}
-	if !doc.Rendered && info.ID == "roster-list" && !info.List {
-		if err := s.tab.Render(ctx, doc); err != nil {
-			return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
-		}
-		doc.Rendered = true
-	}
-	if doc.Rendered {
-		wctx, cancel := context.WithTimeout(ctx, s.formWait)
-		err := s.tab.WaitFor(wctx, rosterListReady, 20*time.Millisecond)
-		cancel()
-		if err != nil && ctx.Err() != nil {
-			return nil, &BadResponseError{Purpose: PurposeRoster, Err: ctx.Err()}
-		}
-		// A list that never appeared is reported by the parser below.
-	}
-	page, err := s.page(ctx, doc)
+	page, info, err := s.rosterPage(ctx, doc)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
-	}
-	if doc.Rendered {
-		info = inspect(page)
 	}
 	switch {
 	case info.ID == "account-login":
@@ -489,6 +464,42 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		}
 	}
 	return &snapshot.Snapshot{Time: when, Items: items}, nil
+}
+
+// rosterPage returns the roster page as the session reads it. A roster
+// page without its list is a site whose script builds the list: a page
+// fetched without rendering is then rendered (from the body already
+// fetched, without asking again), and the page is read once the script
+// has built the list, or the wait for it ended (the parser then says what
+// is missing).
+func (s *Session) rosterPage(ctx context.Context, doc *browser.Document) (string, pageInfo, error) {
+	page := string(doc.Body)
+	if !doc.Rendered {
+		info := inspect(page)
+		if info.ID != "roster-list" || info.List {
+			return page, info, nil
+		}
+		if err := s.tab.Render(ctx, doc); err != nil {
+			return "", pageInfo{}, err
+		}
+	}
+	page, err := s.tab.HTML(ctx)
+	if err != nil {
+		return "", pageInfo{}, err
+	}
+	if info := inspect(page); info.ID != "roster-list" || info.List {
+		return page, info, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.formWait)
+	err = s.tab.WaitFor(wctx, rosterListReady, 20*time.Millisecond)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return "", pageInfo{}, ctx.Err()
+	}
+	if page, err = s.tab.HTML(ctx); err != nil {
+		return "", pageInfo{}, err
+	}
+	return page, inspect(page), nil
 }
 
 // rosterListReady is true once the roster page has its list.
