@@ -279,6 +279,9 @@ func (b *Browser) shutdown() {
 		if b.allocCancel != nil {
 			b.allocCancel()
 		}
+		// Chrome is gone now: remove anything a dying process still
+		// wrote after the removal below.
+		_ = os.RemoveAll(b.profile)
 	}()
 	// Once more for a process the zygote forked as the first kill went
 	// out, which that kill missed.
