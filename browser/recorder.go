@@ -14,9 +14,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 )
 
-// Exchange is one main-frame document request and its response. A redirect
-// is an exchange of its own: the request that got the 3xx, with that
-// response's status and headers.
+// Exchange is one main-frame document request, or one request of Fetch's,
+// and its response. A redirect is an exchange of its own: the request
+// that got the 3xx, with that response's status and headers.
 type Exchange struct {
 	// Start is the wall-clock time Chrome began the request.
 	Start  time.Time

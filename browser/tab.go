@@ -365,8 +365,9 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 	return res.Cookies, nil
 }
 
-// Exchanges returns the main-frame document exchanges recorded so far, in
-// the order their requests started, redirects included.
+// Exchanges returns the main-frame document exchanges, and those of
+// Fetch, recorded so far, in the order their requests started, redirects
+// included.
 func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
 
 // Alive reports whether the tab and its browser are still there.
