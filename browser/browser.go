@@ -22,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
@@ -53,6 +54,7 @@ type Browser struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool // Close was called: Chrome is gone or going
 }
 
 type config struct {
@@ -237,6 +239,7 @@ func (b *Browser) Remote() string { return b.remote }
 // call more than once and from several goroutines.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
+		b.closed.Store(true)
 		b.closeReady()
 		b.shutdown()
 	})
@@ -300,7 +303,7 @@ func (b *Browser) shutdown() {
 }
 
 // Alive reports whether the browser connection still works.
-func (b *Browser) Alive() bool { return b.ctx.Err() == nil }
+func (b *Browser) Alive() bool { return !b.closed.Load() && b.ctx.Err() == nil }
 
 // PID is the process id of a launched Chrome (by Launch, or by the
 // allocator of an adopted chromedp context), or 0 for a remote one.

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -21,6 +22,9 @@ const readyTabTimeout = time.Minute
 // readyTab returns a tab made ahead of time when there is one, and else
 // makes one now; either way it asks for the ready tabs to be made up.
 func (b *Browser) readyTab(ctx context.Context) (*Tab, error) {
+	if b.closed.Load() {
+		return nil, fmt.Errorf("the browser is closed: %w", ErrTabGone)
+	}
 	if b.ready == nil {
 		return b.openTab(ctx)
 	}

@@ -65,8 +65,11 @@ func TestReadyTabsAreFreshAndIsolated(t *testing.T) {
 	require.NoError(t, b.Close())
 	assert.False(t, b.Alive())
 	assert.Empty(t, browser.ReadyTabsOf(b), "closing the browser closes the tabs made ahead")
+	assert.False(t, tab.Alive(), "nor are its tabs")
 	_, err = b.NewTab(context.Background())
-	assert.Error(t, err, "a closed browser hands out no tab")
+	assert.ErrorIs(t, err, browser.ErrTabGone, "a closed browser hands out no tab")
+	_, err = b.FirstTab(context.Background())
+	assert.ErrorIs(t, err, browser.ErrTabGone)
 }
 
 // A launched Chrome keeps cookies, cache and storage in memory: a

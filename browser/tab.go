@@ -111,6 +111,9 @@ func (b *Browser) openTab(ctx context.Context) (*Tab, error) {
 // session shares the browser; later calls, and remote or adopted browsers,
 // get a new isolated tab from NewTab.
 func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error) {
+	if b.closed.Load() {
+		return nil, fmt.Errorf("opening a tab: the browser is closed: %w", ErrTabGone)
+	}
 	b.mu.Lock()
 	reuse := b.remote == "" && !b.adopted && !b.firstUsed
 	b.firstUsed = true
@@ -371,7 +374,7 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
 
 // Alive reports whether the tab and its browser are still there.
-func (t *Tab) Alive() bool { return t.ctx.Err() == nil && !t.closed.Load() }
+func (t *Tab) Alive() bool { return t.ctx.Err() == nil && !t.closed.Load() && !t.b.closed.Load() }
 
 // Close closes the tab and disposes of its browser context and cookies.
 // Safe to call more than once.
