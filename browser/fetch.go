@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp/jsonv2"
@@ -47,10 +48,10 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 // fetchFunction is what Fetch runs in the page for each request. Its name
 // marks the requests it makes, for the recorder; redirects come back to Go
 // (redirect: 'manual'), which follows them or not.
-const fetchFunction = `async function ` + fetchMarker + `(url) {
-	const pending = window[Symbol.for('` + fetchMarker + `')] ||= new Set();
+const fetchFunction = `async function ` + fetchMarker + `(url, id) {
+	const pending = window[Symbol.for('` + fetchMarker + `')] ||= new Map();
 	const ctl = new AbortController();
-	pending.add(ctl);
+	pending.set(id, ctl);
 	let r, buf;
 	try {
 		r = await fetch(url, {redirect: 'manual', credentials: 'same-origin', signal: ctl.signal});
@@ -59,7 +60,7 @@ const fetchFunction = `async function ` + fetchMarker + `(url) {
 	} catch (e) {
 		return {error: String(e)};
 	} finally {
-		pending.delete(ctl);
+		pending.delete(id);
 	}
 	const m = /charset\s*=\s*"?([^;"\s]+)/i.exec(r.headers.get('content-type') || '');
 	let text;
@@ -71,9 +72,17 @@ const fetchFunction = `async function ` + fetchMarker + `(url) {
 	return {url: r.url, status: r.status, statusText: r.statusText, body: text};
 }`
 
-// abortFetches ends the requests of Fetch's function still under way, as a
-// navigation ends the one it replaces: Chrome records them as aborted.
-const abortFetches = `(window[Symbol.for('` + fetchMarker + `')] || []).forEach(c => c.abort())`
+// abortFetch ends the request of Fetch's function with the given id if it
+// is still under way, as a navigation ends the one it replaces: Chrome
+// records it as aborted.
+const abortFetch = `function(id) {
+	const ctl = (window[Symbol.for('` + fetchMarker + `')] || new Map()).get(id);
+	if (ctl) ctl.abort();
+}`
+
+// abortTimeout bounds ending a fetch given up, which goes on after Fetch
+// has returned.
+const abortTimeout = 10 * time.Second
 
 const fetchMarker = "rosteronFetch"
 
@@ -92,13 +101,20 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 	if err != nil {
 		return nil, err
 	}
-	res, err := t.callFunction(c, fetchFunction, true, arg)
+	id, err := json.Marshal(strconv.FormatUint(t.fetches.Add(1), 10))
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.callFunction(c, fetchFunction, true, arg, id)
 	if err != nil {
 		if ctx.Err() != nil && t.Alive() {
-			// Out of time: the request must not hang on in the page.
-			actx, cancel := context.WithTimeout(t.ctx, time.Second)
-			_, _ = chromedp.Run(actx, chromedp.Evaluate[any](abortFetches))
-			cancel()
+			// Given up: the request must not hang on in the page. The
+			// caller, out of time, does not wait for that.
+			go func() {
+				actx, cancel := context.WithTimeout(t.ctx, abortTimeout)
+				defer cancel()
+				_, _ = t.callFunction(actx, abortFetch, false, id)
+			}()
 		}
 		return nil, t.opErr(ctx, err)
 	}

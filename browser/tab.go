@@ -32,6 +32,8 @@ type Tab struct {
 	// Chrome; set before interception starts, read-only afterwards.
 	block map[network.ResourceType]bool
 
+	fetches atomic.Uint64 // Fetch's requests so far, to tell them apart in the page
+
 	navMu  sync.Mutex
 	nav    *navigation // the navigation Submit waits for
 	replay *Document   // the document Render answers from memory
