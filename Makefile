@@ -91,7 +91,7 @@ clean:
 # libjs-jquery-migrate-1 and libjs-jquery-mobile), and writes
 # BENCHMARKS.md. It stops, saying why, when anything it needs is missing
 # or any run fails. See docs/speed.md.
-BENCH_RUNS ?= 9
+BENCH_RUNS ?= 15
 BENCHSTAT  ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: chrome build
 	@rm -f bench.out benchstat.out

@@ -43,7 +43,7 @@ func main() {
 
 func run() error {
 	bin := flag.String("bin", "./rosteron", "the rosteron binary to time")
-	runs := flag.Int("runs", 9, "runs of each command in each scenario, alternating (medians are reported)")
+	runs := flag.Int("runs", 15, "runs of each command in each scenario, alternating (medians are reported)")
 	out := flag.String("out", "", "write the Markdown report here")
 	gobench := flag.String("gobench", "", "a file holding `go test -bench` output of ./snapshot/ and ./e2e/ (required with -out)")
 	stat := flag.String("benchstat", "", "a file holding benchstat's summary of that output")
