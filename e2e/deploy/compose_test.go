@@ -53,7 +53,8 @@ func TestComposeServe(t *testing.T) {
 	env := "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile\nROSTERON_USERNAME=ann.nurse\nROSTERON_TZ=Australia/Melbourne\n"
 	override := `services:
   serve:
-    command: ["serve", "--addr", "0.0.0.0:8765", "--browser", "ws://chrome:9222", "--refresh", "20s"]
+    command: ["serve", "--addr", "0.0.0.0:8765", "--browser", "ws://chrome:9222", "--refresh", "20s",
+              "--public-url", "${ROSTERON_PUBLIC_URL:-http://127.0.0.1:8765}"]
 secrets:
   rosteron_password:
     file: ` + secret + "\n"
@@ -68,6 +69,8 @@ secrets:
 	})
 	token := feedToken(t, p)
 	icsURL := "http://127.0.0.1:8765/" + token + "/roster.ics"
+	// The address it printed is the one that works on this machine.
+	assert.Contains(t, p.run("logs", "--no-color", "serve"), "iCalendar feed "+icsURL)
 
 	// A calendar app on the host subscribes: the events, read in the
 	// zone ROSTERON_TZ gave, and 304 when nothing changed.
