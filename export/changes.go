@@ -70,7 +70,7 @@ func writeChange(b *strings.Builder, ch snapshot.Change) {
 	for _, col := range cols {
 		v := oneline.Text(col.value(head))
 		if ch.Kind == snapshot.Changed && ch.Old != nil && slices.Contains(ch.Parts, col.part) {
-			v = orNone(oneline.Text(col.value(ch.Old))) + " → " + orNone(v)
+			v = FromTo(oneline.Text(col.value(ch.Old)), v)
 		}
 		if v != "" {
 			b.WriteString("  ")
@@ -144,11 +144,4 @@ func sameDetail(a, b *snapshot.Item, i int) bool {
 	}
 	fa, fb := a.Detail[i], b.Detail[i]
 	return fa.Valid == fb.Valid && (!fa.Valid || fa.Value == fb.Value)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }

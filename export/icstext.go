@@ -36,17 +36,6 @@ func icsSaysOnCall(text string) bool {
 	return strings.Contains(squeeze(text), "oncall")
 }
 
-// squeeze is text in lower case without spaces and hyphens, so that
-// "On-call", "On call" and "ONCALL" all read "oncall".
-func squeeze(text string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, text)
-}
-
 // icsDescription says what the event's summary and location do not, as
 // a person would write it, one thing a line:
 //
@@ -94,7 +83,7 @@ func icsDescription(sh snapshot.Shift) string {
 // icsWhen is the description's first line: the shift's times as the
 // roster's clock gives them, or why the event is all day.
 func icsWhen(sh snapshot.Shift) string {
-	c, readable := readClock(sh.Item())
+	c, readable := ReadClock(sh.Item())
 	raw := icsLine(firstDetail(sh.Item()))
 	switch {
 	case sh.Kind == snapshot.KindLeave && readable:
@@ -108,13 +97,13 @@ func icsWhen(sh snapshot.Shift) string {
 		if sh.Kind == snapshot.KindOnCall {
 			when = "On call " + when
 		}
-		if c.nextDay {
+		if c.NextDay {
 			when += ", ending the next day"
 		}
 		return when
 	}
 	why := "The roster gives no times"
-	if raw != "" && squeeze(raw) != "oncall" { // "On-call" alone gives none
+	if raw != "" && !OnlyOnCall(raw) { // "On-call" alone gives none
 		why = "The roster's times (\"" + raw + "\") could not be read"
 	}
 	if sh.Kind == snapshot.KindOnCall {

@@ -172,7 +172,7 @@ func makeRow(it snapshot.Item) row {
 	}
 	// Kinds do not depend on the zone; the clock times shown are the
 	// roster's own.
-	r.cells[colTime] = timesCell(it.Shift(nil))
+	r.cells[colTime] = Times(it.Shift(nil), "")
 	shift := detail(detailShift)
 	if note := detail(detailNote); note != "" {
 		if shift != "" {

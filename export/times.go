@@ -1,64 +1,102 @@
 package export
 
 import (
+	"strings"
+	"unicode"
+
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
-// Shift times as people read them, shared by the table and the iCalendar
-// description so that both say the same thing the same way.
+// Shift times as people read them, shared by the table, the iCalendar
+// description and the feed's page and alerts, so that all say the same
+// thing the same way: the roster's own clock times, as written. They are
+// what a person compares with the roster, and they stay true whatever
+// zone the shift is read in, even for a time that the zone's clocks skip
+// (02:30 on the day they go forward reads "02:30", as on the roster).
 
 // enDash joins a start and an end, as typesetters write a range of times.
 const enDash = "–"
 
-// clockRange is a shift's times as the roster writes them, on its clock:
-// the same in any zone.
-type clockRange struct {
-	start, end string // "HH:MM"; end may be "24:00"
-	// nextDay is set when the shift ends the day after it starts, at a
-	// time other than midnight; midnight when it ends at the midnight
-	// that ends its date.
-	nextDay, midnight bool
+// Clock is a shift's times as the roster writes them, on its clock: the
+// same in any zone.
+type Clock struct {
+	// Start and End are "HH:MM"; End may be "24:00".
+	Start, End string
+	// NextDay is set when the shift ends the day after it starts, at a
+	// time other than midnight ("21:00 - 07:00"): a shift ending at the
+	// midnight that ends its date ("15:30 - 00:00", "00:00 - 00:00")
+	// ends on its own day, as people say.
+	NextDay bool
 }
 
-// readClock returns the item's times, and false when its first detail
-// holds no readable times.
-func readClock(it snapshot.Item) (clockRange, bool) {
+// ReadClock returns the item's times, and false when its first detail
+// holds no readable times. Leave has its nominal times here.
+func ReadClock(it snapshot.Item) (Clock, bool) {
 	start, end := it.Clock()
 	if start == "" {
-		return clockRange{}, false
+		return Clock{}, false
 	}
-	c := clockRange{start: start, end: end}
-	switch {
-	case end == "00:00" || end == "24:00":
-		// "00:00 - 00:00" is a whole day, ending at midnight too.
-		c.midnight = true
-	case end <= start: // "HH:MM" compares as text in time order
-		c.nextDay = true
-	}
+	c := Clock{Start: start, End: end}
+	// "HH:MM" compares as text in time order.
+	c.NextDay = end <= start && end != "00:00" && end != "24:00"
 	return c, true
 }
 
-func (c clockRange) String() string { return c.start + enDash + c.end }
+// String is the range, "07:00–15:30", without any next-day mark.
+func (c Clock) String() string { return c.Start + enDash + c.End }
 
-// timesCell is what the table's TIME column shows for a shift:
-// "07:00–15:30"; "20:30–08:30 on call"; "on call" for on-call without
-// readable times; "all day" for leave, whose times are nominal; and
-// otherwise the first detail as the roster writes it ("TBA"), or nothing.
-func timesCell(sh snapshot.Shift) string {
+// Times is a shift's times as people read them: "07:00–15:30";
+// "20:30–08:30 on call"; "on call" for on-call without readable times;
+// "all day" for leave, whose times are nominal; and otherwise the first
+// detail as the roster writes it ("TBA"), made one line, or "". nextDay
+// follows the range of a shift that ends the next day: the table, short
+// of room, gives "", the page and alerts " (+1)".
+func Times(sh snapshot.Shift, nextDay string) string {
 	if sh.Kind == snapshot.KindLeave {
 		return "all day"
 	}
-	c, ok := readClock(sh.Item())
+	c, ok := ReadClock(sh.Item())
+	when := c.String()
+	if ok && c.NextDay {
+		when += nextDay
+	}
 	switch {
 	case ok && sh.Kind == snapshot.KindOnCall:
-		return c.String() + " on call"
+		return when + " on call"
 	case ok:
-		return c.String()
+		return when
 	case sh.Kind == snapshot.KindOnCall:
 		return "on call"
 	}
 	return oneline.Text(firstDetail(sh.Item()))
+}
+
+// OnlyOnCall reports whether text says no more than "on call", in any of
+// the spellings a roster uses ("On-Call", "ONCALL", "On call"): a shift
+// name or a first detail that adds nothing to the shift's kind.
+func OnlyOnCall(text string) bool { return squeeze(text) == "oncall" }
+
+// squeeze is text in lower case without spaces and hyphens, so that
+// "On-call", "On call" and "ONCALL" all read "oncall".
+func squeeze(text string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || unicode.IsSpace(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, text)
+}
+
+// FromTo writes a part of a shift that changed, "old → new", with
+// "(none)" for a side that is empty.
+func FromTo(old, new string) string { return orNone(old) + " → " + orNone(new) }
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // firstDetail is the item's first detail, "" when it has none or it is

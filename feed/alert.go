@@ -67,7 +67,7 @@ func newAlert(ch snapshot.Changes, now time.Time, loc *time.Location) (*alert, e
 	a := &alert{ID: alertID(), Created: now.UTC(), Title: alertTitle(kept.Shifts, today.Year)}
 	var lines []string
 	for _, c := range kept.Shifts {
-		lines = append(lines, changeLine(c, loc, today.Year))
+		lines = append(lines, changeLine(c, today.Year))
 	}
 	a.Text = joinCapped(lines, maxAlertText)
 
@@ -155,7 +155,7 @@ func alertTitle(changes []snapshot.Change, thisYear int) string {
 //	Removed: Thu 4 Dec 13:00–21:30 Late Shift, Ward 4B
 //	New warning: Fri 5 Dec 07:00–15:30 Day Shift: BLOGGS, JOE: Allocation for overtime
 //	Changed: Sat 6 Dec 07:00–15:30 Day Shift: role RN → ANUM
-func changeLine(c snapshot.Change, loc *time.Location, thisYear int) string {
+func changeLine(c snapshot.Change, thisYear int) string {
 	day := dayText(c.Date, thisYear)
 	var details []string
 	added, removed := c.Warnings()
@@ -165,7 +165,7 @@ func changeLine(c snapshot.Change, loc *time.Location, thisYear int) string {
 		if it == nil {
 			it = c.Old
 		}
-		s := readShift(*it, loc)
+		s := readShift(*it)
 		line := capitalize(verb(c)) + ": " + day + " " + s.String()
 		if s.Place != "" {
 			line += ", " + s.Place
@@ -175,11 +175,11 @@ func changeLine(c snapshot.Change, loc *time.Location, thisYear int) string {
 		}
 		return withDetails(line, details)
 	}
-	old, cur := readShift(*c.Old, loc), readShift(*c.New, loc)
+	old, cur := readShift(*c.Old), readShift(*c.New)
 	var line string
 	switch verb(c) {
 	case "moved":
-		line = "Moved: " + day + " " + orShift(cur.Name) + ", " + old.times() + " → " + cur.times()
+		line = "Moved: " + day + " " + orShift(cur.Name) + ", " + old.Times + " → " + cur.Times
 	case "warning":
 		line = "New warning: " + day + " " + cur.String()
 	default:
@@ -188,11 +188,11 @@ func changeLine(c snapshot.Change, loc *time.Location, thisYear int) string {
 	for _, p := range c.Parts {
 		switch p {
 		case snapshot.PartTitle:
-			details = append(details, "place "+orNone(old.Place)+" → "+orNone(cur.Place))
+			details = append(details, "place "+export.FromTo(old.Place, cur.Place))
 		case snapshot.PartName:
-			details = append(details, "shift "+orNone(old.Name)+" → "+orNone(cur.Name))
+			details = append(details, "shift "+export.FromTo(old.Name, cur.Name))
 		case snapshot.PartRole:
-			details = append(details, "role "+orNone(old.Role)+" → "+orNone(cur.Role))
+			details = append(details, "role "+export.FromTo(old.Role, cur.Role))
 		case snapshot.PartNote:
 			if cur.Note == "" {
 				details = append(details, "note removed")
@@ -228,13 +228,6 @@ func orShift(name string) string {
 		return "shift"
 	}
 	return name
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 func capitalize(s string) string {

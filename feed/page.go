@@ -92,7 +92,6 @@ type dayView struct {
 
 type shiftView struct {
 	shiftText
-	Times string
 	Where string
 }
 
@@ -254,7 +253,7 @@ func weeks(items []snapshot.Item, now time.Time, loc *time.Location) []weekView 
 	byDate := make(map[snapshot.Date][]shiftView)
 	var under []dayView
 	for _, it := range items {
-		v := viewShift(it, loc)
+		v := viewShift(it)
 		if it.Date.Before(today) {
 			s := it.Shift(loc)
 			if s.HasTimes() && s.End.After(now) {
@@ -275,8 +274,8 @@ func weeks(items []snapshot.Item, now time.Time, loc *time.Location) []weekView 
 	return out
 }
 
-func viewShift(it snapshot.Item, loc *time.Location) shiftView {
-	t := readShift(it, loc)
+func viewShift(it snapshot.Item) shiftView {
+	t := readShift(it)
 	where := t.Place
 	if t.Role != "" {
 		if where != "" {
@@ -284,7 +283,7 @@ func viewShift(it snapshot.Item, loc *time.Location) shiftView {
 		}
 		where += t.Role
 	}
-	v := shiftView{shiftText: t, Times: t.times(), Where: where}
+	v := shiftView{shiftText: t, Where: where}
 	if t.Leave {
 		v.Name = "all day" // the name is in Times
 	}

@@ -1,10 +1,10 @@
 package feed
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -24,11 +24,12 @@ func dayText(d snapshot.Date, thisYear int) string {
 
 // shiftText is a shift read for people.
 type shiftText struct {
-	// When is the times, such as "07:00–15:30" or "21:30–07:30 (+1)";
-	// "" for leave and for times the roster writes in a way that cannot
-	// be read, which Raw then holds.
-	When string
-	Raw  string
+	// Times is what the page shows first, in bold, and alerts after the
+	// date: the roster's clock times ("07:00–15:30", a night
+	// "21:30–07:30 (+1)", as export.Times reads them), with "on call"
+	// after them for on-call; the name of the leave ("Annual Leave");
+	// the roster's own text when it cannot be read.
+	Times string
 	// OnCall and Leave say what kind of entry it is.
 	OnCall, Leave bool
 	// Name is the shift's name ("Day Shift", "Annual Leave"), "" when it
@@ -41,10 +42,13 @@ type shiftText struct {
 	Warnings []string
 }
 
-// readShift reads it in loc for people. Text from the roster is made one
-// line, so that no page can split an alert's lines or a log's.
-func readShift(it snapshot.Item, loc *time.Location) shiftText {
-	s := it.Shift(loc)
+// nextDayMark follows the times of a shift that ends the next day.
+const nextDayMark = " (+1)"
+
+// readShift reads it for people. Text from the roster is made one line,
+// so that no page can split an alert's lines or a log's.
+func readShift(it snapshot.Item) shiftText {
+	s := it.Shift(nil) // its kind and its clock times are the same in any zone
 	v := shiftText{
 		OnCall: s.Kind == snapshot.KindOnCall,
 		Leave:  s.Kind == snapshot.KindLeave,
@@ -58,67 +62,27 @@ func readShift(it snapshot.Item, loc *time.Location) shiftText {
 	for _, w := range it.Warnings {
 		v.Warnings = append(v.Warnings, oneline.Clean(w))
 	}
-	if v.OnCall && isOnCallName(v.Name) {
+	if v.OnCall && export.OnlyOnCall(v.Name) {
 		v.Name = ""
 	}
 	switch {
+	case v.Leave && v.Name != "":
+		v.Times = v.Name
 	case v.Leave:
-	case s.HasTimes():
-		v.When = clockRange(s.Start, s.End, loc)
-	case len(it.Detail) > 0 && !v.OnCall:
-		v.Raw = oneline.Clean(it.Detail[0].Value)
+		v.Times = "Leave"
+	default:
+		v.Times = export.Times(s, nextDayMark)
 	}
 	return v
-}
-
-// isOnCallName reports whether a shift's name says no more than "on call".
-func isOnCallName(name string) bool {
-	n := strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.ToLower(name))
-	return n == "oncall"
-}
-
-// clockRange writes start to end on loc's clocks: "07:00–15:30", with
-// "(+1)" when the end is on a later day, except an end at midnight, which
-// people write "00:00" as the end of the day.
-func clockRange(start, end time.Time, loc *time.Location) string {
-	start, end = start.In(loc), end.In(loc)
-	out := start.Format("15:04") + "–" + end.Format("15:04")
-	days := int(snapshot.DateOf(end).Time(time.UTC).Sub(snapshot.DateOf(start).Time(time.UTC)).Hours() / 24)
-	if end.Hour() == 0 && end.Minute() == 0 && days > 0 {
-		days--
-	}
-	if days > 0 {
-		out += " (+" + strconv.Itoa(days) + ")"
-	}
-	return out
-}
-
-// times is what the page shows first, in bold: the times, with "on call"
-// after them for on-call; the name of the leave ("Annual Leave"); the
-// roster's own text when it cannot be read.
-func (v shiftText) times() string {
-	switch {
-	case v.Leave && v.Name != "":
-		return v.Name
-	case v.Leave:
-		return "Leave"
-	case v.OnCall && v.When != "":
-		return v.When + " on call"
-	case v.OnCall:
-		return "on call"
-	case v.When != "":
-		return v.When
-	}
-	return v.Raw
 }
 
 // String is the shift in one line, for an alert: "07:00–15:30 Day Shift",
 // "20:30–08:30 (+1) on call", "Annual Leave (all day)".
 func (v shiftText) String() string {
 	if v.Leave {
-		return v.times() + " (all day)"
+		return v.Times + " (all day)"
 	}
-	return strings.TrimSpace(v.times() + " " + v.Name)
+	return strings.TrimSpace(v.Times + " " + v.Name)
 }
 
 // wall returns t as the roster's clocks show it: in the feed's zone, or,
