@@ -107,7 +107,7 @@ func verb(c snapshot.Change) string {
 		return "added"
 	case c.Kind == snapshot.Removed:
 		return "removed"
-	case slices.Contains(c.Parts, snapshot.PartTimes):
+	case slices.Contains(c.Parts, snapshot.PartTimes) && !(isLeave(c.Old) && isLeave(c.New)):
 		return "moved"
 	}
 	if added, removed := c.Warnings(); len(c.Parts) == 1 && c.Parts[0] == snapshot.PartWarnings {
@@ -155,6 +155,9 @@ func alertTitle(changes []snapshot.Change, thisYear int) string {
 //	Removed: Thu 4 Dec 13:00–21:30 Late Shift, Ward 4B
 //	New warning: Fri 5 Dec 07:00–15:30 Day Shift: BLOGGS, JOE: Allocation for overtime
 //	Changed: Sat 6 Dec 07:00–15:30 Day Shift: role RN → ANUM
+//	Changed: Mon 8 Dec Annual Leave (all day): the roster's times 09:00–16:36 → 08:00–15:36
+//
+// Leave is all day, so new nominal times for it are a change, not a move.
 func changeLine(c snapshot.Change, thisYear int) string {
 	day := dayText(c.Date, thisYear)
 	var details []string
@@ -189,6 +192,10 @@ func changeLine(c snapshot.Change, thisYear int) string {
 		switch p {
 		case snapshot.PartTitle:
 			details = append(details, "place "+export.FromTo(old.Place, cur.Place))
+		case snapshot.PartTimes:
+			if verb(c) != "moved" { // leave, all day whatever it gives
+				details = append(details, "the roster's times "+export.FromTo(nominal(*c.Old), nominal(*c.New)))
+			}
 		case snapshot.PartName:
 			details = append(details, "shift "+export.FromTo(old.Name, cur.Name))
 		case snapshot.PartRole:
@@ -214,6 +221,24 @@ func changeLine(c snapshot.Change, thisYear int) string {
 		details = append(details, "warning cleared: "+oneline.Clean(w))
 	}
 	return withDetails(line, details)
+}
+
+// isLeave reports whether it is leave, which is all day whatever times
+// the roster gives it, in any zone.
+func isLeave(it *snapshot.Item) bool {
+	return it != nil && it.Shift(nil).Kind == snapshot.KindLeave
+}
+
+// nominal is the times the roster gives leave: its clock times, or its
+// first detail as written when they cannot be read.
+func nominal(it snapshot.Item) string {
+	if c, ok := export.ReadClock(it); ok {
+		return c.String()
+	}
+	if len(it.Detail) > 0 {
+		return oneline.Clean(it.Detail[0].Value)
+	}
+	return ""
 }
 
 func withDetails(line string, details []string) string {

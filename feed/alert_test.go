@@ -100,3 +100,25 @@ func TestAlertTextIsCapped(t *testing.T) {
 	require.NoError(t, json.Unmarshal(a.JSON, &js))
 	assert.Len(t, js.Changes, 200, "the JSON form has them all")
 }
+
+// Leave is all day whatever times the roster gives it, so new nominal
+// times move nothing: the alert says the leave changed, and how, as
+// `rosteron diff` shows it and the calendar's description says it.
+func TestAlertLeaveWithNewNominalTimes(t *testing.T) {
+	t.Parallel()
+	d := snapshot.Date{Year: 2026, Month: time.April, Day: 4}
+	before := &snapshot.Snapshot{Items: []snapshot.Item{item(d, "Ward 4B", "09:00 - 16:36", "Annual Leave")}}
+	after := &snapshot.Snapshot{Items: []snapshot.Item{item(d, "Ward 4B", "08:00 - 15:36", "Annual Leave")}}
+	a, err := newAlert(snapshot.Diff(before, after), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.UTC)
+	require.NoError(t, err)
+	require.NotNil(t, a)
+	assert.Equal(t, "Shift changed: Sat 4 Apr", a.Title)
+	assert.Equal(t, "Changed: Sat 4 Apr Annual Leave (all day): the roster's times 09:00–16:36 → 08:00–15:36", a.Text)
+
+	// Leave in place of a shift, or a shift in place of leave, is a move.
+	day := &snapshot.Snapshot{Items: []snapshot.Item{item(d, "Ward 4B", "07:00 - 15:30", "Day Shift")}}
+	a, err = newAlert(snapshot.Diff(day, after), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.UTC)
+	require.NoError(t, err)
+	require.NotNil(t, a)
+	assert.Equal(t, "Moved: Sat 4 Apr Annual Leave, 07:00–15:30 → Annual Leave: shift Day Shift → Annual Leave", a.Text)
+}
