@@ -88,7 +88,13 @@ func ParseTarget(spec string) (*Target, error) {
 		return nil, fmt.Errorf("%w: no host", ErrBadTarget)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	sum := sha256.Sum256([]byte(spec))
+	// The key is the URL as sent, so that the same URL written twice
+	// (with spaces, with a fragment) is one target.
+	sent := u.String()
+	if isJSON {
+		sent = JSONPrefix + sent
+	}
+	sum := sha256.Sum256([]byte(sent))
 	t := &Target{url: u, json: isJSON, key: hex.EncodeToString(sum[:12]), name: u.Scheme + "://" + u.Host}
 	if u.Path != "" && u.Path != "/" {
 		t.name += "/…"
@@ -159,8 +165,20 @@ type notifyState struct {
 	Outbox   []*alert           `json:"outbox"`
 }
 
-// NewNotifier returns a notifier for f's roster that tells targets.
+// NewNotifier returns a notifier for f's roster that tells targets. A
+// target given twice (the same URL, in the same form) is told once, so
+// that no change brings two alerts: a URL repeated, say in a flag and in
+// a file of URLs, asks for nothing more than the URL given once.
 func NewNotifier(f *Feed, targets ...*Target) *Notifier {
+	seen := make(map[string]bool)
+	var unique []*Target
+	for _, t := range targets {
+		if !seen[t.key] {
+			seen[t.key] = true
+			unique = append(unique, t)
+		}
+	}
+	targets = unique
 	n := &Notifier{feed: f, targets: targets, wake: make([]chan struct{}, len(targets))}
 	for i := range n.wake {
 		n.wake[i] = make(chan struct{}, 1)

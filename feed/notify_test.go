@@ -231,6 +231,35 @@ func TestNotifierRetriesAndDeliversAfterARestart(t *testing.T) {
 	rcv.mu.Unlock()
 }
 
+// A notify URL given twice, as in --notify and in --notify-file, is told
+// once: never two alerts for one change.
+func TestNotifierTellsAURLGivenTwiceOnce(t *testing.T) {
+	t.Parallel()
+	dir := stateDir(t)
+	rcv := newReceiver(t)
+	f, c := newTestFeed(t, WithStateDir(dir))
+	n := NewNotifier(f, target(t, rcv.URL+"/topic"), target(t, rcv.URL+"/topic"),
+		target(t, " "+rcv.URL+"/topic#again"), target(t, "json+"+rcv.URL+"/topic"))
+	require.NoError(t, n.Load())
+	s := snap(c.Now(), "Ward 4B")
+	n.Observe(s)
+	n.Observe(moved(s, "09:00 - 17:30"))
+
+	var st notifyState
+	data, err := os.ReadFile(filepath.Join(dir, NotifyFile))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &st))
+	require.Len(t, st.Outbox, 1)
+	assert.Len(t, st.Outbox[0].Pending, 2, "the text form once, and the JSON form asked for")
+
+	stop := runNotifier(t, n)
+	rcv.waitDelivered(t, 2)
+	stop() // every delivery has returned: no more can come
+	got := rcv.deliveries()
+	require.Len(t, got, 2)
+	assert.NotEqual(t, got[0].header.Get("Content-Type"), got[1].header.Get("Content-Type"), "one text, one JSON")
+}
+
 func TestNotifierDelay(t *testing.T) {
 	t.Parallel()
 	n := &Notifier{rand: func() float64 { return 0.5 }}
