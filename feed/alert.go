@@ -64,7 +64,9 @@ func newAlert(ch snapshot.Changes, now time.Time, loc *time.Location) (*alert, e
 	if kept.Empty() {
 		return nil, nil
 	}
-	a := &alert{ID: alertID(), Created: now.UTC(), Title: alertTitle(kept.Shifts, today.Year)}
+	// Created is left to Observe: now is a wall clock, which in floating
+	// mode is no instant.
+	a := &alert{ID: alertID(), Title: alertTitle(kept.Shifts, today.Year)}
 	var lines []string
 	for _, c := range kept.Shifts {
 		lines = append(lines, changeLine(c, today.Year))
