@@ -448,7 +448,7 @@ func (n *Notifier) send(parent context.Context, t *Target, a *alert) (time.Durat
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL, with its secrets, stays out
 		}
-		return 0, errors.New(n.scrub(t, err.Error()))
+		return 0, errors.New(n.scrub(err.Error()))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -519,23 +519,19 @@ func (n *Notifier) maxAge() time.Duration {
 	return DefaultNotifyMaxAge
 }
 
-// scrub removes every target's secrets and the feed's from msg.
-func (n *Notifier) scrub(t *Target, msg string) string {
-	var secrets []string
+// scrub removes every target's secrets and the feed's from msg, in one
+// redaction, so that a secret holding another is replaced whole.
+func (n *Notifier) scrub(msg string) string {
+	secrets := slices.Clone(n.feed.secrets)
 	for _, t := range n.targets {
 		secrets = append(secrets, t.secrets...)
 	}
-	if t != nil {
-		secrets = append(secrets, t.secrets...)
-	}
-	// Longest first, so that a secret holding another is replaced whole.
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	return n.feed.scrub(oneline.Clean(msg, secrets...))
+	return oneline.Clean(msg, secrets...)
 }
 
 func (n *Notifier) logf(format string, args ...any) {
 	if n.Log == nil {
 		return
 	}
-	logLine(n.Log, n.feed, n.scrub(nil, fmt.Sprintf(format, args...)))
+	logLine(n.Log, n.feed, n.scrub(fmt.Sprintf(format, args...)))
 }

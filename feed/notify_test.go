@@ -369,3 +369,14 @@ func TestNotifierKeepsCredentialsOutOfLogs(t *testing.T) {
 		assert.NotContains(t, err.Error(), pass)
 	}
 }
+
+// The feed's secrets and the targets' are redacted together, so that one
+// holding another goes whole, whichever it is.
+func TestNotifierScrubsSecretsHoldingOthers(t *testing.T) {
+	t.Parallel()
+	f, _ := newTestFeed(t) // its secret is testPassword
+	n := NewNotifier(f, target(t, "https://ntfy.example/topic-"+testPassword+"-x"))
+	assert.Equal(t, "to [REDACTED] now", n.scrub("to topic-"+testPassword+"-x now"))
+	n = NewNotifier(f, target(t, "https://ntfy.example/"+testPassword[3:9])) // a topic inside the password
+	assert.Equal(t, "pw [REDACTED]", n.scrub("pw "+testPassword))
+}

@@ -116,6 +116,13 @@ func TestScrubWriter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len("GET /tok-secret/roster.ics with hunter2\n"), n)
 	assert.Equal(t, "GET /[REDACTED]/roster.ics with [REDACTED]\n", buf.String())
+
+	// A notify token that holds the password, added after it, goes whole.
+	buf.Reset()
+	w.add("ntfy-hunter2-topic")
+	_, err = w.Write([]byte("alert to https://ntfy.example/ntfy-hunter2-topic failed\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "alert to https://ntfy.example/[REDACTED] failed\n", buf.String())
 }
 
 // served is a serve command running in this process.

@@ -39,14 +39,44 @@ func Text(s string) string {
 }
 
 // Redact replaces every occurrence of each secret in msg by Redacted.
-// Empty secrets are ignored.
+// Occurrences that overlap or touch, of one secret or of several, become
+// one Redacted: a password inside a longer token (a notify URL's) takes
+// the whole token with it, whatever order the secrets come in, and what
+// stands for one secret is never searched for another. Empty secrets are
+// ignored.
 func Redact(msg string, secrets ...string) string {
+	var hidden []bool // by byte of msg; nil while there is nothing to hide
 	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, Redacted)
+		if s == "" {
+			continue
+		}
+		for i := 0; ; i++ {
+			j := strings.Index(msg[i:], s)
+			if j < 0 {
+				break
+			}
+			i += j
+			if hidden == nil {
+				hidden = make([]bool, len(msg))
+			}
+			for k := i; k < i+len(s); k++ {
+				hidden[k] = true
+			}
 		}
 	}
-	return msg
+	if hidden == nil {
+		return msg
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		switch {
+		case !hidden[i]:
+			b.WriteByte(msg[i])
+		case i == 0 || !hidden[i-1]:
+			b.WriteString(Redacted)
+		}
+	}
+	return b.String()
 }
 
 // Clean makes msg one line of harmless text without any of the secrets: a

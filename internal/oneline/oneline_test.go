@@ -21,6 +21,14 @@ func TestClean(t *testing.T) {
 		{"tok abc and pw xyz", []string{"abc", "xyz"}, "tok [REDACTED] and pw [REDACTED]"},
 		// A secret holding what cleaning changes is still found.
 		{"pw a\tb!", []string{"a\tb"}, "pw [REDACTED]!"},
+		// A secret inside a longer one, given first, leaves nothing of
+		// the longer one behind.
+		{"token tok-hunter2-xyz", []string{"hunter2", "tok-hunter2-xyz"}, "token [REDACTED]"},
+		// What stands for a secret is not searched again.
+		{"key ACT", []string{"key", "ACT"}, "[REDACTED] [REDACTED]"},
+		// Secrets that overlap go whole, the one that starts first too.
+		{"id abcdefg.", []string{"ab", "bcdefg"}, "id [REDACTED]."},
+		{"aaaa!", []string{"aaa"}, "[REDACTED]!"},
 	} {
 		assert.Equal(t, tc.want, Clean(tc.msg, tc.secrets...), tc.msg)
 	}
