@@ -65,7 +65,8 @@ Flags:
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
   --state DIR         the folder for the last good roster, the calendar's
-                      event history and the token, made 0700 (default
+                      event history, the token and, with --notify, the
+                      alerts' state (notify.json), made 0700 (default
                       $XDG_STATE_HOME/rosteron, else ~/.local/state/rosteron)
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)

@@ -108,6 +108,14 @@ func TestDefaultStateDir(t *testing.T) {
 	assert.ErrorAs(t, err, &usage)
 }
 
+// The help names every file of the state folder that docs/serve.md
+// names, so that no one deletes one not knowing what it holds.
+func TestServeHelpNamesTheAlertsState(t *testing.T) {
+	t.Parallel()
+	r := runWith(t, nil, "", "serve", "--help")
+	assert.Contains(t, r.stdout, "alerts' state ("+feed.NotifyFile+")")
+}
+
 func TestScrubWriter(t *testing.T) {
 	var buf bytes.Buffer
 	w := &scrubWriter{w: &buf, secrets: []string{"", "hunter2"}}
