@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -120,38 +119,30 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 	// Only what Chrome uses of this environment, never a password.
 	proc.Env = browser.ChromeEnv(os.Environ())
 	ownGroup(proc)
-	stderr, err := proc.StderrPipe()
-	if err != nil {
-		return err
-	}
+	// Not StderrPipe: Wait would close it while its lines were still
+	// being read, losing Chrome's last words.
+	chromeLog := newChromeLog(c.stderr)
+	proc.Stderr = chromeLog
+	// A child of Chrome's still holding its standard error once Chrome
+	// has exited holds up Wait for no longer than this.
+	proc.WaitDelay = 5 * time.Second
 	if err := proc.Start(); err != nil {
 		return fmt.Errorf("starting Chrome %s: %w", path, err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- proc.Wait() }()
+	go func() {
+		err := proc.Wait() // once Chrome has exited and its log is copied
+		chromeLog.flush()  // a last line without a line break
+		exited <- err
+	}()
 	defer func() {
 		killGroup(proc)
 		<-exited
 	}()
 
-	ports := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := devToolsLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case ports <- m[1]:
-				default:
-				}
-			}
-			// Chrome's own log goes on to ours, as a container's log.
-			fmt.Fprintln(c.stderr, sc.Text())
-		}
-		_, _ = io.Copy(c.stderr, stderr)
-	}()
 	var port string
 	select {
-	case port = <-ports:
+	case port = <-chromeLog.port:
 	case err := <-exited:
 		exited <- err
 		return fmt.Errorf("chrome %s exited before DevTools listened: %v", path, err)
