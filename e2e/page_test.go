@@ -38,8 +38,7 @@ const docsToken = "docs-example-token-not-a-secret"
 // address people reach (--public-url).
 func TestServePage(t *testing.T) {
 	b := chrome.Get(t)
-	m, url := newMock(t, mockserver.WithUsers(feedUserWith(mockserver.DemoRoster(time.Now()))))
-	_ = m
+	_, url := newMock(t, mockserver.WithUsers(feedUserWith(mockserver.DemoRoster(time.Now()))))
 	const public = "https://roster.example.org/rosteron"
 	p := startFeed(t, append(feedEnv(url), "ROSTERON_FEED_TOKEN="+docsToken),
 		"--refresh", "10m", "--tz", "Australia/Melbourne", "--state", t.TempDir(),

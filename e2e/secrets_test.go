@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,7 +31,7 @@ func TestCLIPasswordNotInChromeEnvironment(t *testing.T) {
 
 	// The test can fail: the CLI's own environment holds the password.
 	secret := "ROSTERON_PASSWORD=" + mockserver.DemoPassword
-	require.Contains(t, environ(t, r.cmd.Process.Pid), secret)
+	require.Contains(t, chrometest.Environ(t, r.cmd.Process.Pid), secret)
 
 	// Every process of this run's Chrome: its profile is under the run's
 	// TMPDIR, and the main one's children too.
@@ -46,7 +45,7 @@ func TestCLIPasswordNotInChromeEnvironment(t *testing.T) {
 	require.NotEmpty(t, pids, "Chrome runs")
 	var main bool
 	for _, pid := range pids {
-		env := environ(t, pid)
+		env := chrometest.Environ(t, pid)
 		if env == "" {
 			continue // gone since
 		}
@@ -60,16 +59,4 @@ func TestCLIPasswordNotInChromeEnvironment(t *testing.T) {
 
 	require.NoError(t, r.cmd.Process.Signal(syscall.SIGTERM))
 	r.wait(t, 10*time.Second)
-}
-
-// environ is a process's environment as /proc shows it, NUL-separated, or
-// "" for a process that is gone.
-func environ(t *testing.T, pid int) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
-	if os.IsNotExist(err) || os.IsPermission(err) {
-		return ""
-	}
-	require.NoError(t, err)
-	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 )
 
 // Tree returns pid and the ids of all its descendant processes, read from
@@ -82,4 +83,22 @@ func Mentioning(s string) []int {
 		}
 	}
 	return Alive(found)
+}
+
+// Environ returns a process's environment as /proc shows it,
+// NUL-separated, or "" for a process that is gone since, or that may not
+// be read: a sandboxed helper of Chrome's, when the tests are not root.
+// Any other failure to read it fails the test. A caller checks that the
+// environment of the process it cares most about was read, so that a
+// check of environments never passes for having read none.
+func Environ(t testing.TB, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+	if os.IsNotExist(err) || os.IsPermission(err) {
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("reading process %d's environment: %v", pid, err)
+	}
+	return string(b)
 }
