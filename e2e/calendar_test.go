@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	ical "github.com/emersion/go-ical"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,22 +27,33 @@ type calEvent struct {
 }
 
 // feedEvents fetches the iCalendar feed and reads its events by UID, and
-// the calendar's own properties by name.
-func feedEvents(t *testing.T, p *feedProc) (map[string]calEvent, map[string]string) {
+// the calendar's own properties by name, and returns the feed as served.
+// Two iCalendar libraries read it, and must agree on each event's UID
+// and start.
+func feedEvents(t *testing.T, p *feedProc) (map[string]calEvent, map[string]string, string) {
 	t.Helper()
 	resp, body := fetch(t, http.MethodGet, p.ics)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	cal, err := ics.ParseCalendar(strings.NewReader(body))
 	require.NoError(t, err)
+	other, err := ical.NewDecoder(strings.NewReader(body)).Decode()
+	require.NoError(t, err)
+	require.Len(t, other.Events(), len(cal.Events()))
 	props := map[string]string{}
 	for _, prop := range cal.CalendarProperties {
 		props[prop.IANAToken] = prop.Value
 	}
 	events := map[string]calEvent{}
-	for _, ev := range cal.Events() {
+	for i, ev := range cal.Events() {
 		var e calEvent
 		if start, err := ev.GetStartAt(); err == nil {
 			e.start = start
+		}
+		uid, err := other.Events()[i].Props.Text(ical.PropUID)
+		require.NoError(t, err)
+		require.Equal(t, ev.Id(), uid)
+		if start, err := other.Events()[i].DateTimeStart(nil); err == nil {
+			require.True(t, start.Equal(e.start), "event %s starts %v or %v", uid, start, e.start)
 		}
 		if prop := ev.GetProperty(ics.ComponentPropertySequence); prop != nil {
 			e.sequence, err = strconv.Atoi(prop.Value)
@@ -57,13 +69,16 @@ func feedEvents(t *testing.T, p *feedProc) (map[string]calEvent, map[string]stri
 		require.False(t, dup, "UID %s twice", ev.Id())
 		events[ev.Id()] = e
 	}
-	return events, props
+	return events, props, body
 }
 
 // A shift moved while serve runs keeps its event: the same UID, its
 // SEQUENCE one higher and LAST-MODIFIED set, across a restart too, so a
 // calendar app updates the event, alarms and notes included, instead of
-// replacing it. The other events stay as they were.
+// replacing it. The other events stay as they were. A restart while
+// RosterOn is down serves the same calendar, byte for byte. RosterOn is
+// the shared mock, changed through its control endpoint, behind a proxy
+// that can be stopped.
 func TestServeEventsUpdateInPlace(t *testing.T) {
 	needChrome(t)
 	requireReachable(t)
@@ -73,14 +88,15 @@ func TestServeEventsUpdateInPlace(t *testing.T) {
 	today := time.Now()
 	roster := mockserver.DemoRoster(today)
 	mockControl(t, "PUT", "users/"+user, map[string]any{"password": feedPassword, "name": "NURSE, NINA", "roster": roster})
-	env := []string{"ROSTERON_URL=" + mockURL, "ROSTERON_USERNAME=" + user, "ROSTERON_PASSWORD=" + feedPassword}
+	rosterOn, url := newProxyHost(t, mockURL)
+	env := []string{"ROSTERON_URL=" + url, "ROSTERON_USERNAME=" + user, "ROSTERON_PASSWORD=" + feedPassword}
 	mel, err := time.LoadLocation("Australia/Melbourne")
 	require.NoError(t, err)
 	args := []string{"--refresh", "2s", "--state", t.TempDir(), "--tz", "Australia/Melbourne"}
 
 	p := startFeed(t, env, args...)
 	p.waitRefreshes(t, 1)
-	before, props := feedEvents(t, p)
+	before, props, _ := feedEvents(t, p)
 	require.NotEmpty(t, before)
 	assert.Equal(t, "PT2S", props["REFRESH-INTERVAL"], "apps are told how often to refresh")
 	assert.Equal(t, "PT2S", props["X-PUBLISHED-TTL"])
@@ -121,7 +137,7 @@ func TestServeEventsUpdateInPlace(t *testing.T) {
 		p.waitRefreshes(t, 2) // one may have begun before the change
 	}
 	move("10:00 - 18:30")
-	after, _ := feedEvents(t, p)
+	after, _, served := feedEvents(t, p)
 	require.Contains(t, after, uid, "the moved shift keeps its event")
 	moved := after[uid]
 	assert.True(t, moved.start.Equal(at("10:00")), "starts %v", moved.start)
@@ -134,15 +150,28 @@ func TestServeEventsUpdateInPlace(t *testing.T) {
 		}
 	}
 
-	// Restarted, the feed remembers: the same event, the same sequence;
-	// moved back, the sequence rises again.
+	// Restarted while RosterOn is down, it serves the same calendar from
+	// its state folder, its history used, not set aside.
 	assert.Equal(t, 0, p.stop(t), "stderr: %s", p.stderr)
+	rosterOn.stop()
+	p = startFeed(t, env, args...)
+	p.waitFor(t, "a refresh that fails", 90*time.Second, func() bool {
+		return strings.Contains(p.stderr.String(), "refresh failed")
+	})
+	_, _, down := feedEvents(t, p)
+	assert.Equal(t, served, down)
+	assert.Equal(t, 0, p.stop(t), "stderr: %s", p.stderr)
+	assert.NotContains(t, p.stderr.String(), "event history was set aside")
+
+	// Restarted with RosterOn back, the feed remembers: the same event,
+	// the same sequence; moved back, the sequence rises again.
+	rosterOn.start()
 	p = startFeed(t, env, args...)
 	p.waitRefreshes(t, 1)
-	again, _ := feedEvents(t, p)
+	again, _, _ := feedEvents(t, p)
 	assert.Equal(t, moved, again[uid])
 	move("07:00 - 15:30")
-	back, _ := feedEvents(t, p)
+	back, _, _ := feedEvents(t, p)
 	require.Contains(t, back, uid)
 	assert.True(t, back[uid].start.Equal(at("07:00")))
 	assert.Equal(t, 2, back[uid].sequence)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -313,11 +315,13 @@ func TestServeFeeds(t *testing.T) {
 }
 
 // mockHost is a mock RosterOn that can be stopped and started again on the
-// same address, serving one mockserver.Server or another.
+// same address, serving one mockserver.Server or another, or forwarding
+// to a mock in another process.
 type mockHost struct {
 	t    *testing.T
 	addr string
-	cur  atomic.Pointer[mockserver.Server]
+	cur  atomic.Pointer[mockserver.Server] // what it serves, unless fwd is set
+	fwd  http.Handler
 	mu   sync.Mutex
 	srv  *http.Server
 }
@@ -326,17 +330,46 @@ func newMockHost(t *testing.T, m *mockserver.Server) (*mockHost, string) {
 	t.Helper()
 	h := &mockHost{t: t, addr: listenHost() + ":0"}
 	h.cur.Store(m)
+	return h, h.begin(m.BasePath())
+}
+
+// newProxyHost is a mockHost in front of the mock at base (such as the
+// shared one, changed through its control endpoint), so that a test can
+// take that RosterOn down and bring it back. Requests keep the Host they
+// name, so that any address the mock writes leads back here.
+func newProxyHost(t *testing.T, base string) (*mockHost, string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	target := &url.URL{Scheme: u.Scheme, Host: u.Host}
+	h := &mockHost{t: t, addr: listenHost() + ":0", fwd: &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}}}
+	return h, h.begin(u.Path)
+}
+
+// begin starts serving, until the test ends, and returns the address of
+// path there as the browser reaches it.
+func (h *mockHost) begin(path string) string {
+	h.t.Helper()
 	h.start()
-	t.Cleanup(h.stop)
+	h.t.Cleanup(h.stop)
 	host := "127.0.0.1"
 	if e := os.Getenv("ROSTERON_E2E_HOST"); e != "" {
 		host = e
 	}
 	_, port, _ := net.SplitHostPort(h.addr)
-	return h, fmt.Sprintf("http://%s:%s%s", host, port, m.BasePath())
+	return fmt.Sprintf("http://%s:%s%s", host, port, path)
 }
 
-func (h *mockHost) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.cur.Load().ServeHTTP(w, r) }
+func (h *mockHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.fwd != nil {
+		h.fwd.ServeHTTP(w, r)
+		return
+	}
+	h.cur.Load().ServeHTTP(w, r)
+}
 
 func (h *mockHost) start() {
 	h.t.Helper()
