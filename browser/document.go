@@ -31,7 +31,8 @@ type Document struct {
 // Render shows doc, a document Fetch got, in the tab as a navigation to
 // its URL would, scripts and all, without asking the server for it again:
 // the tab's request is answered from doc (less its Set-Cookie headers, as
-// its cookies are set already), and is not recorded, as it never reaches
+// its cookies are set already, and with a Content-Type that names UTF-8,
+// which Fetch decoded Body to), and is not recorded, as it never reaches
 // the network. The page's own requests, for scripts say, do. Use it for a
 // page that a script must finish before it can be read.
 func (t *Tab) Render(ctx context.Context, doc *Document) error {

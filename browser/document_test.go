@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,6 +216,14 @@ func TestRenderShowsAFetchedPageWithoutAskingAgain(t *testing.T) {
 			io.WriteString(w, `<html><body><script>setTimeout(function(){var d=document.createElement('div');d.id='late';d.textContent=location.pathname;document.body.appendChild(d)},30)</script></body></html>`)
 			return
 		}
+		if r.URL.Path == "/latin1" {
+			// Fetch hands the body over in UTF-8, longer than the
+			// Content-Length sent.
+			w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+			w.Header().Set("Content-Length", strconv.Itoa(len(latin1Page)))
+			io.WriteString(w, latin1Page)
+			return
+		}
 		io.WriteString(w, "<p>start</p>")
 	}))
 	t.Cleanup(ts.Close)
@@ -238,7 +247,18 @@ func TestRenderShowsAFetchedPageWithoutAskingAgain(t *testing.T) {
 	doc, err = tab.Fetch(ctx, ts.URL+"/")
 	require.NoError(t, err)
 	assert.Equal(t, "<p>start</p>", string(doc.Body))
+
+	// A page in another charset shows its text as the server meant it.
+	doc, err = tab.Fetch(ctx, ts.URL+"/latin1")
+	require.NoError(t, err)
+	require.NoError(t, tab.Render(ctx, doc))
+	html, err = tab.HTML(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, html, `<p id="name">Zoë Brontë Noël</p><p id="end">the end</p>`)
 }
+
+// latin1Page is a page in ISO-8859-1: Zoë Brontë Noël.
+const latin1Page = "<html><body><p id=\"name\">Zo\xeb Bront\xeb No\xebl</p><p id=\"end\">the end</p></body></html>"
 
 func TestFetchFromABlankTabNavigates(t *testing.T) {
 	ts := site(t)

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"mime"
 	"strings"
 
 	"github.com/chromedp/cdproto/fetch"
@@ -120,23 +121,41 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 	}
 	t.replay = nil
 	t.navMu.Unlock()
-	var headers []*fetch.HeaderEntry
-	for _, h := range doc.Header {
-		if !strings.EqualFold(h.Name, "Set-Cookie") {
-			headers = append(headers, &fetch.HeaderEntry{Name: h.Name, Value: h.Value})
-		}
-	}
 	_, err := chromedp.Call(t.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
 		RequestID:       ev.RequestID,
 		ResponseCode:    int64(doc.Status),
 		ResponsePhrase:  doc.StatusText,
-		ResponseHeaders: headers,
+		ResponseHeaders: replayHeaders(doc.Header),
 		Body:            doc.Body,
 	})
 	if err != nil {
 		t.resume(ev)
 	}
 	return true
+}
+
+// replayHeaders are the header lines a replayed document is answered
+// with. Its body is the one Fetch decoded to UTF-8, no longer the bytes
+// the server sent: the lines that described those go, and Content-Type
+// keeps its media type but names UTF-8, or Chrome would decode the body
+// a second time from the server's charset. Set-Cookie goes too, as its
+// cookies are set already.
+func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
+	mediaType := "text/html"
+	var headers []*fetch.HeaderEntry
+	for _, h := range header {
+		switch strings.ToLower(h.Name) {
+		case "set-cookie", "content-length", "content-encoding":
+			continue
+		case "content-type":
+			if mt, _, err := mime.ParseMediaType(h.Value); err == nil {
+				mediaType = mt
+			}
+			continue
+		}
+		headers = append(headers, &fetch.HeaderEntry{Name: h.Name, Value: h.Value})
+	}
+	return append(headers, &fetch.HeaderEntry{Name: "Content-Type", Value: mediaType + "; charset=utf-8"})
 }
 
 func fetchHeader(headers []*fetch.HeaderEntry, name string) string {
