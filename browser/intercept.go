@@ -93,14 +93,15 @@ func (t *Tab) document(ev *fetch.EventRequestPaused) {
 		t.resume(ev)
 		return
 	}
-	nav := t.claim(t.rec.position(ev.NetworkID))
-	if nav == nil {
-		t.resume(ev)
-		return
-	}
 	u := ev.Request.URL + ev.Request.URLFragment
 	loc, err := resolve(u, fetchHeader(ev.ResponseHeaders, "Location"))
 	if err != nil {
+		// Followed, so a later redirect of the navigation can stop it.
+		t.resume(ev)
+		return
+	}
+	nav := t.claim(t.rec.position(ev.NetworkID))
+	if nav == nil {
 		t.resume(ev)
 		return
 	}

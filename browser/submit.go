@@ -50,7 +50,11 @@ func (t *Tab) Submit(ctx context.Context, selector string) (*Document, error) {
 type navigation struct {
 	from int
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// claimed is set by the one redirect that stops the navigation: two
+	// can be paused at once, each handled in a goroutine of its own,
+	// and only one may close stopped.
+	claimed bool
 	doc     *Document     // the redirect it was stopped at
 	stopped chan struct{} // closed once the stop has been asked for
 }
@@ -72,7 +76,8 @@ func (t *Tab) disarm(nav *navigation) {
 }
 
 // claim returns the armed navigation if the exchange at pos belongs to it
-// and it has not been stopped yet.
+// and no other redirect has claimed it, and claims it: the caller, and no
+// one else, stops it.
 func (t *Tab) claim(pos int) *navigation {
 	t.navMu.Lock()
 	defer t.navMu.Unlock()
@@ -82,9 +87,10 @@ func (t *Tab) claim(pos int) *navigation {
 	}
 	nav.mu.Lock()
 	defer nav.mu.Unlock()
-	if nav.doc != nil {
+	if nav.claimed {
 		return nil
 	}
+	nav.claimed = true
 	return nav
 }
 
