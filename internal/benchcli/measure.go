@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rosteron/rosteron/internal/chrometest"
@@ -19,9 +21,9 @@ import (
 // A command is one of the things timed in a scenario.
 type command struct {
 	name string
-	// make builds the command for one run; check says whether its output
-	// is what it should be.
-	make  func(tmp string) *exec.Cmd
+	// make builds the command for one run, bound to ctx; check says
+	// whether its output is what it should be.
+	make  func(ctx context.Context, tmp string) *exec.Cmd
 	check func(stdout []byte) error
 }
 
@@ -54,7 +56,7 @@ func measureScenario(sc scenario, url, bin, chrome string, runs int) (scenarioRe
 			order = reversed(cmds)
 		}
 		for _, c := range order {
-			s, err := runOnce(c)
+			s, err := runOnce(c, runLimit, stopGrace)
 			if err != nil {
 				return r, err
 			}
@@ -73,13 +75,13 @@ const (
 )
 
 func commands(sc scenario, url, bin, chrome string) []command {
-	floor := func(extra ...string) func(tmp string) *exec.Cmd {
-		return func(tmp string) *exec.Cmd {
+	floor := func(extra ...string) func(ctx context.Context, tmp string) *exec.Cmd {
+		return func(ctx context.Context, tmp string) *exec.Cmd {
 			args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync"}
 			args = append(args, extra...)
 			args = append(args, "--user-data-dir="+filepath.Join(tmp, "profile"), "--dump-dom", url+"/Account/Login")
-			return exec.Command(chrome, args...)
+			return exec.CommandContext(ctx, chrome, args...)
 		}
 	}
 	checkLogin := func(out []byte) error {
@@ -91,8 +93,8 @@ func commands(sc scenario, url, bin, chrome string) []command {
 	return []command{
 		{
 			name: cliName,
-			make: func(tmp string) *exec.Cmd {
-				c := exec.Command(bin, "roster", "--url", url, "--username", mockserver.DemoUsername, "--format", "json")
+			make: func(ctx context.Context, tmp string) *exec.Cmd {
+				c := exec.CommandContext(ctx, bin, "roster", "--url", url, "--username", mockserver.DemoUsername, "--format", "json")
 				c.Env = append(os.Environ(), "ROSTERON_PASSWORD="+mockserver.DemoPassword, "TMPDIR="+tmp)
 				return c
 			},
@@ -122,15 +124,31 @@ func reversed(cmds []command) []command {
 	return out
 }
 
+// runLimit bounds one run, so that a hung rosteron or Chrome fails make
+// bench instead of stalling it. It is generous: above what rosteron's own
+// limits (a minute a step) let a run take.
+const runLimit = 5 * time.Minute
+
+// stopGrace is how long a command over its limit has to end after SIGTERM
+// (rosteron then closes its Chrome), and how long its output may stay open
+// after it ended (a child of Chrome's may hold it), before it is killed
+// and its output closed.
+const stopGrace = 10 * time.Second
+
 // runOnce runs c in a fresh temporary folder, sampling the peak RSS of
-// every process in its tree every few milliseconds while it runs.
-func runOnce(c command) (sample, error) {
+// every process in its tree every few milliseconds while it runs, for at
+// most limit, and grace more to stop (see stopGrace).
+func runOnce(c command, limit, grace time.Duration) (sample, error) {
 	tmp, err := os.MkdirTemp("", "rosteron-bench-")
 	if err != nil {
 		return sample{}, err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := c.make(tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := c.make(ctx, tmp)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = grace
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -141,6 +159,9 @@ func runOnce(c command) (sample, error) {
 	err = cmd.Wait()
 	wall := time.Since(start)
 	rss, largest := peak()
+	if err != nil && ctx.Err() != nil {
+		return sample{}, fmt.Errorf("%s: still running after %v, stopped (%v)\n%s", c.name, limit, err, stderr.String())
+	}
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w\n%s", c.name, err, stderr.String())
 	}
