@@ -3,18 +3,14 @@ package e2e
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/benchflow"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 )
-
-// benchParallel is how many sessions BenchmarkSessions runs at once.
-const benchParallel = 4
 
 // BenchmarkSessions runs the full flow (log in, roster, log out, close) on
 // one shared browser, four sessions at a time, against an in-process mock,
@@ -37,7 +33,7 @@ func benchSessions(b *testing.B, opts ...mockserver.Option) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	chrometest.Need(b)
-	br, err := browser.Open(ctx, append(chrometest.Options(), browser.WithReadyTabs(benchParallel))...)
+	br, err := browser.Open(ctx, append(chrometest.Options(), browser.WithReadyTabs(benchflow.Parallel))...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,53 +45,15 @@ func benchSessions(b *testing.B, opts ...mockserver.Option) {
 	url := ts.URL + m.BasePath()
 	// One session first, so the browser has its tabs ready, as a browser
 	// that has been serving for a while has.
-	if err := flow(ctx, url, br); err != nil {
+	if err := benchflow.Session(ctx, url, br); err != nil {
 		b.Fatal(err)
 	}
 
-	work := make(chan struct{})
-	errs := make(chan error, benchParallel)
-	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
-	for range benchParallel {
-		wg.Go(func() {
-			for range work {
-				if err := flow(ctx, url, br); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		})
-	}
-	for range b.N {
-		work <- struct{}{}
-	}
-	close(work)
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, err := benchflow.Run(b.N, func() error { return benchflow.Session(ctx, url, br) })
 	b.StopTimer()
-	select {
-	case err := <-errs:
+	if err != nil {
 		b.Fatal(err)
-	default:
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "sessions/s")
-}
-
-func flow(ctx context.Context, url string, br *browser.Browser) error {
-	s, err := session.New(url, session.WithBrowser(br))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword); err != nil {
-		return err
-	}
-	if _, err := s.GetRoster(ctx); err != nil {
-		return err
-	}
-	return s.LogOut(ctx)
 }

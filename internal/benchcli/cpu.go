@@ -9,14 +9,12 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/benchflow"
 	"github.com/rosteron/rosteron/internal/chrometest"
-	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 )
 
 // The CPU mode answers "where does a warm session's time go?" with the
@@ -37,20 +35,7 @@ type cpuFlow struct {
 }
 
 var cpuFlows = []cpuFlow{
-	{"whole flow (log in, roster, log out, close)", func(ctx context.Context, url string, b *browser.Browser) error {
-		s, err := session.New(url, session.WithBrowser(b))
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		if err := s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword); err != nil {
-			return err
-		}
-		if _, err := s.GetRoster(ctx); err != nil {
-			return err
-		}
-		return s.LogOut(ctx)
-	}},
+	{"whole flow (log in, roster, log out, close)", benchflow.Session},
 	{"least isolated session (new context, login page rendered, closed)", func(ctx context.Context, url string, b *browser.Browser) error {
 		tab, err := b.NewTab(ctx, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 		if err != nil {
@@ -109,7 +94,7 @@ func runCPU(w io.Writer, n int, scenarios []scenario, profile string) error {
 func cpuOf(url string, f cpuFlow, n int) (map[string]float64, float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	b, err := browser.Open(ctx, append(chrometest.Options(), browser.WithReadyTabs(4))...)
+	b, err := browser.Open(ctx, append(chrometest.Options(), browser.WithReadyTabs(benchflow.Parallel))...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -123,33 +108,11 @@ func cpuOf(url string, f cpuFlow, n int) (map[string]float64, float64, error) {
 		return nil, 0, err
 	}
 	before, goBefore := chromeCPU(b.PID()), goCPU()
-	start := time.Now()
-	work := make(chan struct{})
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for range work {
-				if err := f.run(ctx, url, b); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		})
-	}
-	for range n {
-		work <- struct{}{}
-	}
-	close(work)
-	wg.Wait()
-	rate := float64(n) / time.Since(start).Seconds()
+	elapsed, err := benchflow.Run(n, func() error { return f.run(ctx, url, b) })
+	rate := float64(n) / elapsed.Seconds()
 	after, goAfter := chromeCPU(b.PID()), goCPU()
-	select {
-	case err := <-errs:
+	if err != nil {
 		return nil, 0, err
-	default:
 	}
 	row := map[string]float64{"Go": (goAfter - goBefore).Seconds() * 1000 / float64(n)}
 	for k, v := range after {
