@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -162,16 +161,7 @@ func chromeKind(p, root int) string {
 // procCPU reads a process's own processor time and that of the children
 // it has reaped.
 func procCPU(pid int) (self, reaped time.Duration, ok bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(s[i+1:])
+	f := chrometest.Stat(pid)
 	if len(f) < 15 {
 		return 0, 0, false
 	}

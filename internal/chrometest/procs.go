@@ -20,18 +20,7 @@ func Tree(pid int) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// The command name may hold spaces and parentheses; the fields
-		// after its closing parenthesis are plain.
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
+		f := Stat(p)
 		if len(f) < 2 {
 			continue
 		}
@@ -52,18 +41,31 @@ func Alive(pids []int) []int {
 		if syscall.Kill(p, 0) != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "stat"))
-		if err == nil {
-			s := string(stat)
-			if i := strings.LastIndexByte(s, ')'); i >= 0 {
-				if f := strings.Fields(s[i+1:]); len(f) > 0 && f[0] == "Z" {
-					continue
-				}
-			}
+		if f := Stat(p); len(f) > 0 && f[0] == "Z" {
+			continue
 		}
 		alive = append(alive, p)
 	}
 	return alive
+}
+
+// Stat returns the fields of /proc/PID/stat that follow the command name,
+// numbered from 0: [0] is the state, [1] the parent's id, [11] and [12]
+// the user and system time (fields 3, 4, 14 and 15 of proc(5)). It is nil
+// when the process is gone. The command name is skipped whole, as it may
+// hold spaces and parentheses; the fields after its closing parenthesis
+// are plain.
+func Stat(pid int) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
 }
 
 // Mentioning returns the running processes (zombies aside) whose command
