@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,9 +127,9 @@ func TestCLIPasswordNotInProcessList(t *testing.T) {
 	t.Cleanup(m.Close)
 	r := start(t, demoEnv(), "roster", "--url", url)
 	waitHanging(t, m)
-	assert.Empty(t, processesMentioning(mockserver.DemoPassword))
+	assert.Empty(t, chrometest.Mentioning(mockserver.DemoPassword))
 	if os.Getenv("ROSTERON_BROWSER") == "" {
-		assert.NotEmpty(t, processesMentioning(r.tmp), "Chrome runs, with its profile under the run's TMPDIR")
+		assert.NotEmpty(t, chrometest.Mentioning(r.tmp), "Chrome runs, with its profile under the run's TMPDIR")
 	}
 	require.NoError(t, r.cmd.Process.Signal(syscall.SIGTERM))
 	r.wait(t, 10*time.Second)
@@ -143,16 +144,11 @@ func TestCLIChromeCrashIsAnErrorNotAHang(t *testing.T) {
 	// Kill Chrome's main process: the one started with our profile and no
 	// --type (its children have one).
 	var killed bool
-	for _, p := range processesMentioning(r.tmp) {
-		pid, cmdline, _ := strings.Cut(p, ": ")
-		if strings.Contains(cmdline, "--type=") {
+	for _, p := range chrometest.Mentioning(r.tmp) {
+		if slices.ContainsFunc(chrometest.Args(p), func(a string) bool { return strings.HasPrefix(a, "--type=") }) {
 			continue
 		}
-		n := 0
-		for _, c := range pid {
-			n = n*10 + int(c-'0')
-		}
-		require.NoError(t, syscall.Kill(n, syscall.SIGKILL))
+		require.NoError(t, syscall.Kill(p, syscall.SIGKILL))
 		killed = true
 	}
 	require.True(t, killed, "found Chrome's main process")

@@ -199,38 +199,23 @@ func cleanEnv() []string {
 // under tmp: the CLI's Chrome and all its children are gone when it exits.
 func assertNoChromeLeft(t *testing.T, tmp string) {
 	t.Helper()
-	var left []string
+	var left []int
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		left = processesMentioning(tmp)
+		left = chrometest.Mentioning(tmp)
 		if len(left) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if len(left) > 0 {
-		t.Errorf("Chrome processes left behind: %v", left)
+		var procs []string
+		for _, p := range left {
+			line := strings.Join(chrometest.Args(p), " ")
+			procs = append(procs, fmt.Sprintf("%d: %s", p, line[:min(len(line), 100)]))
+		}
+		t.Errorf("Chrome processes left behind: %v", procs)
 	}
-}
-
-func processesMentioning(s string) []string {
-	var found []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(s)) {
-			continue
-		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z")) {
-			continue // a zombie holds no resources and will be reaped
-		}
-		found = append(found, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " ")[:min(len(cmdline), 100)])
-	}
-	return found
 }
 
 // requireReachable fails early with a clear message when the shared mock

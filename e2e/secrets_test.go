@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,11 +35,8 @@ func TestCLIPasswordNotInChromeEnvironment(t *testing.T) {
 	// Every process of this run's Chrome: its profile is under the run's
 	// TMPDIR, and the main one's children too.
 	var pids []int
-	for _, p := range processesMentioning(r.tmp) {
-		pid, _, _ := strings.Cut(p, ": ")
-		n, err := strconv.Atoi(pid)
-		require.NoError(t, err)
-		pids = append(pids, chrometest.Tree(n)...)
+	for _, p := range chrometest.Mentioning(r.tmp) {
+		pids = append(pids, chrometest.Tree(p)...)
 	}
 	require.NotEmpty(t, pids, "Chrome runs")
 	var main bool

@@ -217,13 +217,10 @@ func processKind(p, root int) string {
 	if p == root {
 		return "command"
 	}
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "cmdline"))
-	if err != nil {
+	args := chrometest.Args(p)
+	if args == nil {
 		return "?"
 	}
-	// Chrome rewrites its children's titles into one line: split at
-	// spaces as well as at NULs.
-	args := strings.FieldsFunc(string(b), func(r rune) bool { return r == 0 || r == ' ' })
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "--type="); ok {
 			if v == "utility" {

@@ -68,6 +68,17 @@ func Stat(pid int) []string {
 	return strings.Fields(s[i+1:])
 }
 
+// Args returns pid's command line as words, nil when the process is gone.
+// Chrome rewrites its helpers' titles into one line, so words are split
+// at spaces as well as at NULs.
+func Args(pid int) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return nil
+	}
+	return strings.FieldsFunc(string(b), func(r rune) bool { return r == 0 || r == ' ' })
+}
+
 // Mentioning returns the running processes (zombies aside) whose command
 // line holds s, such as a Chrome profile folder that every process of one
 // Chrome names.

@@ -14,8 +14,9 @@ import (
 )
 
 // The fields of /proc/PID/stat are read past a command name that holds
-// spaces and parentheses, as a process may name itself anything.
-func TestStatReadsPastAnOddCommandName(t *testing.T) {
+// spaces and parentheses, as a process may name itself anything; the
+// command line is read as words.
+func TestProcessesAreReadFromProc(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
@@ -36,9 +37,12 @@ func TestStatReadsPastAnOddCommandName(t *testing.T) {
 	assert.Equal(t, strconv.Itoa(os.Getpid()), f[1], "the parent's id")
 	assert.Contains(t, chrometest.Tree(os.Getpid()), cmd.Process.Pid)
 	assert.Equal(t, []int{cmd.Process.Pid}, chrometest.Alive([]int{cmd.Process.Pid}))
+	assert.Equal(t, []string{filepath.Dir(odd) + "/a)", "(b", "c", "60"}, chrometest.Args(cmd.Process.Pid), "words split at NULs and spaces")
+	assert.Equal(t, []int{cmd.Process.Pid}, chrometest.Mentioning(odd))
 
 	require.NoError(t, cmd.Process.Kill())
 	_, _ = cmd.Process.Wait()
 	assert.Nil(t, chrometest.Stat(cmd.Process.Pid), "a process reaped is gone")
 	assert.Empty(t, chrometest.Alive([]int{cmd.Process.Pid}))
+	assert.Nil(t, chrometest.Args(cmd.Process.Pid))
 }
