@@ -150,7 +150,8 @@ func (s *Server) AddUser(u User) error {
 	return nil
 }
 
-// accountIndex finds a user as authenticate does; s.mu is held.
+// accountIndex finds a user by name, in any case, as logging in and the
+// roster changes do; s.mu is held.
 func (s *Server) accountIndex(username string) (int, bool) {
 	for i, a := range s.accounts {
 		if strings.EqualFold(a.user.Username, username) {

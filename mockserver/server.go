@@ -471,13 +471,11 @@ func (s *Server) authenticate(username, password string) (int, bool) {
 	}
 	s.mu.Lock() // AddUser and the roster changes may be at work
 	defer s.mu.Unlock()
-	for i, a := range s.accounts {
-		if strings.EqualFold(a.user.Username, username) {
-			ok := subtle.ConstantTimeCompare([]byte(a.user.Password), []byte(password)) == 1
-			return i, ok
-		}
+	i, ok := s.accountIndex(username)
+	if !ok {
+		return 0, false
 	}
-	return 0, false
+	return i, subtle.ConstantTimeCompare([]byte(s.accounts[i].user.Password), []byte(password)) == 1
 }
 
 // startSession stores a new session and returns its .ASPXAUTH value.
