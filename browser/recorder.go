@@ -277,31 +277,51 @@ func (r *recorder) exchangesLocked() []Exchange {
 	out := make([]Exchange, 0, len(r.list))
 	used := map[network.RequestID]int{}
 	for _, x := range r.list {
-		e := x.Exchange
-		e.Body = slices.Clone(x.Body)
-		if x.responded {
-			raws := r.raw[x.id]
-			k := used[x.id]
-			var hdr []HeaderField
-			if k < len(raws) && raws[k].status == x.Status {
-				used[x.id] = k + 1
-				var reason string
-				hdr, reason = parseHeadersText(raws[k].text)
-				if hdr == nil {
-					hdr = sortedHeaders(raws[k].headers)
-				}
-				if e.StatusText == "" {
-					e.StatusText = reason
-				}
-			}
-			if hdr == nil {
-				hdr = sortedHeaders(x.fromMain)
-			}
-			e.Header = hdr
-		}
-		out = append(out, e)
+		out = append(out, x.resolved(r.rawFor(x, used)))
 	}
 	return out
+}
+
+// rawFor returns the raw response that belongs to x, nil when none does,
+// and counts it as taken: used counts those each request's earlier
+// exchanges took. Call it for every exchange in order.
+func (r *recorder) rawFor(x *exchange, used map[network.RequestID]int) *rawResponse {
+	if !x.responded {
+		return nil
+	}
+	raws := r.raw[x.id]
+	k := used[x.id]
+	if k < len(raws) && raws[k].status == x.Status {
+		used[x.id] = k + 1
+		return &raws[k]
+	}
+	return nil
+}
+
+// resolved returns a copy of x with its headers resolved from raw, the
+// raw response that belongs to it, else from the response event.
+func (x *exchange) resolved(raw *rawResponse) Exchange {
+	e := x.Exchange
+	e.Body = slices.Clone(x.Body)
+	if !x.responded {
+		return e
+	}
+	var hdr []HeaderField
+	if raw != nil {
+		var reason string
+		hdr, reason = parseHeadersText(raw.text)
+		if hdr == nil {
+			hdr = sortedHeaders(raw.headers)
+		}
+		if e.StatusText == "" {
+			e.StatusText = reason
+		}
+	}
+	if hdr == nil {
+		hdr = sortedHeaders(x.fromMain)
+	}
+	e.Header = hdr
+	return e
 }
 
 // parseHeadersText reads raw HTTP/1.x response header text ("HTTP/1.1 200

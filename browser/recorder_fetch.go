@@ -36,14 +36,16 @@ func isFetchMarked(in *network.Initiator) bool {
 }
 
 // fetched returns the first exchange of Tab.Fetch's recorded at or after
-// index from, with its headers resolved.
+// index from, with its headers resolved. The exchanges before it are only
+// counted (which raw response belongs to which needs that), not copied.
 func (r *recorder) fetched(from int) (exchangeRef, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	xs := r.exchangesLocked()
-	for i := from; i < len(r.list) && i < len(xs); i++ {
-		if r.list[i].fetched {
-			return exchangeRef{Exchange: xs[i], id: r.list[i].id, failure: r.list[i].failure}, true
+	used := map[network.RequestID]int{}
+	for i, x := range r.list {
+		raw := r.rawFor(x, used)
+		if i >= from && x.fetched {
+			return exchangeRef{Exchange: x.resolved(raw), id: x.id, failure: x.failure}, true
 		}
 	}
 	return exchangeRef{}, false
