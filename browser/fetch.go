@@ -138,7 +138,7 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 		}
 		return &Document{Response: Response{URL: x.URL, Status: x.Status, StatusText: x.StatusText}, Location: next}, nil
 	}
-	t.rec.keepBody(x.id, []byte(r.Body))
+	t.rec.keepBody(x.id, r.Body)
 	text := r.StatusText
 	if text == "" {
 		text = x.StatusText

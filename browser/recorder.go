@@ -56,6 +56,10 @@ type exchange struct {
 	redirect  bool
 	finished  bool // loading finished: the body can be fetched
 	bodyRead  bool
+	// text is the body as Fetch's function read it, kept as the string
+	// it came as (Body is then empty): it cannot change, so the record
+	// and the Document Fetch returns need no copy each.
+	text string
 	// fromMain holds the headers of the main response event, used when
 	// no raw headers arrive.
 	fromMain network.Headers
@@ -303,6 +307,9 @@ func (r *recorder) rawFor(x *exchange, used map[network.RequestID]int) *rawRespo
 func (x *exchange) resolved(raw *rawResponse) Exchange {
 	e := x.Exchange
 	e.Body = slices.Clone(x.Body)
+	if x.text != "" {
+		e.Body = []byte(x.text)
+	}
 	if !x.responded {
 		return e
 	}

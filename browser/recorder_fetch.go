@@ -92,12 +92,12 @@ func (r *recorder) position(id network.RequestID) int {
 
 // keepBody records the body of request id's latest exchange, taken as it
 // arrived, so that no round trip is spent reading it back later.
-func (r *recorder) keepBody(id network.RequestID, body []byte) {
+func (r *recorder) keepBody(id network.RequestID, body string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if x := r.last(id); x != nil && !x.bodyRead {
 		x.bodyRead = true
-		x.Body = body
+		x.text = body
 	}
 }
 
