@@ -343,12 +343,12 @@ func Eval[T any](ctx context.Context, t *Tab, expr string) (T, error) {
 // HTML returns the current DOM serialized, doctype and all: the page as
 // scripts have left it, in one DevTools round trip.
 func (t *Tab) HTML(ctx context.Context) (string, error) {
-	return Eval[string](ctx, t, DocumentHTML)
+	return Eval[string](ctx, t, documentHTML)
 }
 
-// DocumentHTML is a JavaScript expression whose value is the current DOM
-// serialized, doctype and all, for scripts that read it along with more.
-const DocumentHTML = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`
+// documentHTML is a JavaScript expression whose value is the current DOM
+// serialized, doctype and all.
+const documentHTML = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`
 
 // Screenshot returns a PNG of the whole page.
 func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {

@@ -308,13 +308,14 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 const loginFormReady = `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`
 
 // loginState is the login page as its scripts have left it, and whether
-// its form is there yet, read in one round trip.
+// its form is there yet, read in one round trip. The HTML is only
+// inspected, which needs no doctype.
 type loginState struct {
 	HTML  string `json:"html"`
 	Ready bool   `json:"ready"`
 }
 
-const loginStateScript = `({html: ` + browser.DocumentHTML + `, ready: ` + loginFormReady + `})`
+const loginStateScript = `({html: document.documentElement.outerHTML, ready: ` + loginFormReady + `})`
 
 // navigate loads a page as a person's browser does, rendering it.
 func (s *Session) navigate(ctx context.Context, url string) (*browser.Document, error) {
