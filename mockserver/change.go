@@ -11,8 +11,8 @@ import (
 )
 
 // A roster changes while the server runs, as a real one does when a
-// manager moves a shift: ChangeRoster, its helpers and SetRoster change a
-// user's roster from the next request on, and the control endpoint (see
+// manager moves a shift: ChangeRoster and SetRoster change a user's
+// roster from the next request on, and the control endpoint (see
 // control.go) does the same over HTTP for a server in another process.
 //
 // A changed roster is fixed: a default user's roster, which follows the
@@ -62,31 +62,6 @@ type RosterChange struct {
 	// Warning is the text OpWarn adds, such as "BLOGGS, JOE: Allocation
 	// for overtime".
 	Warning string `json:"warning,omitempty"`
-}
-
-// MoveShift gives the index-th shift of date the times given ("" keeps
-// them) on the date to (the zero Date keeps it).
-func (s *Server) MoveShift(username string, date snapshot.Date, index int, to snapshot.Date, times string) error {
-	c := RosterChange{Op: OpMove, Date: date, Index: index, Times: times}
-	if !to.IsZero() {
-		c.To = &to
-	}
-	return s.ChangeRoster(username, c)
-}
-
-// AddShift adds it to the user's roster, after the shifts of its date.
-func (s *Server) AddShift(username string, it snapshot.Item) error {
-	return s.ChangeRoster(username, RosterChange{Op: OpAdd, Item: &it})
-}
-
-// RemoveShift removes the index-th shift of date.
-func (s *Server) RemoveShift(username string, date snapshot.Date, index int) error {
-	return s.ChangeRoster(username, RosterChange{Op: OpRemove, Date: date, Index: index})
-}
-
-// AddWarning adds a warning to the index-th shift of date.
-func (s *Server) AddWarning(username string, date snapshot.Date, index int, warning string) error {
-	return s.ChangeRoster(username, RosterChange{Op: OpWarn, Date: date, Index: index, Warning: warning})
 }
 
 // ChangeRoster makes one change to the roster of the user named (in any

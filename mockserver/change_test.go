@@ -40,7 +40,7 @@ func TestRosterChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	assert.Equal(t, base, normalize(rosterPage(t, c, "nina", "pw")))
 
 	// Move: new times on the same date.
-	require.NoError(t, s.MoveShift("NINA", june(11), 0, snapshot.Date{}, "09:00 - 17:30"))
+	require.NoError(t, s.ChangeRoster("NINA", mockserver.RosterChange{Op: mockserver.OpMove, Date: june(11), Times: "09:00 - 17:30"}))
 	got := normalize(rosterPage(t, c, "nina", "pw"))
 	require.Len(t, got, 2)
 	assert.Equal(t, "09:00 - 17:30", got[0].Detail[0].Value)
@@ -48,7 +48,7 @@ func TestRosterChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	assert.Equal(t, "07:00 - 15:30", base[0].Detail[0].Value, "the caller's roster is not touched")
 
 	// Move to a later date keeps the roster in date order.
-	require.NoError(t, s.MoveShift("nina", june(11), 0, june(14), ""))
+	require.NoError(t, s.ChangeRoster("nina", mockserver.RosterChange{Op: mockserver.OpMove, Date: june(11), To: new(june(14))}))
 	got = normalize(rosterPage(t, c, "nina", "pw"))
 	require.Len(t, got, 2)
 	assert.Equal(t, june(12), got[0].Date)
@@ -56,13 +56,13 @@ func TestRosterChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	assert.Equal(t, "09:00 - 17:30", got[1].Detail[0].Value)
 
 	// Add, warn, remove.
-	require.NoError(t, s.AddShift("nina", shiftOn(june(13), "21:30 - 07:30", "Night Shift")))
-	require.NoError(t, s.AddWarning("nina", june(13), 0, "NINA: Allocation for overtime"))
+	require.NoError(t, s.ChangeRoster("nina", mockserver.RosterChange{Op: mockserver.OpAdd, Item: new(shiftOn(june(13), "21:30 - 07:30", "Night Shift"))}))
+	require.NoError(t, s.ChangeRoster("nina", mockserver.RosterChange{Op: mockserver.OpWarn, Date: june(13), Warning: "NINA: Allocation for overtime"}))
 	got = normalize(rosterPage(t, c, "nina", "pw"))
 	require.Len(t, got, 3)
 	assert.Equal(t, []snapshot.Date{june(12), june(13), june(14)}, []snapshot.Date{got[0].Date, got[1].Date, got[2].Date})
 	assert.Equal(t, []string{"NINA: Allocation for overtime"}, got[1].Warnings)
-	require.NoError(t, s.RemoveShift("nina", june(12), 0))
+	require.NoError(t, s.ChangeRoster("nina", mockserver.RosterChange{Op: mockserver.OpRemove, Date: june(12)}))
 	got, err := s.Roster("nina")
 	require.NoError(t, err)
 	assert.Len(t, got, 2)
@@ -75,18 +75,22 @@ func TestRosterChangeErrors(t *testing.T) {
 		Roster: []snapshot.Item{shiftOn(june(11), "07:00 - 15:30", "Day Shift")}}))
 	before, err := s.Roster("nina")
 	require.NoError(t, err)
+	type change = mockserver.RosterChange
+	changing := func(user string, c change) func() error {
+		return func() error { return s.ChangeRoster(user, c) }
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
 		do   func() error
 	}{
-		{"unknown user", mockserver.ErrNoUser, func() error { return s.RemoveShift("nobody", june(11), 0) }},
-		{"no shift that day", mockserver.ErrNoShift, func() error { return s.RemoveShift("nina", june(12), 0) }},
-		{"index past the day's shifts", mockserver.ErrNoShift, func() error { return s.AddWarning("nina", june(11), 1, "w") }},
-		{"move to nowhere", mockserver.ErrBadChange, func() error { return s.MoveShift("nina", june(11), 0, snapshot.Date{}, "") }},
-		{"empty warning", mockserver.ErrBadChange, func() error { return s.AddWarning("nina", june(11), 0, " ") }},
-		{"add without a date", mockserver.ErrBadChange, func() error { return s.AddShift("nina", snapshot.Item{Title: "x"}) }},
-		{"unknown op", mockserver.ErrBadChange, func() error { return s.ChangeRoster("nina", mockserver.RosterChange{Op: "swap", Date: june(11)}) }},
+		{"unknown user", mockserver.ErrNoUser, changing("nobody", change{Op: mockserver.OpRemove, Date: june(11)})},
+		{"no shift that day", mockserver.ErrNoShift, changing("nina", change{Op: mockserver.OpRemove, Date: june(12)})},
+		{"index past the day's shifts", mockserver.ErrNoShift, changing("nina", change{Op: mockserver.OpWarn, Date: june(11), Index: 1, Warning: "w"})},
+		{"move to nowhere", mockserver.ErrBadChange, changing("nina", change{Op: mockserver.OpMove, Date: june(11)})},
+		{"empty warning", mockserver.ErrBadChange, changing("nina", change{Op: mockserver.OpWarn, Date: june(11), Warning: " "})},
+		{"add without a date", mockserver.ErrBadChange, changing("nina", change{Op: mockserver.OpAdd, Item: &snapshot.Item{Title: "x"}})},
+		{"unknown op", mockserver.ErrBadChange, changing("nina", change{Op: "swap", Date: june(11)})},
 		{"user without password", mockserver.ErrBadChange, func() error { return s.AddUser(mockserver.User{Username: "x"}) }},
 	} {
 		assert.ErrorIs(t, tc.do(), tc.err, tc.name)
@@ -107,7 +111,7 @@ func TestChangingADefaultUserFixesItsRoster(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mockserver.DemoRoster(fixedNow), first)
 	d := first[0].Date
-	require.NoError(t, s.AddWarning(mockserver.DemoUsername, d, 0, "BLOGGS, JOE: Allocation for overtime"))
+	require.NoError(t, s.ChangeRoster(mockserver.DemoUsername, mockserver.RosterChange{Op: mockserver.OpWarn, Date: d, Warning: "BLOGGS, JOE: Allocation for overtime"}))
 	mu.Lock()
 	now = now.AddDate(0, 0, 2)
 	mu.Unlock()

@@ -48,8 +48,8 @@
 // # Rosters that change
 //
 // A roster changes while the server runs, as a manager's edits change a
-// real one: MoveShift, AddShift, RemoveShift and AddWarning (or
-// ChangeRoster with a RosterChange) change a user's roster from the next
+// real one: ChangeRoster, with a RosterChange that moves, adds or removes
+// a shift or adds a warning, changes a user's roster from the next
 // request on, SetRoster replaces it and AddUser adds a user. A server in
 // another process is changed the same way over HTTP, at ControlPath
 // ("/_mock/"), outside RosterOn's paths:
