@@ -17,12 +17,12 @@ import (
 // DebianScriptDir is where Debian's libjs-* packages install their files.
 const DebianScriptDir = "/usr/share/javascript"
 
-// StackPackages names the Debian packages whose files LoadScriptStack reads.
-const StackPackages = "libjs-jquery libjs-jquery-migrate-1 libjs-jquery-mobile"
+// stackPackages names the Debian packages whose files LoadScriptStack reads.
+const stackPackages = "libjs-jquery libjs-jquery-migrate-1 libjs-jquery-mobile"
 
 // ErrNoScriptStack is matched by the error of LoadScriptStack when a file
 // of the script stack is missing.
-var ErrNoScriptStack = errors.New("the realistic script stack is missing (apt-get install " + StackPackages + ")")
+var ErrNoScriptStack = errors.New("the realistic script stack is missing (apt-get install " + stackPackages + ")")
 
 // ScriptStack is the script and style files a real RosterOn instance loads
 // on every page: jQuery, jQuery Migrate and jQuery Mobile with its theme,
