@@ -15,16 +15,17 @@ type Document struct {
 	// Location is where a redirect that was not followed points, made
 	// absolute; "" for any other response.
 	Location string
-	// Header is the response's header lines, as Exchange has them; Fetch
-	// sets it.
+	// Header is the response's header lines, as Exchange has them. Only
+	// Fetch sets it, for a document it did not render.
 	Header []HeaderField
 	// Body is the body as received, decoded to UTF-8 from the charset its
-	// Content-Type names. Submit leaves it empty for a rendered page:
-	// read what the tab shows with HTML.
+	// Content-Type names. A redirect that was not followed has none.
 	Body []byte
 	// Rendered reports whether the tab shows the document. One that was
 	// not rendered never reached the page: the tab still shows what it
-	// showed before, and no script of the document ran.
+	// showed before, and no script of the document ran. A rendered
+	// document, whether Submit or Fetch got it, has no Body or Header:
+	// read what the tab shows with HTML, and the headers in Exchanges.
 	Rendered bool
 }
 

@@ -267,6 +267,8 @@ func TestFetchFromABlankTabNavigates(t *testing.T) {
 	doc, err := tab.Fetch(ctx, ts.URL+"/page")
 	require.NoError(t, err)
 	assert.True(t, doc.Rendered, "a blank tab shows no page of the site to fetch from")
+	assert.Empty(t, doc.Body, "a rendered document is read with HTML")
+	assert.Empty(t, doc.Header, "a rendered document's headers are in Exchanges")
 	html, err := tab.HTML(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, html, `<p id="c">none</p>`)
