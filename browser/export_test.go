@@ -23,3 +23,6 @@ func ReadyTabsOf(b *Browser) []*Tab {
 	}
 	return tabs
 }
+
+// ClosedByCaller reports whether t was closed by a call of its Close.
+func ClosedByCaller(t *Tab) bool { return t.closed.Load() }

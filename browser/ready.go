@@ -76,7 +76,11 @@ func (b *Browser) makeReady() {
 	_ = t.Close()
 }
 
-// closeReady closes the tabs made ahead and stops making more.
+// closeReady stops making tabs ahead and lets go of those made. A
+// launched Chrome's are left to die with it: its process group is killed
+// next, and closing each (its target and browser context, one DevTools
+// round trip after another) would only delay that. Those of a remote or
+// adopted browser, which goes on running, are closed.
 func (b *Browser) closeReady() {
 	if b.ready == nil {
 		return
@@ -84,10 +88,13 @@ func (b *Browser) closeReady() {
 	b.readyMu.Lock()
 	b.readyClosed = true
 	b.readyMu.Unlock()
+	launched := b.profile != ""
 	for {
 		select {
 		case t := <-b.ready:
-			_ = t.Close()
+			if !launched {
+				_ = t.Close()
+			}
 		default:
 			return
 		}

@@ -62,9 +62,17 @@ func TestReadyTabsAreFreshAndIsolated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, cookies, "a tab made ahead shares nothing with those used before")
 
+	require.Eventually(t, func() bool { return len(browser.ReadyTabsOf(b)) == 2 }, 30*time.Second, 10*time.Millisecond, "two tabs made ahead again")
+	ready := browser.ReadyTabsOf(b)
 	require.NoError(t, b.Close())
 	assert.False(t, b.Alive())
 	assert.Empty(t, browser.ReadyTabsOf(b), "closing the browser closes the tabs made ahead")
+	for _, r := range ready {
+		assert.False(t, r.Alive(), "a tab made ahead ends with the browser")
+		if chrometest.Remote() == "" {
+			assert.False(t, browser.ClosedByCaller(r), "a launched Chrome's tabs made ahead are not closed one by one before it is killed")
+		}
+	}
 	assert.False(t, tab.Alive(), "nor are its tabs")
 	_, err = b.NewTab(context.Background())
 	assert.ErrorIs(t, err, browser.ErrTabGone, "a closed browser hands out no tab")
