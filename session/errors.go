@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rosteron/rosteron/internal/netguard"
 	"github.com/rosteron/rosteron/internal/pyrepr"
 )
 
@@ -20,6 +21,11 @@ var ErrNotLoggedIn = errors.New(notLoggedInMessage)
 // ErrInvalidURL is matched by the error New returns for a base URL that is
 // not an absolute http or https URL.
 var ErrInvalidURL = errors.New("invalid RosterOn URL")
+
+// ErrPlaintext is matched, with ErrInvalidURL, by the error New returns
+// for a plain http:// URL to a host that is not loopback (see
+// WithAllowHTTP).
+var ErrPlaintext = netguard.ErrPlaintext
 
 // ErrClosed is matched by the error of a step asked of a session after
 // Close.

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/netguard"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -49,6 +50,7 @@ type Session struct {
 	formWait       time.Duration
 	screenshotsDir string
 	loadAll        bool
+	allowHTTP      bool
 	limiter        *Limiter
 	holdsSlot      bool
 	browserOpts    []browser.Option
@@ -107,9 +109,18 @@ func WithScreenshots(dir string) Option { return func(s *Session) { s.screenshot
 // use it to see the blocking at work.
 func withAllResources() Option { return func(s *Session) { s.loadAll = true } }
 
+// WithAllowHTTP lets New accept a plain http:// URL to a host that is not
+// this machine's loopback. The password then crosses the network in
+// clear, readable by anyone on the way: it is for test instances on a
+// private network, never for a real one.
+func WithAllowHTTP() Option { return func(s *Session) { s.allowHTTP = true } }
+
 // New returns a session for the RosterOn Mobile instance at baseURL:
 // everything before /Account/Login, such as
 // https://rosteron.example.com.au/RosterOnProd/Mobile. It makes no request.
+// A plain http:// URL is refused, with an error matching ErrInvalidURL
+// and ErrPlaintext, unless its host is loopback written as such
+// (localhost, 127.0.0.0/8, [::1]) or WithAllowHTTP is given.
 func New(baseURL string, opts ...Option) (*Session, error) {
 	base, err := NormalizeURL(baseURL)
 	if err != nil {
@@ -118,6 +129,12 @@ func New(baseURL string, opts ...Option) (*Session, error) {
 	s := &Session{base: base, timeout: DefaultTimeout, formWait: 10 * time.Second}
 	for _, o := range opts {
 		o(s)
+	}
+	if !s.allowHTTP {
+		u, _ := url.Parse(base)
+		if err := netguard.CheckURL(u, "the RosterOn URL"); err != nil {
+			return nil, fmt.Errorf("%w: %w; use its https:// address (or, for a test instance, WithAllowHTTP)", ErrInvalidURL, err)
+		}
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout

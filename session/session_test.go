@@ -424,6 +424,32 @@ func TestNewValidatesTheURL(t *testing.T) {
 	}
 }
 
+// A plain http:// URL to a host that is not loopback is refused, naming
+// the host and the way to allow it; loopback written as such, https, and
+// WithAllowHTTP are accepted.
+func TestNewRefusesPlainHTTPOffLoopback(t *testing.T) {
+	for _, raw := range []string{
+		"http://rosteron.example.org/RosterOnProd/Mobile",
+		"http://10.20.30.40:8080/Mobile",
+		// A name that resolves to loopback is still a name.
+		"http://localtest.me:8080/Mobile",
+	} {
+		_, err := session.New(raw)
+		require.Error(t, err, raw)
+		assert.ErrorIs(t, err, session.ErrInvalidURL, raw)
+		assert.ErrorIs(t, err, session.ErrPlaintext, raw)
+		assert.Contains(t, err.Error(), "WithAllowHTTP", raw)
+		s, err := session.New(raw, session.WithAllowHTTP())
+		require.NoError(t, err, raw)
+		require.NoError(t, s.Close())
+	}
+	for _, raw := range []string{"http://localhost:9/Mobile", "http://127.0.0.2/Mobile", "http://[::1]:9/Mobile", "https://rosteron.example.org/Mobile"} {
+		s, err := session.New(raw)
+		require.NoError(t, err, raw)
+		require.NoError(t, s.Close())
+	}
+}
+
 func errString(err error) string {
 	if err == nil {
 		return ""
