@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,12 +29,14 @@ func TestChromeEnvKeepsWhatChromeUses(t *testing.T) {
 	assert.Empty(t, browser.ChromeEnv(nil))
 }
 
-// environOf reads the environment a process runs with.
+// environOf reads the environment a process runs with, once exec has
+// set it up (see chrometest.Environ), and fails the test when there is
+// none to read.
 func environOf(t *testing.T, pid int) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
-	require.NoError(t, err)
-	return b
+	env := chrometest.Environ(t, pid)
+	require.NotEmpty(t, env, "process %d's environment", pid)
+	return []byte(env)
 }
 
 // A launched Chrome's processes, every one of them, hold none of the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Tree returns pid and the ids of all its descendant processes, read from
@@ -104,14 +105,27 @@ func Mentioning(s string) []int {
 // Any other failure to read it fails the test. A caller checks that the
 // environment of the process it cares most about was read, so that a
 // check of environments never passes for having read none.
+//
+// The kernel shows a process's environment only once its exec has set it
+// up: read straight after a start, it can be empty. So an empty one is
+// read again until it is not, the process is gone, or environWait passes.
 func Environ(t testing.TB, pid int) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
-	if os.IsNotExist(err) || os.IsPermission(err) {
-		return ""
+	deadline := time.Now().Add(environWait)
+	for {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+		if os.IsNotExist(err) || os.IsPermission(err) {
+			return ""
+		}
+		if err != nil {
+			t.Fatalf("reading process %d's environment: %v", pid, err)
+		}
+		if len(b) > 0 || time.Now().After(deadline) {
+			return string(b)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if err != nil {
-		t.Fatalf("reading process %d's environment: %v", pid, err)
-	}
-	return string(b)
 }
+
+// environWait bounds Environ's wait for an environment to appear.
+const environWait = 5 * time.Second
