@@ -206,12 +206,12 @@ func TestRejectedPasswordAlertsOnceAndMends(t *testing.T) {
 	again := (&script{}).then(nil, rejected)
 	f, n, stop := run("old-"+testPassword, again.fetch)
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "not logging in") }, 10*time.Second, time.Millisecond)
-	assert.Zero(t, again.calls.Load(), "no login with a password already rejected")
-	assert.Empty(t, outboxTitles(n), "no second alert")
 	code, _, _ = healthOf(t, Handler(f, testToken))
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, log.String(), "restart with a new password, or with --retry-login")
-	stop()
+	stop() // Run has returned: whatever it queued is queued
+	assert.Zero(t, again.calls.Load(), "no login with a password already rejected")
+	assert.Empty(t, outboxTitles(n), "no second alert")
 	assert.Len(t, rcv.deliveries(), 1)
 
 	// A new password that works: refreshes again, and one alert says so.
@@ -268,7 +268,11 @@ func TestRefusedLoginsStop(t *testing.T) {
 			after(time.Hour)
 			assert.Zero(t, again.calls.Load())
 			assert.Equal(t, StopRefused, f.Status().Stopped)
-			assert.Contains(t, f.Status().LastError, "Your account is locked", "the page says why")
+			assert.Contains(t, f.Status().LastError, "Your account is locked")
+			page := problemText(t, Handler(f, testToken))
+			assert.Contains(t, page, "RosterOn refused 3 logins in a row", "the page says why")
+			assert.Contains(t, page, "--retry-login")
+			assert.Contains(t, page, "Your account is locked")
 			assert.Contains(t, log2.String(), "not logging in: refreshes stopped at ")
 
 			// RetryLogin: one more try, refused again, stopped again.
