@@ -118,7 +118,9 @@ func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 	p.ics = local + "/" + p.token + "/roster.ics"
 	p.json = local + "/" + p.token + "/roster.json"
 	p.page = local + "/" + p.token + "/"
-	p.health = local + "/healthz"
+	// With the token: the detail (the last error, the shifts) that the
+	// public /healthz leaves out.
+	p.health = local + "/" + p.token + "/healthz"
 	return p
 }
 

@@ -35,6 +35,8 @@ type alert struct {
 	JSON    json.RawMessage `json:"json"`
 	// Pending are the keys of the targets still to be told.
 	Pending []string `json:"pending"`
+	// Tags is ntfy's Tags header; "" for "date".
+	Tags string `json:"tags,omitempty"`
 }
 
 // alertJSON is the JSON form's envelope.
@@ -279,4 +281,56 @@ func joinCapped(lines []string, max int) string {
 		}
 	}
 	return b.String()
+}
+
+// noticeJSON is the JSON form of an alert about the feed itself, rather
+// than the roster: Kind is StateStopped, StateStale or "mended".
+type noticeJSON struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+}
+
+// notice makes an alert about the feed itself. It holds no error's text,
+// no username and no address: a receiver, such as a public ntfy topic,
+// learns only that something is wrong and what to do.
+func notice(kind, title, text, tags string) *alert {
+	a := &alert{ID: alertID(), Title: title, Text: text, Tags: tags}
+	a.JSON, _ = json.Marshal(noticeJSON{ID: a.ID, Kind: kind, Title: title, Message: text}) // strings only: no error
+	return a
+}
+
+// troubleAlert says what went wrong with the feed and what to do.
+func troubleAlert(trouble string, st Status, f *Feed) *alert {
+	now := f.wall(f.now())
+	if trouble == StateStopped {
+		if st.Stopped == StopRejected {
+			return notice(trouble, "Roster feed stopped: password rejected",
+				"RosterOn rejected the password: update it and restart rosteron. "+
+					"No more logins are made until then, so that the account is not locked, "+
+					"and the calendar keeps the roster as it was last read.", "warning")
+		}
+		return notice(trouble, "Roster feed stopped: logins refused",
+			fmt.Sprintf("RosterOn refused %d logins in a row: the account may be locked or the password expired. "+
+				"Check the account, then restart rosteron with the new password (or with --retry-login to try the same one once more). "+
+				"No more logins are made until then, and the calendar keeps the roster as it was last read.", MaxRefusals), "warning")
+	}
+	since := "a while"
+	if st.LastSuccess != nil {
+		since = f.when(*st.LastSuccess, now)
+	}
+	return notice(trouble, "Roster feed out of date",
+		"RosterOn has not been read since "+since+": the calendar shows the roster as it was then. "+
+			"rosteron keeps trying; if this goes on, check that RosterOn works and look at rosteron's log.", "warning")
+}
+
+// mendedAlert says the feed works again.
+func mendedAlert(st Status, f *Feed) *alert {
+	when := "just now"
+	if st.LastSuccess != nil {
+		when = f.when(*st.LastSuccess, f.wall(f.now()))
+	}
+	return notice("mended", "Roster feed working again",
+		"RosterOn was read again "+when+": the calendar is up to date.", "white_check_mark")
 }

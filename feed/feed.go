@@ -40,6 +40,7 @@ type Feed struct {
 	source   Source
 	secrets  []string
 	now      func() time.Time
+	loginKey string // WithLoginKey: the password, for the lock-out guard's key
 
 	updateMu sync.Mutex // one Update at a time, so the roster saved last is the one served
 
@@ -47,6 +48,13 @@ type Feed struct {
 	cur     *content // nil until a roster is known
 	lastOK  bool     // the last refresh succeeded (false for a roster loaded from disk)
 	stopped bool     // the refresher gave up for good
+	stopWhy string   // StopRejected or StopRefused
+	stopErr string   // the error that stopped it, scrubbed
+	stopAt  time.Time
+	// held is when a refresh found every upcoming shift gone and the
+	// roster served was kept until a second read confirms it; zero when
+	// none is held.
+	held    time.Time
 	lastTry time.Time
 	lastErr string
 	errAt   time.Time
@@ -188,6 +196,7 @@ func (f *Feed) Update(snap *snapshot.Snapshot) (changed bool, err error) {
 	f.lastOK = true
 	f.lastTry = now
 	f.fails = 0
+	f.held = time.Time{}
 	f.mu.Unlock()
 
 	if err := f.save(c); err != nil {
@@ -259,13 +268,54 @@ func (f *Feed) scrub(msg string) string {
 	return oneline.Clean(msg, f.secrets...)
 }
 
-// stop records that no more refreshes will be made.
-func (f *Feed) stop() {
+// stop records that no more refreshes will be made, why (StopRejected
+// or StopRefused) and the error that stopped them.
+func (f *Feed) stop(why, errText string, at time.Time) {
 	f.mu.Lock()
 	f.stopped = true
+	f.stopWhy, f.stopErr, f.stopAt = why, errText, at
 	f.next = time.Time{}
 	f.mu.Unlock()
 }
+
+// hold records that a refresh found every upcoming shift gone, and the
+// roster served is kept until a second read; a zero t ends the hold.
+func (f *Feed) hold(t time.Time) {
+	f.mu.Lock()
+	f.held = t
+	f.lastTry = f.now()
+	f.mu.Unlock()
+}
+
+// staleAfter is the age past which the roster served counts as stale: three
+// refresh intervals, and never less than MinStaleAge, so that a night's
+// maintenance is no incident.
+func (f *Feed) staleAfter() time.Duration {
+	interval := f.refresh
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	return max(3*interval, MinStaleAge)
+}
+
+// MinStaleAge is the least age at which the roster served counts as stale
+// (see Status.State).
+const MinStaleAge = 6 * time.Hour
+
+// The words of Status.State and Health.State.
+const (
+	// StateStarting: no roster yet, and refreshes go on.
+	StateStarting = "starting"
+	// StateOK: the roster is served and refreshes go on; the last may have
+	// failed (see Failures), but the roster is not yet stale.
+	StateOK = "ok"
+	// StateStale: the last good refresh is older than three refresh
+	// intervals and MinStaleAge.
+	StateStale = "stale"
+	// StateStopped: refreshes have stopped (see Status.Stopped) until a
+	// restart.
+	StateStopped = "stopped"
+)
 
 // setNext records when the next refresh is due.
 func (f *Feed) setNext(t time.Time) {
@@ -312,7 +362,25 @@ type Status struct {
 	// NextRefresh is when the next refresh is due; null while one is
 	// under way or after they stopped.
 	NextRefresh *time.Time `json:"next_refresh"`
+	// State is one word for /healthz: StateStarting, StateOK, StateStale
+	// or StateStopped. Healthy tells which of them answer 200.
+	State string `json:"state"`
+	// Stopped says why refreshes stopped (StopRejected, StopRefused); ""
+	// while they go on. StoppedTime is when.
+	Stopped     string     `json:"stopped,omitempty"`
+	StoppedTime *time.Time `json:"stopped_time,omitempty"`
+	// HeldSince is set while an empty roster is held: a refresh then found
+	// every upcoming shift gone, and the roster served is kept until a
+	// second read confirms it.
+	HeldSince *time.Time `json:"held_since,omitempty"`
+	// StaleAfterSeconds is the age of LastSuccess at which State turns
+	// StateStale.
+	StaleAfterSeconds int64 `json:"stale_after_seconds"`
 }
+
+// Healthy reports whether /healthz answers 200: there is a roster, it is
+// not stale, and refreshes go on.
+func (s Status) Healthy() bool { return s.State == StateOK }
 
 // Status reports the feed's state.
 func (f *Feed) Status() Status {
@@ -327,16 +395,78 @@ func (f *Feed) Status() Status {
 		LastErrorTime: timePtr(f.errAt),
 		Failures:      f.fails,
 		NextRefresh:   timePtr(f.next),
+		HeldSince:     timePtr(f.held),
+		State:         StateStarting,
 	}
+	stale := f.staleAfter()
+	st.StaleAfterSeconds = int64(stale / time.Second)
 	if c := f.cur; c != nil {
 		st.OK = f.lastOK
 		st.Shifts = len(c.snap.Items)
 		st.LastSuccess = timePtr(c.fetched)
 		st.LastChange = timePtr(c.changed)
-		age := int64(max(now.Sub(c.fetched), 0) / time.Second)
-		st.AgeSeconds = &age
+		age := max(now.Sub(c.fetched), 0)
+		secs := int64(age / time.Second)
+		st.AgeSeconds = &secs
+		st.State = StateOK
+		if age > stale {
+			st.State = StateStale
+		}
+	}
+	if f.stopped {
+		st.State = StateStopped
+		st.Stopped = f.stopWhy
+		st.StoppedTime = timePtr(f.stopAt)
+		if st.LastError == "" {
+			// Stopped at start by a stop an earlier run saved.
+			st.LastError = f.stopErr
+		}
 	}
 	return st
+}
+
+// Health is what /healthz tells anyone, without the token: coarse fields
+// only, never the username, an error's text or the instance's address.
+type Health struct {
+	// OK is true when /healthz answers 200 (State is StateOK).
+	OK bool `json:"ok"`
+	// State is StateStarting, StateOK, StateStale or StateStopped.
+	State string `json:"state"`
+	// Stale is true when the last refresh failed, or none has succeeded
+	// since the roster was read from the state folder (as the feeds'
+	// X-Roster-Stale).
+	Stale bool `json:"stale"`
+	// Refreshing is false once refreshes have stopped until a restart.
+	Refreshing bool `json:"refreshing"`
+	// Failures counts the failed refreshes since the last success.
+	Failures int `json:"failures"`
+	// LastSuccess is the last good refresh; AgeSeconds how long ago.
+	LastSuccess *time.Time `json:"last_success"`
+	AgeSeconds  *int64     `json:"age_seconds"`
+	// LastAttempt is the last refresh, good or not.
+	LastAttempt *time.Time `json:"last_attempt"`
+	// NextRefresh is when the next is due; null while one is under way or
+	// after they stopped.
+	NextRefresh *time.Time `json:"next_refresh"`
+	// StaleAfterSeconds is the age at which State turns StateStale.
+	StaleAfterSeconds int64 `json:"stale_after_seconds"`
+}
+
+// Health reports the feed's health, as /healthz does.
+func (f *Feed) Health() Health {
+	st := f.Status()
+	return Health{
+		OK:                st.Healthy(),
+		State:             st.State,
+		Stale:             st.Stale,
+		Refreshing:        st.Refreshing,
+		Failures:          st.Failures,
+		LastSuccess:       st.LastSuccess,
+		AgeSeconds:        st.AgeSeconds,
+		LastAttempt:       st.LastAttempt,
+		NextRefresh:       st.NextRefresh,
+		StaleAfterSeconds: st.StaleAfterSeconds,
+	}
 }
 
 func timePtr(t time.Time) *time.Time {

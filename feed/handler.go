@@ -17,6 +17,9 @@ import (
 const (
 	ICSName  = "roster.ics"
 	JSONName = "roster.json"
+	// HealthName is the health endpoint: /healthz, coarse, for anyone;
+	// /TOKEN/healthz, in full, for those with the token.
+	HealthName = "healthz"
 )
 
 // Response headers that say how old the roster served is.
@@ -42,8 +45,12 @@ const retryAfterDefault = 30
 //     and subscribe from (see WithPublicURL); /TOKEN redirects to it;
 //   - GET or HEAD /TOKEN/roster.ics: the iCalendar feed, text/calendar;
 //   - GET or HEAD /TOKEN/roster.json: the shifts as JSON;
-//   - GET or HEAD /healthz: f.Status() as JSON, 200 when there is a roster
-//     to serve and 503 when there is none; no token needed.
+//   - GET or HEAD /healthz: f.Health() as JSON, coarse fields only (no
+//     username, error text or address), with no token needed; 200 while
+//     the feed is healthy (Status.Healthy), 503 while it has no roster, its
+//     roster is stale or its refreshes have stopped;
+//   - GET or HEAD /TOKEN/healthz: the same with f.Status() in full, as the
+//     page shows it, the last error included.
 //
 // Both feeds have a strong ETag (a hash of the body) and Last-Modified
 // (when the roster was first fetched), and answer If-None-Match and
@@ -71,11 +78,11 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
+	if r.URL.Path == "/"+HealthName {
 		if !allowed(w, r) {
 			return
 		}
-		h.health(w, r)
+		h.health(w, r, false)
 		return
 	}
 	tok, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -93,7 +100,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMovedPermanently)
 		return
 	}
-	if !ok || !good || (name != "" && name != ICSName && name != JSONName) {
+	if !ok || !good || (name != "" && name != ICSName && name != JSONName && name != HealthName) {
 		http.NotFound(w, r)
 		return
 	}
@@ -102,6 +109,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if name == "" {
 		h.page(w, r, tok)
+		return
+	}
+	if name == HealthName {
+		h.health(w, r, true)
 		return
 	}
 	c, stale, next := h.feed.current()
@@ -146,9 +157,15 @@ func allowed(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+// health answers /healthz, and with full, /TOKEN/healthz: 200 while the
+// feed is healthy (Status.Healthy), else 503.
+func (h *handler) health(w http.ResponseWriter, r *http.Request, full bool) {
 	st := h.feed.Status()
-	data, err := json.MarshalIndent(st, "", "  ")
+	var v any = h.feed.Health()
+	if full {
+		v = st
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -158,7 +175,7 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Content-Length", strconv.Itoa(len(data)+1))
 	code := http.StatusOK
-	if c, _, _ := h.feed.current(); c == nil {
+	if !st.Healthy() {
 		code = http.StatusServiceUnavailable
 	}
 	w.WriteHeader(code)

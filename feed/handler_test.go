@@ -39,11 +39,20 @@ func TestNoRosterYetIs503(t *testing.T) {
 
 	rec = get(h, "GET", "/healthz")
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	var hl Health
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &hl))
+	assert.False(t, hl.OK)
+	assert.Equal(t, StateStarting, hl.State)
+	assert.Nil(t, hl.LastSuccess)
+	assert.NotContains(t, rec.Body.String(), "connection refused", "no error text without the token")
+
+	// With the token, the detail.
+	rec = get(h, "GET", "/"+testToken+"/healthz")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	var st Status
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &st))
-	assert.False(t, st.OK)
 	assert.Equal(t, "connection refused", st.LastError)
-	assert.Nil(t, st.LastSuccess)
+	assert.Equal(t, http.StatusNotFound, get(h, "GET", "/not-the-token-0123456789/healthz").Code)
 }
 
 func TestServesBothFeeds(t *testing.T) {
@@ -213,11 +222,13 @@ func TestHealthz(t *testing.T) {
 	assert.Equal(t, true, st["ok"])
 	assert.Equal(t, false, st["stale"])
 	assert.Equal(t, true, st["refreshing"])
-	assert.Equal(t, 3.0, st["shifts"])
+	assert.Equal(t, "ok", st["state"])
 	assert.Equal(t, "2026-04-01T08:03:12Z", st["last_success"])
 	assert.Equal(t, 5.0, st["age_seconds"])
-	assert.Equal(t, "", st["last_error"])
 	assert.Equal(t, "2026-04-01T08:33:12Z", st["next_refresh"])
+	assert.Equal(t, 6*3600.0, st["stale_after_seconds"], "at least six hours")
+	assert.NotContains(t, st, "shifts", "coarse fields only")
+	assert.NotContains(t, st, "last_error")
 
 	assert.Empty(t, get(h, "HEAD", "/healthz").Body.String())
 	assert.Equal(t, http.StatusMethodNotAllowed, get(h, "POST", "/healthz").Code)

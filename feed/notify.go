@@ -154,6 +154,7 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	baseline *snapshot.Snapshot // the roster last reported on; nil before the first
+	trouble  string             // the trouble last reported: "", StateStale or StateStopped
 	outbox   []*alert
 	wake     []chan struct{} // one per target, each holding at most one wake-up
 }
@@ -163,6 +164,9 @@ type notifyState struct {
 	Source   Source             `json:"source"`
 	Baseline *snapshot.Snapshot `json:"baseline"`
 	Outbox   []*alert           `json:"outbox"`
+	// Trouble is the trouble last alerted to, StateStale or StateStopped,
+	// until an alert says it mended; "" when none.
+	Trouble string `json:"trouble,omitempty"`
 }
 
 // NewNotifier returns a notifier for f's roster that tells targets. A
@@ -238,7 +242,71 @@ func (n *Notifier) Load() error {
 	if st.Baseline != nil {
 		n.baseline = st.Baseline
 	}
+	if st.Trouble == StateStale || st.Trouble == StateStopped {
+		n.trouble = st.Trouble
+	}
 	return nil
+}
+
+// troubleRank orders troubles: a stop is worse than a stale roster, and
+// worth an alert of its own, since it needs someone to act.
+func troubleRank(t string) int {
+	switch t {
+	case StateStale:
+		return 1
+	case StateStopped:
+		return 2
+	}
+	return 0
+}
+
+// health takes the feed's state after a refresh, or when the roster turns
+// stale, and queues one alert when refreshes stop or the roster goes
+// stale (one more should a stale roster's refreshes then stop), and one
+// when a good refresh mends it. The trouble alerted to is kept with the
+// alerts, in the same write that queues its alert, so a restart alerts
+// to it neither again nor never.
+func (n *Notifier) health(st Status) {
+	trouble := ""
+	if st.State == StateStale || st.State == StateStopped {
+		trouble = st.State
+	}
+	n.mu.Lock()
+	var a *alert
+	switch {
+	case troubleRank(trouble) > troubleRank(n.trouble):
+		a = troubleAlert(trouble, st, n.feed)
+	case n.trouble != "" && trouble == "" && st.State == StateOK && st.OK:
+		// Mended only by a good refresh, not by a restart before one.
+		a = mendedAlert(st, n.feed)
+	default:
+		n.mu.Unlock()
+		return
+	}
+	a.Created = n.feed.now().UTC()
+	for _, t := range n.targets {
+		a.Pending = append(a.Pending, t.key)
+	}
+	n.outbox = append(n.outbox, a)
+	n.trouble = trouble
+	err := n.saveLocked()
+	n.mu.Unlock()
+	if err != nil {
+		// Sent all the same, as Observe's are: better an alert again
+		// after a restart than none.
+		n.logf("warning: alerts: %v", err)
+	}
+	n.logf("alert queued: %s", a.Title)
+	n.wakeAll()
+}
+
+func (n *Notifier) wakeAll() {
+	for _, w := range n.wake {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Observe takes a roster a refresh fetched, and queues an alert of its
@@ -287,12 +355,7 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 		n.logf("alert queued: %s", a.Title)
 	}
 	if a != nil {
-		for _, w := range n.wake {
-			select {
-			case w <- struct{}{}:
-			default:
-			}
-		}
+		n.wakeAll()
 	}
 }
 
@@ -310,7 +373,7 @@ func (n *Notifier) saveLocked() error {
 	if path == "" {
 		return nil
 	}
-	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox}
+	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox, Trouble: n.trouble}
 	if st.Outbox == nil {
 		st.Outbox = []*alert{}
 	}
@@ -440,7 +503,11 @@ func (n *Notifier) send(parent context.Context, t *Target, a *alert) (time.Durat
 	if !t.json {
 		// ntfy's headers: the title, and a calendar emoji.
 		req.Header.Set("Title", a.Title)
-		req.Header.Set("Tags", "date")
+		tags := a.Tags
+		if tags == "" {
+			tags = "date"
+		}
+		req.Header.Set("Tags", tags)
 	}
 	resp, err := n.client().Do(req)
 	if err != nil {

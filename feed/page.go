@@ -217,10 +217,25 @@ func (f *Feed) problem(st Status, c *content, now time.Time) *problemView {
 	case !st.Refreshing:
 		text := "RosterOn turned down the password, so no more tries will be made until rosteron is restarted " +
 			"with the right one (trying again and again could get the account locked)."
+		if st.Stopped == StopRefused {
+			text = fmt.Sprintf("RosterOn refused %d logins in a row (the account may be locked or the password expired), "+
+				"so no more tries will be made until rosteron is restarted with a new password, or with --retry-login "+
+				"to try this one once more (trying again and again could get the account locked).", MaxRefusals)
+		}
+		if st.StoppedTime != nil {
+			text += " This happened at " + clock(st.StoppedTime) + "."
+		}
 		if c != nil {
 			text += " The roster below may be out of date."
 		}
 		return &problemView{Text: text, Detail: st.LastError}
+	case st.HeldSince != nil && c != nil:
+		return &problemView{Text: "RosterOn's last read, at " + clock(st.HeldSince) + ", listed no shifts from today on, " +
+			"where the roster below has some. That is more often a glitch, such as a roster being published, than news, " +
+			"so the roster below is kept until a second read confirms it." + next}
+	case c != nil && st.State == StateStale && st.Failures == 0:
+		return &problemView{Text: "This roster is out of date: it was last read " + f.when(*st.LastSuccess, now) +
+			". It is being read again now."}
 	case c == nil && st.Failures == 0:
 		return &problemView{Text: "The roster has not been read yet: the first try is under way. " +
 			"The calendar address below works already and fills in once it has."}

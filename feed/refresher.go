@@ -13,7 +13,8 @@ import (
 
 // FetchFunc fetches the roster once: log in, get the roster, log out. It
 // bounds its own run, and must return soon after ctx ends. An error that
-// matches ErrPermanent (see Permanent) stops the refreshes.
+// matches ErrPermanent (see Permanent) stops the refreshes; one that
+// matches ErrRefused (see Refused) counts towards stopping them.
 type FetchFunc func(ctx context.Context) (*snapshot.Snapshot, error)
 
 // ErrPermanent is matched, through errors.Is, by a fetch's error that
@@ -44,6 +45,8 @@ const (
 	DefaultInterval = 30 * time.Minute
 	DefaultJitter   = 0.05
 	DefaultBackoff  = 30 * time.Second
+	// DefaultConfirmEmpty is Refresher.ConfirmEmpty's default.
+	DefaultConfirmEmpty = 5 * time.Minute
 )
 
 // Refresher fetches the roster into a Feed at once and then on a schedule.
@@ -65,8 +68,17 @@ type Refresher struct {
 	// hold the Feed's secrets.
 	Log io.Writer
 	// Notify, when set, is given each roster fetched, to alert people to
-	// its changes.
+	// its changes, and the feed's state after each refresh, to alert them
+	// when refreshes stop or the roster goes stale, and when that mends.
 	Notify *Notifier
+	// ConfirmEmpty is the wait before reading again a roster that had
+	// every upcoming shift vanish at once (DefaultConfirmEmpty), never
+	// more than Interval.
+	ConfirmEmpty time.Duration
+	// RetryLogin clears a stop, saved by an earlier run, for one more
+	// login with the same password: if it is refused too, refreshes stop
+	// again.
+	RetryLogin bool
 
 	rand func() float64 // [0, 1); for tests
 }
@@ -111,13 +123,41 @@ func (r *Refresher) Delay(failures int) time.Duration {
 }
 
 // Run refreshes at once and then after each Delay, until ctx ends. A
-// refresh under way when ctx ends is cut short and not counted. After a
-// fetch fails for good (ErrPermanent: RosterOn rejected the credentials)
-// Run stops refreshing, since trying the same password again and again
-// can get the account locked, and waits for ctx to end; the feed goes on
-// serving what it has, marked stale.
+// refresh under way when ctx ends is cut short and not counted.
+//
+// Run stops refreshing, and waits for ctx to end, when a fetch fails for
+// good (ErrPermanent: RosterOn rejected the password) or after
+// MaxRefusals refused logins in a row (ErrRefused), since trying the same
+// password again and again can get the account locked; the feed goes on
+// serving what it has. With WithLoginKey and a state folder that stop
+// outlives a restart with the same password (see GuardFile): Run then
+// starts stopped and never logs in, unless RetryLogin.
+//
+// A refresh that finds every upcoming shift gone, where the roster served
+// had some, is held: the roster served is kept, nothing is alerted, and
+// the next refresh comes after ConfirmEmpty. Only if that one finds none
+// either is the empty roster believed.
 func (r *Refresher) Run(ctx context.Context) {
+	g, err := r.Feed.loadGuard()
+	if err != nil {
+		r.logf("warning: %v; counting refused logins afresh", err)
+	}
+	if g.st.Stopped && r.RetryLogin {
+		g.retry()
+		r.saveGuard(g)
+		r.logf("trying the login again, as asked (--retry-login): if RosterOn refuses it, refreshes stop again")
+	}
+	if g.st.Stopped {
+		r.Feed.stop(g.st.Reason, g.st.Why, g.st.Since)
+		r.logf("not logging in: refreshes stopped at %s because %s (%s); %s. To go on, restart with a new password, "+
+			"or with --retry-login to try this one once more", g.st.Since.Format(time.RFC3339), stopText(g.st.Reason),
+			orUnknown(g.st.Why), r.serving())
+		r.checkHealth()
+		<-ctx.Done()
+		return
+	}
 	failures := 0
+	held := false // the last good read was an empty roster, held
 	for ctx.Err() == nil {
 		r.Feed.setNext(time.Time{})
 		start := r.Feed.now()
@@ -130,6 +170,28 @@ func (r *Refresher) Run(ctx context.Context) {
 		var line string
 		var changed bool
 		var saveErr *SaveError
+		permanent, refused := errors.Is(err, ErrPermanent), errors.Is(err, ErrRefused)
+		if err == nil && snap != nil {
+			g.accepted()
+			r.saveGuard(g)
+		}
+		if err == nil && snap != nil && !held {
+			if was, left := r.Feed.emptied(snap); was > 0 {
+				held = true
+				failures = 0
+				r.Feed.hold(r.Feed.now())
+				d := min(r.confirmEmpty(), r.interval())
+				r.Feed.setNext(r.Feed.now().Add(d))
+				r.logf("refresh ok in %s: %d shifts, none from today on where the roster served had %d: "+
+					"kept serving it, as this is more often a glitch than news; reading again in %s to confirm",
+					round(took), left, was, d.Round(time.Second))
+				r.checkHealth()
+				if !r.wait(ctx, d) {
+					return
+				}
+				continue
+			}
+		}
 		if err == nil {
 			if changed, err = r.Feed.Update(snap); errors.As(err, &saveErr) {
 				err = nil
@@ -145,33 +207,108 @@ func (r *Refresher) Run(ctx context.Context) {
 				what = "changed"
 			}
 			line = fmt.Sprintf("refresh ok in %s: %d shifts, %s", round(took), len(snap.Items), what)
+			if held {
+				line += ", the empty roster confirmed"
+				if len(snap.Items) > 0 && r.Feed.upcoming(snap.Items) > 0 {
+					line = fmt.Sprintf("refresh ok in %s: %d shifts, %s: the empty roster read before was a glitch",
+						round(took), len(snap.Items), what)
+				}
+				held = false
+			}
 			if saveErr != nil {
 				line += "; warning: " + saveErr.Error()
 			}
 		} else {
 			failures++
 			r.Feed.Fail(err)
-			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), r.Feed.scrub(errorText(err)), r.serving())
-			if errors.Is(err, ErrPermanent) {
-				r.Feed.stop()
-				r.logf("%s; no more refreshes until restarted, so that RosterOn does not lock the account: "+
-					"set the right password and restart", line)
+			why := r.Feed.scrub(errorText(err))
+			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), why, r.serving())
+			if (permanent || refused) && g.refused(permanent, why, r.Feed.now()) {
+				r.saveGuard(g)
+				r.Feed.stop(g.st.Reason, why, g.st.Since)
+				r.logf("%s; no more refreshes until restarted, because %s and trying again could get the account locked: "+
+					"set the right password and restart (or restart with --retry-login to try this one once more)",
+					line, stopText(g.st.Reason))
+				r.checkHealth()
 				<-ctx.Done()
 				return
+			}
+			if refused {
+				r.saveGuard(g)
+				line += fmt.Sprintf("; RosterOn refused the login (%d of %d in a row before refreshes stop)", g.st.Refusals, MaxRefusals)
 			}
 		}
 		d := r.Delay(failures)
 		r.Feed.setNext(r.Feed.now().Add(d))
 		r.logf("%s; next in %s", line, d.Round(time.Second))
+		r.checkHealth()
+		if !r.wait(ctx, d) {
+			return
+		}
+	}
+}
 
-		t := time.NewTimer(d)
+// wait waits d, or until ctx ends, which it reports false. Should the
+// roster turn stale meanwhile, it tells the notifier then.
+func (r *Refresher) wait(ctx context.Context, d time.Duration) bool {
+	var steps []time.Duration
+	if c, _, _ := r.Feed.current(); c != nil {
+		// Just past the instant the roster's age passes the limit.
+		if first := c.fetched.Add(r.Feed.staleAfter()).Sub(r.Feed.now()) + time.Millisecond; first > 0 && first < d {
+			steps = append(steps, first)
+			d -= first
+		}
+	}
+	steps = append(steps, d)
+	for i, step := range steps {
+		t := time.NewTimer(step)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return false
 		case <-t.C:
 		}
+		if i < len(steps)-1 {
+			r.checkHealth()
+		}
 	}
+	return true
+}
+
+// checkHealth tells the notifier the feed's state, for its alerts when
+// refreshes stop, the roster goes stale, and either mends.
+func (r *Refresher) checkHealth() {
+	if r.Notify != nil {
+		r.Notify.health(r.Feed.Status())
+	}
+}
+
+func (r *Refresher) saveGuard(g *guard) {
+	if err := g.save(); err != nil {
+		r.logf("warning: %v", err)
+	}
+}
+
+func (r *Refresher) confirmEmpty() time.Duration {
+	if r.ConfirmEmpty > 0 {
+		return r.ConfirmEmpty
+	}
+	return DefaultConfirmEmpty
+}
+
+// stopText says why refreshes stopped, after "because".
+func stopText(reason string) string {
+	if reason == StopRejected {
+		return "RosterOn rejected the password"
+	}
+	return fmt.Sprintf("RosterOn refused %d logins in a row", MaxRefusals)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no error recorded"
+	}
+	return s
 }
 
 // serving says what the feed serves after a failed refresh.

@@ -96,3 +96,28 @@ func (f *Feed) wall(t time.Time) time.Time {
 	l := t.In(time.Local)
 	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), snapshot.Floating)
 }
+
+// upcoming counts the items dated today or later, today being the
+// roster's (see wall): for a floating roster, the machine's wall clock
+// read as the roster's.
+func (f *Feed) upcoming(items []snapshot.Item) int {
+	today := snapshot.DateOf(f.wall(f.now()))
+	n := 0
+	for _, it := range items {
+		if !it.Date.Before(today) {
+			n++
+		}
+	}
+	return n
+}
+
+// emptied reports whether snap has no shift from today on where the
+// roster served has some: was is how many the served one has (0 when
+// snap is no such roster), left how many shifts snap has in all.
+func (f *Feed) emptied(snap *snapshot.Snapshot) (was, left int) {
+	c, _, _ := f.current()
+	if c == nil || f.upcoming(snap.Items) > 0 {
+		return 0, len(snap.Items)
+	}
+	return f.upcoming(c.snap.Items), len(snap.Items)
+}

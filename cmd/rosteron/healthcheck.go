@@ -17,8 +17,9 @@ const healthcheckUsage = `Usage: rosteron healthcheck [flags] [URL]
 Asks URL with a GET and exits 0 when it answers with a 2xx status, else 1,
 printing one line either way. It is for container health checks, where
 images have no curl: the rosteron image runs it as its HEALTHCHECK against
-serve's /healthz, which answers 200 once there is a roster to serve, and
-docker-compose.yml runs it against the mock and Chrome's DevTools.
+serve's /healthz, which answers 200 while it has a roster that is not
+stale and its refreshes go on, and docker-compose.yml runs it against the
+mock and Chrome's DevTools.
 
 URL defaults to ` + defaultHealthURL + `, serve's health at its
 default address.

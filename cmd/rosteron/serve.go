@@ -65,7 +65,8 @@ Flags:
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
   --state DIR         the folder for the last good roster, the calendar's
-                      event history, the token and, with --notify, the
+                      event history, the token, the lock-out guard's
+                      count (login-guard.json) and, with --notify, the
                       alerts' state (notify.json), made 0700 (default
                       $XDG_STATE_HOME/rosteron, else ~/.local/state/rosteron)
   --browser WS_URL    use the Chrome already running at this DevTools
@@ -83,12 +84,18 @@ Flags:
                       code use it (default: http:// and the host each
                       request names; X-Forwarded-* headers are not read)
   --notify URL        POST an alert to URL when a refresh finds the roster
-                      changed: plain text with a Title header, as an ntfy
-                      topic (https://ntfy.sh/TOPIC) takes it; json+URL posts
-                      JSON instead. Repeatable; failed alerts are retried
+                      changed, and once when refreshes stop or the roster
+                      goes stale, and once more when that mends: plain text
+                      with a Title header, as an ntfy topic
+                      (https://ntfy.sh/TOPIC) takes it; json+URL posts JSON
+                      instead. Repeatable; failed alerts are retried
   --notify-file PATH  more notify URLs, one a line ('#' starts a comment):
                       URLs with credentials belong there, out of the
                       process list
+  --retry-login       after refreshes stopped because RosterOn refused the
+                      password (kept in the --state folder across restarts),
+                      try one more login with the same password; if it is
+                      refused too, they stop again. Remove it once used
   -h, --help          print this help
 
 Endpoints, for GET and HEAD:
@@ -96,16 +103,26 @@ Endpoints, for GET and HEAD:
   /TOKEN/roster.ics   the iCalendar feed (as --format ics writes it, but a
                       shift that changes keeps its event, SEQUENCE rising)
   /TOKEN/roster.json  the shifts as JSON (as --format json writes them)
-  /healthz            JSON: the last success and error, the number of
-                      shifts, whether stale; no token needed
+  /healthz            JSON, no token needed: a state word (starting, ok,
+                      stale, stopped), the last success, its age, the next
+                      refresh; never the username, an error or the URL.
+                      503 while there is no roster, while refreshes are
+                      stopped, and while the roster is stale: its last good
+                      refresh older than three --refresh and 6 hours
+  /TOKEN/healthz      the same in full, with the last error
 The feeds have ETag and Last-Modified, and headers X-Roster-Fetched (the
 last good refresh), X-Roster-Age (seconds since) and X-Roster-Stale (true
 when the last refresh failed). Before any roster exists they answer 503.
 
 One line per refresh goes to standard error. Once RosterOn rejects the
-password no more refreshes are made until a restart, lest the account be
-locked. SIGINT or SIGTERM stops the server after the requests under way,
-stops Chrome and exits 0.
+password, or refuses 3 logins in a row, no more logins are made, lest the
+account be locked: not after a restart either, until the password changes
+or --retry-login is given (the count is kept in login-guard.json in the
+--state folder, keyed to a slow hash of the password, never the password).
+When every shift from today on vanishes at once, the roster served is kept
+and read again 5 minutes later: only if that read agrees is the empty
+roster served. SIGINT or SIGTERM stops the server after the requests under
+way, stops Chrome and exits 0.
 `
 
 // The refresh below which serve warns that it is impolite.
@@ -125,6 +142,7 @@ type serveFlags struct {
 	publicURL    string
 	notify       stringList
 	notifyFile   string
+	retryLogin   bool
 }
 
 // stringList is a flag that may be given more than once.
@@ -145,6 +163,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.publicURL, "public-url", "", "")
 	fs.Var(&f.notify, "notify", "")
 	fs.StringVar(&f.notifyFile, "notify-file", "", "")
+	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
@@ -165,6 +184,7 @@ type serveConfig struct {
 	public       *url.URL
 	targets      []*feed.Target
 	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
+	retryLogin   bool
 }
 
 func (c *cli) serve(ctx context.Context, args []string) error {
@@ -195,7 +215,8 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 		// Not quoted: it may well be a password typed where it should not be.
 		return nil, usagef(cmd, "serve takes no arguments, only flags (got %d)", len(pos))
 	}
-	cfg := &serveConfig{flow: flow{flags: &f.session}, addr: f.addr, refresh: f.refresh, tz: f.tz, calendarName: f.calendarName}
+	cfg := &serveConfig{flow: flow{flags: &f.session}, addr: f.addr, refresh: f.refresh, tz: f.tz, calendarName: f.calendarName,
+		retryLogin: f.retryLogin}
 	fl := &cfg.flow
 	if fl.url, fl.username, err = c.account(cmd, f.url, f.username); err != nil {
 		return nil, err
@@ -290,6 +311,9 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 		feed.WithStateDir(cfg.stateDir),
 		feed.WithSource(sv.normURL, fl.username),
 		feed.WithSecrets(fl.password, sv.token),
+		// The lock-out guard's count and stop, in the state folder, are
+		// keyed to a slow hash of the password (see docs/serve.md).
+		feed.WithLoginKey(fl.password),
 	)
 	c.loadSaved(sv.feed, cfg.stateDir)
 
@@ -357,8 +381,9 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 		Log:      sv.log,
 		// Each refresh is the roster command's flow: a Chrome of its
 		// own, started and stopped with it (see docs/serve.md).
-		Fetch:  func(ctx context.Context) (*snapshot.Snapshot, error) { return c.refresh(ctx, cfg.flow) },
-		Notify: sv.notifier,
+		Fetch:      func(ctx context.Context) (*snapshot.Snapshot, error) { return c.refresh(ctx, cfg.flow) },
+		Notify:     sv.notifier,
+		RetryLogin: cfg.retryLogin,
 	}
 	refreshed := make(chan struct{})
 	go func() {
@@ -417,16 +442,29 @@ func (c *cli) announce(sv *server, base string) {
 	}
 }
 
-// refresh is one of serve's refreshes: the roster command's flow, with
-// rejected credentials marked permanent, since trying the same password
-// again could lock the account.
+// refresh is one of serve's refreshes: the roster command's flow, its
+// error classified for the lock-out guard.
 func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) {
 	snap, err := c.fetch(ctx, fl)
+	return snap, classify(err)
+}
+
+// classify marks a refresh's error for the feed's lock-out guard:
+// feed.Permanent for a login RosterOn rejected, which stops the refreshes
+// at once, since trying the same password again could lock the account;
+// feed.Refused for one submitted and refused otherwise, three of which in
+// a row stop them. Anything else is an outage (the network, a 5xx, Chrome),
+// which neither counts nor resets the count.
+func classify(err error) error {
 	var badCreds *session.BadCredentialsError
 	if errors.As(err, &badCreds) {
-		err = feed.Permanent(err)
+		return feed.Permanent(err)
 	}
-	return snap, err
+	// A login submitted and refused for another reason (a validation
+	// message other than the known sentence, or no home page after the
+	// submit) is marked here with feed.Refused once session tells it
+	// apart from an outage.
+	return err
 }
 
 // defaultStateDir is $XDG_STATE_HOME/rosteron, else

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +23,7 @@ import (
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -114,6 +117,20 @@ func TestServeHelpNamesTheAlertsState(t *testing.T) {
 	t.Parallel()
 	r := runWith(t, nil, "", "serve", "--help")
 	assert.Contains(t, r.stdout, "alerts' state ("+feed.NotifyFile+")")
+	assert.Contains(t, r.stdout, "count ("+feed.GuardFile+")")
+	assert.Contains(t, r.stdout, "--retry-login")
+}
+
+// classify marks rejected credentials permanent, and leaves outages as
+// they are: they neither count towards the lock-out guard nor reset it.
+func TestServeClassify(t *testing.T) {
+	t.Parallel()
+	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
+	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
+	outage := errors.New("net::ERR_CONNECTION_REFUSED")
+	assert.Same(t, outage, classify(outage))
+	assert.NotErrorIs(t, classify(outage), feed.ErrRefused)
+	assert.NoError(t, classify(nil))
 }
 
 func TestScrubWriter(t *testing.T) {
@@ -136,6 +153,7 @@ func TestScrubWriter(t *testing.T) {
 // served is a serve command running in this process.
 type served struct {
 	ics, json, health string
+	status            string // /TOKEN/healthz
 	stdout, stderr    *syncbuf.Buffer
 	stop              func(sig os.Signal) int
 }
@@ -167,6 +185,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 		if len(m) == 2 {
 			s.ics, s.json = m[0][2], m[1][2]
 			s.health = s.ics[:strings.Index(s.ics[len("http://"):], "/")+len("http://")] + "/healthz"
+			s.status = strings.TrimSuffix(s.ics, feed.ICSName) + feed.HealthName
 			break
 		}
 		select {
@@ -197,9 +216,10 @@ func httpGet(t *testing.T, url string, header ...string) (*http.Response, string
 	return resp, string(b)
 }
 
+// health is the feed's status in full, as /TOKEN/healthz gives it.
 func health(t *testing.T, s *served) feed.Status {
 	t.Helper()
-	_, body := httpGet(t, s.health)
+	_, body := httpGet(t, s.status)
 	var st feed.Status
 	require.NoError(t, json.Unmarshal([]byte(body), &st), body)
 	return st
@@ -220,8 +240,10 @@ func TestServeWithoutRosterOn(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
 	assert.NotContains(t, body, "VCALENDAR")
-	resp, _ = httpGet(t, s.health)
+	resp, body = httpGet(t, s.health)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.NotContains(t, body, "ws://127.0.0.1:1", "no error text without the token")
+	assert.NotContains(t, body, "joe")
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM), "SIGTERM is a normal stop")
 	out := s.stderr.String()
 	assert.NotContains(t, out, "warning: --refresh", "no politeness warning for 1h")

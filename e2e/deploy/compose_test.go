@@ -69,6 +69,10 @@ secrets:
 	})
 	token := feedToken(t, p)
 	icsURL := "http://127.0.0.1:8765/" + token + "/roster.ics"
+	// With the token, /healthz in full: the last error and the number of
+	// shifts, which the public one leaves out.
+	full := "http://127.0.0.1:8765/" + token + "/healthz"
+	st = healthz(t, full)
 	// The address it printed is the one that works on this machine.
 	assert.Contains(t, p.run("logs", "--no-color", "serve"), "iCalendar feed "+icsURL)
 
@@ -118,7 +122,7 @@ secrets:
 	for _, down := range []string{"stop", "kill"} {
 		p.run(down, "chrome")
 		waitFor(t, "a refresh to fail with Chrome "+down+"ped", 3*time.Minute, func() bool {
-			st = healthz(t, health)
+			st = healthz(t, full)
 			return st.Stale && st.LastError != ""
 		})
 		resp, body = get(t, icsURL)

@@ -1,0 +1,201 @@
+package feed
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/rosteron/rosteron/internal/atomicfile"
+)
+
+// The lock-out guard: RosterOn locks an account after a few refused
+// logins, and a feed that retried a refused password every refresh would
+// get it locked, then locked harder. So the Refresher counts the logins in
+// a row that were submitted and refused (Refused, and Permanent, which
+// also stops at once), and stops after MaxRefusals of them. Outages, which
+// never reached the point of a refusal, neither count nor reset the count;
+// a success resets it.
+//
+// The count and the stop outlive a restart: they are kept in GuardFile,
+// keyed to the password by a slow hash (argon2id, with a random salt), so
+// that a restart with the same password does not log in again, while a
+// new password starts afresh. The file never holds the password.
+
+// GuardFile is the name of the lock-out guard's state in the state folder.
+const GuardFile = "login-guard.json"
+
+// MaxRefusals is the number of refused logins in a row after which a
+// Refresher stops logging in.
+const MaxRefusals = 3
+
+// ErrRefused is matched, through errors.Is, by a fetch's error whose login
+// was submitted and not accepted, though not for an outage: see Refused.
+var ErrRefused = errors.New("feed: login refused")
+
+// Refused returns err marked as a login that was submitted and refused,
+// such as a validation message on the login page that is not the known
+// wrong-password sentence ("account locked", a reworded or translated
+// message). MaxRefusals of them in a row stop the refreshes. The error's
+// message is err's, and errors.Is and errors.As see through to err. A nil
+// err stays nil.
+func Refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &refusedError{err}
+}
+
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string        { return e.err.Error() }
+func (e *refusedError) Unwrap() error        { return e.err }
+func (e *refusedError) Is(target error) bool { return target == ErrRefused }
+
+// Why refreshes stopped, in Status.Stopped.
+const (
+	// StopRejected: RosterOn rejected the password (a Permanent error).
+	StopRejected = "rejected"
+	// StopRefused: MaxRefusals logins in a row were refused.
+	StopRefused = "refused"
+)
+
+// WithLoginKey gives the feed the password it logs in with, so that the
+// lock-out guard's count and stop, kept in the state folder, are keyed to
+// it: a restart with the same password stays stopped, one with a new
+// password starts afresh. Only a slow, salted hash of it is kept, and only
+// in memory until it is written to GuardFile.
+func WithLoginKey(password string) Option {
+	return func(f *Feed) { f.loginKey = password }
+}
+
+// argon2id costs: about 50-200 ms on a small machine, once a start.
+const (
+	guardTime    = 2
+	guardMemory  = 32 << 10 // KiB
+	guardThreads = 2
+	guardKeyLen  = 32
+	guardSaltLen = 16
+)
+
+// guardState is GuardFile's content.
+type guardState struct {
+	// Salt and Hash are argon2id's of the password the count is for.
+	Salt []byte `json:"salt"`
+	Hash []byte `json:"hash"`
+	// Refusals counts the refused logins in a row with that password.
+	Refusals int `json:"refusals"`
+	// Stopped is set once refreshes stopped, Reason (StopRejected or
+	// StopRefused) and Why (the last error, scrubbed) say why, and Since
+	// when.
+	Stopped bool      `json:"stopped"`
+	Reason  string    `json:"reason,omitempty"`
+	Why     string    `json:"why,omitempty"`
+	Since   time.Time `json:"since,omitzero"`
+}
+
+// guard is the lock-out guard of a feed.
+type guard struct {
+	st    guardState
+	path  string // "" keeps it in memory
+	dirty bool   // the state differs from the file
+}
+
+func guardHash(password string, salt []byte) []byte {
+	return argon2.IDKey([]byte(password), salt, guardTime, guardMemory, guardThreads, guardKeyLen)
+}
+
+// loadGuard reads the guard's state for the feed's password, hashing the
+// password once. A state for another password, or none, starts afresh;
+// so does one that cannot be read, which the error reports.
+func (f *Feed) loadGuard() (*guard, error) {
+	g := &guard{}
+	if f.stateDir == "" || f.loginKey == "" {
+		return g, nil
+	}
+	g.path = filepath.Join(f.stateDir, GuardFile)
+	var saved guardState
+	data, err := os.ReadFile(g.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = nil
+	case err != nil:
+		err = fmt.Errorf("reading the lock-out guard's state: %w", err)
+	default:
+		if jerr := json.Unmarshal(data, &saved); jerr != nil {
+			err = fmt.Errorf("reading the lock-out guard's state %s: %w", g.path, jerr)
+			saved = guardState{}
+		}
+	}
+	salt := saved.Salt
+	if len(salt) < guardSaltLen {
+		salt = make([]byte, guardSaltLen)
+		_, _ = rand.Read(salt) // never fails since Go 1.24
+	}
+	hash := guardHash(f.loginKey, salt)
+	if len(saved.Hash) == len(hash) && subtle.ConstantTimeCompare(saved.Hash, hash) == 1 {
+		g.st = saved
+		return g, err
+	}
+	// Another password, or none known: afresh. Nothing is written until
+	// there is something to count.
+	g.st = guardState{Salt: salt, Hash: hash}
+	g.dirty = saved.Refusals > 0 || saved.Stopped
+	return g, err
+}
+
+// save writes the guard's state if it changed.
+func (g *guard) save() error {
+	if g.path == "" || !g.dirty {
+		return nil
+	}
+	data, err := json.MarshalIndent(g.st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the lock-out guard's state: %w", err)
+	}
+	if err := atomicfile.Replace(g.path, append(data, '\n'), 0o600, true); err != nil {
+		return fmt.Errorf("saving the lock-out guard's state: %w", err)
+	}
+	g.dirty = false
+	return nil
+}
+
+// refused counts a refused login; it reports whether that stops the
+// refreshes. A permanent error stops them at once.
+func (g *guard) refused(permanent bool, why string, now time.Time) bool {
+	g.st.Refusals++
+	g.dirty = true
+	if permanent || g.st.Refusals >= MaxRefusals {
+		g.st.Stopped = true
+		g.st.Reason = StopRefused
+		if permanent {
+			g.st.Reason = StopRejected
+		}
+		g.st.Why = why
+		g.st.Since = now.UTC()
+		return true
+	}
+	return false
+}
+
+// accepted records a login that was accepted.
+func (g *guard) accepted() {
+	if g.st.Refusals != 0 || g.st.Stopped {
+		g.st.Refusals, g.st.Stopped, g.st.Reason, g.st.Why, g.st.Since = 0, false, "", "", time.Time{}
+		g.dirty = true
+	}
+}
+
+// retry clears a stop for one more login: a refusal stops again.
+func (g *guard) retry() {
+	g.st.Stopped, g.st.Reason, g.st.Why, g.st.Since = false, "", "", time.Time{}
+	g.st.Refusals = MaxRefusals - 1
+	g.dirty = true
+}
