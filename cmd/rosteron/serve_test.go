@@ -143,7 +143,10 @@ type served struct {
 	stop              func(sig os.Signal) int
 }
 
-var feedLine = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (http://\S+)$`)
+var (
+	feedLine   = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (https?://\S+)$`)
+	healthLine = regexp.MustCompile(`(?m)^rosteron serve: health at (http://\S+/healthz);`)
+)
 
 // stateArg is the folder args give serve's --state.
 func stateArg(t *testing.T, args []string) string {
@@ -189,14 +192,14 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if strings.Contains(s.stderr.String(), "rosteron serve: health at ") {
+		if h := healthLine.FindStringSubmatch(s.stderr.String()); h != nil {
 			data, err := os.ReadFile(filepath.Join(state, addressesFile))
 			require.NoError(t, err)
 			s.addresses = string(data)
 			m := feedLine.FindAllStringSubmatch(s.addresses, -1)
 			require.Len(t, m, 2, s.addresses)
 			s.ics, s.json = m[0][2], m[1][2]
-			s.health = s.ics[:strings.Index(s.ics[len("http://"):], "/")+len("http://")] + "/healthz"
+			s.health = h[1]
 			break
 		}
 		select {
