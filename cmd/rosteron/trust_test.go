@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -260,21 +259,4 @@ func TestOpenPasswordFileWarns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, secret, got)
 	assert.Empty(t, stderr.String())
-}
-
-// RLIMIT_CORE is 0, soft and hard, once disableCoreDumps has run; a child
-// process (Chrome) inherits that. The e2e suite checks the binary's.
-func TestDisableCoreDumps(t *testing.T) {
-	var lim syscall.Rlimit
-	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_CORE, &lim))
-	if lim.Max == 0 {
-		t.Skip("core dumps are off already, so the test would prove nothing")
-	}
-	orig := lim
-	// This test process's own limit, put back where the kernel allows.
-	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_CORE, &orig) })
-	require.NoError(t, disableCoreDumps())
-	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_CORE, &lim))
-	assert.Zero(t, lim.Cur)
-	assert.Zero(t, lim.Max)
 }
