@@ -192,6 +192,13 @@ func cleanEnv() []string {
 		}
 		env = append(env, kv)
 	}
+	if os.Geteuid() == 0 && os.Getenv("ROSTERON_NO_SANDBOX") == "" {
+		// Chrome gets no sandbox as root, and rosteron warns of it on
+		// every run that does not ask for none itself: the tests ask, so
+		// that their runs' stderr holds what each checks (TestRootWarns
+		// hears the warning).
+		env = append(env, "ROSTERON_NO_SANDBOX=1")
+	}
 	return env
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +50,7 @@ type feedProc struct {
 	public    string // the iCalendar feed's address as printed: --public-url's when given
 	health    string
 	token     string
+	stdout    *syncbuf.Buffer
 	stderr    *syncbuf.Buffer
 	done      chan struct{}
 }
@@ -63,50 +63,26 @@ var (
 )
 
 // startFeed starts `rosteron serve` on a free port, with an isolated
-// TMPDIR as cli has, and reads the feeds' addresses from the first two
-// lines it prints.
+// TMPDIR as cli has, and reads the feeds' addresses as a person would:
+// with `rosteron address --state DIR`, since serve, whose stdout is no
+// terminal, prints no token. args must give --state.
 func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 	t.Helper()
+	state := stateOf(t, args)
 	tmp := t.TempDir()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", listenHost() + ":0"}, args...)...)
 	cmd.Env = append(cleanEnv(), append([]string{"TMPDIR=" + tmp}, env...)...)
-	p := &feedProc{cmd: cmd, tmp: tmp, stderr: new(syncbuf.Buffer), done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
+	p := &feedProc{cmd: cmd, tmp: tmp, stdout: new(syncbuf.Buffer), stderr: new(syncbuf.Buffer), done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	// An addresses file left by an earlier run is not this one's: wait
+	// for this run to say where it listens, which it says once the file
+	// is written.
 	require.NoError(t, cmd.Start())
-	lines := make(chan string, 2)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-p.done
 	})
-	for range 2 {
-		select {
-		case line := <-lines:
-			m := feedURLLine.FindStringSubmatch(line)
-			require.NotNil(t, m, "unexpected line %q", line)
-			p.token = m[3]
-			if m[4] == "roster.ics" {
-				p.public = m[2] + "/" + m[3] + "/" + m[4]
-			}
-		case <-p.done:
-			t.Fatalf("rosteron serve exited: %s", p.stderr)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no feed addresses within 30s; stderr: %s", p.stderr)
-		}
-	}
-	require.NotEmpty(t, p.public)
 	var local string
 	p.waitFor(t, "the address serve listens on", 30*time.Second, func() bool {
 		m := healthLine.FindStringSubmatch(p.stderr.String())
@@ -115,6 +91,20 @@ func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 		}
 		return m != nil
 	})
+	out, err := exec.Command(bin, "address", "--state", state).Output()
+	require.NoError(t, err, "rosteron address --state %s", state)
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	require.Len(t, lines, 3, "%s", out)
+	for _, line := range lines[:2] {
+		m := feedURLLine.FindStringSubmatch(line)
+		require.NotNil(t, m, "unexpected line %q", line)
+		p.token = m[3]
+		if m[4] == "roster.ics" {
+			p.public = m[2] + "/" + m[3] + "/" + m[4]
+		}
+	}
+	require.NotEmpty(t, p.public)
+	assert.NotContains(t, p.stdout.String()+p.stderr.String(), p.token, "the token goes to no log")
 	p.ics = local + "/" + p.token + "/roster.ics"
 	p.json = local + "/" + p.token + "/roster.json"
 	p.page = local + "/" + p.token + "/"
@@ -122,6 +112,18 @@ func startFeed(t *testing.T, env []string, args ...string) *feedProc {
 	// public /healthz leaves out.
 	p.health = local + "/" + p.token + "/healthz"
 	return p
+}
+
+// stateOf is the folder args give serve's --state.
+func stateOf(t *testing.T, args []string) string {
+	t.Helper()
+	for i, a := range args {
+		if a == "--state" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	t.Fatal("startFeed needs --state, where the addresses are read from")
+	return ""
 }
 
 // stop sends SIGTERM and returns the exit status, checking that no Chrome

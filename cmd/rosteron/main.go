@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -17,6 +18,11 @@ import (
 var version = "dev"
 
 func main() {
+	// First of all: a crash from here on leaves no core file, which
+	// could hold the password.
+	if err := disableCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "rosteron: warning: could not turn off core dumps: %v\n", err)
+	}
 	ctx, stop := withSignals(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 )
 
 // Where a password may come from, besides standard input and the prompt:
@@ -77,6 +79,49 @@ func (c *cli) passwordFile(flagFile string) (path string, named bool) {
 		return p, false
 	}
 	return "", false
+}
+
+// warnOpenPasswordFile warns when the password file at path may be read
+// by other users: its mode lets its group or everyone read it, and its
+// folder lets them in. A folder with no permission for them keeps them
+// out whatever the file's mode: systemd's credentials directory is such a
+// folder, as is a host folder made with 'install -d -m 0700'. Docker and
+// Compose mount a secret file (often 0444) in /run/secrets, which only the
+// container sees: no warning there either. The warning never quotes what
+// the file holds.
+func (c *cli) warnOpenPasswordFile(path string) {
+	if runtime.GOOS == "windows" {
+		return // modes say nothing there: ACLs do
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(path)
+	secrets := c.secretsDir
+	if secrets == "" {
+		secrets = defaultSecretsDir
+	}
+	if filepath.Clean(dir) == filepath.Clean(secrets) {
+		return
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		return
+	}
+	file, folder := fi.Mode().Perm(), di.Mode().Perm()
+	var who []string
+	if file&0o040 != 0 && folder&0o010 != 0 {
+		who = append(who, "its group")
+	}
+	if file&0o004 != 0 && folder&0o001 != 0 {
+		who = append(who, "every user")
+	}
+	if len(who) == 0 {
+		return
+	}
+	c.errorf("warning: the password file %s (mode %04o, in a folder of mode %04o) can be read by %s of this machine: "+
+		"make it private with 'chmod 600 %s'", path, file, folder, strings.Join(who, " and "), path)
 }
 
 func exists(path string) bool {

@@ -48,7 +48,7 @@ Flags:
                       more to log out
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
-` + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
+` + allowHTTPUsage + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
 
 On a terminal, each step shows on standard error as it happens. The roster
 is fetched in full before --output FILE is touched.
@@ -84,7 +84,7 @@ Flags:
   --timeout DURATION  time limit on the whole run (default 60s)
   --insecure          do not check TLS certificates (warns; the demo's mock
                       is plain HTTP, so it changes nothing here)
-` + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
+` + allowHTTPUsage + noSandboxUsage + progressFlagsUsage + `  -h, --help          print this help
 `
 
 // sessionFlags are the flags of the commands that drive Chrome.
@@ -98,6 +98,9 @@ type sessionFlags struct {
 	timeout     time.Duration
 	insecure    bool
 	noSandbox   bool
+	// allowHTTP is --allow-http, or $ROSTERON_ALLOW_HTTP once
+	// resolveAllowHTTP has read it.
+	allowHTTP bool
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
@@ -110,6 +113,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.insecure, "insecure", false, "")
 	fs.BoolVar(&f.noSandbox, "no-sandbox", false, "")
+	fs.BoolVar(&f.allowHTTP, "allow-http", false, "")
 }
 
 // noSandboxUsage documents --no-sandbox in the commands' help texts.
@@ -153,6 +157,9 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 		if f.noSandbox {
 			return nil, usagef(cmd, "--no-sandbox is for a Chrome that rosteron starts, not one at --browser")
 		}
+		if err := f.checkBrowserURL(c, cmd, remote); err != nil {
+			return nil, err
+		}
 		return []browser.Option{browser.WithRemote(remote)}, nil
 	}
 	chrome := or(f.chrome, c.getenv("ROSTERON_CHROME"))
@@ -166,6 +173,8 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 	opts := []browser.Option{browser.WithExecPath(path)}
 	if noSandbox {
 		opts = append(opts, browser.WithFlag("no-sandbox", true))
+	} else {
+		c.warnRootSandbox()
 	}
 	if f.insecure {
 		c.errorf("warning: --insecure: TLS certificates are not checked, so the password may go to whoever answers")
@@ -220,6 +229,9 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 	}
 	fl := flow{flags: &f}
 	if fl.url, fl.username, err = c.account(cmd, *url, *username); err != nil {
+		return err
+	}
+	if err := f.checkRosterURL(c, cmd, fl.url); err != nil {
 		return err
 	}
 
@@ -283,6 +295,7 @@ func (c *cli) passwordSource(ctx context.Context, cmd string, pf passwordFlags) 
 			}
 			return "", false, err
 		}
+		c.warnOpenPasswordFile(file)
 	case c.getenv("ROSTERON_PASSWORD") != "":
 		password = c.getenv("ROSTERON_PASSWORD")
 	case c.stdinIsTerminal():
@@ -376,6 +389,10 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 	opts := []session.Option{
 		session.WithTimeout(fl.flags.timeout),
 		session.WithBrowserOptions(fl.browser...),
+	}
+	if fl.flags.allowHTTP {
+		// checkRosterURL has warned.
+		opts = append(opts, session.WithAllowHTTP())
 	}
 	if fl.flags.screenshots != "" {
 		opts = append(opts, session.WithScreenshots(fl.flags.screenshots))
@@ -481,6 +498,11 @@ func (c *cli) tableWidth() int {
 		}
 	}
 	return export.DefaultWidth
+}
+
+func (c *cli) stdoutIsTerminal() bool {
+	f, ok := c.stdout.(fdFile)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (c *cli) stdinIsTerminal() bool {

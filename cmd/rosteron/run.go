@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/rosteron/rosteron/browser"
@@ -35,6 +36,7 @@ Commands:
   parse     print a roster page saved from RosterOn, offline
   diff      compare two rosters: the shifts added, removed and changed
   serve     serve the roster as a calendar feed, refreshed on a schedule
+  address   print the feed addresses serve keeps in its state folder
   mock      serve a mock RosterOn Mobile to try rosteron against
   chrome    run a headless Chrome for other machines' --browser
   healthcheck exit 0 when a URL answers 2xx, for container health checks
@@ -62,6 +64,7 @@ var commands = []*command{
 	{"parse", parseUsage, (*cli).parse},
 	{"diff", diffUsage, (*cli).diff},
 	{"serve", serveUsage, (*cli).serve},
+	{"address", addressUsage, (*cli).address},
 	{"mock", mockUsage(), (*cli).mock},
 	{"chrome", chromeUsage, (*cli).chrome},
 	{"healthcheck", healthcheckUsage, (*cli).healthcheck},
@@ -93,7 +96,22 @@ type cli struct {
 	// sys is the machine, for advice on installing Chrome; nil means
 	// this one.
 	sys func() system
+
+	// euid is the effective user id, os.Geteuid when nil; tests set it.
+	euid func() int
 }
+
+func (c *cli) geteuid() int {
+	if c.euid != nil {
+		return c.euid()
+	}
+	return processEUID()
+}
+
+// processEUID is os.Geteuid, but for the package's tests, which run as
+// root on some machines and would otherwise all hear the warning that
+// Chrome has no sandbox for root (see warnRootSandbox's tests).
+var processEUID = os.Geteuid
 
 func (c *cli) system() system {
 	if c.sys != nil {

@@ -243,6 +243,11 @@ func TestHelpTexts(t *testing.T) {
 			new(serveFlags).register(fs)
 			return fs
 		},
+		"address": func() *flag.FlagSet {
+			fs := newFlagSet("address")
+			fs.String("state", "", "")
+			return fs
+		},
 		"chrome": func() *flag.FlagSet {
 			fs := newFlagSet("chrome")
 			fs.String("addr", "", "")

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/oneline"
@@ -32,12 +34,17 @@ read and never log in. When RosterOn is down or answers badly the last good
 roster is served, marked stale; it is kept in the --state folder, so a
 restart while RosterOn is down serves it too.
 
-The first lines on standard output are the feeds' addresses and the
-page's, which hold a secret token: anyone with them can read the roster.
+The feeds' addresses and the page's hold a secret token: anyone with them
+can read the roster. serve keeps them in the --state folder (` + addressesFile + `,
+0600), where 'rosteron address' prints them from:
 
   rosteron serve: iCalendar feed http://127.0.0.1:8765/TOKEN/roster.ics
   rosteron serve: JSON feed http://127.0.0.1:8765/TOKEN/roster.json
   rosteron serve: page http://127.0.0.1:8765/TOKEN/
+
+When standard output is a terminal they are its first lines too; otherwise
+(a service's journal, 'docker logs') a line on standard error says where
+they are, and the token goes to no log.
 
 The page, for a phone, shows the shifts of this week and the next and
 subscribes a calendar app in one tap, or by its QR code.
@@ -65,10 +72,12 @@ Flags:
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
   --state DIR         the folder for the last good roster, the calendar's
-                      event history, the token, the lock-out guard's
-                      count (login-guard.json) and, with --notify, the
-                      alerts' state (notify.json), made 0700 (default
-                      $XDG_STATE_HOME/rosteron, else ~/.local/state/rosteron)
+                      event history, the token, the addresses, the
+                      lock-out guard's count (login-guard.json) and, with
+                      --notify, the alerts' state (notify.json), made 0700
+                      (default $XDG_STATE_HOME/rosteron, else
+                      ~/.local/state/rosteron); one of another user's is
+                      refused, one open to others made 0700
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
   --chrome PATH       the Chrome to start for each refresh, unless --browser
@@ -78,7 +87,10 @@ Flags:
   --timeout DURATION  time limit on each refresh (default 60s)
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
-` + noSandboxUsage + `  --public-url URL    the address people reach this server at, such as
+` + allowHTTPUsage + noSandboxUsage + `  --max-connections N
+                      the most connections served at once; more wait
+                      their turn (default 256)
+  --public-url URL    the address people reach this server at, such as
                       https://example.org/rosteron behind a reverse proxy:
                       the addresses printed, the page's links and its QR
                       code use it (default: http:// and the host each
@@ -91,7 +103,9 @@ Flags:
                       instead. Repeatable; failed alerts are retried
   --notify-file PATH  more notify URLs, one a line ('#' starts a comment):
                       URLs with credentials belong there, out of the
-                      process list
+                      process list. A plain http:// one with credentials
+                      (user, query or topic) to another machine warns:
+                      they cross the network in clear
   --retry-login       after refreshes stopped because RosterOn refused the
                       password (kept in the --state folder across restarts),
                       try one more login with the same password; if it is
@@ -143,6 +157,7 @@ type serveFlags struct {
 	notify       stringList
 	notifyFile   string
 	retryLogin   bool
+	maxConns     int
 }
 
 // stringList is a flag that may be given more than once.
@@ -164,11 +179,13 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.notify, "notify", "")
 	fs.StringVar(&f.notifyFile, "notify-file", "", "")
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
+	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
 	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")
+	fs.BoolVar(&f.session.allowHTTP, "allow-http", false, "")
 }
 
 // serveConfig is serve's command line, checked: what a feed is built
@@ -185,7 +202,13 @@ type serveConfig struct {
 	targets      []*feed.Target
 	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
 	retryLogin   bool
+	maxConns     int
 }
+
+// defaultMaxConns is --max-connections': far more than a few calendar
+// apps and phones need, few enough that a flood of connections cannot
+// take all of the machine's file descriptors.
+const defaultMaxConns = 256
 
 func (c *cli) serve(ctx context.Context, args []string) error {
 	cfg, err := c.checkServe(ctx, args)
@@ -221,11 +244,17 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 	if fl.url, fl.username, err = c.account(cmd, f.url, f.username); err != nil {
 		return nil, err
 	}
+	if err := f.session.checkRosterURL(c, cmd, fl.url); err != nil {
+		return nil, err
+	}
 	if f.refresh <= 0 {
 		return nil, usagef(cmd, "invalid --refresh %v: want a positive duration, such as 30m", f.refresh)
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return nil, usagef(cmd, "invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8765 or :0", f.addr)
+	}
+	if cfg.maxConns = f.maxConns; f.maxConns <= 0 {
+		return nil, usagef(cmd, "invalid --max-connections %d: want a positive number, such as %d", f.maxConns, defaultMaxConns)
 	}
 	if cfg.loc, err = loadZone(cmd, f.tz, c.getenv); err != nil {
 		return nil, err
@@ -238,7 +267,7 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 	if cfg.public, err = parsePublicURL(cmd, f.publicURL); err != nil {
 		return nil, err
 	}
-	if cfg.targets, err = notifyTargets(cmd, f.notify, f.notifyFile); err != nil {
+	if cfg.targets, err = c.notifyTargets(cmd, f.notify, f.notifyFile); err != nil {
 		return nil, err
 	}
 	if cfg.token = c.getenv("ROSTERON_FEED_TOKEN"); cfg.token != "" {
@@ -296,9 +325,16 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the state folder: %w", err)
 	}
+	if was, err := secureStateDir(cfg.stateDir); err != nil {
+		return nil, err
+	} else if was != 0 {
+		fmt.Fprintf(c.stderr, "rosteron serve: the state folder %s was mode %04o, open to other users: made it 0700\n",
+			cfg.stateDir, was)
+	}
 	if sv.token == "" {
 		var err error
-		if sv.token, sv.created, err = feed.LoadOrCreateToken(cfg.stateDir); err != nil {
+		notice := feed.TokenNotices(func(msg string) { fmt.Fprintf(c.stderr, "rosteron serve: %s\n", msg) })
+		if sv.token, sv.created, err = feed.LoadOrCreateToken(cfg.stateDir, notice); err != nil {
 			return nil, err
 		}
 		sv.log.add(sv.token)
@@ -359,7 +395,12 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 	if err != nil {
 		return err
 	}
-	c.announce(sv, baseURL(cfg.addr, ln.Addr(), ""))
+	if err := c.announce(sv, baseURL(cfg.addr, ln.Addr(), "")); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	// Connections past the cap wait in the kernel's queue until one ends.
+	ln = netutil.LimitListener(ln, cfg.maxConns)
 
 	srv := &http.Server{
 		Handler:           feed.Handler(sv.feed, sv.token, feed.WithPublicURL(cfg.public)),
@@ -421,25 +462,42 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 	return nil
 }
 
-// announce prints the feeds' addresses on stdout (the first lines, which
-// hold the token) and what is served on stderr. base is where the server
-// listens.
-func (c *cli) announce(sv *server, base string) {
+// announce keeps the feeds' addresses, which hold the token, in the
+// state folder's addressesFile, and prints them on stdout (its first
+// lines) only when stdout is a terminal: otherwise stdout is a log, such
+// as the journal or docker logs, read by more people than the 0600 file,
+// and a line on stderr says where they are. What is served goes to
+// stderr. base is where the server listens.
+func (c *cli) announce(sv *server, base string) error {
 	cfg := sv.cfg
 	shown := base
 	if cfg.public != nil {
 		shown = cfg.public.String()
 	}
-	fmt.Fprintf(c.stdout, "rosteron serve: iCalendar feed %s/%s/%s\n", shown, sv.token, feed.ICSName)
-	fmt.Fprintf(c.stdout, "rosteron serve: JSON feed %s/%s/%s\n", shown, sv.token, feed.JSONName)
-	fmt.Fprintf(c.stdout, "rosteron serve: page %s/%s/\n", shown, sv.token)
+	lines := []string{
+		fmt.Sprintf("rosteron serve: iCalendar feed %s/%s/%s", shown, sv.token, feed.ICSName),
+		fmt.Sprintf("rosteron serve: JSON feed %s/%s/%s", shown, sv.token, feed.JSONName),
+		fmt.Sprintf("rosteron serve: page %s/%s/", shown, sv.token),
+	}
+	if err := writeAddresses(cfg.stateDir, lines); err != nil {
+		return err
+	}
+	if c.stdoutIsTerminal() {
+		for _, l := range lines {
+			fmt.Fprintln(c.stdout, l)
+		}
+	} else {
+		fmt.Fprintf(c.stderr, "rosteron serve: the feeds' addresses, which hold the token, are in %s: '%s' prints them\n",
+			filepath.Join(cfg.stateDir, addressesFile), addressCommand(cfg.stateDir))
+	}
 	fmt.Fprintf(c.stderr, "rosteron serve: health at %s/healthz; the roster of %s at %s every %v; state in %s\n",
 		base, cfg.flow.username, sv.normURL, cfg.refresh, cfg.stateDir)
 	fmt.Fprintf(c.stderr, "rosteron serve: %s\n", zoneLine(cfg.loc, cfg.tz))
 	if sv.created {
-		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the addresses above hold it\n",
+		fmt.Fprintf(c.stderr, "rosteron serve: made a new feed token, kept in %s: the feeds' addresses hold it\n",
 			filepath.Join(cfg.stateDir, feed.TokenFile))
 	}
+	return nil
 }
 
 // refresh is one of serve's refreshes: the roster command's flow, its
@@ -522,7 +580,7 @@ func parsePublicURL(cmd, v string) (*url.URL, error) {
 
 // notifyTargets reads --notify and --notify-file. Its errors never quote
 // a URL, which may hold credentials.
-func notifyTargets(cmd string, specs []string, file string) ([]*feed.Target, error) {
+func (c *cli) notifyTargets(cmd string, specs []string, file string) ([]*feed.Target, error) {
 	type spec struct{ where, url string }
 	var all []spec
 	for i, s := range specs {
@@ -547,6 +605,7 @@ func notifyTargets(cmd string, specs []string, file string) ([]*feed.Target, err
 		if err != nil {
 			return nil, usagef(cmd, "%s: %v", s.where, err)
 		}
+		warnPlainNotify(c, s.where, s.url)
 		targets = append(targets, t)
 	}
 	return targets, nil

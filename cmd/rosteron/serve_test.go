@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -154,14 +155,41 @@ func TestScrubWriter(t *testing.T) {
 type served struct {
 	ics, json, health string
 	status            string // /TOKEN/healthz
+	addresses         string // the state folder's addresses file, as serve wrote it
 	stdout, stderr    *syncbuf.Buffer
 	stop              func(sig os.Signal) int
 }
 
-var feedLine = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (http://\S+)$`)
+var (
+	feedLine   = regexp.MustCompile(`(?m)^rosteron serve: (iCalendar|JSON) feed (https?://\S+)$`)
+	healthLine = regexp.MustCompile(`(?m)^rosteron serve: health at (http://\S+/healthz);`)
+)
 
+// stateArg is the folder args give serve's --state.
+func stateArg(t *testing.T, args []string) string {
+	t.Helper()
+	for i, a := range args {
+		if (a == "--state" || a == "-state") && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, "--state="); ok {
+			return v
+		}
+	}
+	t.Fatal("startServe needs --state, where the addresses are read from")
+	return ""
+}
+
+// startServe runs serve in this process and reads the feeds' addresses
+// from its state folder once it has said where they are: its stdout is
+// no terminal, so they are not printed.
 func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
+	state := stateArg(t, args)
+	// An addresses file left by an earlier run is not this one's.
+	if err := os.Remove(filepath.Join(state, addressesFile)); !errors.Is(err, fs.ErrNotExist) {
+		require.NoError(t, err)
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &served{stdout: new(syncbuf.Buffer), stderr: new(syncbuf.Buffer)}
 	done := make(chan int, 1)
@@ -181,11 +209,16 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		m := feedLine.FindAllStringSubmatch(s.stdout.String(), -1)
-		if len(m) == 2 {
+		if h := healthLine.FindStringSubmatch(s.stderr.String()); h != nil {
+			data, err := os.ReadFile(filepath.Join(state, addressesFile))
+			require.NoError(t, err)
+			s.addresses = string(data)
+			m := feedLine.FindAllStringSubmatch(s.addresses, -1)
+			require.Len(t, m, 2, s.addresses)
 			s.ics, s.json = m[0][2], m[1][2]
 			s.health = s.ics[:strings.Index(s.ics[len("http://"):], "/")+len("http://")] + "/healthz"
 			s.status = strings.TrimSuffix(s.ics, feed.ICSName) + feed.HealthName
+			s.health = h[1]
 			break
 		}
 		select {
@@ -194,7 +227,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no feed addresses on stdout: %q; stderr: %s", s.stdout.String(), s.stderr.String())
+			t.Fatalf("serve did not start; stderr: %s", s.stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
