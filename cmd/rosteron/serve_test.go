@@ -216,7 +216,6 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 			m := feedLine.FindAllStringSubmatch(s.addresses, -1)
 			require.Len(t, m, 2, s.addresses)
 			s.ics, s.json = m[0][2], m[1][2]
-			s.health = s.ics[:strings.Index(s.ics[len("http://"):], "/")+len("http://")] + "/healthz"
 			s.status = strings.TrimSuffix(s.ics, feed.ICSName) + feed.HealthName
 			s.health = h[1]
 			break
