@@ -19,7 +19,9 @@ const (
 type TabOption func(*tabConfig)
 
 type tabConfig struct {
-	block []ResourceType
+	block     []ResourceType
+	allow     map[string]bool // see AllowOrigins; nil allows all
+	allowList []string
 }
 
 // Block makes the tab fail every request for the given resource types

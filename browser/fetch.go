@@ -22,8 +22,9 @@ const maxRedirects = 20
 // the responses set, following redirects on the page's own site. Nothing
 // is rendered, and every request, redirect and response is recorded in
 // Exchanges as a navigation's would be. A redirect to another site is
-// navigated to and rendered, as only a navigation may go there; so is url
-// itself when the tab shows no page of url's site. An HTTP error status is
+// navigated to and rendered, as only a navigation may go there (unless
+// AllowOrigins refuses it: an *OriginError); so is url itself when the
+// tab shows no page of url's site. An HTTP error status is
 // a Document; a network failure is an error wrapping ErrPageLoad.
 func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 	c, cancel := t.bind(ctx)
@@ -37,6 +38,9 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 			return &Document{Response: *resp, Rendered: true}, nil
 		}
 		doc, err := t.fetchOnce(ctx, c, rawURL)
+		if oe := t.refusedIn(c); oe != nil {
+			return nil, oe
+		}
 		if err != nil || doc.Location == "" {
 			return doc, err
 		}
@@ -116,7 +120,7 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 				_, _ = t.callFunction(actx, abortFetch, false, id)
 			}()
 		}
-		return nil, t.opErr(ctx, err)
+		return nil, t.opErr(ctx, c, err)
 	}
 	var r fetchResult
 	if res.Result == nil || json.Unmarshal(res.Result.Value, &r) != nil {
