@@ -36,8 +36,9 @@ const AuthCookie = ".ASPXAUTH"
 // DefaultTimeout bounds each step when no WithTimeout is given.
 const DefaultTimeout = 60 * time.Second
 
-// badCredentialsMessage is the one validation message that means the
-// username or password is wrong; any other is some other failure.
+// badCredentialsMessage is the validation message that means the
+// username or password is wrong; any other is a refusal too (an account
+// locked, say: LoginRefusedError), never to be retried blindly.
 const badCredentialsMessage = "Logon failure: unknown user name or bad password."
 
 // Session is one person's visit to a RosterOn instance, in its own browser
@@ -204,7 +205,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		b, err := browser.Open(ctx, s.browserOpts...)
 		done(err)
 		if err != nil {
-			return fmt.Errorf("starting the browser: %w", err)
+			return fmt.Errorf("starting the browser: %w", browserFailure{err})
 		}
 		s.browser = b
 	}
@@ -215,6 +216,9 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		// memory. Screenshots are for people, so they get the page whole.
 		tabOpts = append(tabOpts, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 	}
+	// The password goes only where it was given for: the tab refuses
+	// any request that could carry the form to another origin.
+	tabOpts = append(tabOpts, browser.AllowOrigins(allowedOrigins(s.base)...))
 	newTab := s.browser.NewTab
 	if s.owned {
 		// Nobody else uses this browser: its own first tab saves
@@ -223,7 +227,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	}
 	tab, err := newTab(ctx, tabOpts...)
 	if err != nil {
-		return fmt.Errorf("opening a browser tab: %w", err)
+		return fmt.Errorf("opening a browser tab: %w", browserFailure{err})
 	}
 	s.tab = tab
 	return nil
@@ -235,8 +239,14 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
 	before := len(s.tab.Exchanges())
+	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
 	err := fn()
+	if refused := s.tab.Refused(); len(refused) > refusedBefore {
+		// Whatever else went wrong, it went wrong because a request
+		// was on its way to another site.
+		err = s.otherOrigin(purpose, refused[refusedBefore])
+	}
 	xs := s.tab.Exchanges()[before:]
 	if len(xs) > 0 {
 		started = xs[0].Start
@@ -251,8 +261,14 @@ func (s *Session) record(purpose string, fn func() error) error {
 // LogIn opens the login page, waits for its form (which a script may build
 // after load), fills in the username and password, submits the form with a
 // click and decides from the page it lands on. It returns
-// *BadCredentialsError when RosterOn refuses the credentials and
-// *BadResponseError for anything else unexpected.
+// *BadCredentialsError when RosterOn refuses the credentials with its
+// known message, *LoginRefusedError when its login page comes back with
+// any other message (both match ErrCredentials), and *BadResponseError
+// for anything else unexpected. A login page at another origin than the
+// configured one (scheme, host and port; http upgraded to https on the
+// same host excepted) is never typed into, and a form that would be sent
+// to another origin is stopped before it leaves: both are
+// *BadResponseError matching ErrOtherOrigin.
 func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -290,8 +306,12 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
+	if !originAllowed(s.base, doc.URL) {
+		return &BadResponseError{Purpose: PurposeLogin, Err: fmt.Errorf("%w: the login page came from %s, not from %s as configured; nothing was typed into it",
+			ErrOtherOrigin, hostOf(doc.URL), hostOf(s.base))}
+	}
 	if doc.Status != http.StatusOK {
-		return &BadResponseError{Purpose: PurposeLogin, Reason: httpStatus(doc)}
+		return statusError(PurposeLogin, doc)
 	}
 	// Decide at once when the page is plainly something else; otherwise
 	// give a script time to build the form.
@@ -410,9 +430,9 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 				return &BadCredentialsError{Username: username}
 			}
 		}
-		return &BadResponseError{Purpose: PurposeHome, Reason: "the login page says " + pyQuote(strings.Join(info.Validation, " "))}
+		return &LoginRefusedError{Username: username, Message: strings.Join(info.Validation, " ")}
 	case doc.Status != http.StatusOK:
-		return &BadResponseError{Purpose: PurposeHome, Reason: httpStatus(doc)}
+		return statusError(PurposeHome, doc)
 	default:
 		return &BadResponseError{Purpose: PurposeHome, Reason: "got " + info.describe()}
 	}
@@ -461,7 +481,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		}
 		return nil, &NotLoggedInError{}
 	case doc.Status != http.StatusOK:
-		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: httpStatus(doc)}
+		return nil, statusError(PurposeRoster, doc)
 	case info.ID != "roster-list":
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
 	}
@@ -553,7 +573,7 @@ func (s *Session) logOut(ctx context.Context) error {
 		}
 		if info := inspect(page); doc.Status != http.StatusOK || info.ID != "account-login" {
 			if doc.Status != http.StatusOK {
-				return &BadResponseError{Purpose: PurposeLogout, Reason: httpStatus(doc)}
+				return statusError(PurposeLogout, doc)
 			}
 			return &BadResponseError{Purpose: PurposeLogout, Reason: "got " + info.describe()}
 		}
@@ -675,6 +695,11 @@ func retryable(ctx context.Context, doc *browser.Document, err error) bool {
 		return true
 	}
 	return false
+}
+
+// statusError is a step's error for an answer with an HTTP error status.
+func statusError(purpose string, doc *browser.Document) *BadResponseError {
+	return &BadResponseError{Purpose: purpose, Status: doc.Status, Reason: httpStatus(doc)}
 }
 
 func httpStatus(r *browser.Document) string {
