@@ -52,7 +52,11 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 // fetchFunction is what Fetch runs in the page for each request. Its name
 // marks the requests it makes, for the recorder; redirects come back to Go
 // (redirect: 'manual'), which follows them or not.
-const fetchFunction = `async function ` + fetchMarker + `(url, id) {
+//
+// A body larger than max bytes (0 for no cap) is not read whole: the
+// request is aborted at its declared Content-Length, else once more than
+// max bytes have arrived, and tooBig says how many.
+const fetchFunction = `async function ` + fetchMarker + `(url, id, max) {
 	const pending = window[Symbol.for('` + fetchMarker + `')] ||= new Map();
 	const ctl = new AbortController();
 	pending.set(id, ctl);
@@ -60,7 +64,34 @@ const fetchFunction = `async function ` + fetchMarker + `(url, id) {
 	try {
 		r = await fetch(url, {redirect: 'manual', credentials: 'same-origin', signal: ctl.signal});
 		if (r.type === 'opaqueredirect') return {redirect: true};
-		buf = await r.arrayBuffer();
+		if (max > 0) {
+			const declared = Number(r.headers.get('content-length'));
+			if (declared > max) {
+				ctl.abort();
+				return {tooBig: declared};
+			}
+			const reader = r.body.getReader();
+			const chunks = [];
+			let n = 0;
+			for (;;) {
+				const {done, value} = await reader.read();
+				if (done) break;
+				n += value.length;
+				if (n > max) {
+					ctl.abort();
+					return {tooBig: n};
+				}
+				chunks.push(value);
+			}
+			buf = new Uint8Array(n);
+			let at = 0;
+			for (const c of chunks) {
+				buf.set(c, at);
+				at += c.length;
+			}
+		} else {
+			buf = await r.arrayBuffer();
+		}
 	} catch (e) {
 		return {error: String(e)};
 	} finally {
@@ -97,6 +128,7 @@ type fetchResult struct {
 	Status     int    `json:"status"`
 	StatusText string `json:"statusText"`
 	Body       string `json:"body"`
+	TooBig     int64  `json:"tooBig"`
 }
 
 func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error) {
@@ -109,7 +141,11 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 	if err != nil {
 		return nil, err
 	}
-	res, err := t.callFunction(c, fetchFunction, true, arg, id)
+	var limit int64
+	if t.guard != nil {
+		limit = t.guard.maxPage
+	}
+	res, err := t.callFunction(c, fetchFunction, true, arg, id, []byte(strconv.FormatInt(limit, 10)))
 	if err != nil {
 		if ctx.Err() != nil && t.Alive() {
 			// Given up: the request must not hang on in the page. The
@@ -125,6 +161,9 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 	var r fetchResult
 	if res.Result == nil || json.Unmarshal(res.Result.Value, &r) != nil {
 		return nil, errors.New("fetching in the page gave no result")
+	}
+	if r.TooBig > 0 {
+		return nil, &PageSizeError{URL: rawURL, Limit: limit, Size: r.TooBig}
 	}
 	x, ok := t.rec.fetched(from)
 	switch {

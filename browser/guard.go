@@ -110,24 +110,30 @@ var guardedTypes = []network.ResourceType{
 	network.ResourceTypeOther,
 }
 
-// guard is a tab's record of the requests it refused.
+// guard is a tab's record of the requests it refused: to an origin not
+// allowed (*OriginError), or for a page larger than its cap
+// (*PageSizeError).
 type guard struct {
-	allow map[string]bool
-	list  []string
+	allow   map[string]bool // nil allows every origin
+	list    []string
+	maxPage int64 // 0 for no cap
 
 	mu      sync.Mutex
-	refused []*OriginError
+	refused []error
 	signal  chan struct{} // closed at the next refusal
 }
 
-func newGuard(allow map[string]bool, list []string) *guard {
-	return &guard{allow: allow, list: list, signal: make(chan struct{})}
+func newGuard(cfg tabConfig) *guard {
+	return &guard{allow: cfg.allow, list: cfg.allowList, maxPage: cfg.maxPage, signal: make(chan struct{})}
 }
 
 // foreign reports whether a request to rawURL must be refused: a
 // network URL whose origin is not allowed. URLs that never reach the
 // network (data:, blob:, about:) are not.
 func (g *guard) foreign(rawURL string) bool {
+	if g.allow == nil {
+		return false
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return true
@@ -148,8 +154,13 @@ func (g *guard) refuse(method, rawURL string, wake bool) {
 		p.RawQuery, p.Fragment, p.RawFragment, p.User = "", "", "", nil
 		u = p.String()
 	}
+	g.add(&OriginError{URL: u, Method: method, Allowed: g.list}, wake)
+}
+
+// add records a refusal; wake ends the operations under way.
+func (g *guard) add(err error, wake bool) {
 	g.mu.Lock()
-	g.refused = append(g.refused, &OriginError{URL: u, Method: method, Allowed: g.list})
+	g.refused = append(g.refused, err)
 	if wake {
 		close(g.signal)
 		g.signal = make(chan struct{})
@@ -165,7 +176,7 @@ func (g *guard) mark() (int, <-chan struct{}) {
 	return len(g.refused), g.signal
 }
 
-func (g *guard) since(n int) *OriginError {
+func (g *guard) since(n int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n < len(g.refused) {
@@ -177,7 +188,7 @@ func (g *guard) since(n int) *OriginError {
 // checkRequest refuses a paused request at the request stage if it may
 // not go where it is going, and reports whether it did.
 func (t *Tab) checkRequest(ev *fetch.EventRequestPaused) bool {
-	if t.guard == nil || ev.Request == nil {
+	if t.guard == nil || t.guard.allow == nil || ev.Request == nil {
 		return false
 	}
 	guarded := ev.Request.Method != "GET" && ev.Request.Method != "HEAD"
@@ -208,7 +219,13 @@ func (t *Tab) Refused() []*OriginError {
 	}
 	t.guard.mu.Lock()
 	defer t.guard.mu.Unlock()
-	return append([]*OriginError(nil), t.guard.refused...)
+	var out []*OriginError
+	for _, err := range t.guard.refused {
+		if oe, ok := err.(*OriginError); ok {
+			out = append(out, oe)
+		}
+	}
+	return out
 }
 
 type refusalMark struct{}
@@ -233,7 +250,7 @@ func (t *Tab) watchRefusals(c context.Context, cancel context.CancelCauseFunc) c
 
 // refusedIn returns the first request refused since the operation of c
 // began, nil when there was none.
-func (t *Tab) refusedIn(c context.Context) *OriginError {
+func (t *Tab) refusedIn(c context.Context) error {
 	if t.guard == nil {
 		return nil
 	}

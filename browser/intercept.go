@@ -28,8 +28,9 @@ func (t *Tab) intercept(ctx context.Context, cfg tabConfig) error {
 	for _, typ := range cfg.block {
 		t.block[typ] = true
 	}
-	if cfg.allow != nil {
-		t.guard = newGuard(cfg.allow, cfg.allowList)
+	t.guard = newGuard(cfg)
+	if cfg.maxPage > 0 {
+		t.rec.setLimit(cfg.maxPage, t.tooLarge)
 	}
 	patterns := t.patterns(false)
 	// Subscribe before enabling, so no paused request is missed; an
@@ -61,7 +62,7 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	for typ := range t.block {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
 	}
-	if t.guard != nil {
+	if t.guard != nil && t.guard.allow != nil {
 		for _, typ := range guardedTypes {
 			if typ == network.ResourceTypeDocument && replay {
 				continue
@@ -84,7 +85,9 @@ func (t *Tab) paused(ev *fetch.EventRequestPaused) {
 			t.resume(ev)
 		}
 	case atResponse && ev.ResourceType == network.ResourceTypeDocument:
-		t.document(ev)
+		if !t.declaredTooLarge(ev) {
+			t.document(ev)
+		}
 	default:
 		t.resume(ev)
 	}

@@ -68,6 +68,10 @@ type exchange struct {
 	// failure is Chrome's error text when loading failed, with or
 	// without a response (Error has it only without).
 	failure string
+	// received counts a document's bytes as they arrive, for the
+	// size cap; tooLarge is set once they exceed it.
+	received int64
+	tooLarge bool
 }
 
 // rawResponse is one Network.responseReceivedExtraInfo: the headers as they
@@ -94,6 +98,17 @@ type recorder struct {
 	// ignore is the URL of a main-frame document request not to record:
 	// a document replayed from memory, which never reaches the network.
 	ignore string
+	// maxPage caps a document's bytes (see MaxPageSize), 0 for none;
+	// oversize is called, in a goroutine of its own, for one that
+	// exceeds it.
+	maxPage  int64
+	oversize func(url string, received int64)
+}
+
+func (r *recorder) setLimit(n int64, oversize func(string, int64)) {
+	r.mu.Lock()
+	r.maxPage, r.oversize = n, oversize
+	r.mu.Unlock()
 }
 
 func newRecorder() *recorder {
@@ -171,6 +186,15 @@ func (r *recorder) handle(ev any) {
 		r.raw[ev.RequestID] = append(r.raw[ev.RequestID], rawResponse{
 			status: int(ev.StatusCode), headers: ev.Headers, text: ev.HeadersText,
 		})
+	case *network.EventDataReceived:
+		// Fetch's requests count their own bytes, in the page.
+		if x := r.last(ev.RequestID); x != nil && !x.fetched && r.maxPage > 0 && !x.tooLarge {
+			x.received += ev.DataLength
+			if x.received > r.maxPage {
+				x.tooLarge = true
+				go r.oversize(x.URL, x.received)
+			}
+		}
 	case *network.EventLoadingFinished:
 		if x := r.last(ev.RequestID); x != nil {
 			x.finished = true
