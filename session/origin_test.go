@@ -108,6 +108,12 @@ func TestPasswordGoesOnlyToTheConfiguredOrigin(t *testing.T) {
 		{"the button's formaction is another origin", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, `formaction="`+other.ts.URL+`/Account/Login"`, ""))
 		}},
+		{"the form posts to another origin in a new window", func(t *testing.T, other *otherSite) *httptest.Server {
+			return loginSite(t, loginPage(`action="`+other.ts.URL+`/Account/Login" target="_blank"`, "", ""))
+		}},
+		{"the button posts to another origin in a new window", func(t *testing.T, other *otherSite) *httptest.Server {
+			return loginSite(t, `<base target="_blank">`+loginPage(`action="/Mobile/Account/Login"`, `formaction="`+other.ts.URL+`/Account/Login" formtarget="_blank"`, ""))
+		}},
 		{"a script posts the form to another origin with fetch", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, "", `<script>
 document.querySelector('form').addEventListener('submit', e => {

@@ -357,6 +357,19 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 	return nil
 }
 
+// keepFormInTab makes the login form post in the tab, where the tab's
+// interception sees it: a form, button or base element's target could
+// send it from a new window (a popup is a target of its own, which the
+// tab does not intercept), and so could window.open.
+const keepFormInTab = `(() => {
+	for (const el of document.querySelectorAll('form[target], base[target], [formtarget]')) {
+		el.removeAttribute('target');
+		el.removeAttribute('formtarget');
+	}
+	window.open = () => null;
+	return true;
+})()`
+
 // loginFormReady is true once the page has the login form's fields.
 const loginFormReady = `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`
 
@@ -424,6 +437,11 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Reason: "could not fill in the login form", Err: err}
+	}
+	// The tab refuses a form sent to another origin (AllowOrigins), but
+	// another window is no longer the tab: the form is sent in the tab.
+	if _, err := browser.Eval[bool](ctx, s.tab, keepFormInTab); err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Reason: "could not prepare the login form", Err: err}
 	}
 	if err := s.limiter.pace(ctx); err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
