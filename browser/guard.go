@@ -149,12 +149,7 @@ func (g *guard) foreign(rawURL string) bool {
 // not needed for the main frame's own document, whose navigation is
 // aborted by the refusal and ends by itself.
 func (g *guard) refuse(method, rawURL string, wake bool) {
-	u := rawURL
-	if p, err := url.Parse(rawURL); err == nil {
-		p.RawQuery, p.Fragment, p.RawFragment, p.User = "", "", "", nil
-		u = p.String()
-	}
-	g.add(&OriginError{URL: u, Method: method, Allowed: g.list}, wake)
+	g.add(&OriginError{URL: withoutQuery(rawURL), Method: method, Allowed: g.list}, wake)
 }
 
 // add records a refusal; wake ends the operations under way.
@@ -198,6 +193,7 @@ func (t *Tab) checkRequest(ev *fetch.EventRequestPaused) bool {
 	if !guarded || !t.guard.foreign(ev.Request.URL) {
 		return false
 	}
+	t.rec.redact(ev.NetworkID)
 	mainDocument := ev.ResourceType == network.ResourceTypeDocument && ev.FrameID == t.rec.mainFrame()
 	t.guard.refuse(ev.Request.Method, ev.Request.URL, !mainDocument)
 	reason := network.ErrorReasonBlockedByClient
@@ -259,4 +255,15 @@ func (t *Tab) refusedIn(c context.Context) error {
 		return nil
 	}
 	return t.guard.since(n)
+}
+
+// withoutQuery is rawURL without its query, fragment and credentials,
+// which may hold what was typed into a page.
+func withoutQuery(rawURL string) string {
+	p, err := url.Parse(rawURL)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	p.RawQuery, p.ForceQuery, p.Fragment, p.RawFragment, p.User = "", false, "", "", nil
+	return p.String()
 }

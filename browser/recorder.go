@@ -103,6 +103,25 @@ type recorder struct {
 	// exceeds it.
 	maxPage  int64
 	oversize func(url string, received int64)
+	// refused is the requests refused for their origin: their URLs are
+	// recorded without query or fragment, which may hold what was
+	// typed into the page (a form sent with GET).
+	refused map[network.RequestID]bool
+}
+
+// redact marks a request refused for its origin (see refused) and
+// strips the URL of its exchange recorded last, in case its event came
+// first.
+func (r *recorder) redact(id network.RequestID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refused == nil {
+		r.refused = map[network.RequestID]bool{}
+	}
+	r.refused[id] = true
+	if x := r.last(id); x != nil {
+		x.URL = withoutQuery(x.URL)
+	}
 }
 
 func (r *recorder) setLimit(n int64, oversize func(string, int64)) {
@@ -172,6 +191,9 @@ func (r *recorder) handle(ev any) {
 		if ev.Request != nil {
 			x.Method = ev.Request.Method
 			x.URL = ev.Request.URL + ev.Request.URLFragment
+			if r.refused[ev.RequestID] {
+				x.URL = withoutQuery(x.URL)
+			}
 		}
 		r.list = append(r.list, x)
 		r.byID[ev.RequestID] = append(r.byID[ev.RequestID], x)

@@ -68,9 +68,9 @@ func hostOf(rawURL string) string {
 // otherOrigin is a step's error when its tab refused a request to
 // another origin.
 func (s *Session) otherOrigin(purpose string, oe *browser.OriginError) error {
-	reason := "a page sent a request to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured; it was stopped before it left"
+	reason := "a request was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured, and was stopped before it left"
 	if purpose == PurposeHome {
-		reason = "the login form was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured; it was stopped before it left, password and all"
+		reason = "the login was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured, and was stopped before it left: the password went nowhere else"
 	}
 	return &BadResponseError{Purpose: purpose, Reason: reason, Err: oe}
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -114,6 +116,10 @@ func TestPasswordGoesOnlyToTheConfiguredOrigin(t *testing.T) {
 		{"the button posts to another origin in a new window", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, `<base target="_blank">`+loginPage(`action="/Mobile/Account/Login"`, `formaction="`+other.ts.URL+`/Account/Login" formtarget="_blank"`, ""))
 		}},
+		{"the form is sent with GET to another origin", func(t *testing.T, other *otherSite) *httptest.Server {
+			page := strings.Replace(loginPage(`action="`+other.ts.URL+`/Account/Login"`, "", ""), `method="post"`, `method="get"`, 1)
+			return loginSite(t, page)
+		}},
 		{"a script posts the form to another origin with fetch", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, "", `<script>
 document.querySelector('form').addEventListener('submit', e => {
@@ -153,46 +159,92 @@ document.querySelector('form').addEventListener('submit', e => {
 				}
 				assertOtherOrigin(t, err, purpose, site, other.ts)
 				other.assertNoPassword(t, testPassword)
+				logs := t.TempDir()
+				require.NoError(t, s.SaveLogs(logs))
+				files, err := os.ReadDir(logs)
+				require.NoError(t, err)
+				for _, f := range files {
+					data, err := os.ReadFile(filepath.Join(logs, f.Name()))
+					require.NoError(t, err)
+					assert.NotContains(t, string(data), testPassword, "saved log %s", f.Name())
+				}
 			})
 		}
 	}
 }
 
-// A redirect to another origin after login is an error too, and the
-// session still logs out where it logged in.
-func TestRedirectToAnotherOriginOnTheRosterStep(t *testing.T) {
-	for _, shots := range []bool{false, true} {
-		name := "fetched"
-		if shots {
-			name = "screenshots"
-		}
-		t.Run(name, func(t *testing.T) {
-			other := newOtherSite(t)
-			m := mockserver.New()
-			t.Cleanup(m.Close)
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasSuffix(r.URL.Path, "/Roster/List") {
-					http.Redirect(w, r, other.ts.URL+"/Roster/List", http.StatusFound)
-					return
-				}
-				m.ServeHTTP(w, r)
-			}))
-			t.Cleanup(ts.Close)
-			var opts []session.Option
+// A redirect to another origin after the login page is an error too,
+// on whichever step, and the session still logs out where it logged in.
+func TestRedirectToAnotherOriginAfterTheLoginPage(t *testing.T) {
+	steps := []struct {
+		purpose string
+		// redirects reports whether the request is the step's.
+		redirects func(r *http.Request, base string) bool
+	}{
+		{session.PurposeHome, func(r *http.Request, base string) bool { return r.Method == http.MethodGet && r.URL.Path == base+"/" }},
+		{session.PurposeRoster, func(r *http.Request, base string) bool { return strings.HasSuffix(r.URL.Path, "/Roster/List") }},
+		{session.PurposeLogout, func(r *http.Request, base string) bool {
+			return strings.HasSuffix(r.URL.Path, "/Account/Login") && r.URL.Query().Has("loggedOff")
+		}},
+	}
+	for _, st := range steps {
+		for _, shots := range []bool{false, true} {
+			name := st.purpose
 			if shots {
-				opts = append(opts, session.WithScreenshots(t.TempDir()))
+				name += " (screenshots)"
 			}
-			s := newSession(t, ts.URL+m.BasePath(), opts...)
-			ctx := ctxT(t)
-			require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
-			require.Equal(t, 1, m.Sessions())
-			_, err := s.GetRoster(ctx)
-			assertOtherOrigin(t, err, session.PurposeRoster, ts, other.ts)
-			require.NoError(t, s.Close())
-			assert.Equal(t, 0, m.Sessions(), "logged out at the configured origin")
-			other.mu.Lock()
-			assert.Empty(t, other.seen, "the other origin got nothing")
-			other.mu.Unlock()
-		})
+			t.Run(name, func(t *testing.T) {
+				other := newOtherSite(t)
+				m := mockserver.New()
+				t.Cleanup(m.Close)
+				loggedOff := false
+				var mu sync.Mutex
+				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.HasSuffix(r.URL.Path, "/Account/LogOff") {
+						// Where LogOff's redirect lands, marked for the
+						// logout step's case.
+						mu.Lock()
+						loggedOff = true
+						mu.Unlock()
+					}
+					mu.Lock()
+					after := loggedOff
+					mu.Unlock()
+					if after && strings.HasSuffix(r.URL.Path, "/Account/Login") {
+						q := r.URL.Query()
+						q.Set("loggedOff", "1")
+						r.URL.RawQuery = q.Encode()
+					}
+					if st.redirects(r, m.BasePath()) {
+						http.Redirect(w, r, other.ts.URL+"/elsewhere", http.StatusFound)
+						return
+					}
+					m.ServeHTTP(w, r)
+				}))
+				t.Cleanup(ts.Close)
+				var opts []session.Option
+				if shots {
+					opts = append(opts, session.WithScreenshots(t.TempDir()))
+				}
+				s := newSession(t, ts.URL+m.BasePath(), opts...)
+				ctx := ctxT(t)
+				err := s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword)
+				if st.purpose != session.PurposeHome {
+					require.NoError(t, err)
+					require.Equal(t, 1, m.Sessions())
+					_, err = s.GetRoster(ctx)
+				}
+				if st.purpose == session.PurposeLogout {
+					require.NoError(t, err)
+					err = s.LogOut(ctx)
+				}
+				assertOtherOrigin(t, err, st.purpose, ts, other.ts)
+				_ = s.Close()
+				assert.Equal(t, 0, m.Sessions(), "logged out at the configured origin")
+				other.mu.Lock()
+				assert.Empty(t, other.seen, "the other origin got nothing")
+				other.mu.Unlock()
+			})
+		}
 	}
 }
