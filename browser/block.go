@@ -19,7 +19,10 @@ const (
 type TabOption func(*tabConfig)
 
 type tabConfig struct {
-	block []ResourceType
+	block     []ResourceType
+	allow     map[string]bool // see AllowOrigins; nil allows all
+	allowList []string
+	maxPage   int64 // see MaxPageSize; 0 for no cap
 }
 
 // Block makes the tab fail every request for the given resource types

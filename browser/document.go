@@ -50,13 +50,13 @@ func (t *Tab) Render(ctx context.Context, doc *Document) error {
 	t.rec.ignoreNext(doc.URL)
 	defer t.rec.ignoreNext("")
 	if _, err := chromedp.Call(c, fetch.Enable, fetch.EnableParams{Patterns: t.patterns(true)}); err != nil {
-		return t.opErr(ctx, err)
+		return t.opErr(ctx, c, err)
 	}
 	_, err := chromedp.Run(c, chromedp.NavigateResponse(doc.URL))
 	if _, rerr := chromedp.Call(c, fetch.Enable, fetch.EnableParams{Patterns: t.patterns(false)}); err == nil {
 		err = rerr
 	}
-	return t.opErr(ctx, err)
+	return t.opErr(ctx, c, err)
 }
 
 func headerValue(h []HeaderField, name string) string {

@@ -22,8 +22,9 @@ const maxRedirects = 20
 // the responses set, following redirects on the page's own site. Nothing
 // is rendered, and every request, redirect and response is recorded in
 // Exchanges as a navigation's would be. A redirect to another site is
-// navigated to and rendered, as only a navigation may go there; so is url
-// itself when the tab shows no page of url's site. An HTTP error status is
+// navigated to and rendered, as only a navigation may go there (unless
+// AllowOrigins refuses it: an *OriginError); so is url itself when the
+// tab shows no page of url's site. An HTTP error status is
 // a Document; a network failure is an error wrapping ErrPageLoad.
 func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 	c, cancel := t.bind(ctx)
@@ -37,6 +38,9 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 			return &Document{Response: *resp, Rendered: true}, nil
 		}
 		doc, err := t.fetchOnce(ctx, c, rawURL)
+		if oe := t.refusedIn(c); oe != nil {
+			return nil, oe
+		}
 		if err != nil || doc.Location == "" {
 			return doc, err
 		}
@@ -48,7 +52,11 @@ func (t *Tab) Fetch(ctx context.Context, rawURL string) (*Document, error) {
 // fetchFunction is what Fetch runs in the page for each request. Its name
 // marks the requests it makes, for the recorder; redirects come back to Go
 // (redirect: 'manual'), which follows them or not.
-const fetchFunction = `async function ` + fetchMarker + `(url, id) {
+//
+// A body larger than max bytes (0 for no cap) is not read whole: the
+// request is aborted at its declared Content-Length, else once more than
+// max bytes have arrived, and tooBig says how many.
+const fetchFunction = `async function ` + fetchMarker + `(url, id, max) {
 	const pending = window[Symbol.for('` + fetchMarker + `')] ||= new Map();
 	const ctl = new AbortController();
 	pending.set(id, ctl);
@@ -56,7 +64,34 @@ const fetchFunction = `async function ` + fetchMarker + `(url, id) {
 	try {
 		r = await fetch(url, {redirect: 'manual', credentials: 'same-origin', signal: ctl.signal});
 		if (r.type === 'opaqueredirect') return {redirect: true};
-		buf = await r.arrayBuffer();
+		if (max > 0) {
+			const declared = Number(r.headers.get('content-length'));
+			if (declared > max) {
+				ctl.abort();
+				return {tooBig: declared};
+			}
+			const reader = r.body.getReader();
+			const chunks = [];
+			let n = 0;
+			for (;;) {
+				const {done, value} = await reader.read();
+				if (done) break;
+				n += value.length;
+				if (n > max) {
+					ctl.abort();
+					return {tooBig: n};
+				}
+				chunks.push(value);
+			}
+			buf = new Uint8Array(n);
+			let at = 0;
+			for (const c of chunks) {
+				buf.set(c, at);
+				at += c.length;
+			}
+		} else {
+			buf = await r.arrayBuffer();
+		}
 	} catch (e) {
 		return {error: String(e)};
 	} finally {
@@ -93,6 +128,7 @@ type fetchResult struct {
 	Status     int    `json:"status"`
 	StatusText string `json:"statusText"`
 	Body       string `json:"body"`
+	TooBig     int64  `json:"tooBig"`
 }
 
 func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error) {
@@ -105,7 +141,11 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 	if err != nil {
 		return nil, err
 	}
-	res, err := t.callFunction(c, fetchFunction, true, arg, id)
+	var limit int64
+	if t.guard != nil {
+		limit = t.guard.maxPage
+	}
+	res, err := t.callFunction(c, fetchFunction, true, arg, id, []byte(strconv.FormatInt(limit, 10)))
 	if err != nil {
 		if ctx.Err() != nil && t.Alive() {
 			// Given up: the request must not hang on in the page. The
@@ -116,11 +156,14 @@ func (t *Tab) fetchOnce(ctx, c context.Context, rawURL string) (*Document, error
 				_, _ = t.callFunction(actx, abortFetch, false, id)
 			}()
 		}
-		return nil, t.opErr(ctx, err)
+		return nil, t.opErr(ctx, c, err)
 	}
 	var r fetchResult
 	if res.Result == nil || json.Unmarshal(res.Result.Value, &r) != nil {
 		return nil, errors.New("fetching in the page gave no result")
+	}
+	if r.TooBig > 0 {
+		return nil, &PageSizeError{URL: rawURL, Limit: limit, Size: r.TooBig}
 	}
 	x, ok := t.rec.fetched(from)
 	switch {

@@ -14,6 +14,8 @@ import (
 // them at the stages the patterns below name, so that the tab can:
 //
 //   - fail requests for blocked resource types before they leave Chrome;
+//   - fail requests that could carry a form to an origin not allowed
+//     (see AllowOrigins);
 //   - stop the navigation Submit waits for at its redirect;
 //   - answer a document Render replays from memory.
 //
@@ -25,6 +27,10 @@ func (t *Tab) intercept(ctx context.Context, cfg tabConfig) error {
 	t.block = map[network.ResourceType]bool{}
 	for _, typ := range cfg.block {
 		t.block[typ] = true
+	}
+	t.guard = newGuard(cfg)
+	if cfg.maxPage > 0 {
+		t.rec.setLimit(cfg.maxPage, t.tooLarge)
 	}
 	patterns := t.patterns(false)
 	// Subscribe before enabling, so no paused request is missed; an
@@ -56,12 +62,22 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	for typ := range t.block {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
 	}
+	if t.guard != nil && t.guard.allow != nil {
+		for _, typ := range guardedTypes {
+			if typ == network.ResourceTypeDocument && replay {
+				continue
+			}
+			patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
+		}
+	}
 	return patterns
 }
 
 func (t *Tab) paused(ev *fetch.EventRequestPaused) {
 	atResponse := ev.ResponseStatusCode != 0 || ev.ResponseErrorReason != ""
 	switch {
+	case !atResponse && t.checkRequest(ev):
+		// Refused: it may not go where it was going.
 	case !atResponse && t.block[ev.ResourceType]:
 		t.fail(ev, network.ErrorReasonBlockedByClient)
 	case !atResponse && ev.ResourceType == network.ResourceTypeDocument:
@@ -69,7 +85,9 @@ func (t *Tab) paused(ev *fetch.EventRequestPaused) {
 			t.resume(ev)
 		}
 	case atResponse && ev.ResourceType == network.ResourceTypeDocument:
-		t.document(ev)
+		if !t.declaredTooLarge(ev) {
+			t.document(ev)
+		}
 	default:
 		t.resume(ev)
 	}

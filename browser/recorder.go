@@ -68,6 +68,10 @@ type exchange struct {
 	// failure is Chrome's error text when loading failed, with or
 	// without a response (Error has it only without).
 	failure string
+	// received counts a document's bytes as they arrive, for the
+	// size cap; tooLarge is set once they exceed it.
+	received int64
+	tooLarge bool
 }
 
 // rawResponse is one Network.responseReceivedExtraInfo: the headers as they
@@ -94,6 +98,36 @@ type recorder struct {
 	// ignore is the URL of a main-frame document request not to record:
 	// a document replayed from memory, which never reaches the network.
 	ignore string
+	// maxPage caps a document's bytes (see MaxPageSize), 0 for none;
+	// oversize is called, in a goroutine of its own, for one that
+	// exceeds it.
+	maxPage  int64
+	oversize func(url string, received int64)
+	// refused is the requests refused for their origin: their URLs are
+	// recorded without query or fragment, which may hold what was
+	// typed into the page (a form sent with GET).
+	refused map[network.RequestID]bool
+}
+
+// redact marks a request refused for its origin (see refused) and
+// strips the URL of its exchange recorded last, in case its event came
+// first.
+func (r *recorder) redact(id network.RequestID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refused == nil {
+		r.refused = map[network.RequestID]bool{}
+	}
+	r.refused[id] = true
+	if x := r.last(id); x != nil {
+		x.URL = withoutQuery(x.URL)
+	}
+}
+
+func (r *recorder) setLimit(n int64, oversize func(string, int64)) {
+	r.mu.Lock()
+	r.maxPage, r.oversize = n, oversize
+	r.mu.Unlock()
 }
 
 func newRecorder() *recorder {
@@ -157,6 +191,9 @@ func (r *recorder) handle(ev any) {
 		if ev.Request != nil {
 			x.Method = ev.Request.Method
 			x.URL = ev.Request.URL + ev.Request.URLFragment
+			if r.refused[ev.RequestID] {
+				x.URL = withoutQuery(x.URL)
+			}
 		}
 		r.list = append(r.list, x)
 		r.byID[ev.RequestID] = append(r.byID[ev.RequestID], x)
@@ -171,6 +208,15 @@ func (r *recorder) handle(ev any) {
 		r.raw[ev.RequestID] = append(r.raw[ev.RequestID], rawResponse{
 			status: int(ev.StatusCode), headers: ev.Headers, text: ev.HeadersText,
 		})
+	case *network.EventDataReceived:
+		// Fetch's requests count their own bytes, in the page.
+		if x := r.last(ev.RequestID); x != nil && !x.fetched && r.maxPage > 0 && !x.tooLarge {
+			x.received += ev.DataLength
+			if x.received > r.maxPage {
+				x.tooLarge = true
+				go r.oversize(x.URL, x.received)
+			}
+		}
 	case *network.EventLoadingFinished:
 		if x := r.last(ev.RequestID); x != nil {
 			x.finished = true

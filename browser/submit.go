@@ -34,6 +34,9 @@ func (t *Tab) Submit(ctx context.Context, selector string) (*Document, error) {
 		<-done
 	case r = <-done:
 	}
+	if oe := t.refusedIn(c); oe != nil {
+		return nil, oe
+	}
 	if doc := nav.document(); doc != nil {
 		return doc, nil
 	}

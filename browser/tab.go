@@ -32,6 +32,10 @@ type Tab struct {
 	// Chrome; set before interception starts, read-only afterwards.
 	block map[network.ResourceType]bool
 
+	// guard refuses requests to origins not allowed (AllowOrigins);
+	// nil when all are.
+	guard *guard
+
 	fetches atomic.Uint64 // Fetch's requests so far, to tell them apart in the page
 
 	navMu  sync.Mutex
@@ -152,23 +156,35 @@ func (b *Browser) FirstTab(ctx context.Context, opts ...TabOption) (*Tab, error)
 // bind returns a context for one operation on the tab: it carries the tab's
 // chromedp state and ends when either the tab or ctx ends, with ctx's
 // deadline.
+//
+// With AllowOrigins, it also ends at the tab's next refusal of a request
+// by a script or a frame, with the *OriginError as its cause: an
+// operation that waits for a navigation the page's script replaced by
+// the refused request must not wait for its deadline.
 func (t *Tab) bind(ctx context.Context) (context.Context, context.CancelFunc) {
-	var c context.Context
-	var cancel context.CancelFunc
+	base, cancelDeadline := t.ctx, context.CancelFunc(func() {})
 	if d, ok := ctx.Deadline(); ok {
-		c, cancel = context.WithDeadline(t.ctx, d)
-	} else {
-		c, cancel = context.WithCancel(t.ctx)
+		base, cancelDeadline = context.WithDeadline(t.ctx, d)
 	}
+	c, cancelCause := context.WithCancelCause(base)
+	cancel := func() { cancelCause(context.Canceled); cancelDeadline() }
 	stop := context.AfterFunc(ctx, cancel)
+	c = t.watchRefusals(c, cancelCause)
 	return c, func() { stop(); cancel() }
 }
 
 // opErr prefers the caller's context error, so a deadline reads as
 // context.DeadlineExceeded rather than as the browser's view of it.
-func (t *Tab) opErr(ctx context.Context, err error) error {
+//
+// A request the tab refused during the operation (see AllowOrigins) is
+// the reason before any other: the operation failed, or was ended,
+// because of it. c is the operation's context from bind.
+func (t *Tab) opErr(ctx, c context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if oe := t.refusedIn(c); oe != nil {
+		return oe
 	}
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
@@ -206,8 +222,11 @@ func (t *Tab) finish(ctx, c context.Context, resp *Response, err error) (*Respon
 	// Bodies are fetched even after a failure: they are what a person
 	// debugging the failure needs to see.
 	t.fetchBodies(c)
+	if oe := t.refusedIn(c); oe != nil {
+		return nil, oe
+	}
 	if err != nil {
-		return nil, t.opErr(ctx, err)
+		return nil, t.opErr(ctx, c, err)
 	}
 	if resp == nil {
 		return nil, errors.New("the navigation gave no response")
@@ -283,7 +302,7 @@ func (t *Tab) Fill(ctx context.Context, fields ...Field) error {
 	}
 	res, err := t.callFunction(c, fillFunction, false, arg)
 	if err != nil {
-		return t.opErr(ctx, err)
+		return t.opErr(ctx, c, err)
 	}
 	if res.ExceptionDetails != nil {
 		return errors.New("filling the form failed in the page")
@@ -322,11 +341,11 @@ func (t *Tab) WaitFor(ctx context.Context, expr string, interval time.Duration) 
 			return nil
 		}
 		if c.Err() != nil {
-			return t.opErr(ctx, c.Err())
+			return t.opErr(ctx, c, c.Err())
 		}
 		select {
 		case <-c.Done():
-			return t.opErr(ctx, c.Err())
+			return t.opErr(ctx, c, c.Err())
 		case <-time.After(interval):
 		}
 	}
@@ -337,7 +356,7 @@ func Eval[T any](ctx context.Context, t *Tab, expr string) (T, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
 	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr))
-	return v, t.opErr(ctx, err)
+	return v, t.opErr(ctx, c, err)
 }
 
 // HTML returns the current DOM serialized, doctype and all: the page as
@@ -355,7 +374,7 @@ func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
 	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
-	return png, t.opErr(ctx, err)
+	return png, t.opErr(ctx, c, err)
 }
 
 // Cookies returns the cookies the tab's browser context would send to the
@@ -365,7 +384,7 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 	defer cancel()
 	res, err := chromedp.Call(c, network.GetCookies, network.GetCookiesParams{URLs: urls})
 	if err != nil {
-		return nil, t.opErr(ctx, err)
+		return nil, t.opErr(ctx, c, err)
 	}
 	return res.Cookies, nil
 }

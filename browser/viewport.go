@@ -17,5 +17,5 @@ func (t *Tab) SetViewport(ctx context.Context, width, height int64, scale float6
 		Width: width, Height: height, DeviceScaleFactor: scale, Mobile: mobile,
 		ScreenWidth: width, ScreenHeight: height,
 	})
-	return t.opErr(ctx, err)
+	return t.opErr(ctx, c, err)
 }

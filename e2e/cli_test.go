@@ -109,15 +109,33 @@ func TestCLIBadCredentialsExit3(t *testing.T) {
 func TestCLIUnexpectedResponseExit4(t *testing.T) {
 	needChrome(t)
 	for name, fault := range map[string]mockserver.Fault{
-		"proxy page":       mockserver.FaultProxy403,
-		"other validation": mockserver.FaultOtherValidation,
-		"login error 500":  mockserver.FaultLoginError500,
+		"proxy page":      mockserver.FaultProxy403,
+		"login error 500": mockserver.FaultLoginError500,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, url := newMock(t, mockserver.WithFault(fault))
 			r := cli(t, demoEnv(), "", "roster", "--url", url, "--timeout", "30s")
 			assert.Equal(t, 4, r.code, "stderr: %s", r.stderr)
 			assert.Contains(t, r.stderr, "RosterOn returned an unexpected response for an operation expecting")
+			assert.NotContains(t, r.stderr, mockserver.DemoPassword)
+		})
+	}
+}
+
+// Any other message on the login page after a submit is a refused login
+// too: exit 3, never retried into a lock-out.
+func TestCLIRefusedLoginExit3(t *testing.T) {
+	needChrome(t)
+	for name, fault := range map[string]mockserver.Fault{
+		"other validation": mockserver.FaultOtherValidation,
+		"account locked":   mockserver.FaultAccountLocked,
+		"in French":        mockserver.FaultFrenchValidation,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, url := newMock(t, mockserver.WithFault(fault))
+			r := cli(t, demoEnv(), "", "roster", "--url", url, "--timeout", "30s")
+			assert.Equal(t, 3, r.code, "stderr: %s", r.stderr)
+			assert.Contains(t, r.stderr, "RosterOn refused the login for username 'joe.bloggs': the login page says ")
 			assert.NotContains(t, r.stderr, mockserver.DemoPassword)
 		})
 	}

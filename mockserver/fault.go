@@ -17,8 +17,9 @@ import (
 // SetStepFaults. When several faults that decide the answer are in force
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
-// OtherValidation, ScriptLoginForm, ScriptRoster and LoginError500
-// change). Truncated cuts short whichever answer that is.
+// OtherValidation, AccountLocked, FrenchValidation, ScriptLoginForm,
+// ScriptRoster and LoginError500 change; the first of the three
+// validation faults wins). Truncated cuts short whichever answer that is.
 type Fault uint32
 
 const (
@@ -27,8 +28,10 @@ const (
 	FaultProxy403 Fault = 1 << iota
 	// FaultOtherValidation makes every login POST that carries a good
 	// anti-forgery token fail with "The authentication mechanism is
-	// unknown.", which is not a credentials problem and must not be
-	// reported as one.
+	// unknown.", as reference/login-baderror.html does. Any message on
+	// the login page after a submit is a refused login (the client
+	// cannot tell a lock-out from a glitch), which a client must not
+	// retry blindly: session reports it as *LoginRefusedError.
 	FaultOtherValidation
 	// FaultScriptLoginForm serves a login page without a form; an inline
 	// script builds the same form about 50 ms after load. Only a client that
@@ -65,6 +68,15 @@ const (
 	// script builds the same list about 50 ms after load. Only a client
 	// that runs the page's scripts and waits for the list can read it.
 	FaultScriptRoster
+	// FaultAccountLocked makes every login POST that carries a good
+	// anti-forgery token fail with a message that the account is locked
+	// out, worded unlike the known "bad password" sentence: a refused
+	// login all the same.
+	FaultAccountLocked
+	// FaultFrenchValidation makes every login POST that carries a good
+	// anti-forgery token fail with the "bad password" message in French,
+	// as a localised instance would: a refused login all the same.
+	FaultFrenchValidation
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -84,6 +96,8 @@ var faultNames = []struct {
 	{FaultServerError, "ServerError"},
 	{FaultUnavailable, "Unavailable"},
 	{FaultScriptRoster, "ScriptRoster"},
+	{FaultAccountLocked, "AccountLocked"},
+	{FaultFrenchValidation, "FrenchValidation"},
 }
 
 // Has reports whether every fault in g is set in f.

@@ -31,25 +31,40 @@ func TestFaultProxy403(t *testing.T) {
 	assert.Len(t, s.Requests(), 6, "refused requests are still seen")
 }
 
-func TestFaultOtherValidation(t *testing.T) {
+// Each validation fault refuses every login, good password or not, with
+// its own message on the login page: a refusal that is not the known
+// "bad password" sentence.
+func TestValidationFaults(t *testing.T) {
 	t.Parallel()
-	s, ts := start(t, mockserver.WithFault(mockserver.FaultOtherValidation))
-	for _, password := range []string{mockserver.DemoPassword, "wrong"} {
-		c := newClient(t, ts, s)
-		r := c.login(mockserver.DemoUsername, password)
-		require.Equal(t, http.StatusOK, r.resp.StatusCode)
-		assert.Equal(t, "account-login", pageID(r.doc))
-		assert.Equal(t, []string{"The authentication mechanism is unknown."}, validationMessages(r.doc))
-		assert.Equal(t, mockserver.DemoUsername, inputValue(r.doc, "UserName"))
-		_, hasAuth := c.cookie(".ASPXAUTH")
-		assert.False(t, hasAuth)
-	}
-	assert.Equal(t, 0, s.Logins())
+	for _, tt := range []struct {
+		fault mockserver.Fault
+		msg   string
+	}{
+		{mockserver.FaultOtherValidation, "The authentication mechanism is unknown."},
+		{mockserver.FaultAccountLocked, "The referenced account is currently locked out and may not be logged on to."},
+		{mockserver.FaultFrenchValidation, "Échec de l'ouverture de session : nom d'utilisateur inconnu ou mot de passe incorrect."},
+	} {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			s, ts := start(t, mockserver.WithFault(tt.fault))
+			for _, password := range []string{mockserver.DemoPassword, "wrong"} {
+				c := newClient(t, ts, s)
+				r := c.login(mockserver.DemoUsername, password)
+				require.Equal(t, http.StatusOK, r.resp.StatusCode)
+				assert.Equal(t, "account-login", pageID(r.doc))
+				assert.Equal(t, []string{tt.msg}, validationMessages(r.doc))
+				assert.Equal(t, mockserver.DemoUsername, inputValue(r.doc, "UserName"))
+				_, hasAuth := c.cookie(".ASPXAUTH")
+				assert.False(t, hasAuth)
+			}
+			assert.Equal(t, 0, s.Logins())
 
-	// A bad token is still a 500: the check comes first.
-	c := newClient(t, ts, s)
-	r := c.postAbs(s.BasePath()+"/Account/Login", url.Values{"UserName": {"x"}, "Password": {"y"}})
-	assert.Equal(t, http.StatusInternalServerError, r.resp.StatusCode)
+			// A bad token is still a 500: the check comes first.
+			c := newClient(t, ts, s)
+			r := c.postAbs(s.BasePath()+"/Account/Login", url.Values{"UserName": {"x"}, "Password": {"y"}})
+			assert.Equal(t, http.StatusInternalServerError, r.resp.StatusCode)
+		})
+	}
 }
 
 var scriptToken = regexp.MustCompile(`token:\s*"([^"]+)"`)

@@ -111,6 +111,10 @@ func (s *Server) loginPage(r *http.Request, faults Fault) *response {
 const (
 	msgLogonFailure  = "Logon failure: unknown user name or bad password."
 	msgUnknownMethod = "The authentication mechanism is unknown."
+	// Not captured from a real instance: a lock-out worded as Active
+	// Directory words it, and the bad-password sentence localised.
+	msgAccountLocked = "The referenced account is currently locked out and may not be logged on to."
+	msgFrench        = "Échec de l'ouverture de session : nom d'utilisateur inconnu ou mot de passe incorrect."
 )
 
 func (s *Server) loginPost(r *http.Request, faults Fault) *response {
@@ -122,8 +126,13 @@ func (s *Server) loginPost(r *http.Request, faults Fault) *response {
 	}
 	nonce, _ := s.cookieNonce(r)
 	username := r.PostFormValue("UserName")
-	if faults.Has(FaultOtherValidation) {
+	switch {
+	case faults.Has(FaultOtherValidation):
 		return s.loginForm(r, faults, nonce, username, []string{msgUnknownMethod})
+	case faults.Has(FaultAccountLocked):
+		return s.loginForm(r, faults, nonce, username, []string{msgAccountLocked})
+	case faults.Has(FaultFrenchValidation):
+		return s.loginForm(r, faults, nonce, username, []string{msgFrench})
 	}
 	i, ok := s.authenticate(username, r.PostFormValue("Password"))
 	if !ok {

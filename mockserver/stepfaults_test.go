@@ -538,7 +538,8 @@ func TestParseFaultNewNames(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"Proxy403", "OtherValidation", "ScriptLoginForm", "LoginError500",
-		"Hang", "Reset", "RedirectLoop", "Truncated", "ServerError", "Unavailable", "ScriptRoster"}, names)
+		"Hang", "Reset", "RedirectLoop", "Truncated", "ServerError", "Unavailable", "ScriptRoster",
+		"AccountLocked", "FrenchValidation"}, names)
 }
 
 func TestSteps(t *testing.T) {

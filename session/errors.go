@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
+	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/netguard"
 	"github.com/rosteron/rosteron/internal/pyrepr"
 )
@@ -14,6 +16,14 @@ import (
 // RosterOn itself did not do what was asked: *BadCredentialsError,
 // *BadResponseError and *NotLoggedInError.
 var ErrRosterOn = errors.New("RosterOn error")
+
+// ErrCredentials is matched, through errors.Is, by every error that
+// means RosterOn refused the login itself: *BadCredentialsError (its
+// known "bad password" message) and *LoginRefusedError (any other
+// message on the login page after a submit, such as a locked account).
+// Trying again with the same password can only make things worse: a
+// locked account gets locked harder. Both also match ErrRosterOn.
+var ErrCredentials = errors.New("RosterOn refused the login")
 
 // ErrNotLoggedIn is matched by *NotLoggedInError.
 var ErrNotLoggedIn = errors.New(notLoggedInMessage)
@@ -26,6 +36,13 @@ var ErrInvalidURL = errors.New("invalid RosterOn URL")
 // for a plain http:// URL to a host that is not loopback (see
 // WithAllowHTTP).
 var ErrPlaintext = netguard.ErrPlaintext
+
+// ErrOtherOrigin is matched by the *BadResponseError of a step whose
+// page was at, or sent a request to, an origin (scheme, host and port)
+// other than the configured URL's: a redirect elsewhere, or a login form
+// posting elsewhere. The request was stopped before it left the browser,
+// and nothing was typed into a page of another origin.
+var ErrOtherOrigin = browser.ErrOtherOrigin
 
 // ErrClosed is matched by the error of a step asked of a session after
 // Close.
@@ -49,15 +66,43 @@ func (e *BadCredentialsError) Error() string {
 	return "RosterOn rejected the login credentials for username " + pyQuote(e.Username)
 }
 
-// Is makes the error match ErrRosterOn.
-func (e *BadCredentialsError) Is(target error) bool { return target == ErrRosterOn }
+// Is makes the error match ErrRosterOn and ErrCredentials.
+func (e *BadCredentialsError) Is(target error) bool {
+	return target == ErrRosterOn || target == ErrCredentials
+}
+
+// LoginRefusedError means RosterOn answered a submitted login with its
+// login page again, showing a validation message other than the known
+// "bad password" one: an account locked or disabled, a password expired,
+// the same refusal reworded or in another language. It is a refusal all
+// the same: do not retry with the same password.
+type LoginRefusedError struct {
+	Username string
+	// Message is the login page's validation message, its lines joined
+	// by spaces.
+	Message string
+}
+
+func (e *LoginRefusedError) Error() string {
+	return "RosterOn refused the login for username " + pyQuote(e.Username) + ": the login page says " + pyQuote(e.Message)
+}
+
+// Is makes the error match ErrRosterOn and ErrCredentials.
+func (e *LoginRefusedError) Is(target error) bool {
+	return target == ErrRosterOn || target == ErrCredentials
+}
 
 // BadResponseError means a step got something other than the page it
 // expects: an HTTP error, a network failure, a page that is not RosterOn's,
-// a validation message other than bad credentials, an unreadable roster, or
-// no answer in time. Purpose names the step: login, home, roster or logout.
+// a page of another origin (ErrOtherOrigin), an unreadable roster, or no
+// answer in time. Purpose names the step: login, home, roster or logout.
+// Outage tells failures of the network, the server or Chrome from pages
+// that are not what was expected.
 type BadResponseError struct {
 	Purpose string
+	// Status is the HTTP status of the answer, when the step failed
+	// because it was an HTTP error; 0 otherwise.
+	Status int
 	// Reason says what was found instead, for people; it never holds a
 	// password or a cookie.
 	Reason string
@@ -115,3 +160,41 @@ func (e *NotLoggedInError) Is(target error) bool {
 // pyQuote quotes s as Python's repr quotes a str, so messages read as the
 // original library's do.
 func pyQuote(s string) string { return pyrepr.Quote(s) }
+
+// errBrowser is matched by a browserFailure, for Outage.
+var errBrowser = errors.New("the browser failed")
+
+// browserFailure marks a failure to start Chrome or to open the
+// session's tab, which reads as the failure itself.
+type browserFailure struct{ err error }
+
+func (e browserFailure) Error() string        { return e.err.Error() }
+func (e browserFailure) Unwrap() error        { return e.err }
+func (e browserFailure) Is(target error) bool { return target == errBrowser }
+
+// Outage reports whether err, an error of a Session's step, is an
+// outage rather than an answer: the network failed (refused, reset, cut
+// short, too many redirects), the step ran out of time or was
+// cancelled, the server answered with an HTTP 5xx status, or Chrome
+// failed (it could not start, crashed, or its tab went away). It is
+// false for refusals (ErrCredentials), for pages RosterOn answered with
+// that are not what was expected (its login page again, a 403, a page of
+// another origin), and for nil. A login that failed with an outage says
+// nothing about the password.
+func Outage(err error) bool {
+	if err == nil || errors.Is(err, ErrCredentials) || errors.Is(err, ErrOtherOrigin) {
+		return false
+	}
+	var bad *BadResponseError
+	if errors.As(err, &bad) && bad.Status >= 500 {
+		return true
+	}
+	var netErr net.Error
+	return errors.Is(err, browser.ErrPageLoad) ||
+		errors.Is(err, browser.ErrTabGone) ||
+		errors.Is(err, browser.ErrNoChrome) ||
+		errors.Is(err, errBrowser) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) ||
+		errors.As(err, &netErr)
+}

@@ -85,6 +85,7 @@ func TestServerThatNeverAnswersTimesOutNamingTheStep(t *testing.T) {
 	assert.Equal(t, session.PurposeRoster, bad.Purpose)
 	assert.True(t, bad.Timeout())
 	assert.Contains(t, err.Error(), "timed out waiting for 'roster'")
+	assert.True(t, session.Outage(err), "a timeout is an outage")
 
 	// Close still logs out: the logout step answers.
 	require.NoError(t, s.Close())
@@ -129,12 +130,14 @@ func TestChromeCrashMidSessionIsAClearError(t *testing.T) {
 	assert.False(t, bad.Timeout(), "a crash is reported as itself, not as a timeout: %v", err)
 	assert.Contains(t, err.Error(), "Chrome")
 	assert.ErrorIs(t, err, browser.ErrTabGone)
+	assert.True(t, session.Outage(err), "a crash is an outage: %v", err)
 
 	// The next step knows at once.
 	_, err = s.GetRoster(ctx)
 	require.ErrorAs(t, err, &bad)
 	assert.ErrorIs(t, err, browser.ErrTabGone)
 	assert.Contains(t, err.Error(), "the browser tab is gone (did Chrome exit?)")
+	assert.True(t, session.Outage(err))
 
 	_ = s.Close()
 	assert.Eventually(t, func() bool { return len(chrometest.Alive(tree)) == 0 }, 5*time.Second, 20*time.Millisecond)

@@ -33,11 +33,17 @@ import (
 // AuthCookie is the cookie whose presence means a RosterOn login.
 const AuthCookie = ".ASPXAUTH"
 
+// DefaultMaxPageSize caps the size of each page a session reads when no
+// WithMaxPageSize is given: 16 MiB, hundreds of times a real roster
+// page. A 40 MB page took 0.9 GB across Chrome's processes.
+const DefaultMaxPageSize = 16 << 20
+
 // DefaultTimeout bounds each step when no WithTimeout is given.
 const DefaultTimeout = 60 * time.Second
 
-// badCredentialsMessage is the one validation message that means the
-// username or password is wrong; any other is some other failure.
+// badCredentialsMessage is the validation message that means the
+// username or password is wrong; any other is a refusal too (an account
+// locked, say: LoginRefusedError), never to be retried blindly.
 const badCredentialsMessage = "Logon failure: unknown user name or bad password."
 
 // Session is one person's visit to a RosterOn instance, in its own browser
@@ -47,6 +53,7 @@ type Session struct {
 	base string // without a trailing slash
 
 	timeout        time.Duration
+	maxPageSize    int64
 	formWait       time.Duration
 	screenshotsDir string
 	loadAll        bool
@@ -96,6 +103,13 @@ func WithBrowserOptions(opts ...browser.Option) Option {
 // context can bound it further. Zero means DefaultTimeout.
 func WithTimeout(d time.Duration) Option { return func(s *Session) { s.timeout = d } }
 
+// WithMaxPageSize caps the size of each page the session reads (the
+// login page, the home page, the roster, the logout page) at n bytes; a
+// larger one is stopped as soon as that is known, and its step fails with
+// a *BadResponseError matching browser.ErrPageTooLarge. Zero or less
+// means DefaultMaxPageSize.
+func WithMaxPageSize(n int64) Option { return func(s *Session) { s.maxPageSize = n } }
+
 // withFormWait bounds how long LogIn waits for a login form that a script
 // builds after the page loads. Zero means 10 seconds. Tests shorten it.
 func withFormWait(d time.Duration) Option { return func(s *Session) { s.formWait = d } }
@@ -138,6 +152,9 @@ func New(baseURL string, opts ...Option) (*Session, error) {
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
+	}
+	if s.maxPageSize <= 0 {
+		s.maxPageSize = DefaultMaxPageSize
 	}
 	if s.formWait <= 0 {
 		s.formWait = 10 * time.Second
@@ -204,7 +221,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		b, err := browser.Open(ctx, s.browserOpts...)
 		done(err)
 		if err != nil {
-			return fmt.Errorf("starting the browser: %w", err)
+			return fmt.Errorf("starting the browser: %w", browserFailure{err})
 		}
 		s.browser = b
 	}
@@ -215,6 +232,9 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		// memory. Screenshots are for people, so they get the page whole.
 		tabOpts = append(tabOpts, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 	}
+	// The password goes only where it was given for: the tab refuses
+	// any request that could carry the form to another origin.
+	tabOpts = append(tabOpts, browser.AllowOrigins(allowedOrigins(s.base)...), browser.MaxPageSize(s.maxPageSize))
 	newTab := s.browser.NewTab
 	if s.owned {
 		// Nobody else uses this browser: its own first tab saves
@@ -223,7 +243,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	}
 	tab, err := newTab(ctx, tabOpts...)
 	if err != nil {
-		return fmt.Errorf("opening a browser tab: %w", err)
+		return fmt.Errorf("opening a browser tab: %w", browserFailure{err})
 	}
 	s.tab = tab
 	return nil
@@ -235,8 +255,14 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
 	before := len(s.tab.Exchanges())
+	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
 	err := fn()
+	if refused := s.tab.Refused(); len(refused) > refusedBefore {
+		// Whatever else went wrong, it went wrong because a request
+		// was on its way to another site.
+		err = s.otherOrigin(purpose, refused[refusedBefore])
+	}
 	xs := s.tab.Exchanges()[before:]
 	if len(xs) > 0 {
 		started = xs[0].Start
@@ -251,8 +277,14 @@ func (s *Session) record(purpose string, fn func() error) error {
 // LogIn opens the login page, waits for its form (which a script may build
 // after load), fills in the username and password, submits the form with a
 // click and decides from the page it lands on. It returns
-// *BadCredentialsError when RosterOn refuses the credentials and
-// *BadResponseError for anything else unexpected.
+// *BadCredentialsError when RosterOn refuses the credentials with its
+// known message, *LoginRefusedError when its login page comes back with
+// any other message (both match ErrCredentials), and *BadResponseError
+// for anything else unexpected. A login page at another origin than the
+// configured one (scheme, host and port; http upgraded to https on the
+// same host excepted) is never typed into, and a form that would be sent
+// to another origin is stopped before it leaves: both are
+// *BadResponseError matching ErrOtherOrigin.
 func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -290,8 +322,12 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
+	if !originAllowed(s.base, doc.URL) {
+		return &BadResponseError{Purpose: PurposeLogin, Err: fmt.Errorf("%w: the login page came from %s, not from %s as configured; nothing was typed into it",
+			ErrOtherOrigin, hostOf(doc.URL), hostOf(s.base))}
+	}
 	if doc.Status != http.StatusOK {
-		return &BadResponseError{Purpose: PurposeLogin, Reason: httpStatus(doc)}
+		return statusError(PurposeLogin, doc)
 	}
 	// Decide at once when the page is plainly something else; otherwise
 	// give a script time to build the form.
@@ -320,6 +356,19 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 	}
 	return nil
 }
+
+// keepFormInTab makes the login form post in the tab, where the tab's
+// interception sees it: a form, button or base element's target could
+// send it from a new window (a popup is a target of its own, which the
+// tab does not intercept), and so could window.open.
+const keepFormInTab = `(() => {
+	for (const el of document.querySelectorAll('form[target], base[target], [formtarget]')) {
+		el.removeAttribute('target');
+		el.removeAttribute('formtarget');
+	}
+	window.open = () => null;
+	return true;
+})()`
 
 // loginFormReady is true once the page has the login form's fields.
 const loginFormReady = `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`
@@ -389,6 +438,11 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Reason: "could not fill in the login form", Err: err}
 	}
+	// The tab refuses a form sent to another origin (AllowOrigins), but
+	// another window is no longer the tab: the form is sent in the tab.
+	if _, err := browser.Eval[bool](ctx, s.tab, keepFormInTab); err != nil {
+		return &BadResponseError{Purpose: PurposeHome, Reason: "could not prepare the login form", Err: err}
+	}
 	if err := s.limiter.pace(ctx); err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
@@ -410,9 +464,9 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 				return &BadCredentialsError{Username: username}
 			}
 		}
-		return &BadResponseError{Purpose: PurposeHome, Reason: "the login page says " + pyQuote(strings.Join(info.Validation, " "))}
+		return &LoginRefusedError{Username: username, Message: strings.Join(info.Validation, " ")}
 	case doc.Status != http.StatusOK:
-		return &BadResponseError{Purpose: PurposeHome, Reason: httpStatus(doc)}
+		return statusError(PurposeHome, doc)
 	default:
 		return &BadResponseError{Purpose: PurposeHome, Reason: "got " + info.describe()}
 	}
@@ -461,7 +515,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		}
 		return nil, &NotLoggedInError{}
 	case doc.Status != http.StatusOK:
-		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: httpStatus(doc)}
+		return nil, statusError(PurposeRoster, doc)
 	case info.ID != "roster-list":
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
 	}
@@ -553,7 +607,7 @@ func (s *Session) logOut(ctx context.Context) error {
 		}
 		if info := inspect(page); doc.Status != http.StatusOK || info.ID != "account-login" {
 			if doc.Status != http.StatusOK {
-				return &BadResponseError{Purpose: PurposeLogout, Reason: httpStatus(doc)}
+				return statusError(PurposeLogout, doc)
 			}
 			return &BadResponseError{Purpose: PurposeLogout, Reason: "got " + info.describe()}
 		}
@@ -675,6 +729,11 @@ func retryable(ctx context.Context, doc *browser.Document, err error) bool {
 		return true
 	}
 	return false
+}
+
+// statusError is a step's error for an answer with an HTTP error status.
+func statusError(purpose string, doc *browser.Document) *BadResponseError {
+	return &BadResponseError{Purpose: purpose, Status: doc.Status, Reason: httpStatus(doc)}
 }
 
 func httpStatus(r *browser.Document) string {

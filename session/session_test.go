@@ -171,23 +171,42 @@ func TestBadCredentials(t *testing.T) {
 	assert.Equal(t, "joe.bloggs", bad.Username)
 	assert.Equal(t, "RosterOn rejected the login credentials for username 'joe.bloggs'", err.Error())
 	assert.ErrorIs(t, err, session.ErrRosterOn)
+	assert.ErrorIs(t, err, session.ErrCredentials)
+	assert.False(t, session.Outage(err))
 	assert.NotContains(t, err.Error(), "wrong-password")
 	in, err := s.IsLoggedIn(ctxT(t))
 	require.NoError(t, err)
 	assert.False(t, in)
 }
 
-func TestOtherValidationMessageIsABadResponseForHome(t *testing.T) {
-	f := newMock(t, mockserver.WithFault(mockserver.FaultOtherValidation))
-	s := newSession(t, f.url)
-	err := s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword)
-	var bad *session.BadResponseError
-	require.ErrorAs(t, err, &bad)
-	assert.Equal(t, session.PurposeHome, bad.Purpose)
-	assert.ErrorIs(t, err, session.ErrRosterOn)
-	assert.True(t, strings.HasPrefix(err.Error(), "RosterOn returned an unexpected response for an operation expecting 'home'"), err.Error())
-	assert.Contains(t, err.Error(), "The authentication mechanism is unknown.")
-	assert.NotContains(t, err.Error(), mockserver.DemoPassword)
+// Any validation message other than the known one is a refused login
+// too: a lock-out, a reworded or a localised message must not be
+// retried as if it were an outage.
+func TestOtherValidationMessagesAreRefusedLogins(t *testing.T) {
+	for _, tt := range []struct {
+		fault mockserver.Fault
+		msg   string
+	}{
+		{mockserver.FaultOtherValidation, "The authentication mechanism is unknown."},
+		{mockserver.FaultAccountLocked, "locked out"},
+		{mockserver.FaultFrenchValidation, "Échec de l'ouverture de session"},
+	} {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			f := newMock(t, mockserver.WithFault(tt.fault))
+			s := newSession(t, f.url)
+			err := s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword)
+			var refused *session.LoginRefusedError
+			require.ErrorAs(t, err, &refused)
+			assert.Equal(t, mockserver.DemoUsername, refused.Username)
+			assert.Contains(t, refused.Message, tt.msg)
+			assert.ErrorIs(t, err, session.ErrCredentials)
+			assert.ErrorIs(t, err, session.ErrRosterOn)
+			assert.False(t, session.Outage(err))
+			assert.True(t, strings.HasPrefix(err.Error(), "RosterOn refused the login for username '"+mockserver.DemoUsername+"': the login page says "), err.Error())
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.NotContains(t, err.Error(), mockserver.DemoPassword)
+		})
+	}
 }
 
 func TestProxyPageAtLogin(t *testing.T) {

@@ -46,8 +46,10 @@ Commands:
 Run 'rosteron <command> --help' for a command's flags. Flags may come before
 or after arguments; -flag and --flag are the same.
 
-Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
-4 unexpected response from RosterOn (network errors and timeouts included),
+Exit status: 0 success, 1 error, 2 usage error, 3 login refused (bad
+credentials, or any other message on the login page: do not retry),
+4 unexpected response from RosterOn (network errors, timeouts and pages of
+another origin included),
 5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM (serve
 exits 0). diff follows diff(1): 0 same, 1 different, 2 trouble.
 `
@@ -225,13 +227,12 @@ func (c *cli) oneLine(msg string) string {
 // exitCode maps an error to the exit status the usage text promises.
 func exitCode(ctx context.Context, err error) int {
 	var (
-		sig      *signalError
-		quiet    quietExit
-		status   *statusError
-		usage    *usageError
-		badCreds *session.BadCredentialsError
-		notIn    *session.NotLoggedInError
-		badResp  *session.BadResponseError
+		sig     *signalError
+		quiet   quietExit
+		status  *statusError
+		usage   *usageError
+		notIn   *session.NotLoggedInError
+		badResp *session.BadResponseError
 	)
 	switch {
 	case err == nil:
@@ -247,7 +248,9 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, browser.ErrNoChrome):
 		// Before BadResponseError, which wraps it when Chrome cannot start.
 		return exitError
-	case errors.As(err, &badCreds):
+	case errors.Is(err, session.ErrCredentials):
+		// The known "bad password" message, or any other message the
+		// login page shows after a submit (a lock-out, say).
 		return exitBadCredentials
 	case errors.As(err, &notIn), errors.Is(err, session.ErrNotLoggedIn):
 		return exitNotLoggedIn

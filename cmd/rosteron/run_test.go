@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -521,6 +522,9 @@ func TestExitCodes(t *testing.T) {
 		{"invalid url", background, urlErr, 2},
 		{"no chrome", background, &session.BadResponseError{Purpose: session.PurposeLogin, Err: fmt.Errorf("starting the browser: %w", browser.ErrNoChrome)}, 1},
 		{"bad credentials", background, &session.BadCredentialsError{Username: "joe"}, 3},
+		{"login refused", background, &session.LoginRefusedError{Username: "joe", Message: "The account is locked out."}, 3},
+		{"login refused, wrapped", background, fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "x"}), 3},
+		{"another origin", background, &session.BadResponseError{Purpose: session.PurposeHome, Err: &browser.OriginError{URL: "http://b.example/", Method: "POST"}}, 4},
 		{"bad response", background, &session.BadResponseError{Purpose: session.PurposeLogin, Reason: "HTTP 404"}, 4},
 		{"timeout", background, &session.BadResponseError{Purpose: session.PurposeRoster, Err: context.DeadlineExceeded}, 4},
 		{"bare deadline", background, fmt.Errorf("x: %w", context.DeadlineExceeded), 4},
@@ -680,4 +684,35 @@ func TestMockRealisticAndShifts(t *testing.T) {
 	code, stderr := stop(&signalError{os.Interrupt})
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stderr, "realistic pages")
+}
+
+// A login page that comes back with any validation message, reworded or
+// localised, is a refused login: exit 3, the message quoted, as for a
+// bad password, so that nobody retries into a lock-out.
+func TestRefusedLoginExitsThree(t *testing.T) {
+	needChrome(t)
+	for _, tt := range []struct {
+		fault mockserver.Fault
+		msg   string
+	}{
+		{mockserver.FaultAccountLocked, "locked out"},
+		{mockserver.FaultFrenchValidation, "Échec de l'ouverture de session"},
+	} {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			mock := mockserver.New(mockserver.WithFault(tt.fault))
+			ts := httptest.NewServer(mock)
+			defer ts.Close()
+			env := chromeEnv(map[string]string{
+				"ROSTERON_URL":      ts.URL + mock.BasePath(),
+				"ROSTERON_USERNAME": mockserver.DemoUsername,
+				"ROSTERON_PASSWORD": mockserver.DemoPassword,
+			})
+			r := runWith(t, env, "", "roster", "--format", "json", "--timeout", "30s")
+			assert.Equal(t, exitBadCredentials, r.code, r.stderr)
+			assertOneErrorLine(t, r)
+			assert.Contains(t, r.stderr, "RosterOn refused the login for username 'joe.bloggs'")
+			assert.Contains(t, r.stderr, tt.msg)
+			assert.NotContains(t, r.stderr, mockserver.DemoPassword)
+		})
+	}
 }
