@@ -514,14 +514,17 @@ func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) 
 // a row stop them. Anything else is an outage (the network, a 5xx, Chrome),
 // which neither counts nor resets the count.
 func classify(err error) error {
-	var badCreds *session.BadCredentialsError
-	if errors.As(err, &badCreds) {
+	if errors.Is(err, session.ErrCredentials) {
+		// The known sentence, or any other message the login page shows
+		// after a submit: a lock-out, a reworded or translated refusal.
 		return feed.Permanent(err)
 	}
-	// A login submitted and refused for another reason (a validation
-	// message other than the known sentence, or no home page after the
-	// submit) is marked here with feed.Refused once session tells it
-	// apart from an outage.
+	var bad *session.BadResponseError
+	if errors.As(err, &bad) && bad.Purpose == session.PurposeHome && !session.Outage(err) {
+		// Submitted, and answered with something other than the home
+		// page that is not an outage.
+		return feed.Refused(err)
+	}
 	return err
 }
 

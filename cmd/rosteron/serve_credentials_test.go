@@ -145,3 +145,56 @@ func outbox(t *testing.T, state string) []json.RawMessage {
 	require.NoError(t, json.Unmarshal(data, &st))
 	return st.Outbox
 }
+
+// A login page that answers the password with any other message, here a
+// lock-out, stops the refreshes at once, as a rejected password does: a
+// locked account must not be locked harder.
+func TestServeStopsOnAnyRefusal(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New(mockserver.WithFault(mockserver.FaultAccountLocked))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{
+		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken,
+	})
+	s := startServe(t, env, "--state", t.TempDir(), "--refresh", "1s", "--timeout", "30s")
+	require.Eventually(t, func() bool { return !health(t, s).Refreshing }, 60*time.Second, 50*time.Millisecond, s.stderr.String())
+	st := health(t, s)
+	assert.Equal(t, feed.StopRejected, st.Stopped)
+	assert.Contains(t, st.LastError, "locked")
+	resp, _ := httpGet(t, s.health)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Equal(t, 1, loginPosts(mock), "one login, then no more")
+}
+
+// Logins that are submitted and land on something other than the home
+// page, without any outage (here a proxy's 403 page after each submit),
+// stop the refreshes after three in a row.
+func TestServeStopsAfterThreeRefusedLogins(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New(mockserver.WithStepFault(mockserver.StepHome, mockserver.FaultProxy403))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{
+		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken,
+	})
+	s := startServe(t, env, "--state", t.TempDir(), "--refresh", "1s", "--timeout", "30s")
+	require.Eventually(t, func() bool { return !health(t, s).Refreshing }, 90*time.Second, 50*time.Millisecond, s.stderr.String())
+	assert.Equal(t, feed.StopRefused, health(t, s).Stopped)
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.Equal(t, feed.MaxRefusals, loginPosts(mock), "three logins, then no more")
+}
+
+// loginPosts counts the login forms the mock was sent.
+func loginPosts(mock *mockserver.Server) int {
+	n := 0
+	for _, q := range mock.Requests() {
+		if q.Method == "POST" && strings.HasSuffix(q.Path, "/Account/Login") {
+			n++
+		}
+	}
+	return n
+}

@@ -128,6 +128,20 @@ func TestServeClassify(t *testing.T) {
 	t.Parallel()
 	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
 	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
+	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
+	assert.ErrorIs(t, classify(locked), feed.ErrPermanent)
+	wrongPage := &session.BadResponseError{Purpose: session.PurposeHome, Reason: "got a page that is not RosterOn's"}
+	assert.ErrorIs(t, classify(wrongPage), feed.ErrRefused)
+	assert.NotErrorIs(t, classify(wrongPage), feed.ErrPermanent)
+	for _, err := range []error{
+		&session.BadResponseError{Purpose: session.PurposeHome, Status: 503, Reason: "HTTP 503"},
+		&session.BadResponseError{Purpose: session.PurposeHome, Err: context.DeadlineExceeded},
+		// Not submitted: the login page itself was wrong.
+		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
+		&session.BadResponseError{Purpose: session.PurposeRoster, Reason: "got a page that is not RosterOn's"},
+	} {
+		assert.Same(t, err, classify(err), "%v", err)
+	}
 	outage := errors.New("net::ERR_CONNECTION_REFUSED")
 	assert.Same(t, outage, classify(outage))
 	assert.NotErrorIs(t, classify(outage), feed.ErrRefused)
