@@ -70,7 +70,7 @@ Flags:
                       $XDG_STATE_HOME/rosteron, else ~/.local/state/rosteron)
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
-  --chrome PATH       the Chrome to start for each refresh, unless --browser
+` + browserTokenUsage + `  --chrome PATH       the Chrome to start for each refresh, unless --browser
                       is given (default $ROSTERON_CHROME, else
                       chromium-headless-shell, else an installed Chrome,
                       Chromium or Edge)
@@ -146,6 +146,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.notify, "notify", "")
 	fs.StringVar(&f.notifyFile, "notify-file", "", "")
 	fs.StringVar(&f.session.browser, "browser", "", "")
+	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
