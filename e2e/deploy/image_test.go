@@ -89,7 +89,9 @@ func TestImageChromeEnvironment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "rosteron-test-roster-" + filepath.Base(t.TempDir())
 			args := append([]string{"run", "-d", "--name", name, "--network", network,
-				"-e", "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile", "-e", "ROSTERON_USERNAME=ann.nurse"}, tc.args...)
+				"-e", "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile", "-e", "ROSTERON_USERNAME=ann.nurse",
+				// The mock's plain http:// by name, on the test's own network.
+				"-e", "ROSTERON_ALLOW_HTTP=1"}, tc.args...)
 			args = append(args, image, "roster", "--format", "json", "--timeout", "2m")
 			docker(t, args...)
 			t.Cleanup(func() { _ = runQuiet("docker", "rm", "-f", name) })
