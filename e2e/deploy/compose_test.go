@@ -172,7 +172,11 @@ secrets:
 // its sandbox.
 func TestComposeChrome(t *testing.T) {
 	needDocker(t)
-	p := newProject(t, "", "")
+	// serve's secret, unused here, so that Compose does not warn of it
+	// into what these commands print.
+	secret := filepath.Join(t.TempDir(), "rosteron_password")
+	require.NoError(t, os.WriteFile(secret, []byte("unused\n"), 0o444))
+	p := newProject(t, "", "services:\n  chrome:\n    restart: unless-stopped\nsecrets:\n  rosteron_password:\n    file: "+secret+"\n")
 	p.run("up", "-d", "chrome")
 	require.Equal(t, "healthy", waitHealth(t, p, "chrome"), "the health check sends the token")
 	id := p.container("chrome")
