@@ -36,8 +36,10 @@ WORKDIR /home/rosteron
 # serve keeps its state in /state/rosteron: mount a volume on /state.
 ENV XDG_STATE_HOME=/state
 # Chrome's sandbox needs user namespaces, which Docker's default seccomp
-# profile withholds, so Chrome runs without it here: the container, a user
-# without privileges and no capabilities are the boundary instead.
+# profile withholds, so by default Chrome runs without it here: the
+# container, a user without privileges and no capabilities are the
+# boundary instead. Under deploy/chrome-seccomp.json, as docker-compose.yml
+# runs serve and chrome, it keeps its sandbox: set ROSTERON_NO_SANDBOX=0.
 ENV ROSTERON_NO_SANDBOX=1
 EXPOSE 8765
 HEALTHCHECK --interval=30s --timeout=5s --start-period=2m --retries=3 \

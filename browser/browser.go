@@ -19,8 +19,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -58,12 +58,16 @@ type Browser struct {
 }
 
 type config struct {
-	execPath  string
-	remote    string
-	flags     []flag
-	env       []string
-	envSet    bool
-	readyTabs int
+	execPath string
+	remote   string
+	// remoteToken is WithRemoteToken's bearer token; allowPlaintext is
+	// WithAllowPlaintext.
+	remoteToken    string
+	allowPlaintext bool
+	flags          []flag
+	env            []string
+	envSet         bool
+	readyTabs      int
 }
 
 type flag struct {
@@ -82,6 +86,23 @@ func WithExecPath(path string) Option { return func(c *config) { c.execPath = pa
 // (ws://host:port or ws://host:port/devtools/browser/…) instead of launching
 // a local Chrome.
 func WithRemote(wsURL string) Option { return func(c *config) { c.remote = wsURL } }
+
+// WithRemoteToken makes Connect (and Open with WithRemote) send token as
+// "Authorization: Bearer TOKEN" on every request to the DevTools endpoint:
+// the /json/version lookup of the browser's websocket address, which
+// Connect then does itself, and the websocket handshake. It is for an
+// endpoint that requires one, such as rosteron chrome's. The websocket
+// address is then taken from the endpoint's answer by its path only, on
+// the scheme and host given to Connect, so the token goes to no other
+// host. An empty token sends none.
+func WithRemoteToken(token string) Option { return func(c *config) { c.remoteToken = token } }
+
+// WithAllowPlaintext lets Connect use a plain ws:// or http:// DevTools
+// address to a host that is not this machine's loopback. Everything the
+// session sends Chrome, the password typed into the login form included,
+// then crosses the network in clear, as does WithRemoteToken's token: it
+// is for a private network such as Compose's, and callers should warn.
+func WithAllowPlaintext() Option { return func(c *config) { c.allowPlaintext = true } }
 
 // WithFlag adds a Chrome command-line flag (value true for a bare switch,
 // false to remove a default one, or a string).
@@ -170,19 +191,41 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	return b, nil
 }
 
-// Connect attaches to a running Chrome's DevTools endpoint, such as the
-// chromedp/headless-shell container's ws://chrome:9222. Close then closes
-// this client's tabs but leaves that browser running.
+// Connect attaches to a running Chrome's DevTools endpoint, such as
+// ws://127.0.0.1:9222 or the wss:// address of a hosted one. Close then
+// closes this client's tabs but leaves that browser running.
+//
+// A plain ws:// or http:// address to a host that is not this machine's
+// loopback (localhost, 127.0.0.0/8, [::1], written as such) is refused
+// before any connection, with an error matching ErrPlaintext, unless
+// WithAllowPlaintext is given: whatever the session types into a remote
+// Chrome's pages, a password included, would cross the network in clear.
+// WithRemoteToken sends a bearer token, such as rosteron chrome's, on
+// every request to the endpoint.
 func Connect(ctx context.Context, wsURL string, opts ...Option) (*Browser, error) {
-	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") &&
-		!strings.HasPrefix(wsURL, "http://") && !strings.HasPrefix(wsURL, "https://") {
-		return nil, fmt.Errorf("remote browser %q: want a ws:// or http:// DevTools address", wsURL)
+	cfg := newConfig(opts)
+	u, err := checkRemote(wsURL, cfg.allowPlaintext)
+	if err != nil {
+		return nil, err
 	}
-	allocCtx, allocCancel := remote.NewAllocator(context.Background(), wsURL)
-	b := newBrowser(newConfig(opts))
-	b.allocCancel, b.remote = allocCancel, wsURL
+	given := wsURL
+	if cfg.remoteToken != "" && !validToken(cfg.remoteToken) {
+		return nil, ErrBadToken
+	}
+	wsURL, err = lookupDebuggerURL(ctx, u, cfg.remoteToken)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the browser at %s: %w", redactURL(u), err)
+	}
+	allocOpts := []remote.Option{remote.NoModifyURL}
+	if cfg.remoteToken != "" {
+		allocOpts = append(allocOpts,
+			remote.WithDialHTTPHeader(http.Header{"Authorization": {"Bearer " + cfg.remoteToken}}))
+	}
+	allocCtx, allocCancel := remote.NewAllocator(context.Background(), wsURL, allocOpts...)
+	b := newBrowser(cfg)
+	b.allocCancel, b.remote = allocCancel, given
 	if err := b.start(ctx, allocCtx); err != nil {
-		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
+		return nil, fmt.Errorf("connecting to the browser at %s: %w", redactURL(u), err)
 	}
 	return b, nil
 }

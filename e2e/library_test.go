@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 )
@@ -25,10 +26,15 @@ func TestLibraryUsersAtOnceOnOneBrowser(t *testing.T) {
 	today := time.Now()
 	users := mockserver.DefaultUsers(today)
 	require.GreaterOrEqual(t, len(users), 3)
+	opts := []session.Option{session.WithBrowser(b)}
+	if chrometest.AllowHTTP() {
+		// Compose's mock, by name over plain http on its private network.
+		opts = append(opts, session.WithAllowHTTP())
+	}
 	var wg sync.WaitGroup
 	for _, u := range users {
 		wg.Go(func() {
-			s, err := session.New(mockURL, session.WithBrowser(b))
+			s, err := session.New(mockURL, opts...)
 			if !assert.NoError(t, err) {
 				return
 			}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
@@ -19,14 +21,25 @@ import (
 const chromeUsage = `Usage: rosteron chrome [flags]
 
 Runs a headless Chrome for other machines and containers: rosteron roster
-and serve elsewhere use it with --browser ws://HOST:PORT. This is
-docker-compose.yml's chrome service. Chrome itself listens on loopback
-only; rosteron forwards --addr to it, and stops it on SIGINT or SIGTERM.
-If Chrome exits, so does this command, with status 1, for a supervisor to
-restart it.
+and serve elsewhere use it with --browser ws://HOST:PORT and
+--browser-token-file. Chrome itself listens on loopback only; rosteron
+serves its DevTools at --addr to clients that send the token, and stops
+Chrome on SIGINT or SIGTERM. If Chrome exits, so does this command, with
+status 1, for a supervisor to restart it. docker-compose.yml's e2e suite
+uses it; its serve service starts its own Chrome instead.
 
-Whoever reaches --addr controls the browser, and through it every page it
-has open: keep it on loopback or on a private network such as Compose's.
+Every request, websocket included, must carry "Authorization: Bearer
+TOKEN"; any other gets 401 and learns nothing, not even Chrome's version.
+The token is read from --token-file when that exists (it must be this
+user's, mode 0600), else made and saved there; without --token-file it is
+kept in $XDG_STATE_HOME/rosteron/chrome-token (else
+~/.local/state/rosteron/chrome-token). It is never printed: clients read
+the file.
+
+Whoever has the token controls the browser: every page of every tab,
+forms being typed included, its cookies, local files through file://
+URLs. The token proves who connects but encrypts nothing: keep --addr on
+loopback or on a private network such as Compose's.
 
 The first line on standard output is
 
@@ -35,6 +48,9 @@ The first line on standard output is
 Flags:
   --addr HOST:PORT    where to serve DevTools; port 0 picks a free one
                       (default 127.0.0.1:9222)
+  --token-file PATH   the file that holds the token clients must send;
+                      made, 0600, with a new token when missing (default
+                      $XDG_STATE_HOME/rosteron/chrome-token)
   --chrome PATH       the Chrome to start (default $ROSTERON_CHROME, else
                       chromium-headless-shell, else the Chrome, Chromium or
                       Edge found where chromedp looks)
@@ -73,6 +89,7 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 	const cmd = "chrome"
 	fs := newFlagSet(cmd)
 	addr := fs.String("addr", "127.0.0.1:9222", "")
+	tokenFile := fs.String("token-file", "", "")
 	chromePath := fs.String("chrome", "", "")
 	noSandbox := fs.Bool("no-sandbox", false, "")
 	pos, err := parseArgs(cmd, fs, args)
@@ -96,6 +113,21 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 		return err
 	case err != nil:
 		return usagef(cmd, "invalid --chrome %q (or ROSTERON_CHROME): no such program", chrome)
+	}
+
+	if *tokenFile == "" {
+		if *tokenFile, err = chromeTokenPath(c.getenv); err != nil {
+			return err
+		}
+	}
+	token, made, err := chromeToken(*tokenFile)
+	if err != nil {
+		return err
+	}
+	if made {
+		c.errorf("chrome: made a new DevTools token in %s: clients read it from there (--browser-token-file)", *tokenFile)
+	} else {
+		c.errorf("chrome: DevTools token from %s", *tokenFile)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -159,7 +191,14 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 	if f, ok := c.stdout.(interface{ Sync() error }); ok {
 		_ = f.Sync()
 	}
-	go forward(ln, net.JoinHostPort("127.0.0.1", port))
+	target := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", port)}
+	srv := &http.Server{
+		Handler:           devToolsProxy(target, token, c.errorf),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
 
 	select {
 	case err := <-exited:
@@ -167,37 +206,5 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 		return fmt.Errorf("chrome exited: %v", err)
 	case <-ctx.Done():
 		return nil
-	}
-}
-
-// forward copies each connection to ln to and from target until either
-// side closes it, until ln is closed. DevTools' HTTP answers name the host
-// the request named, so clients connect back through ln.
-func forward(ln net.Listener, target string) {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer conn.Close()
-			up, err := net.DialTimeout("tcp", target, 10*time.Second)
-			if err != nil {
-				return
-			}
-			defer up.Close()
-			var wg sync.WaitGroup
-			wg.Add(2)
-			pipe := func(dst, src net.Conn) {
-				defer wg.Done()
-				_, _ = io.Copy(dst, src)
-				if tc, ok := dst.(*net.TCPConn); ok {
-					_ = tc.CloseWrite()
-				}
-			}
-			go pipe(up, conn)
-			go pipe(conn, up)
-			wg.Wait()
-		}()
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,12 +22,14 @@ import (
 )
 
 // rosteron chrome serves a Chrome that another rosteron uses with
-// --browser, whole flow included, and stops it, leaving no process.
+// --browser and the token, whole flow included, refuses any client
+// without the token, and stops Chrome, leaving no process.
 func TestChromeCommand(t *testing.T) {
 	needChrome(t)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)                          // Chrome's profile goes here: its processes name it
 	t.Setenv("ROSTERON_PASSWORD", "chrome-cmd-Pa55") // never Chrome's
+	tokenFile := filepath.Join(tmp, "state", "chrome-token")
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -33,7 +37,7 @@ func TestChromeCommand(t *testing.T) {
 	errb := new(syncbuf.Buffer)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"chrome", "--addr", "127.0.0.1:0"}, nil, w, errb, os.Getenv)
+		done <- run(ctx, []string{"chrome", "--addr", "127.0.0.1:0", "--token-file", tokenFile}, nil, w, errb, os.Getenv)
 		w.Close()
 	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
@@ -54,6 +58,52 @@ func TestChromeCommand(t *testing.T) {
 	}
 	assert.True(t, main, "the environment of Chrome's main process was read")
 
+	// The token: made, 0600, named on standard error, never printed.
+	b, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(b))
+	require.Len(t, token, 43)
+	fi, err := os.Stat(tokenFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.Contains(t, errb.String(), "made a new DevTools token in "+tokenFile)
+	assert.NotContains(t, errb.String()+line, token)
+
+	// Chrome's DevTools refuses a client without the token, or with
+	// another, and tells it nothing: not its version, not its tabs, no
+	// websocket.
+	httpBase := "http://" + strings.TrimPrefix(ws, "ws://")
+	ask := func(path, auth string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, httpBase+path, nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := ask("/json/version", "Bearer "+token)
+	require.Equal(t, http.StatusOK, code, body)
+	var version struct{ Browser, WebSocketDebuggerURL string }
+	require.NoError(t, json.Unmarshal([]byte(body), &version))
+	assert.True(t, strings.HasPrefix(version.WebSocketDebuggerURL, ws+"/devtools/browser/"),
+		"the browser's websocket is named at the proxy's address: %s", version.WebSocketDebuggerURL)
+	browserPath := strings.TrimPrefix(version.WebSocketDebuggerURL, ws)
+	for _, auth := range []string{"", "Bearer " + strings.Repeat("A", len(token)), "Bearer " + token[:20], "Bearer " + token + "A"} {
+		for _, path := range []string{"/json/version", "/json/list"} {
+			code, body := ask(path, auth)
+			assert.Equal(t, http.StatusUnauthorized, code, "%s without the token", path)
+			assert.NotContains(t, body, version.Browser)
+			assert.NotContains(t, body, "devtools")
+		}
+		status, conn, _ := upgrade(t, strings.TrimPrefix(ws, "ws://"), browserPath, auth)
+		assert.Equal(t, "401 Unauthorized", status, "the websocket without the token")
+		assert.Nil(t, conn)
+	}
+
 	mock := mockserver.New()
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
@@ -61,10 +111,27 @@ func TestChromeCommand(t *testing.T) {
 		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": mockserver.DemoPassword,
 	}
+	// Without the token, the roster run fails before logging in.
 	r := runWith(t, env, "", "roster", "--browser", ws, "--format", "json", "--timeout", "60s")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "refused this client")
+	assert.Equal(t, 0, mock.Logins())
+
+	// With it, from the file or from the variable, the run reads the
+	// roster; the token is in no process's command line meanwhile.
+	var argv []int
+	r = runWith(t, env, "", "roster", "--browser", ws, "--browser-token-file", tokenFile, "--format", "json", "--timeout", "60s")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `"items": [`)
 	assert.Equal(t, 1, mock.Logins())
+	argv = append(argv, chrometest.Mentioning(token)...)
+	env["ROSTERON_BROWSER_TOKEN"] = token
+	r = runWith(t, env, "", "roster", "--browser", ws, "--format", "json", "--timeout", "60s")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 2, mock.Logins())
+	argv = append(argv, chrometest.Mentioning(token)...)
+	assert.Empty(t, argv, "processes with the token in their command line")
+	assert.NotEmpty(t, chrometest.Mentioning(filepath.Join(tmp, "rosteron-chrome-")), "the command lines were read")
 
 	stop()
 	select {

@@ -19,13 +19,16 @@ printing one line either way. It is for container health checks, where
 images have no curl: the rosteron image runs it as its HEALTHCHECK against
 serve's /healthz, which answers 200 while it has a roster that is not
 stale and its refreshes go on, and docker-compose.yml runs it against the
-mock and Chrome's DevTools.
+mock and rosteron chrome's DevTools, whose token it sends with
+--token-file.
 
 URL defaults to ` + defaultHealthURL + `, serve's health at its
 default address.
 
 Flags:
   --timeout DURATION  time limit on the request (default 5s)
+  --token-file PATH   send the token in this file as "Authorization:
+                      Bearer TOKEN", as rosteron chrome's DevTools requires
   -h, --help          print this help
 `
 
@@ -33,6 +36,7 @@ func (c *cli) healthcheck(ctx context.Context, args []string) error {
 	const cmd = "healthcheck"
 	fs := newFlagSet(cmd)
 	timeout := fs.Duration("timeout", 5*time.Second, "")
+	tokenFile := fs.String("token-file", "", "")
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
 		return err
@@ -51,13 +55,26 @@ func (c *cli) healthcheck(ctx context.Context, args []string) error {
 		return usagef(cmd, "invalid URL %q: want an http:// or https:// address", target)
 	}
 
+	var token string
+	if *tokenFile != "" {
+		if token, err = readToken(*tokenFile); err != nil {
+			return usagef(cmd, "invalid --token-file %q: %v", *tokenFile, err)
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return usagef(cmd, "invalid URL %q: %v", target, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+		// No redirect: the token is for the URL given only.
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("unhealthy: %w", err)
 	}

@@ -40,7 +40,7 @@ Flags:
   --browser WS_URL    use the Chrome already running at this DevTools
                       address, such as ws://127.0.0.1:9222, instead of
                       starting one (default $ROSTERON_BROWSER)
-  --chrome PATH       the Chrome to start, unless --browser is given
+` + browserTokenUsage + `  --chrome PATH       the Chrome to start, unless --browser is given
                       (default $ROSTERON_CHROME, else chromium-headless-shell,
                       else an installed Chrome, Chromium or Edge)
   --timeout DURATION  time limit on the whole run, such as 90s or 2m
@@ -78,7 +78,7 @@ Flags:
                       address instead of starting one; it must be able to
                       reach 127.0.0.1 on this machine (default
                       $ROSTERON_BROWSER)
-  --chrome PATH       the Chrome to start, unless --browser is given
+` + browserTokenUsage + `  --chrome PATH       the Chrome to start, unless --browser is given
                       (default $ROSTERON_CHROME, else chromium-headless-shell,
                       else an installed Chrome, Chromium or Edge)
   --timeout DURATION  time limit on the whole run (default 60s)
@@ -94,6 +94,7 @@ type sessionFlags struct {
 	saveLogs    string
 	screenshots string
 	browser     string
+	browserTok  string // --browser-token-file
 	chrome      string
 	timeout     time.Duration
 	insecure    bool
@@ -109,6 +110,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.saveLogs, "save-logs", "", "")
 	fs.StringVar(&f.screenshots, "screenshots", "", "")
 	fs.StringVar(&f.browser, "browser", "", "")
+	fs.StringVar(&f.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.chrome, "chrome", "", "")
 	fs.DurationVar(&f.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.insecure, "insecure", false, "")
@@ -160,7 +162,22 @@ func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error
 		if err := f.checkBrowserURL(c, cmd, remote); err != nil {
 			return nil, err
 		}
-		return []browser.Option{browser.WithRemote(remote)}, nil
+		opts := []browser.Option{browser.WithRemote(remote)}
+		if f.allowHTTP {
+			// checkBrowserURL has warned.
+			opts = append(opts, browser.WithAllowPlaintext())
+		}
+		token, err := f.browserToken(c, cmd)
+		if err != nil {
+			return nil, err
+		}
+		if token != "" {
+			opts = append(opts, browser.WithRemoteToken(token))
+		}
+		return opts, nil
+	}
+	if f.browserTok != "" {
+		return nil, usagef(cmd, "--browser-token-file is for a Chrome at --browser (or ROSTERON_BROWSER)")
 	}
 	chrome := or(f.chrome, c.getenv("ROSTERON_CHROME"))
 	path, err := browser.FindChrome(chrome)

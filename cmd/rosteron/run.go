@@ -245,6 +245,11 @@ func exitCode(ctx context.Context, err error) int {
 		return status.code
 	case errors.As(err, &usage), errors.Is(err, session.ErrInvalidURL):
 		return exitUsage
+	case errors.Is(err, browser.ErrUnauthorized), errors.Is(err, browser.ErrPlaintext):
+		// The remote Chrome's token is missing or wrong, or its address
+		// is plain ws:// to another machine: settings to put right, which
+		// no retry mends. Before BadResponseError, which wraps them.
+		return exitUsage
 	case errors.Is(err, browser.ErrNoChrome):
 		// Before BadResponseError, which wraps it when Chrome cannot start.
 		return exitError

@@ -252,6 +252,7 @@ func TestHelpTexts(t *testing.T) {
 		"chrome": func() *flag.FlagSet {
 			fs := newFlagSet("chrome")
 			fs.String("addr", "", "")
+			fs.String("token-file", "", "")
 			fs.String("chrome", "", "")
 			fs.Bool("no-sandbox", false, "")
 			return fs
@@ -259,6 +260,7 @@ func TestHelpTexts(t *testing.T) {
 		"healthcheck": func() *flag.FlagSet {
 			fs := newFlagSet("healthcheck")
 			fs.Duration("timeout", 0, "")
+			fs.String("token-file", "", "")
 			return fs
 		},
 		"mock": func() *flag.FlagSet {

@@ -80,7 +80,7 @@ Flags:
                       refused, one open to others made 0700
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
-  --chrome PATH       the Chrome to start for each refresh, unless --browser
+` + browserTokenUsage + `  --chrome PATH       the Chrome to start for each refresh, unless --browser
                       is given (default $ROSTERON_CHROME, else
                       chromium-headless-shell, else an installed Chrome,
                       Chromium or Edge)
@@ -181,6 +181,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	fs.StringVar(&f.session.browser, "browser", "", "")
+	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")

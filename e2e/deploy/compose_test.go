@@ -38,9 +38,10 @@ func TestComposeE2E(t *testing.T) {
 }
 
 // The calendar feed as a user runs it, `docker compose --profile serve up
-// serve`, against the mock: reachable on 127.0.0.1:8765, the password only
-// as a secret, its state kept across restarts, the last good roster served
-// while Chrome's container is down, and back once it is up.
+// serve`, against the mock: with its own Chrome, sandboxed, and no chrome
+// service; reachable on 127.0.0.1:8765, the password only as a secret, its
+// state kept across restarts, the last good roster served while RosterOn
+// (the mock) is down, and back once it is up.
 func TestComposeServe(t *testing.T) {
 	needDocker(t)
 	const password = "ann-demo-password"
@@ -49,17 +50,26 @@ func TestComposeServe(t *testing.T) {
 	secret := filepath.Join(secrets, "rosteron_password")
 	require.NoError(t, os.WriteFile(secret, []byte(password+"\n"), 0o444))
 	// The .env a user writes, and, for the test only, refreshes every
-	// 20 seconds and the secret from the test's folder.
+	// 20 seconds, the secret from the test's folder, and the mock's plain
+	// http:// by name allowed.
 	env := "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile\nROSTERON_USERNAME=ann.nurse\nROSTERON_TZ=Australia/Melbourne\n"
 	override := `services:
   serve:
-    command: ["serve", "--addr", "0.0.0.0:8765", "--browser", "ws://chrome:9222", "--refresh", "20s",
+    command: ["serve", "--addr", "0.0.0.0:8765", "--refresh", "20s",
               "--public-url", "${ROSTERON_PUBLIC_URL:-http://127.0.0.1:8765}"]
+    environment:
+      ROSTERON_ALLOW_HTTP: "1"
 secrets:
   rosteron_password:
     file: ` + secret + "\n"
 	p := newProject(t, env, override)
 	p.run("--profile", "serve", "up", "-d", "mock", "serve")
+	// serve's Chrome is its own, started through a pipe, with its sandbox
+	// (the image's Chrome refuses to start without it when
+	// ROSTERON_NO_SANDBOX is 0): no chrome service, no DevTools port.
+	ps, err := p.output("ps", "-q", "chrome")
+	require.NoError(t, err, ps)
+	assert.Empty(t, strings.TrimSpace(ps), "a chrome container runs")
 
 	const health = "http://127.0.0.1:8765/healthz"
 	var st feedHealth
@@ -73,8 +83,12 @@ secrets:
 	// shifts, which the public one leaves out.
 	full := "http://127.0.0.1:8765/" + token + "/healthz"
 	st = healthz(t, full)
-	// The address it printed is the one that works on this machine.
-	assert.Contains(t, p.run("logs", "--no-color", "serve"), "iCalendar feed "+icsURL)
+	// The address `rosteron address` gives is the one that works on this
+	// machine, and docker logs, read by more people, never hold the token.
+	assert.Contains(t, addresses(t, p), "iCalendar feed "+icsURL)
+	logs := p.run("logs", "--no-color", "serve")
+	assert.NotContains(t, logs, token)
+	assert.Contains(t, logs, "rosteron address")
 
 	// A calendar app on the host subscribes: the events, read in the
 	// zone ROSTERON_TZ gave, and 304 when nothing changed.
@@ -101,6 +115,8 @@ secrets:
 	assert.Contains(t, inspect, "/run/secrets/rosteron_password")
 	assert.NotContains(t, p.run("--profile", "serve", "config"), password)
 	assert.NotContains(t, p.run("logs", "--no-color", "serve"), password)
+	assert.Contains(t, inspect, "ROSTERON_NO_SANDBOX=0")
+	assert.Contains(t, inspect, `"seccomp=`)
 	environs, err := outputOf("docker", "exec", p.container("serve"), "sh", "-c",
 		`for p in /proc/[0-9]*; do tr '\0' '\n' < $p/environ; done`)
 	require.NoError(t, err)
@@ -117,24 +133,24 @@ secrets:
 	_, body = get(t, icsURL)
 	assert.Equal(t, first, uids(t, body))
 
-	// Chrome's container stopped, then killed: the last good roster is
-	// served, marked stale; once Chrome is back the feed recovers.
+	// RosterOn (the mock's container) stopped, then killed: the last good
+	// roster is served, marked stale; once it is back the feed recovers.
 	for _, down := range []string{"stop", "kill"} {
-		p.run(down, "chrome")
-		waitFor(t, "a refresh to fail with Chrome "+down+"ped", 3*time.Minute, func() bool {
+		p.run(down, "mock")
+		waitFor(t, "a refresh to fail with the mock "+down+"ped", 3*time.Minute, func() bool {
 			st = healthz(t, full)
 			return st.Stale && st.LastError != ""
 		})
 		resp, body = get(t, icsURL)
 		require.NotNil(t, resp, body)
-		assert.Equal(t, http.StatusOK, resp.StatusCode, "served while Chrome is down")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "served while RosterOn is down")
 		assert.Equal(t, "true", resp.Header.Get("X-Roster-Stale"))
 		assert.Equal(t, first, uids(t, body))
 		assert.NotContains(t, st.LastError, password)
 
 		failedAt := time.Now()
-		p.run("start", "chrome")
-		waitFor(t, "the feed to recover once Chrome is back", 3*time.Minute, func() bool {
+		p.run("start", "mock")
+		waitFor(t, "the feed to recover once RosterOn is back", 3*time.Minute, func() bool {
 			st = healthz(t, health)
 			return !st.Stale && st.LastSuccess != nil && st.LastSuccess.After(failedAt.Add(-time.Second))
 		})
@@ -156,6 +172,41 @@ secrets:
 		return resp != nil && resp.StatusCode == http.StatusOK
 	})
 	assert.Equal(t, token, feedToken(t, p))
+}
+
+// The chrome service, for the e2e suite: healthy through a health check
+// that sends its token; no port on the host, on an internal network; a
+// client on that network without the token gets 401; and its Chrome keeps
+// its sandbox.
+func TestComposeChrome(t *testing.T) {
+	needDocker(t)
+	// serve's secret, unused here, so that Compose does not warn of it
+	// into what these commands print.
+	secret := filepath.Join(t.TempDir(), "rosteron_password")
+	require.NoError(t, os.WriteFile(secret, []byte("unused\n"), 0o444))
+	p := newProject(t, "", "services:\n  chrome:\n    restart: unless-stopped\nsecrets:\n  rosteron_password:\n    file: "+secret+"\n")
+	p.run("up", "-d", "chrome")
+	require.Equal(t, "healthy", waitHealth(t, p, "chrome"), "the health check sends the token")
+	id := p.container("chrome")
+	assert.Regexp(t, `^(\{\}|null|map\[\])?\s*$`, docker(t, "inspect", "-f", "{{json .HostConfig.PortBindings}}", id), "ports on the host")
+	assert.Equal(t, "true\n", docker(t, "network", "inspect", "-f", "{{.Internal}}", p.name+"_devtools"))
+
+	// The rosteron image, on chrome's network (as the mock's service),
+	// asking DevTools without the token.
+	out, err := p.output("run", "--rm", "--no-deps", "-T", "mock", "healthcheck", "http://chrome:9222/json/version")
+	require.Error(t, err, out)
+	assert.Contains(t, out, "answered 401 Unauthorized")
+	assert.NotContains(t, out, "Chrome/")
+
+	// Chrome in there runs with its sandbox: a zygote, no --no-sandbox.
+	cmdlines := docker(t, "exec", id, "sh", "-c", `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null; echo; done`)
+	assert.Contains(t, cmdlines, "--type=zygote")
+	assert.NotContains(t, cmdlines, "--no-sandbox")
+	// The token is in no process's command line.
+	token := strings.TrimSpace(docker(t, "exec", id, "cat", "/state/chrome-token"))
+	require.Len(t, token, 43)
+	assert.NotContains(t, cmdlines, token)
+	assert.NotContains(t, p.run("logs", "--no-color", "chrome"), token)
 }
 
 // feedHealth is what serve's /healthz says.
@@ -195,9 +246,16 @@ var feedLine = regexp.MustCompile(`iCalendar feed http://[^/\s]+/([A-Za-z0-9_.~-
 // feedToken is the token in the address serve printed last.
 func feedToken(t *testing.T, p *project) string {
 	t.Helper()
-	m := feedLine.FindAllStringSubmatch(p.run("logs", "--no-color", "serve"), -1)
-	require.NotEmpty(t, m, "serve printed its address")
+	m := feedLine.FindAllStringSubmatch(addresses(t, p), -1)
+	require.NotEmpty(t, m, "serve wrote its addresses")
 	return m[len(m)-1][1]
+}
+
+// addresses is what `rosteron address` prints in serve's container, as the
+// docs tell a user to read the feed's addresses.
+func addresses(t *testing.T, p *project) string {
+	t.Helper()
+	return p.run("--profile", "serve", "exec", "-T", "serve", "rosteron", "address")
 }
 
 func uids(t *testing.T, body string) []string {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -88,7 +89,9 @@ func TestImageChromeEnvironment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "rosteron-test-roster-" + filepath.Base(t.TempDir())
 			args := append([]string{"run", "-d", "--name", name, "--network", network,
-				"-e", "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile", "-e", "ROSTERON_USERNAME=ann.nurse"}, tc.args...)
+				"-e", "ROSTERON_URL=http://mock:8080/RosterOnProd/Mobile", "-e", "ROSTERON_USERNAME=ann.nurse",
+				// The mock's plain http:// by name, on the test's own network.
+				"-e", "ROSTERON_ALLOW_HTTP=1"}, tc.args...)
 			args = append(args, image, "roster", "--format", "json", "--timeout", "2m")
 			docker(t, args...)
 			t.Cleanup(func() { _ = runQuiet("docker", "rm", "-f", name) })
@@ -115,4 +118,24 @@ done`
 			assert.NotContains(t, logs, password)
 		})
 	}
+}
+
+// Under deploy/chrome-seccomp.json, which compose gives serve and chrome,
+// the image's Chrome starts with its sandbox, as a user without
+// privileges or capabilities; under Docker's default profile it cannot,
+// which is why the image alone sets ROSTERON_NO_SANDBOX=1.
+func TestImageChromeSandbox(t *testing.T) {
+	needDocker(t)
+	profile, err := filepath.Abs(filepath.Join(root, "deploy", "chrome-seccomp.json"))
+	require.NoError(t, err)
+	base := []string{"run", "--rm", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true",
+		"-e", "ROSTERON_NO_SANDBOX=0"}
+	out := docker(t, append(base, "--security-opt", "seccomp="+profile, image, "demo", "--format", "json")...)
+	assert.Contains(t, out, `"items": [`)
+	assert.NotContains(t, out, "No usable sandbox")
+
+	cmd := exec.Command("docker", append(base, image, "demo", "--format", "json")...)
+	b, err := cmd.CombinedOutput()
+	require.Error(t, err, "Chrome's sandbox under Docker's default seccomp profile:\n%s", b)
+	assert.Contains(t, string(b), "No usable sandbox")
 }

@@ -5,7 +5,10 @@
 // does: ROSTERON_BROWSER, the DevTools address of a running one (the Docker
 // Compose run points every test at its Chrome container this way), else
 // ROSTERON_CHROME, the binary to launch, else the one browser.FindChrome
-// finds. The library itself reads neither variable.
+// finds. A remote one's DevTools token is in the file
+// ROSTERON_BROWSER_TOKEN_FILE names, and ROSTERON_ALLOW_HTTP lets its
+// plain ws:// address by name through, as in Compose. The library itself
+// reads none of these variables.
 //
 // Outside CI a machine without Chrome skips the browser tests, so the pure
 // tests still run anywhere. In CI (CI=true) a missing or broken Chrome fails
@@ -19,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +34,11 @@ import (
 const (
 	EnvBrowser = "ROSTERON_BROWSER"
 	EnvChrome  = "ROSTERON_CHROME"
+	// EnvBrowserTokenFile holds the bearer token of the remote Chrome's
+	// DevTools (rosteron chrome's); EnvAllowHTTP lets a plain ws://
+	// address to a host other than loopback through, as in Compose.
+	EnvBrowserTokenFile = "ROSTERON_BROWSER_TOKEN_FILE"
+	EnvAllowHTTP        = "ROSTERON_ALLOW_HTTP"
 )
 
 // InCI reports whether the tests run in CI, where nothing may be skipped
@@ -37,6 +46,14 @@ const (
 func InCI() bool {
 	v, err := strconv.ParseBool(os.Getenv("CI"))
 	return err == nil && v
+}
+
+// AllowHTTP reports whether ROSTERON_ALLOW_HTTP lets plain http:// and
+// ws:// to hosts other than loopback through, as in Compose, where the
+// mock and Chrome are reached by name on a private network.
+func AllowHTTP() bool {
+	on, _ := strconv.ParseBool(os.Getenv(EnvAllowHTTP))
+	return on
 }
 
 // Remote is the DevTools address of the remote Chrome the tests use, or ""
@@ -48,7 +65,16 @@ func Remote() string { return os.Getenv(EnvBrowser) }
 // browser.Launch finds one).
 func Options() []browser.Option {
 	if r := Remote(); r != "" {
-		return []browser.Option{browser.WithRemote(r)}
+		opts := []browser.Option{browser.WithRemote(r)}
+		if f := os.Getenv(EnvBrowserTokenFile); f != "" {
+			// A token that cannot be read fails Connect with a 401.
+			b, _ := os.ReadFile(f)
+			opts = append(opts, browser.WithRemoteToken(strings.TrimSpace(string(b))))
+		}
+		if AllowHTTP() {
+			opts = append(opts, browser.WithAllowPlaintext())
+		}
+		return opts
 	}
 	if c := os.Getenv(EnvChrome); c != "" {
 		return []browser.Option{browser.WithExecPath(c)}
@@ -60,7 +86,7 @@ func Options() []browser.Option {
 // NAME=value pairs, for a command line run by a test.
 func Vars() []string {
 	var vars []string
-	for _, name := range []string{EnvBrowser, EnvChrome} {
+	for _, name := range []string{EnvBrowser, EnvChrome, EnvBrowserTokenFile, EnvAllowHTTP} {
 		if v := os.Getenv(name); v != "" {
 			vars = append(vars, name+"="+v)
 		}
