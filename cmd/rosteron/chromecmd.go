@@ -31,8 +31,10 @@ uses it; its serve service starts its own Chrome instead.
 Every request, websocket included, must carry "Authorization: Bearer
 TOKEN"; any other gets 401 and learns nothing, not even Chrome's version.
 The token is read from --token-file when that exists (it must be this
-user's, mode 0600), else made and saved there; without --token-file it is
-kept in $XDG_STATE_HOME/rosteron/chrome-token (else
+user's, mode 0600, and not a symbolic link), else made and saved there;
+its folder must be this user's (or root's) and writable by no one else,
+or another user could swap the file. Without --token-file it is kept in
+$XDG_STATE_HOME/rosteron/chrome-token (else
 ~/.local/state/rosteron/chrome-token). It is never printed: clients read
 the file.
 
