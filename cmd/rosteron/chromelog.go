@@ -14,8 +14,8 @@ const maxChromeLine = 64 << 10
 // Chrome wrote has been copied: its last lines, such as why it crashed,
 // are not lost. Each line goes on to out, as a container's log, but for
 // the "DevTools listening" lines: the port of the first goes to port, and
-// none goes on, since Chrome's own DevTools address takes no token. exec calls Write
-// from one goroutine; flush is for after Wait.
+// none goes on, since Chrome's own DevTools address takes no token. exec
+// calls Write from one goroutine; flush is for after Wait.
 type chromeLog struct {
 	out  io.Writer
 	port chan string // buffered: gets the first port only
