@@ -31,8 +31,10 @@ uses it; its serve service starts its own Chrome instead.
 Every request, websocket included, must carry "Authorization: Bearer
 TOKEN"; any other gets 401 and learns nothing, not even Chrome's version.
 The token is read from --token-file when that exists (it must be this
-user's, mode 0600), else made and saved there; without --token-file it is
-kept in $XDG_STATE_HOME/rosteron/chrome-token (else
+user's, mode 0600, and not a symbolic link), else made and saved there;
+its folder must be this user's (or root's) and writable by no one else,
+or another user could swap the file. Without --token-file it is kept in
+$XDG_STATE_HOME/rosteron/chrome-token (else
 ~/.local/state/rosteron/chrome-token). It is never printed: clients read
 the file.
 
@@ -40,6 +42,13 @@ Whoever has the token controls the browser: every page of every tab,
 forms being typed included, its cookies, local files through file://
 URLs. The token proves who connects but encrypts nothing: keep --addr on
 loopback or on a private network such as Compose's.
+
+Chrome's own DevTools port, behind rosteron's, is open without any token
+on the loopback of the machine or container this runs on: whoever shares
+that loopback can control this Chrome. So run rosteron chrome in a
+container (or on a machine) of its own, where no other user shares its
+loopback; outside a container (no /.dockerenv, no $container) it warns.
+Chrome's own address is never printed or logged.
 
 The first line on standard output is
 
@@ -82,7 +91,27 @@ var chromeArgs = []string{
 	"--remote-debugging-port=0",
 }
 
-// devToolsLine is what Chrome prints once DevTools listens.
+// containerMarkers are files that say this process runs in a container:
+// Docker's and Podman's. Tests change it.
+var containerMarkers = []string{"/.dockerenv", "/run/.containerenv"}
+
+// runsInContainer reports whether this process looks to be in a container,
+// where Chrome's loopback is the container's own: $container is set (as
+// Podman, systemd-nspawn and LXC do), or one of markers exists.
+func runsInContainer(getenv func(string) string, markers []string) bool {
+	if getenv("container") != "" {
+		return true
+	}
+	for _, m := range markers {
+		if _, err := os.Stat(m); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// devToolsLine is what Chrome prints once DevTools listens. It is read for
+// the port, never passed on: its address takes no token.
 var devToolsLine = regexp.MustCompile(`DevTools listening on ws://127\.0\.0\.1:(\d+)/`)
 
 func (c *cli) chrome(ctx context.Context, args []string) error {
@@ -105,6 +134,14 @@ func (c *cli) chrome(ctx context.Context, args []string) error {
 	sandboxless, err := c.noSandbox(cmd, *noSandbox)
 	if err != nil {
 		return err
+	}
+	if !sandboxless {
+		c.warnRootSandbox()
+	}
+	if !runsInContainer(c.getenv, containerMarkers) {
+		c.errorf("warning: not in a container (no /.dockerenv, no $container): Chrome's own DevTools port, " +
+			"on this machine's loopback, takes no token, so any user of this machine can control this Chrome; " +
+			"run rosteron chrome in a container or on a machine of its own")
 	}
 	chrome := or(*chromePath, c.getenv("ROSTERON_CHROME"))
 	path, err := browser.FindChrome(chrome)

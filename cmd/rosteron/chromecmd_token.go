@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,22 +36,30 @@ func chromeTokenPath(getenv func(string) string) (string, error) {
 
 // chromeToken reads the DevTools token in path, or, when there is no such
 // file, makes one and saves it there, 0600, in a folder made 0700 if
-// missing. It refuses a file that others may read or write, or that holds
-// no usable token. made reports a new token.
+// missing. It refuses a folder that others may write to, where they could
+// swap the file; a file that is a symbolic link, is not this user's, or
+// that others may read or write; and one that holds no usable token. made
+// reports a new token.
 func chromeToken(path string) (token string, made bool, err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", false, fmt.Errorf("making the folder of the DevTools token: %w", err)
+	}
+	if err := checkTokenDir(dir); err != nil {
+		return "", false, err
+	}
 	token, err = readOwnToken(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return token, false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", false, fmt.Errorf("making the folder of the DevTools token: %w", err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", false, fmt.Errorf("making a DevTools token: %w", err)
 	}
 	token = base64.RawURLEncoding.EncodeToString(raw)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// O_EXCL: never through a symbolic link or into a file someone else
+	// made meanwhile.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		// Another rosteron chrome made it just now: use that one.
 		token, err = readOwnToken(path)
@@ -73,21 +82,57 @@ func chromeToken(path string) (token string, made bool, err error) {
 	return token, true, nil
 }
 
+// checkTokenDir refuses a folder for the token file that another user may
+// write to, or that belongs to another user than this one or root: either
+// could replace the file between rosteron's checks and its reading, with a
+// link to a file of their own, and so choose the token.
+func checkTokenDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("the folder of the DevTools token: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("the folder of the DevTools token, %s, is not a folder", dir)
+	}
+	if perm := fi.Mode().Perm(); fileModes && perm&0o022 != 0 {
+		return fmt.Errorf("the folder of the DevTools token, %s, may be written by others (mode %04o), "+
+			"who could swap the token file: chmod go-w it, or give a --token-file in a folder of this user's", dir, perm)
+	}
+	if owner, ok := fileOwner(fi); ok && owner != os.Geteuid() && owner != 0 {
+		return fmt.Errorf("the folder of the DevTools token, %s, belongs to user %d, not to this one (%d), "+
+			"who could swap the token file: give a --token-file in a folder of this user's", dir, owner, os.Geteuid())
+	}
+	return nil
+}
+
+// maxTokenFile bounds what is read of a token file.
+const maxTokenFile = 4 << 10
+
 // readOwnToken reads the token file of rosteron chrome, refusing one that
-// is not a regular file of this user's that nobody else may read or write.
-// Its error matches fs.ErrNotExist when there is no file.
+// is a symbolic link, or not a regular file of this user's that nobody
+// else may read or write. It checks the file it has opened, and reads
+// that same one: a file swapped for another after the check is never
+// read. Its error matches fs.ErrNotExist when there is no file.
 func readOwnToken(path string) (string, error) {
-	fi, err := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
+		if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
+			return "", fmt.Errorf("DevTools token file %s is a symbolic link: give the file itself, a regular file of this user's", path)
+		}
+		return "", fmt.Errorf("reading the DevTools token: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
 		return "", fmt.Errorf("reading the DevTools token: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("DevTools token file %s is not a regular file", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); fileModes && perm&0o077 != 0 {
 		return "", fmt.Errorf("DevTools token file %s may be read or written by others (mode %04o): "+
 			"chmod 600 it, or remove it for a new token", path, perm)
 	}
@@ -95,7 +140,11 @@ func readOwnToken(path string) (string, error) {
 		return "", fmt.Errorf("DevTools token file %s belongs to user %d, not to this one (%d): "+
 			"chown it, or remove it for a new token", path, owner, os.Geteuid())
 	}
-	token, err := readToken(path)
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the DevTools token: %w", err)
+	}
+	token, err := parseToken(b, path)
 	if err != nil {
 		return "", err
 	}
@@ -110,9 +159,22 @@ func readOwnToken(path string) (string, error) {
 // one, or one with characters an HTTP header cannot carry, without quoting
 // it.
 func readToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("reading the DevTools token: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the DevTools token: %w", err)
+	}
+	return parseToken(b, path)
+}
+
+// parseToken is the token in b, the content of the token file at path.
+func parseToken(b []byte, path string) (string, error) {
+	if len(b) > maxTokenFile {
+		return "", fmt.Errorf("DevTools token file %s is larger than %d bytes: want one line", path, maxTokenFile)
 	}
 	token := strings.TrimSpace(string(b))
 	if token == "" {

@@ -8,6 +8,13 @@ import (
 	"syscall"
 )
 
+// noFollow has open refuse a symbolic link as the file's last component,
+// and not wait on a FIFO planted in its place.
+const noFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+// fileModes: files' permission bits mean what they say here.
+const fileModes = true
+
 // ownGroup starts the command in a process group of its own, so that a
 // Ctrl-C at a terminal reaches rosteron, which stops Chrome itself, and so
 // that killGroup reaches every process Chrome started.

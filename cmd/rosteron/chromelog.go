@@ -12,9 +12,10 @@ const maxChromeLine = 64 << 10
 // chromeLog is the Chrome that `rosteron chrome` runs's standard error, set
 // as its exec.Cmd's Stderr, so that Wait returns only once everything
 // Chrome wrote has been copied: its last lines, such as why it crashed,
-// are not lost. Each line goes on to out, as a container's log, and the
-// port of the first "DevTools listening" line to port. exec calls Write
-// from one goroutine; flush is for after Wait.
+// are not lost. Each line goes on to out, as a container's log, but for
+// the "DevTools listening" lines: the port of the first goes to port, and
+// none goes on, since Chrome's own DevTools address takes no token. exec
+// calls Write from one goroutine; flush is for after Wait.
 type chromeLog struct {
 	out  io.Writer
 	port chan string // buffered: gets the first port only
@@ -60,6 +61,10 @@ func (l *chromeLog) flush() {
 		case l.port <- string(m[1]):
 		default:
 		}
+	}
+	if bytes.Contains(l.line, []byte("DevTools listening on")) {
+		l.line = l.line[:0]
+		return
 	}
 	if l.line[len(l.line)-1] != '\n' {
 		l.line = append(l.line, '\n')

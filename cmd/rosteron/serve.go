@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -204,7 +205,20 @@ type serveConfig struct {
 	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
 	retryLogin   bool
 	maxConns     int
+
+	// idleTimeout and headerTimeout are the server's, 0 for
+	// serveIdleTimeout and serveHeaderTimeout; tests shorten them.
+	idleTimeout, headerTimeout time.Duration
 }
+
+// serveIdleTimeout is how long serve keeps an idle connection open, and
+// serveHeaderTimeout how long it waits for a request's headers: short,
+// so that idle connections cannot fill --max-connections. Calendar apps
+// ask minutes apart, so keeping connections open buys them nothing.
+const (
+	serveIdleTimeout   = 15 * time.Second
+	serveHeaderTimeout = 5 * time.Second
+)
 
 // defaultMaxConns is --max-connections': far more than a few calendar
 // apps and phones need, few enough that a flood of connections cannot
@@ -405,10 +419,10 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 
 	srv := &http.Server{
 		Handler:           feed.Handler(sv.feed, sv.token, feed.WithPublicURL(cfg.public)),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cmp.Or(cfg.headerTimeout, serveHeaderTimeout),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       cmp.Or(cfg.idleTimeout, serveIdleTimeout),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(sv.log, "rosteron serve: http: ", 0),
 	}
