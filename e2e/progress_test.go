@@ -49,7 +49,7 @@ func cliOnTerminal(t *testing.T, env []string, args ...string) (code int, stdout
 	assertNoChromeLeft(t, tmp)
 	select {
 	case s := <-seen:
-		return code, out.String(), strings.ReplaceAll(s, "\r\n", "\n")
+		return code, out.String(), withoutPlainWarnings(strings.ReplaceAll(s, "\r\n", "\n"))
 	case <-time.After(30 * time.Second):
 		t.Fatal("the terminal did not close")
 		return
