@@ -284,7 +284,8 @@ func joinCapped(lines []string, max int) string {
 }
 
 // noticeJSON is the JSON form of an alert about the feed itself, rather
-// than the roster: Kind is StateStopped, StateStale or "mended".
+// than the roster: Kind is StateStopped, StateStale, "no_roster" or
+// "mended".
 type noticeJSON struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`
@@ -304,17 +305,34 @@ func notice(kind, title, text, tags string) *alert {
 // troubleAlert says what went wrong with the feed and what to do.
 func troubleAlert(trouble string, st Status, f *Feed) *alert {
 	now := f.wall(f.now())
-	if trouble == StateStopped {
-		if st.Stopped == StopRejected {
-			return notice(trouble, "Roster feed stopped: password rejected",
-				"RosterOn rejected the password: update it and restart rosteron. "+
-					"No more logins are made until then, so that the account is not locked, "+
-					"and the calendar keeps the roster as it was last read.", "warning")
-		}
+	switch {
+	case trouble == StateStopped && st.Stopped == StopRejected:
+		return notice(trouble, "Roster feed stopped: password rejected",
+			"RosterOn rejected the password: update it and restart rosteron "+
+				"(or, if the password is right, restart it with --retry-login to try it once more). "+
+				"No more logins are made until then, so that the account is not locked, "+
+				"and the calendar keeps the roster as it was last read.", "warning")
+	case trouble == StateStopped && st.Stopped == StopLoginMessage:
+		// The message itself may name the account: the page has it.
+		return notice(trouble, "Roster feed stopped: login refused by RosterOn",
+			"RosterOn refused the login with a message, such as that the account is locked: "+
+				"read it on the feed's page. No more logins are made until rosteron is restarted, "+
+				"so that the account is not locked harder, and the calendar keeps the roster as it was last read. "+
+				"Once it is sorted out, restart rosteron with --retry-login to try the same password once more "+
+				"(or with the new password, if it changed).", "warning")
+	case trouble == StateStopped:
 		return notice(trouble, "Roster feed stopped: logins refused",
 			fmt.Sprintf("RosterOn refused %d logins in a row: the account may be locked or the password expired. "+
 				"Check the account, then restart rosteron with the new password (or with --retry-login to try the same one once more). "+
 				"No more logins are made until then, and the calendar keeps the roster as it was last read.", MaxRefusals), "warning")
+	case trouble == troubleNoRoster:
+		since := "it started"
+		if t := f.startTime(); !t.IsZero() {
+			since = "it started " + f.when(t, now)
+		}
+		return notice(trouble, "Roster feed has no roster yet",
+			"rosteron has not read the roster once since "+since+": the calendar has no shifts. "+
+				"It keeps trying; check that RosterOn works and look at rosteron's log or the feed's page.", "warning")
 	}
 	since := "a while"
 	if st.LastSuccess != nil {

@@ -48,9 +48,13 @@ type Feed struct {
 	cur     *content // nil until a roster is known
 	lastOK  bool     // the last refresh succeeded (false for a roster loaded from disk)
 	stopped bool     // the refresher gave up for good
-	stopWhy string   // StopRejected or StopRefused
+	stopWhy string   // StopRejected, StopLoginMessage or StopRefused
 	stopErr string   // the error that stopped it, scrubbed
+	stopMsg string   // the login page's message, scrubbed (StopLoginMessage)
 	stopAt  time.Time
+	// started is when the Refresher started, for the trouble of no roster
+	// read long after it; zero before.
+	started time.Time
 	// held is when a refresh found every upcoming shift gone and the
 	// roster served was kept until a second read confirms it; zero when
 	// none is held.
@@ -268,14 +272,31 @@ func (f *Feed) scrub(msg string) string {
 	return oneline.Clean(msg, f.secrets...)
 }
 
-// stop records that no more refreshes will be made, why (StopRejected
-// or StopRefused) and the error that stopped them.
-func (f *Feed) stop(why, errText string, at time.Time) {
+// stop records that no more refreshes will be made, why (StopRejected,
+// StopLoginMessage or StopRefused), the error that stopped them and, for
+// StopLoginMessage, the login page's message (both scrubbed).
+func (f *Feed) stop(why, errText, message string, at time.Time) {
 	f.mu.Lock()
 	f.stopped = true
-	f.stopWhy, f.stopErr, f.stopAt = why, errText, at
+	f.stopWhy, f.stopErr, f.stopMsg, f.stopAt = why, errText, message, at
 	f.next = time.Time{}
 	f.mu.Unlock()
+}
+
+// markStarted records when the refreshes started, once.
+func (f *Feed) markStarted() {
+	f.mu.Lock()
+	if f.started.IsZero() {
+		f.started = f.now()
+	}
+	f.mu.Unlock()
+}
+
+// startTime is when the refreshes started; zero before.
+func (f *Feed) startTime() time.Time {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.started
 }
 
 // hold records that a refresh found every upcoming shift gone, and the
@@ -365,10 +386,17 @@ type Status struct {
 	// State is one word for /healthz: StateStarting, StateOK, StateStale
 	// or StateStopped. Healthy tells which of them answer 200.
 	State string `json:"state"`
-	// Stopped says why refreshes stopped (StopRejected, StopRefused); ""
-	// while they go on. StoppedTime is when.
+	// Stopped says why refreshes stopped (StopRejected, StopLoginMessage,
+	// StopRefused); "" while they go on. StoppedTime is when.
 	Stopped     string     `json:"stopped,omitempty"`
 	StoppedTime *time.Time `json:"stopped_time,omitempty"`
+	// LoginMessage is the message RosterOn's login page refused the login
+	// with, when Stopped is StopLoginMessage; it never holds a secret.
+	LoginMessage string `json:"login_message,omitempty"`
+	// NoRoster is true when no roster has been read, nor loaded from the
+	// state folder, StaleAfterSeconds after the refreshes started: State
+	// stays StateStarting, but that is trouble as a stale roster is.
+	NoRoster bool `json:"no_roster,omitempty"`
 	// HeldSince is set while an empty roster is held: a refresh then found
 	// every upcoming shift gone, and the roster served is kept until a
 	// second read confirms it.
@@ -412,11 +440,14 @@ func (f *Feed) Status() Status {
 		if age > stale {
 			st.State = StateStale
 		}
+	} else if !f.started.IsZero() && now.Sub(f.started) > stale {
+		st.NoRoster = true
 	}
 	if f.stopped {
 		st.State = StateStopped
 		st.Stopped = f.stopWhy
 		st.StoppedTime = timePtr(f.stopAt)
+		st.LoginMessage = f.stopMsg
 		if st.LastError == "" {
 			// Stopped at start by a stop an earlier run saved.
 			st.LastError = f.stopErr

@@ -18,11 +18,15 @@ import (
 
 // The lock-out guard: RosterOn locks an account after a few refused
 // logins, and a feed that retried a refused password every refresh would
-// get it locked, then locked harder. So the Refresher counts the logins in
-// a row that were submitted and refused (Refused, and Permanent, which
-// also stops at once), and stops after MaxRefusals of them. Outages, which
-// never reached the point of a refusal, neither count nor reset the count;
-// a success resets it.
+// get it locked, then locked harder. So the Refresher stops at once when
+// RosterOn refuses a login itself (Permanent: the known wrong-password
+// sentence; RefusedByMessage: any other message its login page shows after
+// a submit, such as "account locked"), and counts the logins in a row that
+// were submitted and answered with something other than the home page
+// (Refused), stopping after MaxRefusals of them. Outages, which never
+// reached the point of a refusal, neither count nor reset the count; a
+// login that was accepted resets it, whether the refresh then succeeded or
+// a later step failed (LoggedIn).
 //
 // The count and the stop outlive a restart: they are kept in GuardFile,
 // keyed to the password by a slow hash (argon2id, with a random salt), so
@@ -40,10 +44,11 @@ const MaxRefusals = 3
 // was submitted and not accepted, though not for an outage: see Refused.
 var ErrRefused = errors.New("feed: login refused")
 
-// Refused returns err marked as a login that was submitted and refused,
-// such as a validation message on the login page that is not the known
-// wrong-password sentence ("account locked", a reworded or translated
-// message). MaxRefusals of them in a row stop the refreshes. The error's
+// Refused returns err marked as a login that was submitted and answered
+// with something other than the home page, when that is no outage: a
+// proxy's error page, say, or a page rosteron does not recognise.
+// MaxRefusals of them in a row stop the refreshes. (A message on the login
+// page itself stops them at once: see RefusedByMessage.) The error's
 // message is err's, and errors.Is and errors.As see through to err. A nil
 // err stays nil.
 func Refused(err error) error {
@@ -59,10 +64,78 @@ func (e *refusedError) Error() string        { return e.err.Error() }
 func (e *refusedError) Unwrap() error        { return e.err }
 func (e *refusedError) Is(target error) bool { return target == ErrRefused }
 
+// ErrLoginMessage is matched, through errors.Is, by a fetch's error that
+// RefusedByMessage marked.
+var ErrLoginMessage = errors.New("feed: login refused with a message")
+
+// RefusedByMessage returns err marked as a login that RosterOn refused
+// with a message on its login page other than the known wrong-password
+// sentence: "account locked", a password expired, a reworded or
+// translated refusal. message is that message as the page showed it. Like
+// Permanent (it matches ErrPermanent too) it stops the refreshes at once,
+// but its reason is StopLoginMessage, whose advice differs: the password
+// is often still right, and once the account is sorted out, a restart
+// with --retry-login goes on. The page quotes message (scrubbed of the
+// feed's secrets); alerts never do. The error's message is err's, and
+// errors.Is and errors.As see through to err. A nil err stays nil.
+func RefusedByMessage(err error, message string) error {
+	if err == nil {
+		return nil
+	}
+	return &loginMessageError{err: err, message: message}
+}
+
+type loginMessageError struct {
+	err     error
+	message string
+}
+
+func (e *loginMessageError) Error() string { return e.err.Error() }
+func (e *loginMessageError) Unwrap() error { return e.err }
+func (e *loginMessageError) Is(target error) bool {
+	return target == ErrLoginMessage || target == ErrPermanent
+}
+
+// loginMessage returns the login page's message that RefusedByMessage
+// gave err, if any.
+func loginMessage(err error) string {
+	var lm *loginMessageError
+	if errors.As(err, &lm) {
+		return lm.message
+	}
+	return ""
+}
+
+// ErrLoggedIn is matched, through errors.Is, by a fetch's error that
+// LoggedIn marked.
+var ErrLoggedIn = errors.New("feed: logged in, then failed")
+
+// LoggedIn returns err marked as a fetch whose login RosterOn accepted (it
+// reached the home page) and whose later step, such as reading the roster
+// or logging out, failed. The refresh counts as failed, but the login as
+// accepted: it resets the count of refused logins in a row, as a
+// successful refresh does. The error's message is err's, and errors.Is
+// and errors.As see through to err. A nil err stays nil.
+func LoggedIn(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &loggedInError{err}
+}
+
+type loggedInError struct{ err error }
+
+func (e *loggedInError) Error() string        { return e.err.Error() }
+func (e *loggedInError) Unwrap() error        { return e.err }
+func (e *loggedInError) Is(target error) bool { return target == ErrLoggedIn }
+
 // Why refreshes stopped, in Status.Stopped.
 const (
 	// StopRejected: RosterOn rejected the password (a Permanent error).
 	StopRejected = "rejected"
+	// StopLoginMessage: RosterOn refused the login with another message
+	// on its login page, such as a locked account (RefusedByMessage).
+	StopLoginMessage = "login-message"
 	// StopRefused: MaxRefusals logins in a row were refused.
 	StopRefused = "refused"
 )
@@ -92,12 +165,14 @@ type guardState struct {
 	Hash []byte `json:"hash"`
 	// Refusals counts the refused logins in a row with that password.
 	Refusals int `json:"refusals"`
-	// Stopped is set once refreshes stopped, Reason (StopRejected or
-	// StopRefused) and Why (the last error, scrubbed) say why, and Since
-	// when.
+	// Stopped is set once refreshes stopped, Reason (StopRejected,
+	// StopLoginMessage or StopRefused) and Why (the last error, scrubbed)
+	// say why, Message is the login page's message (StopLoginMessage
+	// only, scrubbed), and Since when.
 	Stopped bool      `json:"stopped"`
 	Reason  string    `json:"reason,omitempty"`
 	Why     string    `json:"why,omitempty"`
+	Message string    `json:"message,omitempty"`
 	Since   time.Time `json:"since,omitzero"`
 }
 
@@ -168,34 +243,44 @@ func (g *guard) save() error {
 }
 
 // refused counts a refused login; it reports whether that stops the
-// refreshes. A permanent error stops them at once.
-func (g *guard) refused(permanent bool, why string, now time.Time) bool {
+// refreshes. A reason (StopRejected, StopLoginMessage) stops them at once;
+// "" counts towards MaxRefusals. message is the login page's message, for
+// StopLoginMessage.
+func (g *guard) refused(reason, why, message string, now time.Time) bool {
 	g.st.Refusals++
 	g.dirty = true
-	if permanent || g.st.Refusals >= MaxRefusals {
-		g.st.Stopped = true
-		g.st.Reason = StopRefused
-		if permanent {
-			g.st.Reason = StopRejected
-		}
-		g.st.Why = why
-		g.st.Since = now.UTC()
-		return true
+	if reason == "" && g.st.Refusals < MaxRefusals {
+		return false
 	}
-	return false
+	if reason == "" {
+		reason = StopRefused
+	}
+	g.st.Stopped = true
+	g.st.Reason, g.st.Why, g.st.Since = reason, why, now.UTC()
+	g.st.Message = ""
+	if reason == StopLoginMessage {
+		g.st.Message = message
+	}
+	return true
 }
 
 // accepted records a login that was accepted.
 func (g *guard) accepted() {
 	if g.st.Refusals != 0 || g.st.Stopped {
-		g.st.Refusals, g.st.Stopped, g.st.Reason, g.st.Why, g.st.Since = 0, false, "", "", time.Time{}
+		g.st.Refusals, g.st.Stopped = 0, false
+		g.clearStop()
 		g.dirty = true
 	}
 }
 
+func (g *guard) clearStop() {
+	g.st.Reason, g.st.Why, g.st.Message, g.st.Since = "", "", "", time.Time{}
+}
+
 // retry clears a stop for one more login: a refusal stops again.
 func (g *guard) retry() {
-	g.st.Stopped, g.st.Reason, g.st.Why, g.st.Since = false, "", "", time.Time{}
+	g.st.Stopped = false
+	g.clearStop()
 	g.st.Refusals = MaxRefusals - 1
 	g.dirty = true
 }

@@ -154,7 +154,12 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	baseline *snapshot.Snapshot // the roster last reported on; nil before the first
-	trouble  string             // the trouble last reported: "", StateStale or StateStopped
+	// trouble is the trouble last alerted to ("", StateStale,
+	// troubleNoRoster or StateStopped): only a worse one alerts again.
+	trouble string
+	// unmended is set while an alert of trouble went out and none yet
+	// that it mended; it outlives a trouble lowered by resume.
+	unmended bool
 	outbox   []*alert
 	wake     []chan struct{} // one per target, each holding at most one wake-up
 }
@@ -164,9 +169,13 @@ type notifyState struct {
 	Source   Source             `json:"source"`
 	Baseline *snapshot.Snapshot `json:"baseline"`
 	Outbox   []*alert           `json:"outbox"`
-	// Trouble is the trouble last alerted to, StateStale or StateStopped,
-	// until an alert says it mended; "" when none.
+	// Trouble is the trouble last alerted to, StateStale,
+	// troubleNoRoster or StateStopped, until an alert says it mended, or
+	// a stop was lowered by a restart that is not stopped; "" when none.
 	Trouble string `json:"trouble,omitempty"`
+	// Unmended is set while an alert of trouble went out and none yet
+	// that it mended (implied by a Trouble).
+	Unmended bool `json:"unmended,omitempty"`
 }
 
 // NewNotifier returns a notifier for f's roster that tells targets. A
@@ -242,17 +251,22 @@ func (n *Notifier) Load() error {
 	if st.Baseline != nil {
 		n.baseline = st.Baseline
 	}
-	if st.Trouble == StateStale || st.Trouble == StateStopped {
+	if troubleRank(st.Trouble) > 0 {
 		n.trouble = st.Trouble
 	}
+	n.unmended = st.Unmended || n.trouble != ""
 	return nil
 }
 
-// troubleRank orders troubles: a stop is worse than a stale roster, and
-// worth an alert of its own, since it needs someone to act.
+// troubleNoRoster is the trouble of a feed that has read no roster long
+// after it started (Status.NoRoster), and the kind of its alert.
+const troubleNoRoster = "no_roster"
+
+// troubleRank orders troubles: a stop is worse than a stale roster or none
+// read, and worth an alert of its own, since it needs someone to act.
 func troubleRank(t string) int {
 	switch t {
-	case StateStale:
+	case StateStale, troubleNoRoster:
 		return 1
 	case StateStopped:
 		return 2
@@ -261,24 +275,29 @@ func troubleRank(t string) int {
 }
 
 // health takes the feed's state after a refresh, or when the roster turns
-// stale, and queues one alert when refreshes stop or the roster goes
-// stale (one more should a stale roster's refreshes then stop), and one
-// when a good refresh mends it. The trouble alerted to is kept with the
-// alerts, in the same write that queues its alert, so a restart alerts
-// to it neither again nor never.
+// stale, and queues one alert when refreshes stop, the roster goes stale,
+// or no roster has been read long after the start (one more should
+// refreshes then stop), and one when a good refresh mends it. The trouble
+// alerted to is kept with the alerts, in the same write that queues its
+// alert, so a restart alerts to it neither again nor never.
 func (n *Notifier) health(st Status) {
 	trouble := ""
-	if st.State == StateStale || st.State == StateStopped {
+	switch {
+	case st.State == StateStale || st.State == StateStopped:
 		trouble = st.State
+	case st.State == StateStarting && st.NoRoster:
+		trouble = troubleNoRoster
 	}
 	n.mu.Lock()
 	var a *alert
 	switch {
 	case troubleRank(trouble) > troubleRank(n.trouble):
 		a = troubleAlert(trouble, st, n.feed)
-	case n.trouble != "" && trouble == "" && st.State == StateOK && st.OK:
+		n.unmended = true
+	case n.unmended && trouble == "" && st.State == StateOK && st.OK:
 		// Mended only by a good refresh, not by a restart before one.
 		a = mendedAlert(st, n.feed)
+		n.unmended = false
 	default:
 		n.mu.Unlock()
 		return
@@ -298,6 +317,27 @@ func (n *Notifier) health(st Status) {
 	}
 	n.logf("alert queued: %s", a.Title)
 	n.wakeAll()
+}
+
+// resume is told by a Refresher that starts, not stopped: a stop alerted
+// to before has been dealt with by a restart (with a new password, or
+// --retry-login), so the trouble is lowered, without an alert, and a
+// stale roster, or a new stop, alerts anew. The alert that the feed works
+// again still waits for a good refresh. A stale roster alerted to stays
+// as it is: a restart alone does not alert to it again.
+func (n *Notifier) resume() {
+	n.mu.Lock()
+	if n.trouble != StateStopped {
+		n.mu.Unlock()
+		return
+	}
+	n.trouble = ""
+	n.unmended = true
+	err := n.saveLocked()
+	n.mu.Unlock()
+	if err != nil {
+		n.logf("warning: alerts: %v", err)
+	}
 }
 
 func (n *Notifier) wakeAll() {
@@ -373,7 +413,8 @@ func (n *Notifier) saveLocked() error {
 	if path == "" {
 		return nil
 	}
-	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox, Trouble: n.trouble}
+	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox, Trouble: n.trouble,
+		Unmended: n.unmended && n.trouble == ""}
 	if st.Outbox == nil {
 		st.Outbox = []*alert{}
 	}

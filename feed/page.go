@@ -216,11 +216,22 @@ func (f *Feed) problem(st Status, c *content, now time.Time) *problemView {
 	switch {
 	case !st.Refreshing:
 		text := "RosterOn turned down the password, so no more tries will be made until rosteron is restarted " +
-			"with the right one (trying again and again could get the account locked)."
-		if st.Stopped == StopRefused {
+			"with the right one, or, if the password is right, with --retry-login to try it once more " +
+			"(trying again and again could get the account locked)."
+		switch st.Stopped {
+		case StopRefused:
 			text = fmt.Sprintf("RosterOn refused %d logins in a row (the account may be locked or the password expired), "+
 				"so no more tries will be made until rosteron is restarted with a new password, or with --retry-login "+
 				"to try this one once more (trying again and again could get the account locked).", MaxRefusals)
+		case StopLoginMessage:
+			said := "with a message on its login page"
+			if st.LoginMessage != "" {
+				said = "with this message on its login page: \u201c" + st.LoginMessage + "\u201d"
+			}
+			text = "RosterOn refused the login " + said + ". No more tries will be made until rosteron is restarted " +
+				"(trying again could get the account locked harder). Once what it says is sorted out " +
+				"(an account unlocked, say), restart rosteron with --retry-login to try the same password once more, " +
+				"or with the new password if it changed."
 		}
 		if st.StoppedTime != nil {
 			text += " This happened at " + clock(st.StoppedTime) + "."

@@ -296,7 +296,7 @@ func TestPageSaysWhatIsWrong(t *testing.T) {
 		"The roster below is the last one read and may be out of date. The next try is at 10:04. "+
 		"What went wrong: unexpected response: 403", problemText(t, h))
 
-	f.stop(StopRejected, "rejected", c.Now())
+	f.stop(StopRejected, "rejected", "", c.Now())
 	assert.Contains(t, problemText(t, h), "RosterOn turned down the password, so no more tries will be made until rosteron is restarted")
 }
 

@@ -13,8 +13,10 @@ import (
 
 // FetchFunc fetches the roster once: log in, get the roster, log out. It
 // bounds its own run, and must return soon after ctx ends. An error that
-// matches ErrPermanent (see Permanent) stops the refreshes; one that
-// matches ErrRefused (see Refused) counts towards stopping them.
+// matches ErrPermanent (see Permanent and RefusedByMessage) stops the
+// refreshes; one that matches ErrRefused (see Refused) counts towards
+// stopping them; one that matches ErrLoggedIn (see LoggedIn) resets that
+// count, as a success does.
 type FetchFunc func(ctx context.Context) (*snapshot.Snapshot, error)
 
 // ErrPermanent is matched, through errors.Is, by a fetch's error that
@@ -126,12 +128,15 @@ func (r *Refresher) Delay(failures int) time.Duration {
 // refresh under way when ctx ends is cut short and not counted.
 //
 // Run stops refreshing, and waits for ctx to end, when a fetch fails for
-// good (ErrPermanent: RosterOn rejected the password) or after
-// MaxRefusals refused logins in a row (ErrRefused), since trying the same
-// password again and again can get the account locked; the feed goes on
-// serving what it has. With WithLoginKey and a state folder that stop
-// outlives a restart with the same password (see GuardFile): Run then
-// starts stopped and never logs in, unless RetryLogin.
+// good (ErrPermanent: RosterOn rejected the password, or refused the login
+// with another message, ErrLoginMessage) or after MaxRefusals refused
+// logins in a row (ErrRefused), since trying the same password again and
+// again can get the account locked; the feed goes on serving what it has.
+// With WithLoginKey and a state folder that stop outlives a restart with
+// the same password (see GuardFile): Run then starts stopped and never
+// logs in, unless RetryLogin. A Run that does not start stopped tells its
+// Notify so: a stop alerted to before counts as dealt with, and a stale
+// roster or a new stop alerts anew.
 //
 // A refresh that finds every upcoming shift gone, where the roster served
 // had some, is held: the roster served is kept, nothing is alerted, and
@@ -148,13 +153,16 @@ func (r *Refresher) Run(ctx context.Context) {
 		r.logf("trying the login again, as asked (--retry-login): if RosterOn refuses it, refreshes stop again")
 	}
 	if g.st.Stopped {
-		r.Feed.stop(g.st.Reason, g.st.Why, g.st.Since)
-		r.logf("not logging in: refreshes stopped at %s because %s (%s); %s. To go on, restart with a new password, "+
-			"or with --retry-login to try this one once more", g.st.Since.Format(time.RFC3339), stopText(g.st.Reason),
-			orUnknown(g.st.Why), r.serving())
+		r.Feed.stop(g.st.Reason, g.st.Why, g.st.Message, g.st.Since)
+		r.logf("not logging in: refreshes stopped at %s because %s (%s); %s. To go on, %s",
+			g.st.Since.Format(time.RFC3339), stopText(g.st.Reason), orUnknown(g.st.Why), r.serving(), restartText(g.st.Reason))
 		r.checkHealth()
 		<-ctx.Done()
 		return
+	}
+	r.Feed.markStarted()
+	if r.Notify != nil {
+		r.Notify.resume()
 	}
 	failures := 0
 	held := false // the last good read was an empty roster, held
@@ -170,8 +178,16 @@ func (r *Refresher) Run(ctx context.Context) {
 		var line string
 		var changed bool
 		var saveErr *SaveError
-		permanent, refused := errors.Is(err, ErrPermanent), errors.Is(err, ErrRefused)
-		if err == nil && snap != nil {
+		// A reason stops at once; a refusal without one counts.
+		reason := ""
+		switch {
+		case errors.Is(err, ErrLoginMessage):
+			reason = StopLoginMessage
+		case errors.Is(err, ErrPermanent):
+			reason = StopRejected
+		}
+		refused := reason != "" || errors.Is(err, ErrRefused)
+		if (err == nil && snap != nil) || (!refused && errors.Is(err, ErrLoggedIn)) {
 			g.accepted()
 			r.saveGuard(g)
 		}
@@ -223,12 +239,11 @@ func (r *Refresher) Run(ctx context.Context) {
 			r.Feed.Fail(err)
 			why := r.Feed.scrub(errorText(err))
 			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), why, r.serving())
-			if (permanent || refused) && g.refused(permanent, why, r.Feed.now()) {
+			if refused && g.refused(reason, why, r.Feed.scrub(loginMessage(err)), r.Feed.now()) {
 				r.saveGuard(g)
-				r.Feed.stop(g.st.Reason, why, g.st.Since)
-				r.logf("%s; no more refreshes until restarted, because %s and trying again could get the account locked: "+
-					"set the right password and restart (or restart with --retry-login to try this one once more)",
-					line, stopText(g.st.Reason))
+				r.Feed.stop(g.st.Reason, why, g.st.Message, g.st.Since)
+				r.logf("%s; no more refreshes until restarted, because %s and trying again could get the account locked: %s",
+					line, stopText(g.st.Reason), restartText(g.st.Reason))
 				r.checkHealth()
 				<-ctx.Done()
 				return
@@ -249,12 +264,19 @@ func (r *Refresher) Run(ctx context.Context) {
 }
 
 // wait waits d, or until ctx ends, which it reports false. Should the
-// roster turn stale meanwhile, it tells the notifier then.
+// roster turn stale meanwhile, or no roster be read long enough after the
+// start, it tells the notifier then.
 func (r *Refresher) wait(ctx context.Context, d time.Duration) bool {
 	var steps []time.Duration
+	var since time.Time // what the age that turns into trouble counts from
 	if c, _, _ := r.Feed.current(); c != nil {
-		// Just past the instant the roster's age passes the limit.
-		if first := c.fetched.Add(r.Feed.staleAfter()).Sub(r.Feed.now()) + time.Millisecond; first > 0 && first < d {
+		since = c.fetched
+	} else {
+		since = r.Feed.startTime()
+	}
+	if !since.IsZero() {
+		// Just past the instant the age passes the limit.
+		if first := since.Add(r.Feed.staleAfter()).Sub(r.Feed.now()) + time.Millisecond; first > 0 && first < d {
 			steps = append(steps, first)
 			d -= first
 		}
@@ -298,10 +320,23 @@ func (r *Refresher) confirmEmpty() time.Duration {
 
 // stopText says why refreshes stopped, after "because".
 func stopText(reason string) string {
-	if reason == StopRejected {
+	switch reason {
+	case StopRejected:
 		return "RosterOn rejected the password"
+	case StopLoginMessage:
+		return "RosterOn refused the login with a message on its login page (an account locked, say)"
 	}
 	return fmt.Sprintf("RosterOn refused %d logins in a row", MaxRefusals)
+}
+
+// restartText says what to do once refreshes stopped for reason.
+func restartText(reason string) string {
+	switch reason {
+	case StopLoginMessage:
+		return "sort out what RosterOn's message says (the feed's page quotes it), then restart with --retry-login " +
+			"to try this password once more, or with a new password"
+	}
+	return "restart with a new password, or with --retry-login to try this one once more"
 }
 
 func orUnknown(s string) string {

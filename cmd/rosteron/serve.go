@@ -108,9 +108,11 @@ Flags:
                       (user, query or topic) to another machine warns:
                       they cross the network in clear
   --retry-login       after refreshes stopped because RosterOn refused the
-                      password (kept in the --state folder across restarts),
-                      try one more login with the same password; if it is
-                      refused too, they stop again. Remove it once used
+                      login (kept in the --state folder across restarts),
+                      try one more login with the same password: once an
+                      account locked is unlocked, say, or a password
+                      rejected is right after all. If it is refused too,
+                      they stop again. Remove it once used
   -h, --help          print this help
 
 Endpoints, for GET and HEAD:
@@ -523,22 +525,43 @@ func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) 
 }
 
 // classify marks a refresh's error for the feed's lock-out guard:
-// feed.Permanent for a login RosterOn rejected, which stops the refreshes
-// at once, since trying the same password again could lock the account;
-// feed.Refused for one submitted and refused otherwise, three of which in
-// a row stop them. Anything else is an outage (the network, a 5xx, Chrome),
-// which neither counts nor resets the count.
+// feed.Permanent for the password RosterOn rejected with its known
+// sentence, and feed.RefusedByMessage, with the message, for a login its
+// login page refused with any other message (a lock-out, a reworded or
+// translated refusal): either stops the refreshes at once, since trying
+// the same password again could lock the account. feed.Refused for a login
+// submitted and answered otherwise, three of which in a row stop them.
+// feed.LoggedIn for a later step (the roster, the logout) that failed
+// after the login was accepted, which resets that count. Anything else is
+// an outage (the network, a 5xx, Chrome), which neither counts nor resets
+// the count.
 func classify(err error) error {
-	if errors.Is(err, session.ErrCredentials) {
-		// The known sentence, or any other message the login page shows
-		// after a submit: a lock-out, a reworded or translated refusal.
+	var message *session.LoginRefusedError
+	if errors.As(err, &message) {
+		return feed.RefusedByMessage(err, message.Message)
+	}
+	var rejected *session.BadCredentialsError
+	if errors.As(err, &rejected) || errors.Is(err, session.ErrCredentials) {
+		// The known sentence; and any other refusal of the credentials
+		// a later session may tell, to be safe.
 		return feed.Permanent(err)
 	}
 	var bad *session.BadResponseError
-	if errors.As(err, &bad) && bad.Purpose == session.PurposeHome && !session.Outage(err) {
-		// Submitted, and answered with something other than the home
-		// page that is not an outage.
-		return feed.Refused(err)
+	if errors.As(err, &bad) {
+		switch {
+		case bad.Purpose == session.PurposeHome && !session.Outage(err):
+			// Submitted, and answered with something other than the
+			// home page that is not an outage.
+			return feed.Refused(err)
+		case bad.Purpose == session.PurposeRoster || bad.Purpose == session.PurposeLogout:
+			// The home page was reached: the login was accepted.
+			return feed.LoggedIn(err)
+		}
+	}
+	if errors.Is(err, session.ErrNotLoggedIn) {
+		// Only GetRoster, which comes after a login that was accepted,
+		// tells it: RosterOn ended the session.
+		return feed.LoggedIn(err)
 	}
 	return err
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
 )
 
 // alerts is a notify receiver that records the titles it gets.
@@ -52,8 +56,9 @@ func (a *alerts) got() ([]string, []string) {
 // towards locking the account. The feed itself goes on answering, but
 // /healthz says 503, without a word of the error, and one alert says what
 // to do. A restart with the same password logs in no more and alerts no
-// more; --retry-login tries once more; a new password that works mends
-// it, and one more alert says so.
+// more; --retry-login tries once more, and its refusal is a new stop, with
+// its own alert; a new password that works mends it, and one more alert
+// says so.
 func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	needChrome(t)
 	mock := mockserver.New()
@@ -93,11 +98,13 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	for _, secret := range []string{mockserver.DemoUsername, strings.TrimPrefix(ts.URL, "http://"), "rejected", wrong} {
 		assert.NotContains(t, body, secret, "/healthz without the token")
 	}
-	require.Eventually(t, func() bool { titles, _ := rcv.got(); return len(titles) == 1 }, 20*time.Second, 10*time.Millisecond)
+	rcv.waitFor(t, 1)
+	waitOutboxEmpty(t, state)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	titles, bodies := rcv.got()
 	assert.Equal(t, []string{"Roster feed stopped: password rejected"}, titles)
 	assert.Contains(t, bodies[0], "RosterOn rejected the password: update it and restart")
+	assert.Contains(t, bodies[0], "--retry-login")
 	assert.Equal(t, 1, posts(), "the password was tried once")
 	out := s.stderr.String()
 	assert.Contains(t, out, "no more refreshes until restarted")
@@ -106,7 +113,10 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(guard), mockserver.DemoPassword)
 
-	// The same password after a restart: no login, no second alert.
+	// The same password after a restart: no login, no second alert. The
+	// feed told the notifier its state before it logged "not logging
+	// in": an alert would now be queued (the outbox) or delivered (the
+	// receiver).
 	s = startServe(t, env(wrong), args...)
 	require.Eventually(t, func() bool { return strings.Contains(s.stderr.String(), "not logging in") }, 20*time.Second, 10*time.Millisecond)
 	resp, _ = httpGet(t, s.health)
@@ -114,24 +124,50 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	assert.Equal(t, 1, posts(), "no login with a password already rejected")
 	assert.Contains(t, s.stderr.String(), "restart with a new password, or with --retry-login")
+	titles, _ = rcv.got()
+	assert.Len(t, titles, 1, "no second alert delivered")
 	assert.Empty(t, outbox(t, state), "no second alert queued")
 
-	// --retry-login tries it once more, and stops again.
+	// --retry-login tries it once more: refused again, a new stop, which
+	// alerts once.
 	s = startServe(t, env(wrong), append(args, "--retry-login")...)
 	require.Eventually(t, func() bool { return !health(t, s).Refreshing }, 60*time.Second, 50*time.Millisecond, s.stderr.String())
+	rcv.waitFor(t, 2)
+	waitOutboxEmpty(t, state)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	assert.Equal(t, 2, posts(), "one more try")
-	assert.Empty(t, outbox(t, state), "still no second alert")
+	titles, _ = rcv.got()
+	assert.Equal(t, []string{"Roster feed stopped: password rejected", "Roster feed stopped: password rejected"}, titles)
 
 	// The right password: the roster, 200, and one alert that it works.
 	s = startServe(t, env(mockserver.DemoPassword), args...)
 	require.Eventually(t, func() bool { resp, _ := httpGet(t, s.health); return resp.StatusCode == http.StatusOK },
 		60*time.Second, 50*time.Millisecond, s.stderr.String())
-	require.Eventually(t, func() bool { titles, _ := rcv.got(); return len(titles) == 2 }, 20*time.Second, 10*time.Millisecond)
+	rcv.waitFor(t, 3)
+	waitOutboxEmpty(t, state)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	titles, _ = rcv.got()
-	assert.Equal(t, []string{"Roster feed stopped: password rejected", "Roster feed working again"}, titles)
+	assert.Equal(t, []string{"Roster feed stopped: password rejected", "Roster feed stopped: password rejected",
+		"Roster feed working again"}, titles)
+	assert.Empty(t, outbox(t, state))
 	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
+}
+
+// waitFor waits until the receiver has n alerts; it fails the test at
+// once should it get more.
+func (a *alerts) waitFor(t *testing.T, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { titles, _ := a.got(); return len(titles) >= n }, 20*time.Second, 10*time.Millisecond)
+	titles, _ := a.got()
+	require.Len(t, titles, n, "no more alerts than %d", n)
+}
+
+// waitOutboxEmpty waits until the notifier has saved the state folder's
+// outbox without the alerts delivered: a run stopped before that would
+// send them again at the next start.
+func waitOutboxEmpty(t *testing.T, state string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(outbox(t, state)) == 0 }, 20*time.Second, 10*time.Millisecond)
 }
 
 // outbox is the alerts queued and not yet delivered in the state folder.
@@ -148,25 +184,45 @@ func outbox(t *testing.T, state string) []json.RawMessage {
 
 // A login page that answers the password with any other message, here a
 // lock-out, stops the refreshes at once, as a rejected password does: a
-// locked account must not be locked harder.
+// locked account must not be locked harder. Its advice differs, since the
+// password is usually still right: the page quotes RosterOn's message,
+// and the alert, which holds no error text, says to read it there and to
+// restart with --retry-login once it is sorted out.
 func TestServeStopsOnAnyRefusal(t *testing.T) {
 	needChrome(t)
 	mock := mockserver.New(mockserver.WithFault(mockserver.FaultAccountLocked))
 	ts := httptest.NewServer(mock)
 	defer ts.Close()
+	rcv := newAlerts(t)
 	env := chromeEnv(map[string]string{
 		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
 		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken,
 	})
-	s := startServe(t, env, "--state", t.TempDir(), "--refresh", "1s", "--timeout", "30s")
+	state := t.TempDir()
+	s := startServe(t, env, "--state", state, "--refresh", "1s", "--timeout", "30s", "--notify", rcv.URL+"/topic")
 	require.Eventually(t, func() bool { return !health(t, s).Refreshing }, 60*time.Second, 50*time.Millisecond, s.stderr.String())
 	st := health(t, s)
-	assert.Equal(t, feed.StopRejected, st.Stopped)
+	assert.Equal(t, feed.StopLoginMessage, st.Stopped)
 	assert.Contains(t, st.LastError, "locked")
+	assert.Equal(t, "The referenced account is currently locked out and may not be logged on to.", st.LoginMessage)
 	resp, _ := httpGet(t, s.health)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	resp, page := httpGet(t, strings.TrimSuffix(s.ics, feed.ICSName))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, "The referenced account is currently locked out", "the page quotes RosterOn's message")
+	assert.Contains(t, page, "--retry-login")
+	rcv.waitFor(t, 1)
+	waitOutboxEmpty(t, state)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	assert.Equal(t, 1, loginPosts(mock), "one login, then no more")
+	titles, bodies := rcv.got()
+	assert.Equal(t, []string{"Roster feed stopped: login refused by RosterOn"}, titles)
+	assert.Contains(t, bodies[0], "read it on the feed's page")
+	assert.Contains(t, bodies[0], "--retry-login")
+	for _, secret := range []string{"locked out", mockserver.DemoUsername, mockserver.DemoPassword, strings.TrimPrefix(ts.URL, "http://")} {
+		assert.NotContains(t, bodies[0], secret, "the alert holds no error text")
+	}
+	assert.Contains(t, s.stderr.String(), "restart with --retry-login")
 }
 
 // Logins that are submitted and land on something other than the home
@@ -197,4 +253,42 @@ func loginPosts(mock *mockserver.Server) int {
 		}
 	}
 	return n
+}
+
+// classify tells the feed's lock-out guard what an error means: the
+// known sentence is a rejected password, any other login-page message a
+// refusal with that message, a step after the home page a login that was
+// accepted.
+func TestServeClassifyMarks(t *testing.T) {
+	t.Parallel()
+	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
+	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
+	assert.NotErrorIs(t, classify(bad), feed.ErrLoginMessage)
+	var be *session.BadCredentialsError
+	assert.ErrorAs(t, classify(bad), &be)
+
+	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
+	assert.ErrorIs(t, classify(locked), feed.ErrLoginMessage)
+	assert.ErrorIs(t, classify(locked), feed.ErrPermanent, "it stops at once")
+	assert.Equal(t, locked.Error(), classify(locked).Error())
+
+	for _, err := range []error{
+		&session.BadResponseError{Purpose: session.PurposeRoster, Reason: "got a page that is not RosterOn's"},
+		&session.BadResponseError{Purpose: session.PurposeRoster, Status: 503, Reason: "HTTP 503"},
+		&session.BadResponseError{Purpose: session.PurposeLogout, Err: context.DeadlineExceeded},
+		fmt.Errorf("reading the roster: %w", &session.NotLoggedInError{Detail: "RosterOn ended the session"}),
+	} {
+		got := classify(err)
+		assert.ErrorIs(t, got, feed.ErrLoggedIn, "%v", err)
+		assert.NotErrorIs(t, got, feed.ErrRefused, "%v", err)
+		assert.NotErrorIs(t, got, feed.ErrPermanent, "%v", err)
+		assert.ErrorIs(t, got, err)
+	}
+	for _, err := range []error{
+		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "got a page that is not RosterOn's"},
+		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
+		errors.New("net::ERR_CONNECTION_REFUSED"),
+	} {
+		assert.NotErrorIs(t, classify(err), feed.ErrLoggedIn, "%v", err)
+	}
 }
