@@ -132,8 +132,9 @@ last good refresh), X-Roster-Age (seconds since) and X-Roster-Stale (true
 when the last refresh failed). Before any roster exists they answer 503.
 
 One line per refresh goes to standard error. Once RosterOn rejects the
-password, or refuses 3 logins in a row, no more logins are made, lest the
-account be locked: not after a restart either, until the password changes
+password, or its login page answers with any other message (an account
+locked, say), or 3 logins in a row reach no home page without an outage,
+no more logins are made, lest the account be locked: not after a restart either, until the password changes
 or --retry-login is given (the count is kept in login-guard.json in the
 --state folder, keyed to a slow hash of the password, never the password).
 When every shift from today on vanishes at once, the roster served is kept
