@@ -134,13 +134,14 @@ when the last refresh failed). Before any roster exists they answer 503.
 One line per refresh goes to standard error. Once RosterOn rejects the
 password, or its login page answers with any other message (an account
 locked, say), or 3 logins in a row reach no home page without an outage,
-no more logins are made, lest the account be locked: not after a restart either, until the password changes
-or --retry-login is given (the count is kept in login-guard.json in the
---state folder, keyed to a slow hash of the password, never the password).
-When every shift from today on vanishes at once, the roster served is kept
-and read again 5 minutes later: only if that read agrees is the empty
-roster served. SIGINT or SIGTERM stops the server after the requests under
-way, stops Chrome and exits 0.
+no more logins are made, lest the account be locked: not after a restart
+either, until the password changes or --retry-login is given (the count
+is kept in login-guard.json in the --state folder, keyed to a slow hash
+of the password, never the password). When every shift from today on
+vanishes at once, the roster served is kept and read again 5 minutes
+later: only if that read agrees is the empty roster served. SIGINT or
+SIGTERM stops the server after the requests under way, stops Chrome and
+exits 0.
 `
 
 // The refresh below which serve warns that it is impolite.
