@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -14,8 +15,7 @@ import (
 // them at the stages the patterns below name, so that the tab can:
 //
 //   - fail requests for blocked resource types before they leave Chrome;
-//   - fail requests that could carry a form to an origin not allowed
-//     (see AllowOrigins);
+//   - fail every request to an origin not allowed (see AllowOrigins);
 //   - stop the navigation Submit waits for at its redirect;
 //   - answer a document Render replays from memory.
 //
@@ -33,6 +33,20 @@ func (t *Tab) intercept(ctx context.Context, cfg tabConfig) error {
 		t.rec.setLimit(cfg.maxPage, t.tooLarge)
 	}
 	patterns := t.patterns(false)
+	if t.guard.allow != nil {
+		// New windows are targets of their own, never paused here:
+		// Page.windowOpen tells of them, even when Chrome refuses them.
+		if err := chromedp.Listen(t.ctx, func(ev any) {
+			switch ev := ev.(type) {
+			case *page.EventWindowOpen:
+				t.windowOpened(ev)
+			case *page.EventFrameNavigated:
+				t.committed(ev)
+			}
+		}); err != nil {
+			return err
+		}
+	}
 	// Subscribe before enabling, so no paused request is missed; an
 	// unanswered one would stall its page.
 	paused := chromedp.Events(t.ctx, fetch.RequestPaused)
@@ -56,19 +70,15 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	patterns := []*fetch.RequestPattern{
 		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageResponse},
 	}
+	if t.guard != nil && t.guard.allow != nil {
+		// Every request, of every type, is checked for its origin.
+		return append(patterns, &fetch.RequestPattern{URLPattern: "*", RequestStage: fetch.RequestStageRequest})
+	}
 	if replay {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest})
 	}
 	for typ := range t.block {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
-	}
-	if t.guard != nil && t.guard.allow != nil {
-		for _, typ := range guardedTypes {
-			if typ == network.ResourceTypeDocument && replay {
-				continue
-			}
-			patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
-		}
 	}
 	return patterns
 }
