@@ -64,15 +64,17 @@ const windowType = "Window"
 // Origins are written as URLs, such as https://rosteron.example.com; a
 // path is ignored.
 //
-// Fetch does not see WebSocket handshakes, WebRTC or DNS lookups, and
-// neither does this: a page's script can still open a WebSocket to
-// another origin (Network.setBlockedURLs does not stop one either, and a
-// Content-Security-Policy added through Fetch.continueResponse is not
-// enforced). Nor does it see new windows, which are targets of their
-// own: a Chrome started by Launch refuses them all
-// (--block-new-web-contents), and the tab records one that a page tried
-// to open to another origin as refused; a remote or adopted Chrome
-// started without that switch opens them.
+// Fetch does not see WebSocket handshakes: every document the tab loads,
+// in every frame, gets a Content-Security-Policy that lets its scripts
+// open no WebSocket at all (see contentPolicy), which Chrome's renderer
+// enforces. (Network.setBlockedURLs does not stop a WebSocket, and
+// Chrome ignores a policy added through Fetch.continueResponse: the
+// document's body is read and handed back with it, up to MaxPageSize.)
+// WebRTC and DNS lookups are not contained. Nor does the tab see new
+// windows, which are targets of their own: a Chrome started by Launch
+// refuses them all (--block-new-web-contents), and the tab records one
+// that a page tried to open to another origin as refused; a remote or
+// adopted Chrome started without that switch opens them.
 //
 // Every refusal is recorded in Refused. Only a main-frame document (a
 // navigation or a redirect elsewhere), and what GuardSecret adds, ends

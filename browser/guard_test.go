@@ -210,3 +210,60 @@ func TestAllowOriginsNewWindows(t *testing.T) {
 	defer mu.Unlock()
 	assert.Empty(t, seen, "nothing went to the other origin")
 }
+
+// A tab with AllowOrigins opens no WebSocket to another origin, from the
+// page or from a frame, which a tab without does; its pages read as
+// before, in their own charset.
+func TestAllowOriginsWebSockets(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Upgrade"))
+		mu.Unlock()
+	}))
+	defer other.Close()
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		io.WriteString(w, "<p id=p>caf\xe9</p><iframe srcdoc=\"<p>frame</p>\"></iframe>")
+	}))
+	defer home.Close()
+	ws := strings.Replace(other.URL, "http:", "ws:", 1)
+	probe := func(tab *browser.Tab, prefix string) {
+		t.Helper()
+		_, err := tab.Navigate(ctxT(t), home.URL+"/")
+		require.NoError(t, err)
+		text, err := browser.Eval[string](ctxT(t), tab, `document.getElementById('p').textContent`)
+		require.NoError(t, err)
+		assert.Equal(t, "café", text)
+		_, err = browser.Eval[any](ctxT(t), tab, `(() => {
+			const tries = [
+				() => new WebSocket('`+ws+`/`+prefix+`page'),
+				() => new (document.querySelector('iframe').contentWindow.WebSocket)('`+ws+`/`+prefix+`frame'),
+				() => { const f = document.createElement('iframe'); document.body.append(f); return new f.contentWindow.WebSocket('`+ws+`/`+prefix+`blank'); },
+			];
+			for (const t of tries) { try { t(); } catch (e) {} }
+			return 0;
+		})()`)
+		require.NoError(t, err)
+	}
+	b := chrome.Get(t)
+	guarded, err := b.NewTab(ctxT(t), browser.AllowOrigins(home.URL))
+	require.NoError(t, err)
+	defer guarded.Close()
+	probe(guarded, "guarded-")
+	// The same from a tab without AllowOrigins reaches the other
+	// origin; by then, the guarded tab's would have too.
+	open, err := b.NewTab(ctxT(t))
+	require.NoError(t, err)
+	defer open.Close()
+	probe(open, "")
+	assert.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) >= 3
+	}, 10*time.Second, 20*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.ElementsMatch(t, []string{"/page websocket", "/frame websocket", "/blank websocket"}, seen)
+}

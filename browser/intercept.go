@@ -15,7 +15,8 @@ import (
 // them at the stages the patterns below name, so that the tab can:
 //
 //   - fail requests for blocked resource types before they leave Chrome;
-//   - fail every request to an origin not allowed (see AllowOrigins);
+//   - fail every request to an origin not allowed, and give every
+//     document a Content-Security-Policy (see AllowOrigins);
 //   - stop the navigation Submit waits for at its redirect;
 //   - answer a document Render replays from memory.
 //
@@ -118,6 +119,10 @@ func (t *Tab) fail(ev *fetch.EventRequestPaused, reason network.ErrorReason) {
 // on at once.
 func (t *Tab) document(ev *fetch.EventRequestPaused) {
 	if ev.ResponseErrorReason != "" || ev.FrameID != t.rec.mainFrame() || !redirectsToGET(ev) {
+		if t.guard != nil && t.guard.allow != nil && ev.ResponseErrorReason == "" && !isRedirect(ev) {
+			t.fulfillWithPolicy(ev)
+			return
+		}
 		t.resume(ev)
 		return
 	}
@@ -154,7 +159,7 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 		RequestID:       ev.RequestID,
 		ResponseCode:    int64(doc.Status),
 		ResponsePhrase:  doc.StatusText,
-		ResponseHeaders: replayHeaders(doc.Header),
+		ResponseHeaders: replayHeaders(doc.Header, t.guard != nil && t.guard.allow != nil),
 		Body:            doc.Body,
 	})
 	if err != nil {
@@ -168,8 +173,9 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 // the server sent: the lines that described those go, and Content-Type
 // keeps its media type but names UTF-8, or Chrome would decode the body
 // a second time from the server's charset. Set-Cookie goes too, as its
-// cookies are set already.
-func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
+// cookies are set already. guarded adds contentPolicy, as every document
+// of a tab with AllowOrigins gets it.
+func replayHeaders(header []HeaderField, guarded bool) []*fetch.HeaderEntry {
 	mediaType := "text/html"
 	var headers []*fetch.HeaderEntry
 	for _, h := range header {
@@ -183,6 +189,9 @@ func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
 			continue
 		}
 		headers = append(headers, &fetch.HeaderEntry{Name: h.Name, Value: h.Value})
+	}
+	if guarded {
+		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Security-Policy", Value: contentPolicy})
 	}
 	return append(headers, &fetch.HeaderEntry{Name: "Content-Type", Value: mediaType + "; charset=utf-8"})
 }
@@ -206,6 +215,12 @@ func redirectsToGET(ev *fetch.EventRequestPaused) bool {
 		return false
 	}
 	return ev.Request != nil && ev.Request.Method == "GET" || code == 301 || code == 302 || code == 303
+}
+
+// isRedirect reports whether a paused response is a redirect, which has
+// no page for a policy to apply to.
+func isRedirect(ev *fetch.EventRequestPaused) bool {
+	return ev.ResponseStatusCode >= 300 && ev.ResponseStatusCode <= 399 && fetchHeader(ev.ResponseHeaders, "Location") != ""
 }
 
 func headerMap(headers []*fetch.HeaderEntry) network.Headers {
