@@ -100,9 +100,9 @@ func AllowOrigins(origins ...string) TabOption {
 // method is not GET or HEAD, to an origin not allowed, that carries
 // secret in its URL or body (as typed, or URL- or form-encoded), and any
 // new window to such an origin. Other requests carrying it, such as an
-// image's GET, are refused silently like any other. It is for the time between typing a
-// secret, such as a password, into a page and that page's form being
-// sent. What a request carries, rather than when it was made, decides:
+// image's GET, are refused silently like any other. It is for the time
+// between typing a secret, such as a password, into a page and that
+// page's form being sent. What a request carries, rather than when it was made, decides:
 // a beacon a page sent as it loaded, which Chrome may report only after
 // the secret was typed, must not fail the login. A request that carries
 // the secret some other way (encrypted, say) is still refused, silently.
