@@ -159,6 +159,10 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 		// never reaches the disk, and the profile folder stays empty,
 		// so nothing is written during the run or removed after it.
 		chromedp.Flag("incognito", true),
+		// No new windows: a popup is a target of its own, which the
+		// tab's interception (AllowOrigins) does not see, so a page
+		// could send what was typed into it anywhere from one.
+		chromedp.Flag("block-new-web-contents", true),
 	)
 	env := cfg.env
 	if !cfg.envSet {

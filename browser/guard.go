@@ -8,45 +8,79 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 )
 
 // ErrOtherOrigin is matched by *OriginError: the tab refused a request to
 // an origin AllowOrigins did not list.
 var ErrOtherOrigin = errors.New("a request to another origin was refused")
 
-// OriginError is the error of a tab operation during which the tab
-// refused a request to an origin AllowOrigins did not list: the request
-// never left Chrome.
+// OriginError is a request to an origin AllowOrigins did not list, which
+// the tab refused: it never left Chrome. Refused lists them all; the
+// fatal ones (see Fatal) are also the error of the operation under way.
 type OriginError struct {
 	// URL is where the refused request was going, less its query and
 	// fragment, which may hold what was typed into the page.
 	URL string
-	// Method is the refused request's method, such as POST.
+	// Method is the refused request's method, such as POST; empty for
+	// a new window, which has none yet.
 	Method string
-	// Allowed is the origins the tab may send such requests to.
+	// Type is Chrome's resource type of the request, such as Document,
+	// Image, Script, XHR or Ping; "Window" for a new window.
+	Type string
+	// Fatal is set when the refusal ended the operation under way: a
+	// main-frame document (a navigation or a redirect), or a document
+	// or post carrying the secret of GuardSecret, or a new window while
+	// it guards one. Other refusals are silent, only recorded.
+	Fatal bool
+	// Allowed is the origins the tab may send requests to.
 	Allowed []string
 }
 
 func (e *OriginError) Error() string {
-	return fmt.Sprintf("refused a %s request to %s (host %s), which is not the configured origin %s",
-		e.Method, e.URL, hostOf(e.URL), strings.Join(e.Allowed, " or "))
+	what := "a " + e.Method + " request"
+	if e.Type == windowType {
+		what = "a new window"
+	}
+	return fmt.Sprintf("refused %s to %s (host %s), which is not the configured origin %s",
+		what, e.URL, hostOf(e.URL), strings.Join(e.Allowed, " or "))
 }
 
 // Is makes the error match ErrOtherOrigin.
 func (e *OriginError) Is(target error) bool { return target == ErrOtherOrigin }
 
+// windowType is OriginError.Type for a new window.
+const windowType = "Window"
+
 // AllowOrigins makes the tab fail, before it leaves Chrome, every request
-// that could carry what was typed into its page to an origin (scheme,
-// host and port) not among origins: any document request, whether a
-// navigation, a redirect, a form's post or a frame's, any request a
-// script makes (fetch, XHR, a beacon, an event source), and any request
-// whose method is not GET or HEAD. Static subresources (scripts, styles,
-// images, fonts) still load from anywhere. The operation under way when
-// a request is refused ends at once with an *OriginError, and Refused
-// lists every refusal. Origins are written as URLs, such as
-// https://rosteron.example.com; a path is ignored.
+// the Fetch domain of DevTools sees going to an origin (scheme, host and
+// port) not among origins: documents (navigations, redirects, forms,
+// frames), scripts' requests (fetch, XHR, beacons, event sources), and
+// scripts, styles, images, fonts and media too, whatever the method.
+// Origins are written as URLs, such as https://rosteron.example.com; a
+// path is ignored.
+//
+// Fetch does not see WebSocket handshakes: every document the tab loads,
+// in every frame, gets a Content-Security-Policy that lets its scripts
+// open no WebSocket at all (see contentPolicy), which Chrome's renderer
+// enforces. (Network.setBlockedURLs does not stop a WebSocket, and
+// Chrome ignores a policy added through Fetch.continueResponse: the
+// document's body is read and handed back with it, up to MaxPageSize.)
+// WebRTC and DNS lookups are not contained. Nor does the tab see new
+// windows, which are targets of their own: a Chrome started by Launch
+// refuses them all (--block-new-web-contents), and the tab records one
+// that a page tried to open to another origin as refused; a remote or
+// adopted Chrome started without that switch opens them.
+//
+// Every refusal is recorded in Refused. Only a main-frame document (a
+// navigation or a redirect elsewhere), and what GuardSecret adds, ends
+// the operation under way, which fails with the *OriginError; the rest
+// are refused silently, so that a page's analytics beacon or an image
+// from a CDN fails nothing.
 func AllowOrigins(origins ...string) TabOption {
 	return func(c *tabConfig) {
 		if c.allow == nil {
@@ -59,6 +93,28 @@ func AllowOrigins(origins ...string) TabOption {
 			}
 		}
 	}
+}
+
+// GuardSecret, on a tab with AllowOrigins, makes more refusals end the
+// operation under way: a document (in any frame) or a request whose
+// method is not GET or HEAD, to an origin not allowed, that carries
+// secret in its URL or body (as typed, or URL- or form-encoded), and any
+// new window to such an origin. Other requests carrying it, such as an
+// image's GET, are refused silently like any other. It is for the time
+// between typing a secret, such as a password, into a page and that
+// page's form being sent. What a request carries, rather than when it was made, decides:
+// a beacon a page sent as it loaded, which Chrome may report only after
+// the secret was typed, must not fail the login. A request that carries
+// the secret some other way (encrypted, say) is still refused, silently.
+// An empty secret turns it off, and so does the main frame committing
+// another document, whose own scripts did not see what was typed.
+func (t *Tab) GuardSecret(secret string) {
+	if t.guard == nil {
+		return
+	}
+	t.guard.mu.Lock()
+	t.guard.secret = secret
+	t.guard.mu.Unlock()
 }
 
 // Origin returns u's origin as a browser compares it: the scheme and host
@@ -99,17 +155,6 @@ func hostOf(rawURL string) string {
 	return u.Host
 }
 
-// guardedTypes are the resource types a tab with AllowOrigins pauses at
-// the request stage: those that can carry a form's values.
-var guardedTypes = []network.ResourceType{
-	network.ResourceTypeDocument,
-	network.ResourceTypeXHR,
-	network.ResourceTypeFetch,
-	network.ResourceTypePing,
-	network.ResourceTypeEventSource,
-	network.ResourceTypeOther,
-}
-
 // guard is a tab's record of the requests it refused: to an origin not
 // allowed (*OriginError), or for a page larger than its cap
 // (*PageSizeError).
@@ -119,8 +164,16 @@ type guard struct {
 	maxPage int64 // 0 for no cap
 
 	mu      sync.Mutex
-	refused []error
-	signal  chan struct{} // closed at the next refusal
+	secret  string // see GuardSecret
+	refused []refusal
+	signal  chan struct{} // closed at the next refusal that wakes
+}
+
+// refusal is one refused request; fatal ones are the error of the
+// operation under way.
+type refusal struct {
+	err   error
+	fatal bool
 }
 
 func newGuard(cfg tabConfig) *guard {
@@ -145,17 +198,21 @@ func (g *guard) foreign(rawURL string) bool {
 	return false
 }
 
-// refuse records a refused request. wake ends the operations under way:
-// not needed for the main frame's own document, whose navigation is
-// aborted by the refusal and ends by itself.
-func (g *guard) refuse(method, rawURL string, wake bool) {
-	g.add(&OriginError{URL: withoutQuery(rawURL), Method: method, Allowed: g.list}, wake)
+// refuse records a refused request. A fatal one is the error of the
+// operation under way; wake ends that at once (not needed for the main
+// frame's own document, whose navigation is aborted by the refusal and
+// ends by itself).
+func (g *guard) refuse(method, typ, rawURL string, fatal, wake bool) {
+	g.record(&OriginError{URL: withoutQuery(rawURL), Method: method, Type: typ, Fatal: fatal, Allowed: g.list}, fatal, wake)
 }
 
-// add records a refusal; wake ends the operations under way.
-func (g *guard) add(err error, wake bool) {
+// add records a refusal that is the error of the operation under way;
+// wake ends that at once.
+func (g *guard) add(err error, wake bool) { g.record(err, true, wake) }
+
+func (g *guard) record(err error, fatal, wake bool) {
 	g.mu.Lock()
-	g.refused = append(g.refused, err)
+	g.refused = append(g.refused, refusal{err, fatal})
 	if wake {
 		close(g.signal)
 		g.signal = make(chan struct{})
@@ -171,11 +228,15 @@ func (g *guard) mark() (int, <-chan struct{}) {
 	return len(g.refused), g.signal
 }
 
+// since returns the first fatal refusal after the first n, nil when
+// there is none.
 func (g *guard) since(n int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if n < len(g.refused) {
-		return g.refused[n]
+	for _, r := range g.refused[min(n, len(g.refused)):] {
+		if r.fatal {
+			return r.err
+		}
 	}
 	return nil
 }
@@ -183,19 +244,16 @@ func (g *guard) since(n int) error {
 // checkRequest refuses a paused request at the request stage if it may
 // not go where it is going, and reports whether it did.
 func (t *Tab) checkRequest(ev *fetch.EventRequestPaused) bool {
-	if t.guard == nil || t.guard.allow == nil || ev.Request == nil {
-		return false
-	}
-	guarded := ev.Request.Method != "GET" && ev.Request.Method != "HEAD"
-	for _, typ := range guardedTypes {
-		guarded = guarded || ev.ResourceType == typ
-	}
-	if !guarded || !t.guard.foreign(ev.Request.URL) {
+	if t.guard == nil || t.guard.allow == nil || ev.Request == nil || !t.guard.foreign(ev.Request.URL) {
 		return false
 	}
 	t.rec.redact(ev.NetworkID)
-	mainDocument := ev.ResourceType == network.ResourceTypeDocument && ev.FrameID == t.rec.mainFrame()
-	t.guard.refuse(ev.Request.Method, ev.Request.URL, !mainDocument)
+	document := ev.ResourceType == network.ResourceTypeDocument
+	mainDocument := document && ev.FrameID == t.rec.mainFrame()
+	method := ev.Request.Method
+	form := document || method != "GET" && method != "HEAD" // what a form or a script's post is
+	fatal := mainDocument || form && carries(ev.Request, t.guard.guarded())
+	t.guard.refuse(ev.Request.Method, string(ev.ResourceType), ev.Request.URL, fatal, fatal && !mainDocument)
 	reason := network.ErrorReasonBlockedByClient
 	if mainDocument {
 		// Aborted, as a navigation replaced by another is: the tab stays
@@ -207,6 +265,75 @@ func (t *Tab) checkRequest(ev *fetch.EventRequestPaused) bool {
 	return true
 }
 
+// Stop stops the page loading, as a browser's stop button does: a
+// navigation the page started, and that a refused request did not end,
+// goes no further, so that the next operation does not race it.
+func (t *Tab) Stop(ctx context.Context) error {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	_, err := chromedp.Call(c, page.StopLoading, cdp.Empty{})
+	return t.opErr(ctx, c, err)
+}
+
+// windowOpened records a new window a page of the tab opened, or tried
+// to, to an origin not allowed. A Chrome started by Launch refuses every
+// new window (--block-new-web-contents); one that was not keeps it open,
+// and the record is all there is.
+func (t *Tab) windowOpened(ev *page.EventWindowOpen) {
+	if t.guard == nil || t.guard.allow == nil || !t.guard.foreign(ev.URL) {
+		return
+	}
+	guarding := t.guard.guarded() != ""
+	t.guard.refuse("", windowType, ev.URL, guarding, guarding)
+}
+
+func (g *guard) guarded() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.secret
+}
+
+// carries reports whether req holds secret in its URL or body, as typed
+// or as a form or a URL would encode it. A body too long for DevTools to
+// show counts as holding it.
+func carries(req *network.Request, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+	has := func(s string) bool {
+		for _, f := range forms {
+			if strings.Contains(s, f) {
+				return true
+			}
+		}
+		return false
+	}
+	if has(req.URL) || has(req.URLFragment) {
+		return true
+	}
+	if u, err := url.QueryUnescape(req.URL); err == nil && has(u) {
+		return true
+	}
+	if req.HasPostData && len(req.PostDataEntries) == 0 {
+		return true
+	}
+	for _, e := range req.PostDataEntries {
+		if has(string(e.Bytes)) {
+			return true
+		}
+	}
+	return false
+}
+
+// committed notes a document the main frame committed: the page that
+// GuardSecret was for is gone.
+func (t *Tab) committed(ev *page.EventFrameNavigated) {
+	if ev.Frame != nil && ev.Frame.ParentID == "" {
+		t.GuardSecret("")
+	}
+}
+
 // Refused returns the requests the tab has refused so far (see
 // AllowOrigins), oldest first.
 func (t *Tab) Refused() []*OriginError {
@@ -216,8 +343,8 @@ func (t *Tab) Refused() []*OriginError {
 	t.guard.mu.Lock()
 	defer t.guard.mu.Unlock()
 	var out []*OriginError
-	for _, err := range t.guard.refused {
-		if oe, ok := err.(*OriginError); ok {
+	for _, r := range t.guard.refused {
+		if oe, ok := r.err.(*OriginError); ok {
 			out = append(out, oe)
 		}
 	}
@@ -227,8 +354,9 @@ func (t *Tab) Refused() []*OriginError {
 type refusalMark struct{}
 
 // watchRefusals makes c, an operation's context, end at the tab's next
-// refusal of a request other than the main frame's document (which fails
-// its navigation by itself), and notes in it how many there were before, for refusedIn.
+// fatal refusal of a request other than the main frame's document (which
+// fails its navigation by itself), and notes in it how many there were
+// before, for refusedIn.
 func (t *Tab) watchRefusals(c context.Context, cancel context.CancelCauseFunc) context.Context {
 	if t.guard == nil {
 		return c
@@ -244,7 +372,7 @@ func (t *Tab) watchRefusals(c context.Context, cancel context.CancelCauseFunc) c
 	return context.WithValue(c, refusalMark{}, n)
 }
 
-// refusedIn returns the first request refused since the operation of c
+// refusedIn returns the first fatal refusal since the operation of c
 // began, nil when there was none.
 func (t *Tab) refusedIn(c context.Context) error {
 	if t.guard == nil {

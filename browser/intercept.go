@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -14,8 +15,8 @@ import (
 // them at the stages the patterns below name, so that the tab can:
 //
 //   - fail requests for blocked resource types before they leave Chrome;
-//   - fail requests that could carry a form to an origin not allowed
-//     (see AllowOrigins);
+//   - fail every request to an origin not allowed, and give every
+//     document a Content-Security-Policy (see AllowOrigins);
 //   - stop the navigation Submit waits for at its redirect;
 //   - answer a document Render replays from memory.
 //
@@ -33,6 +34,20 @@ func (t *Tab) intercept(ctx context.Context, cfg tabConfig) error {
 		t.rec.setLimit(cfg.maxPage, t.tooLarge)
 	}
 	patterns := t.patterns(false)
+	if t.guard.allow != nil {
+		// New windows are targets of their own, never paused here:
+		// Page.windowOpen tells of them, even when Chrome refuses them.
+		if err := chromedp.Listen(t.ctx, func(ev any) {
+			switch ev := ev.(type) {
+			case *page.EventWindowOpen:
+				t.windowOpened(ev)
+			case *page.EventFrameNavigated:
+				t.committed(ev)
+			}
+		}); err != nil {
+			return err
+		}
+	}
 	// Subscribe before enabling, so no paused request is missed; an
 	// unanswered one would stall its page.
 	paused := chromedp.Events(t.ctx, fetch.RequestPaused)
@@ -56,19 +71,15 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	patterns := []*fetch.RequestPattern{
 		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageResponse},
 	}
+	if t.guard != nil && t.guard.allow != nil {
+		// Every request, of every type, is checked for its origin.
+		return append(patterns, &fetch.RequestPattern{URLPattern: "*", RequestStage: fetch.RequestStageRequest})
+	}
 	if replay {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest})
 	}
 	for typ := range t.block {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
-	}
-	if t.guard != nil && t.guard.allow != nil {
-		for _, typ := range guardedTypes {
-			if typ == network.ResourceTypeDocument && replay {
-				continue
-			}
-			patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*", ResourceType: typ, RequestStage: fetch.RequestStageRequest})
-		}
 	}
 	return patterns
 }
@@ -108,6 +119,10 @@ func (t *Tab) fail(ev *fetch.EventRequestPaused, reason network.ErrorReason) {
 // on at once.
 func (t *Tab) document(ev *fetch.EventRequestPaused) {
 	if ev.ResponseErrorReason != "" || ev.FrameID != t.rec.mainFrame() || !redirectsToGET(ev) {
+		if t.guard != nil && t.guard.allow != nil && ev.ResponseErrorReason == "" && !isRedirect(ev) {
+			t.fulfillWithPolicy(ev)
+			return
+		}
 		t.resume(ev)
 		return
 	}
@@ -144,7 +159,7 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 		RequestID:       ev.RequestID,
 		ResponseCode:    int64(doc.Status),
 		ResponsePhrase:  doc.StatusText,
-		ResponseHeaders: replayHeaders(doc.Header),
+		ResponseHeaders: replayHeaders(doc.Header, t.guard != nil && t.guard.allow != nil),
 		Body:            doc.Body,
 	})
 	if err != nil {
@@ -158,8 +173,9 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 // the server sent: the lines that described those go, and Content-Type
 // keeps its media type but names UTF-8, or Chrome would decode the body
 // a second time from the server's charset. Set-Cookie goes too, as its
-// cookies are set already.
-func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
+// cookies are set already. guarded adds contentPolicy, as every document
+// of a tab with AllowOrigins gets it.
+func replayHeaders(header []HeaderField, guarded bool) []*fetch.HeaderEntry {
 	mediaType := "text/html"
 	var headers []*fetch.HeaderEntry
 	for _, h := range header {
@@ -173,6 +189,9 @@ func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
 			continue
 		}
 		headers = append(headers, &fetch.HeaderEntry{Name: h.Name, Value: h.Value})
+	}
+	if guarded {
+		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Security-Policy", Value: contentPolicy})
 	}
 	return append(headers, &fetch.HeaderEntry{Name: "Content-Type", Value: mediaType + "; charset=utf-8"})
 }
@@ -196,6 +215,12 @@ func redirectsToGET(ev *fetch.EventRequestPaused) bool {
 		return false
 	}
 	return ev.Request != nil && ev.Request.Method == "GET" || code == 301 || code == 302 || code == 303
+}
+
+// isRedirect reports whether a paused response is a redirect, which has
+// no page for a policy to apply to.
+func isRedirect(ev *fetch.EventRequestPaused) bool {
+	return ev.ResponseStatusCode >= 300 && ev.ResponseStatusCode <= 399 && fetchHeader(ev.ResponseHeaders, "Location") != ""
 }
 
 func headerMap(headers []*fetch.HeaderEntry) network.Headers {

@@ -108,6 +108,10 @@ type BadResponseError struct {
 	Reason string
 	// Err is the underlying cause, when there is one.
 	Err error
+
+	// submitted is set on the home step's error once RosterOn answered
+	// the login form's post (see Submitted).
+	submitted bool
 }
 
 func (e *BadResponseError) Error() string {
@@ -134,6 +138,42 @@ func (e *BadResponseError) Is(target error) bool { return target == ErrRosterOn 
 
 // Timeout reports whether the step ran out of time.
 func (e *BadResponseError) Timeout() bool { return errors.Is(e.Err, context.DeadlineExceeded) }
+
+// Submitted reports whether err, an error of LogIn, came after RosterOn
+// had received the login form: the configured site answered the form's
+// post, so the failure may say something about the password. It is
+// true for ErrCredentials errors, and for a *BadResponseError of the
+// home step once the post was answered (an unexpected page after the
+// login, a redirect elsewhere after it). It is false for failures before
+// the form was sent or while it was on its way: the login page's own
+// (PurposeLogin), filling in or preparing the form, a form that a script
+// tried to send elsewhere (refused before it left), a post that got no
+// answer (an outage), and nil.
+func Submitted(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrCredentials) {
+		return true
+	}
+	var bad *BadResponseError
+	return errors.As(err, &bad) && bad.submitted
+}
+
+// markSubmitted marks err, the home step's error, as Submitted when one
+// of the step's exchanges, xs, was answered.
+func markSubmitted(err error, xs []browser.Exchange) {
+	var bad *BadResponseError
+	if !errors.As(err, &bad) {
+		return
+	}
+	for _, x := range xs {
+		if x.Status != 0 {
+			bad.submitted = true
+			return
+		}
+	}
+}
 
 const notLoggedInMessage = "a RosterOn user must successfully log in before a roster can be retrieved"
 

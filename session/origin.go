@@ -56,6 +56,26 @@ func originAllowed(configured, found string) bool {
 	return ok && fo == browser.Origin(up)
 }
 
+// siteOf returns base as a page found at found addresses it: base
+// itself, or, when found is base's host upgraded from http to https
+// (see upgraded), base over https, so that the steps after the login
+// page stay on https and read its cookies, which may be Secure.
+func siteOf(base, found string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	f, err := url.Parse(found)
+	if err != nil {
+		return base
+	}
+	up, ok := upgraded(b)
+	if !ok || browser.Origin(f) != browser.Origin(up) || browser.Origin(f) == browser.Origin(b) {
+		return base
+	}
+	return up.String()
+}
+
 // hostOf returns rawURL's host (and port, when it has one).
 func hostOf(rawURL string) string {
 	u, err := url.Parse(rawURL)
@@ -68,9 +88,10 @@ func hostOf(rawURL string) string {
 // otherOrigin is a step's error when its tab refused a request to
 // another origin.
 func (s *Session) otherOrigin(purpose string, oe *browser.OriginError) error {
-	reason := "a request was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured, and was stopped before it left"
+	reason := "a request was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured, and was stopped before it left the browser"
 	if purpose == PurposeHome {
-		reason = "the login was going to " + hostOf(oe.URL) + " instead of " + hostOf(s.base) + " as configured, and was stopped before it left: the password went nowhere else"
+		reason = "a request of the login, which could have carried the login form, was going to " + hostOf(oe.URL) +
+			" instead of " + hostOf(s.base) + " as configured, and was stopped before it left the browser"
 	}
 	return &BadResponseError{Purpose: purpose, Reason: reason, Err: oe}
 }

@@ -45,3 +45,30 @@ func TestAllowedOrigins(t *testing.T) {
 	assert.Equal(t, []string{"http://127.0.0.1:8080"}, allowedOrigins("http://127.0.0.1:8080/Mobile"))
 	assert.Equal(t, []string{"http://[::1]", "https://[::1]"}, allowedOrigins("http://[::1]/Mobile"))
 }
+
+func TestSiteOf(t *testing.T) {
+	cases := []struct{ base, found, want string }{
+		{"http://r.example.com/Mobile", "http://r.example.com/Mobile/Account/Login", "http://r.example.com/Mobile"},
+		// The upgrade: the later steps, and the cookie check, go to https.
+		{"http://r.example.com/Mobile", "https://r.example.com/Mobile/Account/Login", "https://r.example.com/Mobile"},
+		{"http://r.example.com:80/Mobile", "https://r.example.com:443/Mobile/Account/Login", "https://r.example.com/Mobile"},
+		{"http://[::1]/Mobile", "https://[::1]/Mobile/Account/Login", "https://[::1]/Mobile"},
+		// Nothing else switches.
+		{"https://r.example.com/Mobile", "https://r.example.com/Mobile/Account/Login", "https://r.example.com/Mobile"},
+		{"http://r.example.com:8080/Mobile", "https://r.example.com:8080/Account/Login", "http://r.example.com:8080/Mobile"},
+		{"http://r.example.com/Mobile", "https://other.example.com/Account/Login", "http://r.example.com/Mobile"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, siteOf(c.base, c.found), "%s from %s", c.found, c.base)
+	}
+}
+
+func TestSessionUsesTheSiteTheLoginPageCameFrom(t *testing.T) {
+	s, err := New("http://r.example.com/Mobile", WithAllowHTTP())
+	assert.NoError(t, err)
+	assert.Equal(t, "http://r.example.com/Mobile/Roster/List", s.url("/Roster/List"))
+	s.site = siteOf(s.base, "https://r.example.com/Mobile/Account/Login")
+	assert.Equal(t, "https://r.example.com/Mobile/Roster/List", s.url("/Roster/List"))
+	assert.Equal(t, "https://r.example.com/Mobile/Account/LogOff", s.url("/Account/LogOff"))
+	assert.Equal(t, "http://r.example.com/Mobile", s.BaseURL(), "the configured URL is unchanged")
+}

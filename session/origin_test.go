@@ -158,6 +158,7 @@ document.querySelector('form').addEventListener('submit', e => {
 					purpose = session.PurposeLogin
 				}
 				assertOtherOrigin(t, err, purpose, site, other.ts)
+				assert.False(t, session.Submitted(err), "the login never reached the configured site")
 				other.assertNoPassword(t, testPassword)
 				logs := t.TempDir()
 				require.NoError(t, s.SaveLogs(logs))
@@ -239,6 +240,9 @@ func TestRedirectToAnotherOriginAfterTheLoginPage(t *testing.T) {
 					err = s.LogOut(ctx)
 				}
 				assertOtherOrigin(t, err, st.purpose, ts, other.ts)
+				if st.purpose == session.PurposeHome {
+					assert.True(t, session.Submitted(err), "RosterOn answered the login's post before the redirect elsewhere")
+				}
 				_ = s.Close()
 				assert.Equal(t, 0, m.Sessions(), "logged out at the configured origin")
 				other.mu.Lock()

@@ -51,6 +51,10 @@ const badCredentialsMessage = "Logon failure: unknown user name or bad password.
 // run one at a time.
 type Session struct {
 	base string // without a trailing slash
+	// site is base as the login page came from: base, or base upgraded
+	// from http to https on the same host (see upgraded). The steps
+	// after the login page, and the cookie check, use it.
+	site string
 
 	timeout        time.Duration
 	maxPageSize    int64
@@ -140,7 +144,7 @@ func New(baseURL string, opts ...Option) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{base: base, timeout: DefaultTimeout, formWait: 10 * time.Second}
+	s := &Session{base: base, site: base, timeout: DefaultTimeout, formWait: 10 * time.Second}
 	for _, o := range opts {
 		o(s)
 	}
@@ -191,7 +195,7 @@ func NormalizeURL(raw string) (string, error) {
 // BaseURL is the instance's base URL as the session uses it.
 func (s *Session) BaseURL() string { return s.base }
 
-func (s *Session) url(path string) string { return s.base + path }
+func (s *Session) url(path string) string { return s.site + path }
 
 // stepContext bounds one step by the session's timeout.
 func (s *Session) stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -258,12 +262,22 @@ func (s *Session) record(purpose string, fn func() error) error {
 	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
 	err := fn()
-	if refused := s.tab.Refused(); len(refused) > refusedBefore {
-		// Whatever else went wrong, it went wrong because a request
-		// was on its way to another site.
-		err = s.otherOrigin(purpose, refused[refusedBefore])
+	for _, oe := range s.tab.Refused()[refusedBefore:] {
+		if oe.Fatal {
+			// Whatever else went wrong, it went wrong because a
+			// request was on its way to another site. Other refusals
+			// (an image or a beacon elsewhere) fail nothing.
+			err = s.otherOrigin(purpose, oe)
+			// A navigation the page started alongside (its form's own
+			// post, say) must not race the next step, the logout.
+			_ = s.stopPage()
+			break
+		}
 	}
 	xs := s.tab.Exchanges()[before:]
+	if purpose == PurposeHome {
+		markSubmitted(err, xs)
+	}
 	if len(xs) > 0 {
 		started = xs[0].Start
 	}
@@ -272,6 +286,13 @@ func (s *Session) record(purpose string, fn func() error) error {
 	s.screenshot(purpose, started, err)
 	done(err)
 	return err
+}
+
+// stopPage stops the tab's page loading, within a short bound.
+func (s *Session) stopPage() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.tab.Stop(ctx)
 }
 
 // LogIn opens the login page, waits for its form (which a script may build
@@ -326,6 +347,9 @@ func (s *Session) openLoginForm(ctx context.Context) error {
 		return &BadResponseError{Purpose: PurposeLogin, Err: fmt.Errorf("%w: the login page came from %s, not from %s as configured; nothing was typed into it",
 			ErrOtherOrigin, hostOf(doc.URL), hostOf(s.base))}
 	}
+	// The later steps go where the login page came from, which may be
+	// the configured host upgraded to https: its cookies may be Secure.
+	s.site = siteOf(s.base, doc.URL)
 	if doc.Status != http.StatusOK {
 		return statusError(PurposeLogin, doc)
 	}
@@ -431,6 +455,11 @@ func (s *Session) submit(ctx context.Context, selector string) (*browser.Documen
 }
 
 func (s *Session) submitLogin(ctx context.Context, username, password string) error {
+	// From the first keystroke, a request elsewhere that carries the
+	// password (or a new window elsewhere) fails the step, not only a
+	// navigation; it is refused either way.
+	s.tab.GuardSecret(password)
+	defer s.tab.GuardSecret("")
 	err := s.tab.Fill(ctx,
 		browser.Field{Selector: `input[name="UserName"]`, Value: username},
 		browser.Field{Selector: `input[name="Password"]`, Value: password},
@@ -631,7 +660,7 @@ func (s *Session) isLoggedIn(ctx context.Context) (bool, error) {
 	if s.tab == nil || !s.tab.Alive() {
 		return false, nil
 	}
-	cookies, err := s.tab.Cookies(ctx, s.base+"/")
+	cookies, err := s.tab.Cookies(ctx, s.site+"/")
 	if err != nil {
 		return false, err
 	}

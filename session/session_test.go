@@ -173,6 +173,7 @@ func TestBadCredentials(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrRosterOn)
 	assert.ErrorIs(t, err, session.ErrCredentials)
 	assert.False(t, session.Outage(err))
+	assert.True(t, session.Submitted(err))
 	assert.NotContains(t, err.Error(), "wrong-password")
 	in, err := s.IsLoggedIn(ctxT(t))
 	require.NoError(t, err)

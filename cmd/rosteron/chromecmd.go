@@ -68,7 +68,9 @@ Flags:
 
 // chromeArgs are the switches of a Chrome run for others: headless, no
 // first-run screens, no calls home, shared memory in /tmp (/dev/shm is
-// 64 MB in a container).
+// 64 MB in a container), and no new windows (a popup is a target of its
+// own, which a session's tab does not intercept, so a login page could
+// send the password anywhere from one).
 var chromeArgs = []string{
 	"--headless",
 	"--disable-gpu",
@@ -87,6 +89,7 @@ var chromeArgs = []string{
 	"--use-mock-keychain",
 	"--mute-audio",
 	"--hide-scrollbars",
+	"--block-new-web-contents",
 	"--remote-debugging-address=127.0.0.1",
 	"--remote-debugging-port=0",
 }
