@@ -551,9 +551,11 @@ func classify(err error) error {
 	var bad *session.BadResponseError
 	if errors.As(err, &bad) {
 		switch {
-		case bad.Purpose == session.PurposeHome && !session.Outage(err):
+		case bad.Purpose == session.PurposeHome && session.Submitted(err) && !session.Outage(err):
 			// Submitted, and answered with something other than the
-			// home page that is not an outage.
+			// home page that is not an outage. A failure before the
+			// form left (filling it in, a script sending it elsewhere)
+			// tells nothing of the password, and does not count.
 			return feed.Refused(err)
 		case bad.Purpose == session.PurposeRoster || bad.Purpose == session.PurposeLogout:
 			// The home page was reached: the login was accepted.
