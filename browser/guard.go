@@ -64,13 +64,14 @@ const windowType = "Window"
 // Origins are written as URLs, such as https://rosteron.example.com; a
 // path is ignored.
 //
-// Fetch does not see WebSocket handshakes: every document the tab loads,
-// in every frame, gets a Content-Security-Policy that lets its scripts
-// open no WebSocket at all (see contentPolicy), which Chrome's renderer
-// enforces. (Network.setBlockedURLs does not stop a WebSocket, and
-// Chrome ignores a policy added through Fetch.continueResponse: the
-// document's body is read and handed back with it, up to MaxPageSize.)
-// WebRTC and DNS lookups are not contained. Nor does the tab see new
+// Fetch does not see WebSocket handshakes, and nothing here stops a
+// script on an allowed page from opening one elsewhere: a policy that
+// would (a Content-Security-Policy) is enforced only on a document the
+// tab hands back itself with Fetch.fulfillRequest, and Chrome treats such
+// a document as coming from no address, so the local and private
+// network checks then refuse its requests to RosterOn on a private
+// network. WebSockets are therefore not contained, and neither are
+// WebRTC and DNS lookups. Nor does the tab see new
 // windows, which are targets of their own: a Chrome started by Launch
 // refuses them all (--block-new-web-contents), and the tab records one
 // that a page tried to open to another origin as refused; a remote or

@@ -15,8 +15,8 @@ import (
 // them at the stages the patterns below name, so that the tab can:
 //
 //   - fail requests for blocked resource types before they leave Chrome;
-//   - fail every request to an origin not allowed, and give every
-//     document a Content-Security-Policy (see AllowOrigins);
+//   - fail every request to an origin not allowed (see AllowOrigins);
+//   - fail a document whose declared size is over the tab's cap;
 //   - stop the navigation Submit waits for at its redirect;
 //   - answer a document Render replays from memory.
 //
@@ -119,10 +119,6 @@ func (t *Tab) fail(ev *fetch.EventRequestPaused, reason network.ErrorReason) {
 // on at once.
 func (t *Tab) document(ev *fetch.EventRequestPaused) {
 	if ev.ResponseErrorReason != "" || ev.FrameID != t.rec.mainFrame() || !redirectsToGET(ev) {
-		if t.guard != nil && t.guard.allow != nil && ev.ResponseErrorReason == "" && !isRedirect(ev) {
-			t.fulfillWithPolicy(ev)
-			return
-		}
 		t.resume(ev)
 		return
 	}
@@ -159,7 +155,7 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 		RequestID:       ev.RequestID,
 		ResponseCode:    int64(doc.Status),
 		ResponsePhrase:  doc.StatusText,
-		ResponseHeaders: replayHeaders(doc.Header, t.guard != nil && t.guard.allow != nil),
+		ResponseHeaders: replayHeaders(doc.Header),
 		Body:            doc.Body,
 	})
 	if err != nil {
@@ -173,9 +169,8 @@ func (t *Tab) replayDocument(ev *fetch.EventRequestPaused) bool {
 // the server sent: the lines that described those go, and Content-Type
 // keeps its media type but names UTF-8, or Chrome would decode the body
 // a second time from the server's charset. Set-Cookie goes too, as its
-// cookies are set already. guarded adds contentPolicy, as every document
-// of a tab with AllowOrigins gets it.
-func replayHeaders(header []HeaderField, guarded bool) []*fetch.HeaderEntry {
+// cookies are set already.
+func replayHeaders(header []HeaderField) []*fetch.HeaderEntry {
 	mediaType := "text/html"
 	var headers []*fetch.HeaderEntry
 	for _, h := range header {
@@ -189,9 +184,6 @@ func replayHeaders(header []HeaderField, guarded bool) []*fetch.HeaderEntry {
 			continue
 		}
 		headers = append(headers, &fetch.HeaderEntry{Name: h.Name, Value: h.Value})
-	}
-	if guarded {
-		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Security-Policy", Value: contentPolicy})
 	}
 	return append(headers, &fetch.HeaderEntry{Name: "Content-Type", Value: mediaType + "; charset=utf-8"})
 }
