@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -77,4 +78,15 @@ func TestChromeThatCannotStartIsTheBrowsersError(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBrowser)
 	assert.True(t, errors.As(err, &failed))
 	assert.Equal(t, PurposeLogin, failed.Purpose)
+}
+
+// Chrome failing once the login post was answered: Submitted says so, and
+// Outage keeps serve from counting it as a refusal.
+func TestBrowserErrorAfterTheAnsweredPostIsSubmitted(t *testing.T) {
+	err := error(&BrowserError{Purpose: PurposeHome, Err: browser.ErrTabGone})
+	markSubmitted(err, []browser.Exchange{{Method: "POST", Status: 0}})
+	assert.False(t, Submitted(err), "a post with no answer")
+	markSubmitted(err, []browser.Exchange{{Method: "POST", Status: 302}})
+	assert.True(t, Submitted(fmt.Errorf("logging in: %w", err)))
+	assert.True(t, Outage(err))
 }
