@@ -107,6 +107,39 @@ type recorder struct {
 	// recorded without query or fragment, which may hold what was
 	// typed into the page (a form sent with GET).
 	refused map[network.RequestID]bool
+	// inflight is the main frame's requests of any kind under way, and
+	// lastNet when one last began or ended, for Settle.
+	inflight map[network.RequestID]bool
+	lastNet  time.Time
+}
+
+// activity returns how many of the main frame's requests are under way
+// and when one last began or ended.
+func (r *recorder) activity() (int, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.inflight), r.lastNet
+}
+
+// track keeps count of the main frame's requests under way.
+func (r *recorder) track(ev any) {
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if r.frame != "" && ev.FrameID == r.frame {
+			r.inflight[ev.RequestID] = true
+			r.lastNet = time.Now()
+		}
+	case *network.EventLoadingFinished:
+		if r.inflight[ev.RequestID] {
+			delete(r.inflight, ev.RequestID)
+			r.lastNet = time.Now()
+		}
+	case *network.EventLoadingFailed:
+		if r.inflight[ev.RequestID] {
+			delete(r.inflight, ev.RequestID)
+			r.lastNet = time.Now()
+		}
+	}
 }
 
 // redact marks a request refused for its origin (see refused) and
@@ -132,8 +165,9 @@ func (r *recorder) setLimit(n int64, oversize func(string, int64)) {
 
 func newRecorder() *recorder {
 	return &recorder{
-		byID: map[network.RequestID][]*exchange{},
-		raw:  map[network.RequestID][]rawResponse{},
+		byID:     map[network.RequestID][]*exchange{},
+		raw:      map[network.RequestID][]rawResponse{},
+		inflight: map[network.RequestID]bool{},
 	}
 }
 
@@ -152,6 +186,7 @@ func (r *recorder) mainFrame() cdp.FrameID {
 func (r *recorder) handle(ev any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.track(ev)
 	switch ev := ev.(type) {
 	case *runtime.EventExecutionContextCreated:
 		if ev.Context != nil && isDefaultContextOf(ev.Context, r.frame) {

@@ -586,44 +586,50 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	return &snapshot.Snapshot{Time: when, Items: items}, nil
 }
 
+// settleQuiet is how long a rendered roster page must be quiet (no
+// request under way, no change to its DOM) to count as settled, and
+// settleBound bounds the whole wait.
+const (
+	settleQuiet = 150 * time.Millisecond
+	settleBound = 2 * time.Second
+)
+
 // rosterPage returns the roster page as the session reads it. A roster
-// page without its list is a site whose script builds the list: a page
-// fetched without rendering is then rendered (from the body already
-// fetched, without asking again), and the page is read once the script
-// has built the list, or the wait for it ended (the parser then says what
-// is missing).
+// page without shifts (no list, or an empty one) may be a site whose
+// script builds or fills the list: a page fetched without rendering is
+// then rendered (from the body already fetched, without asking again),
+// and the page is read again once its scripts have settled, or the
+// bounded wait for that ended (the parser then says what is missing). A
+// roster that is really empty thus costs one bounded render; one with
+// shifts costs nothing more.
 func (s *Session) rosterPage(ctx context.Context, doc *browser.Document) (string, pageInfo, error) {
 	page := string(doc.Body)
-	if !doc.Rendered {
-		info := inspect(page)
-		if info.ID != "roster-list" || info.List {
-			return page, info, nil
+	var info pageInfo
+	if doc.Rendered {
+		var err error
+		if page, err = s.tab.HTML(ctx); err != nil {
+			return "", pageInfo{}, err
 		}
+	}
+	if info = inspect(page); info.ID != "roster-list" || info.Shifts {
+		return page, info, nil
+	}
+	if !doc.Rendered {
 		if err := s.tab.Render(ctx, doc); err != nil {
 			return "", pageInfo{}, err
 		}
 	}
-	page, err := s.tab.HTML(ctx)
+	started := time.Now()
+	settled, err := s.tab.Settle(ctx, settleQuiet, settleBound)
 	if err != nil {
 		return "", pageInfo{}, err
 	}
-	if info := inspect(page); info.ID != "roster-list" || info.List {
-		return page, info, nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, s.formWait)
-	err = s.tab.WaitFor(wctx, rosterListReady, 20*time.Millisecond)
-	cancel()
-	if err != nil && ctx.Err() != nil {
-		return "", pageInfo{}, ctx.Err()
-	}
+	s.observe(Event{Kind: PageRendered, Step: PurposeRoster, Took: time.Since(started), Settled: settled})
 	if page, err = s.tab.HTML(ctx); err != nil {
 		return "", pageInfo{}, err
 	}
 	return page, inspect(page), nil
 }
-
-// rosterListReady is true once the roster page has its list.
-const rosterListReady = `!!document.querySelector('[data-role="page"] [data-role="content"] ul[data-role="listview"]')`
 
 // LogOut logs out when the session's browser context holds RosterOn's login
 // cookie, and makes no request when it does not.
