@@ -252,7 +252,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 // time as the step's log files.
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
-	before := len(s.tab.Exchanges())
+	before := s.tab.ExchangeCount()
 	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
 	err := s.blame(purpose, fn())
@@ -268,7 +268,7 @@ func (s *Session) record(purpose string, fn func() error) error {
 			break
 		}
 	}
-	xs := s.tab.Exchanges()[before:]
+	xs := s.tab.ExchangesSince(before)
 	if purpose == PurposeHome {
 		markSubmitted(err, xs)
 	}
@@ -546,7 +546,7 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 
 func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	start := time.Now()
-	before := len(s.tab.Exchanges())
+	before := s.tab.ExchangeCount()
 	doc, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"), s.fetch)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
@@ -572,7 +572,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "the roster page could not be read", Err: err}
 	}
 	when := start.UTC()
-	if xs := s.tab.Exchanges()[before:]; len(xs) > 0 {
+	if xs := s.tab.ExchangesSince(before); len(xs) > 0 {
 		last := xs[len(xs)-1]
 		if !last.Start.IsZero() {
 			when = last.Start.UTC()
