@@ -133,6 +133,11 @@ func (r *recorder) track(ev any) {
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		if r.frame != "" && ev.FrameID == r.frame {
+			if ev.Type == network.ResourceTypeDocument && ev.RedirectResponse == nil {
+				// A new page: what the old one had under way is
+				// no longer its business.
+				clear(r.inflight)
+			}
 			r.inflight[ev.RequestID] = true
 			r.lastNet = time.Now()
 		}
