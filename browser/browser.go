@@ -1,18 +1,3 @@
-// Package browser drives headless Chrome through chromedp: it launches a
-// local Chrome or connects to a remote DevTools endpoint, opens isolated tabs
-// (one browser context each, so tabs share no cookies, made ahead with
-// WithReadyTabs), navigates, submits forms, fetches pages through a tab's
-// own network stack without rendering them (Fetch), reads the final DOM,
-// takes screenshots and records every main-frame document request and
-// response the tab makes, and every request of Fetch's. A program that
-// already drives Chrome with chromedp gives this package its own browser
-// with Adopt.
-//
-// The package reads no configuration from the environment: the program
-// using it says which Chrome to use. A Chrome it launches gets only the
-// variables Chrome needs (see ChromeEnv), never the program's secrets.
-//
-// The package moves bytes; it knows nothing of RosterOn.
 package browser
 
 import (

@@ -26,3 +26,12 @@ func ReadyTabsOf(b *Browser) []*Tab {
 
 // ClosedByCaller reports whether t was closed by a call of its Close.
 func ClosedByCaller(t *Tab) bool { return t.closed.Load() }
+
+// StaleContext makes t believe its page's JavaScript context is one that
+// no longer exists, as it does for a moment when the page changes and the
+// event saying so has not arrived yet.
+func StaleContext(t *Tab) {
+	t.rec.mu.Lock()
+	t.rec.context = "-1234567890.-987654321"
+	t.rec.mu.Unlock()
+}

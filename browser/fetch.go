@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp/jsonv2"
@@ -236,7 +237,9 @@ func (t *Tab) callFunction(c context.Context, decl string, await bool, args ...[
 	var err error
 	if params.UniqueContextID, _ = t.rec.page(); params.UniqueContextID != "" {
 		res, err = chromedp.Call(c, runtime.CallFunctionOn, params)
-		if err == nil || c.Err() != nil {
+		if err == nil || c.Err() != nil || !contextNotFound(err) {
+			// Any other failure may come after the function began: its
+			// request may have left, and must not be sent twice.
 			return res, err
 		}
 	}
@@ -249,4 +252,16 @@ func (t *Tab) callFunction(c context.Context, decl string, await bool, args ...[
 	}
 	params.UniqueContextID, params.ObjectID = "", doc.Result.ObjectID
 	return chromedp.Call(c, runtime.CallFunctionOn, params)
+}
+
+// contextNotFound reports whether a call failed because the JavaScript
+// context it named was gone before it began (the page had changed since
+// the context was known): the function never ran, so calling it again in
+// the page's current context sends nothing twice. A context destroyed
+// while the function ran (a page that went away while its fetch waited
+// for an answer) is not that.
+func contextNotFound(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "uniqueContextId not found")
 }

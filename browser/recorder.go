@@ -55,7 +55,10 @@ type exchange struct {
 	responded bool // a response (final or redirect) arrived
 	redirect  bool
 	finished  bool // loading finished: the body can be fetched
-	bodyRead  bool
+	// complete is set once the exchange has ended: its loading finished
+	// or failed, or it was redirected.
+	complete bool
+	bodyRead bool
 	// text is the body as Fetch's function read it, kept as the string
 	// it came as (Body is then empty): it cannot change, so the record
 	// and the Document Fetch returns need no copy each.
@@ -107,6 +110,48 @@ type recorder struct {
 	// recorded without query or fragment, which may hold what was
 	// typed into the page (a form sent with GET).
 	refused map[network.RequestID]bool
+	// inflight is the main frame's requests of any kind under way, and
+	// lastNet when one last began or ended, for Settle.
+	inflight map[network.RequestID]bool
+	lastNet  time.Time
+	// wake is closed, and replaced, whenever an exchange completes;
+	// waiters counts those waiting on it (tests watch it).
+	wake    chan struct{}
+	waiters int
+}
+
+// activity returns how many of the main frame's requests are under way
+// and when one last began or ended.
+func (r *recorder) activity() (int, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.inflight), r.lastNet
+}
+
+// track keeps count of the main frame's requests under way.
+func (r *recorder) track(ev any) {
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if r.frame != "" && ev.FrameID == r.frame {
+			if ev.Type == network.ResourceTypeDocument && ev.RedirectResponse == nil {
+				// A new page: what the old one had under way is
+				// no longer its business.
+				clear(r.inflight)
+			}
+			r.inflight[ev.RequestID] = true
+			r.lastNet = time.Now()
+		}
+	case *network.EventLoadingFinished:
+		if r.inflight[ev.RequestID] {
+			delete(r.inflight, ev.RequestID)
+			r.lastNet = time.Now()
+		}
+	case *network.EventLoadingFailed:
+		if r.inflight[ev.RequestID] {
+			delete(r.inflight, ev.RequestID)
+			r.lastNet = time.Now()
+		}
+	}
 }
 
 // redact marks a request refused for its origin (see refused) and
@@ -132,8 +177,10 @@ func (r *recorder) setLimit(n int64, oversize func(string, int64)) {
 
 func newRecorder() *recorder {
 	return &recorder{
-		byID: map[network.RequestID][]*exchange{},
-		raw:  map[network.RequestID][]rawResponse{},
+		byID:     map[network.RequestID][]*exchange{},
+		raw:      map[network.RequestID][]rawResponse{},
+		inflight: map[network.RequestID]bool{},
+		wake:     make(chan struct{}),
 	}
 }
 
@@ -152,6 +199,12 @@ func (r *recorder) mainFrame() cdp.FrameID {
 func (r *recorder) handle(ev any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.track(ev)
+	switch ev.(type) {
+	case *network.EventRequestWillBeSent, *network.EventLoadingFinished, *network.EventLoadingFailed:
+		// These are the events that end an exchange.
+		defer r.notify()
+	}
 	switch ev := ev.(type) {
 	case *runtime.EventExecutionContextCreated:
 		if ev.Context != nil && isDefaultContextOf(ev.Context, r.frame) {
@@ -255,6 +308,7 @@ func (r *recorder) last(id network.RequestID) *exchange {
 
 // ended records when the exchange ended, on the clock of its start.
 func (x *exchange) ended(at cdp.MonotonicTime) {
+	x.complete = true
 	if x.Duration == 0 && at > x.began && x.began > 0 {
 		x.Duration = time.Duration((float64(at) - float64(x.began)) * float64(time.Second)).Round(time.Microsecond)
 	}
@@ -321,6 +375,68 @@ func (r *recorder) exchanges() []Exchange {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.exchangesLocked()
+}
+
+// notify wakes those waiting for exchanges to complete. Call it with mu
+// held.
+func (r *recorder) notify() {
+	close(r.wake)
+	r.wake = make(chan struct{})
+}
+
+// since returns copies of the exchanges recorded from index from on, as
+// exchanges() would, once each of them has completed, or once wait has
+// passed or gone is closed, whichever comes first: those still under way
+// then are returned as they are.
+func (r *recorder) since(from int, wait time.Duration, gone <-chan struct{}) []Exchange {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		r.mu.Lock()
+		pending := false
+		for _, x := range r.list[min(from, len(r.list)):] {
+			if !x.complete {
+				pending = true
+				break
+			}
+		}
+		if !pending {
+			defer r.mu.Unlock()
+			return r.sinceLocked(from)
+		}
+		wake := r.wake
+		r.waiters++
+		r.mu.Unlock()
+		woken := false
+		select {
+		case <-wake:
+			woken = true
+		case <-timer.C:
+		case <-gone:
+		}
+		r.mu.Lock()
+		r.waiters--
+		if woken {
+			r.mu.Unlock()
+			continue
+		}
+		defer r.mu.Unlock()
+		return r.sinceLocked(from)
+	}
+}
+
+// sinceLocked copies the exchanges from index from on; the ones before
+// are only counted, for pairing raw responses.
+func (r *recorder) sinceLocked(from int) []Exchange {
+	out := make([]Exchange, 0, max(len(r.list)-from, 0))
+	used := map[network.RequestID]int{}
+	for i, x := range r.list {
+		raw := r.rawFor(x, used)
+		if i >= from {
+			out = append(out, x.resolved(raw))
+		}
+	}
+	return out
 }
 
 func (r *recorder) exchangesLocked() []Exchange {

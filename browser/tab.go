@@ -394,6 +394,24 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 // included.
 func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
 
+// ExchangeCount is how many exchanges Exchanges would return now,
+// counted without copying any.
+func (t *Tab) ExchangeCount() int { return t.rec.count() }
+
+// exchangeWait bounds how long ExchangesSince waits for exchanges under
+// way to complete.
+const exchangeWait = time.Second
+
+// ExchangesSince returns the exchanges from index i on, those Exchanges
+// would return after the first i, without copying the others. It
+// returns them complete: it waits, for about a second at most, until
+// each has finished or failed (Chrome may tell of that a moment after the
+// page has its answer). One still under way then, or when the tab goes
+// away, is returned as it is, with Duration 0.
+func (t *Tab) ExchangesSince(i int) []Exchange {
+	return t.rec.since(i, exchangeWait, t.ctx.Done())
+}
+
 // Alive reports whether the tab and its browser are still there.
 func (t *Tab) Alive() bool { return t.ctx.Err() == nil && !t.closed.Load() && !t.b.closed.Load() }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -155,6 +156,25 @@ func TestCLIConnectionRefusedExit4(t *testing.T) {
 	assert.Equal(t, 4, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stderr, "expecting 'login'")
 	assert.Contains(t, r.stderr, "ERR_CONNECTION_REFUSED")
+}
+
+// A Chrome that dies as it starts is the browser's failure: exit 6, and
+// a message that says so rather than blaming RosterOn.
+func TestCLIChromeThatCannotStartExit6(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no /bin/sh for a stand-in Chrome")
+	}
+	fake := filepath.Join(t.TempDir(), "fake-chrome")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho 'the reason Chrome died' >&2\nexit 3\n"), 0o755))
+	// ROSTERON_BROWSER emptied: the stand-in is started, not a remote
+	// Chrome the suite may have been given.
+	env := append(demoEnv(), "ROSTERON_BROWSER=", "ROSTERON_CHROME="+fake)
+	r := cli(t, env, "", "roster", "--url", closedURL(t), "--timeout", "20s")
+	assert.Equal(t, 6, r.code, "stderr: %s", r.stderr)
+	assert.Contains(t, r.stderr, "rosteron: the browser could not start: ")
+	assert.Contains(t, r.stderr, "the reason Chrome died")
+	assert.NotContains(t, r.stderr, "RosterOn returned")
+	assert.NotContains(t, r.stderr, mockserver.DemoPassword)
 }
 
 // closedURL is a RosterOn URL on a port where nothing listens.

@@ -135,7 +135,9 @@ func TestCLIPasswordNotInProcessList(t *testing.T) {
 	r.wait(t, 10*time.Second)
 }
 
-func TestCLIChromeCrashIsAnErrorNotAHang(t *testing.T) {
+// Chrome dying mid-run is the browser's failure, not RosterOn's: exit 6,
+// with a message naming the browser and the step, promptly.
+func TestCLIChromeCrashExit6IsAnErrorNotAHang(t *testing.T) {
 	chrometest.NeedLocal(t) // a remote Chrome's process is not ours to kill
 	m, url := newMock(t, mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
 	t.Cleanup(m.Close)
@@ -153,8 +155,9 @@ func TestCLIChromeCrashIsAnErrorNotAHang(t *testing.T) {
 	}
 	require.True(t, killed, "found Chrome's main process")
 	code := r.wait(t, 15*time.Second)
-	assert.Equal(t, 4, code, "stderr: %s", r.stderr)
-	assert.Contains(t, r.stderr.String(), "expecting 'roster'")
+	assert.Equal(t, 6, code, "stderr: %s", r.stderr)
+	assert.Contains(t, r.stderr.String(), "rosteron: the browser failed while reading the roster: the browser tab is gone")
+	assert.NotContains(t, r.stderr.String(), "RosterOn returned")
 	assert.NotContains(t, r.stderr.String(), "timed out")
 }
 

@@ -44,6 +44,9 @@ func WriteJSON(w io.Writer, s *snapshot.Snapshot) error {
 	if s == nil {
 		return errNilSnapshot
 	}
+	if ok, err := writeSnapshotJSON(w, s); ok {
+		return err
+	}
 	return writeJSON(w, s)
 }
 
@@ -84,7 +87,11 @@ func WriteShiftsJSON(w io.Writer, s *snapshot.Snapshot, loc *time.Location) erro
 	if s == nil {
 		return errNilSnapshot
 	}
-	return writeJSON(w, interpreted{Time: s.Time, Items: nonNil(s.Shifts(loc))})
+	shifts := s.Shifts(loc)
+	if ok, err := writeShiftsJSON(w, s.Time, shifts); ok {
+		return err
+	}
+	return writeJSON(w, interpreted{Time: s.Time, Items: nonNil(shifts)})
 }
 
 // interpreted is a snapshot with its items read in one zone.

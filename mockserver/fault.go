@@ -18,7 +18,7 @@ import (
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
 // OtherValidation, AccountLocked, FrenchValidation, ScriptLoginForm,
-// ScriptRoster and LoginError500 change; the first of the three
+// ScriptRoster, ScriptFillsRoster and LoginError500 change; the first of the three
 // validation faults wins). Truncated cuts short whichever answer that is.
 type Fault uint32
 
@@ -77,6 +77,12 @@ const (
 	// anti-forgery token fail with the "bad password" message in French,
 	// as a localised instance would: a refused login all the same.
 	FaultFrenchValidation
+	// FaultScriptFillsRoster serves a roster page whose list is there but
+	// empty; an inline script fills it, about 50 ms after load, from data
+	// inline in the page. A client that reads the page as sent sees an
+	// empty roster: only one that runs the page's scripts, and lets them
+	// settle, reads the shifts.
+	FaultScriptFillsRoster
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -98,6 +104,7 @@ var faultNames = []struct {
 	{FaultScriptRoster, "ScriptRoster"},
 	{FaultAccountLocked, "AccountLocked"},
 	{FaultFrenchValidation, "FrenchValidation"},
+	{FaultScriptFillsRoster, "ScriptFillsRoster"},
 }
 
 // Has reports whether every fault in g is set in f.

@@ -83,7 +83,7 @@ func (s *Server) roster(r *http.Request, faults Fault) *response {
 		return s.toLogin(r)
 	}
 	var b bytes.Buffer
-	if err := renderRosterPage(&b, s.layout(""), s.rosterOf(a), faults.Has(FaultScriptRoster)); err != nil {
+	if err := renderRosterPage(&b, s.layout(""), s.rosterOf(a), rosterScripting(faults)); err != nil {
 		return s.serverError(err.Error())
 	}
 	return page(http.StatusOK, b.Bytes())

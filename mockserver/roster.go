@@ -33,20 +33,45 @@ type rosterShift struct {
 // parser keeps: titles, values and warnings trimmed and not empty, every
 // empty value an invalid Field, and dates real days.
 func RenderRoster(w io.Writer, items []snapshot.Item) error {
-	return renderRosterPage(w, layoutView{Base: DefaultBasePath}, items, false)
+	return renderRosterPage(w, layoutView{Base: DefaultBasePath}, items, scriptNone)
+}
+
+// rosterScript says what a script does to the roster page's list.
+type rosterScript int
+
+const (
+	scriptNone  rosterScript = iota // the page holds its list
+	scriptBuild                     // a script builds the list (FaultScriptRoster)
+	scriptFill                      // a script fills the empty list (FaultScriptFillsRoster)
+)
+
+func rosterScripting(f Fault) rosterScript {
+	switch {
+	case f.Has(FaultScriptRoster):
+		return scriptBuild
+	case f.Has(FaultScriptFillsRoster):
+		return scriptFill
+	}
+	return scriptNone
 }
 
 // renderRosterPage writes the roster page in layout, with its list built
-// by an inline script after load when scripted.
-func renderRosterPage(w io.Writer, layout layoutView, items []snapshot.Item, scripted bool) error {
+// or filled by an inline script after load as script says.
+func renderRosterPage(w io.Writer, layout layoutView, items []snapshot.Item, script rosterScript) error {
 	layout.Title = "RosterOn - Roster"
 	view := rosterView{layoutView: layout, Groups: groupItems(items)}
-	if scripted {
-		var list strings.Builder
-		if err := executePart(&list, "roster", "rosterlist", view); err != nil {
+	var part strings.Builder
+	switch script {
+	case scriptBuild:
+		if err := executePart(&part, "roster", "rosterlist", view); err != nil {
 			return err
 		}
-		view.ListHTML = list.String()
+		view.ListHTML = part.String()
+	case scriptFill:
+		if err := executePart(&part, "roster", "rosteritems", view); err != nil {
+			return err
+		}
+		view.ItemsHTML, view.Fill = part.String(), true
 	}
 	return execute(w, "roster", view)
 }

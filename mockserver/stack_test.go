@@ -168,3 +168,25 @@ func TestScriptRosterHasNoListUntilItsScriptRuns(t *testing.T) {
 	require.NotEmpty(t, want)
 	assert.True(t, strings.Contains(page.body, `list-divider\"\u003e`+text(want[0])), "the script holds %q", text(want[0]))
 }
+
+func TestScriptFillsRosterSendsAnEmptyListAndItsItems(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t, mockserver.WithFault(mockserver.FaultScriptFillsRoster))
+	c := newClient(t, ts, s)
+	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
+	page := c.get("/Roster/List?pageNo=1&row=1")
+	assert.Equal(t, "roster-list", pageID(page.doc))
+	lists := find(page.doc, isElem("ul", "data-role", "listview"))
+	require.Len(t, lists, 1)
+	assert.Nil(t, lists[0].FirstChild, "the list is sent empty")
+	items, err := snapshot.Parse(strings.NewReader(page.body))
+	require.NoError(t, err)
+	assert.Empty(t, items, "read as sent, the roster is empty")
+	// The script holds the very items the plain page has.
+	plain, pts := start(t)
+	pc := newClient(t, pts, plain)
+	require.Equal(t, http.StatusFound, pc.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
+	want := find(pc.get("/Roster/List?pageNo=1&row=1").doc, isElem("li", "data-role", "list-divider"))
+	require.NotEmpty(t, want)
+	assert.True(t, strings.Contains(page.body, `list-divider\"\u003e`+text(want[0])), "the script holds %q", text(want[0]))
+}

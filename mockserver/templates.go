@@ -42,6 +42,11 @@ type rosterView struct {
 	// ListHTML, when set, is the list, which an inline script builds
 	// after load instead of the page holding it (FaultScriptRoster).
 	ListHTML string
+	// Fill, with ItemsHTML the list's items, makes the page hold an
+	// empty list that an inline script fills after load
+	// (FaultScriptFillsRoster).
+	Fill      bool
+	ItemsHTML string
 }
 
 type errorView struct {
@@ -242,6 +247,22 @@ const rosterTemplate = `{{define "body" -}}
       });
     })();
     </script>
+{{- else if .Fill}}
+    <ul data-role="listview" id="roster-items"></ul>
+    <script>
+    (function () {
+      var items = {{.ItemsHTML}};
+      window.addEventListener('load', function () {
+        setTimeout(function () {
+          var list = document.getElementById('roster-items');
+          list.innerHTML = items;
+          if (window.jQuery && jQuery.fn.listview) {
+            try { jQuery(list).listview('refresh'); } catch (e) {}
+          }
+        }, 50);
+      });
+    })();
+    </script>
 {{- else}}
 {{template "rosterlist" .}}
 {{- end}}
@@ -249,6 +270,10 @@ const rosterTemplate = `{{define "body" -}}
 </div>
 {{- end}}
 {{define "rosterlist"}}    <ul data-role="listview">
+{{- template "rosteritems" .}}
+    </ul>
+{{- end}}
+{{define "rosteritems"}}
 {{- range .Groups}}
       <li data-role="list-divider">{{.Heading}}</li>
 {{- range .Shifts}}
@@ -279,7 +304,6 @@ const rosterTemplate = `{{define "body" -}}
       </li>
 {{- end}}
 {{- end}}
-    </ul>
 {{- end}}`
 
 const errorTemplate = `<!DOCTYPE html>

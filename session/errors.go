@@ -14,7 +14,8 @@ import (
 
 // ErrRosterOn is matched, through errors.Is, by every error that means
 // RosterOn itself did not do what was asked: *BadCredentialsError,
-// *BadResponseError and *NotLoggedInError.
+// *LoginRefusedError, *BadResponseError and *NotLoggedInError. The
+// browser's failures and the session's own are ErrBrowser instead.
 var ErrRosterOn = errors.New("RosterOn error")
 
 // ErrCredentials is matched, through errors.Is, by every error that
@@ -44,9 +45,22 @@ var ErrPlaintext = netguard.ErrPlaintext
 // and nothing was typed into a page of another origin.
 var ErrOtherOrigin = browser.ErrOtherOrigin
 
-// ErrClosed is matched by the error of a step asked of a session after
-// Close.
-var ErrClosed = errors.New("the session is closed")
+// ErrBrowser is matched, through errors.Is, by every error that means
+// the browser or the session itself failed, not RosterOn: *BrowserError
+// (no Chrome, a Chrome that could not start or crashed, a tab that went
+// away, a DevTools endpoint that refused the connection or dropped it)
+// and ErrClosed. None of them matches ErrRosterOn.
+var ErrBrowser = errors.New("the browser failed")
+
+// ErrClosed is matched by the *BrowserError of a step asked of a session
+// after Close. It matches ErrBrowser too: it is the program's mistake,
+// not RosterOn's.
+var ErrClosed error = closedError{}
+
+type closedError struct{}
+
+func (closedError) Error() string        { return "the session is closed" }
+func (closedError) Is(target error) bool { return target == ErrBrowser }
 
 // The purposes of the steps of a session, as they appear in errors, saved
 // log names and screenshots.
@@ -56,6 +70,10 @@ const (
 	PurposeRoster = "roster"
 	PurposeLogout = "logout"
 )
+
+// StepClose is the Purpose of a *BrowserError of Close: closing the
+// session's tab or the browser it started failed.
+const StepClose = "close"
 
 // BadCredentialsError means RosterOn refused the username and password.
 type BadCredentialsError struct {
@@ -94,10 +112,12 @@ func (e *LoginRefusedError) Is(target error) bool {
 
 // BadResponseError means a step got something other than the page it
 // expects: an HTTP error, a network failure, a page that is not RosterOn's,
-// a page of another origin (ErrOtherOrigin), an unreadable roster, or no
-// answer in time. Purpose names the step: login, home, roster or logout.
-// Outage tells failures of the network, the server or Chrome from pages
-// that are not what was expected.
+// a page of another origin (ErrOtherOrigin), a page over the size cap
+// (browser.ErrPageTooLarge), an unreadable roster, or no answer in time.
+// Purpose names the step: login, home, roster or logout. Outage tells
+// failures of the network or the server from pages that are not what was
+// expected. When the browser failed under a step (Chrome crashed, its tab
+// went away) the error is a *BrowserError instead.
 type BadResponseError struct {
 	Purpose string
 	// Status is the HTTP status of the answer, when the step failed
@@ -139,12 +159,75 @@ func (e *BadResponseError) Is(target error) bool { return target == ErrRosterOn 
 // Timeout reports whether the step ran out of time.
 func (e *BadResponseError) Timeout() bool { return errors.Is(e.Err, context.DeadlineExceeded) }
 
+// BrowserError means the browser, or the session itself, failed: not
+// RosterOn. Chrome could not be found (browser.ErrNoChrome) or could not
+// start, it crashed or its tab went away (browser.ErrTabGone), a remote
+// Chrome's DevTools endpoint refused the connection (browser.ErrUnauthorized,
+// a network error) or dropped it, or the session was closed (ErrClosed).
+// It matches ErrBrowser, never ErrRosterOn, and wraps the cause, so
+// errors.Is and errors.As reach browser's errors through it.
+type BrowserError struct {
+	// Purpose says what the session was doing: StepBrowser while
+	// starting (or connecting to) the browser, a Purpose constant
+	// (login, home, roster, logout) during a step, StepClose in Close.
+	Purpose string
+	// Err is the cause.
+	Err error
+
+	// submitted is set on the home step's error once RosterOn answered
+	// the login form's post (see Submitted).
+	submitted bool
+}
+
+// browserDoing says, for people, what the session was doing in each step.
+var browserDoing = map[string]string{
+	StepBrowser:   "starting",
+	PurposeLogin:  "opening the login page",
+	PurposeHome:   "logging in",
+	PurposeRoster: "reading the roster",
+	PurposeLogout: "logging out",
+	StepClose:     "closing",
+}
+
+func (e *BrowserError) Error() string {
+	doing, ok := browserDoing[e.Purpose]
+	if !ok {
+		doing = pyQuote(e.Purpose)
+	}
+	var cause string
+	switch {
+	case e.Err == nil:
+	case errors.Is(e.Err, ErrClosed):
+		return doing + ": " + e.Err.Error()
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		cause = ": timed out"
+	default:
+		cause = ": " + e.Err.Error()
+	}
+	if e.Purpose == StepBrowser {
+		return "the browser could not start" + cause
+	}
+	return "the browser failed while " + doing + cause
+}
+
+// Unwrap returns the cause.
+func (e *BrowserError) Unwrap() error { return e.Err }
+
+// Is makes the error match ErrBrowser.
+func (e *BrowserError) Is(target error) bool { return target == ErrBrowser }
+
+// Timeout reports whether the browser ran out of time, such as a Chrome
+// that did not start within the step's time.
+func (e *BrowserError) Timeout() bool { return errors.Is(e.Err, context.DeadlineExceeded) }
+
 // Submitted reports whether err, an error of LogIn, came after RosterOn
 // had received the login form: the configured site answered the form's
 // post, so the failure may say something about the password. It is
 // true for ErrCredentials errors, and for a *BadResponseError of the
 // home step once the post was answered (an unexpected page after the
-// login, a redirect elsewhere after it). It is false for failures before
+// login, a redirect elsewhere after it), and for a *BrowserError of the
+// home step after that answer (Chrome crashed once the post was
+// answered; Outage is true for it). It is false for failures before
 // the form was sent or while it was on its way: the login page's own
 // (PurposeLogin), filling in or preparing the form, a form that a script
 // tried to send elsewhere (refused before it left), a post that got no
@@ -157,19 +240,30 @@ func Submitted(err error) bool {
 		return true
 	}
 	var bad *BadResponseError
-	return errors.As(err, &bad) && bad.submitted
+	if errors.As(err, &bad) {
+		return bad.submitted
+	}
+	var be *BrowserError
+	return errors.As(err, &be) && be.submitted
 }
 
 // markSubmitted marks err, the home step's error, as Submitted when one
 // of the step's exchanges, xs, was answered.
 func markSubmitted(err error, xs []browser.Exchange) {
+	var flag *bool
 	var bad *BadResponseError
-	if !errors.As(err, &bad) {
+	var be *BrowserError
+	switch {
+	case errors.As(err, &bad):
+		flag = &bad.submitted
+	case errors.As(err, &be):
+		flag = &be.submitted
+	default:
 		return
 	}
 	for _, x := range xs {
 		if x.Status != 0 {
-			bad.submitted = true
+			*flag = true
 			return
 		}
 	}
@@ -201,28 +295,20 @@ func (e *NotLoggedInError) Is(target error) bool {
 // original library's do.
 func pyQuote(s string) string { return pyrepr.Quote(s) }
 
-// errBrowser is matched by a browserFailure, for Outage.
-var errBrowser = errors.New("the browser failed")
-
-// browserFailure marks a failure to start Chrome or to open the
-// session's tab, which reads as the failure itself.
-type browserFailure struct{ err error }
-
-func (e browserFailure) Error() string        { return e.err.Error() }
-func (e browserFailure) Unwrap() error        { return e.err }
-func (e browserFailure) Is(target error) bool { return target == errBrowser }
-
 // Outage reports whether err, an error of a Session's step, is an
 // outage rather than an answer: the network failed (refused, reset, cut
 // short, too many redirects), the step ran out of time or was
-// cancelled, the server answered with an HTTP 5xx status, or Chrome
-// failed (it could not start, crashed, or its tab went away). It is
-// false for refusals (ErrCredentials), for pages RosterOn answered with
-// that are not what was expected (its login page again, a 403, a page of
-// another origin), and for nil. A login that failed with an outage says
-// nothing about the password.
+// cancelled, the server answered with an HTTP 5xx status, or the browser
+// failed (ErrBrowser: Chrome could not be found or start, crashed, its
+// tab went away, its DevTools endpoint refused or dropped the
+// connection). It is false for refusals (ErrCredentials), for pages
+// RosterOn answered with that are not what was expected (its login page
+// again, a 403, a page of another origin, a page over the size cap), for
+// a step asked of a closed session (ErrClosed: the program's mistake), and
+// for nil. A login that failed with an outage says nothing about the
+// password.
 func Outage(err error) bool {
-	if err == nil || errors.Is(err, ErrCredentials) || errors.Is(err, ErrOtherOrigin) {
+	if err == nil || errors.Is(err, ErrCredentials) || errors.Is(err, ErrOtherOrigin) || errors.Is(err, ErrClosed) {
 		return false
 	}
 	var bad *BadResponseError
@@ -230,10 +316,10 @@ func Outage(err error) bool {
 		return true
 	}
 	var netErr net.Error
-	return errors.Is(err, browser.ErrPageLoad) ||
+	return errors.Is(err, ErrBrowser) ||
+		errors.Is(err, browser.ErrPageLoad) ||
 		errors.Is(err, browser.ErrTabGone) ||
 		errors.Is(err, browser.ErrNoChrome) ||
-		errors.Is(err, errBrowser) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, context.Canceled) ||
 		errors.As(err, &netErr)

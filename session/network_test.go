@@ -2,7 +2,9 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -124,19 +126,27 @@ func TestChromeCrashMidSessionIsAClearError(t *testing.T) {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}()
 	_, err = s.GetRoster(ctx)
-	var bad *session.BadResponseError
-	require.ErrorAs(t, err, &bad)
-	assert.Equal(t, session.PurposeRoster, bad.Purpose)
-	assert.False(t, bad.Timeout(), "a crash is reported as itself, not as a timeout: %v", err)
+	// The browser's failure, not RosterOn's.
+	var failed *session.BrowserError
+	require.ErrorAs(t, err, &failed)
+	assert.Equal(t, session.PurposeRoster, failed.Purpose)
+	assert.False(t, failed.Timeout(), "a crash is reported as itself, not as a timeout: %v", err)
 	assert.Contains(t, err.Error(), "Chrome")
+	assert.True(t, strings.HasPrefix(err.Error(), "the browser failed while reading the roster: "), err.Error())
 	assert.ErrorIs(t, err, browser.ErrTabGone)
+	assert.ErrorIs(t, err, session.ErrBrowser)
+	assert.NotErrorIs(t, err, session.ErrRosterOn)
+	assert.NotContains(t, err.Error(), "RosterOn")
+	var bad *session.BadResponseError
+	assert.False(t, errors.As(err, &bad), "not a *BadResponseError: %v", err)
 	assert.True(t, session.Outage(err), "a crash is an outage: %v", err)
 
 	// The next step knows at once.
 	_, err = s.GetRoster(ctx)
-	require.ErrorAs(t, err, &bad)
+	require.ErrorAs(t, err, &failed)
 	assert.ErrorIs(t, err, browser.ErrTabGone)
-	assert.Contains(t, err.Error(), "the browser tab is gone (did Chrome exit?)")
+	assert.NotErrorIs(t, err, session.ErrRosterOn)
+	assert.Equal(t, "the browser failed while reading the roster: the browser tab is gone (did Chrome exit?)", err.Error())
 	assert.True(t, session.Outage(err))
 
 	_ = s.Close()

@@ -32,6 +32,12 @@ const (
 	RequestDone
 	// StepFinished: the step ended, Err saying whether it failed.
 	StepFinished
+	// PageRendered: a roster page without shifts was rendered (or, when
+	// already rendered, looked at again) so that its scripts could fill
+	// it, and its scripts were given time to settle; it comes before
+	// the step's RequestDone events. Took is the wait for them,
+	// Settled whether they settled within its bound.
+	PageRendered
 )
 
 // Event is one thing a session tells its observer.
@@ -45,6 +51,10 @@ type Event struct {
 	Err error
 	// Request is, for RequestDone, the request.
 	Request Request
+	// Settled is, for PageRendered, whether the page's scripts settled
+	// (no request under way, no change to the page for a moment) before
+	// the wait's bound of about two seconds.
+	Settled bool
 }
 
 // Request is a request a step made, as an observer sees it.

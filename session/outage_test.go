@@ -71,3 +71,15 @@ func TestOutageOfErrorsAsBuilt(t *testing.T) {
 	assert.True(t, session.Outage(&session.BadResponseError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone}))
 	assert.True(t, session.Outage(errors.Join(errors.New("x"), browser.ErrPageLoad)))
 }
+
+// The browser's failures are outages; a closed session is not.
+func TestOutageOfBrowserErrors(t *testing.T) {
+	assert.True(t, session.Outage(&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome}))
+	assert.True(t, session.Outage(&session.BrowserError{Purpose: session.StepBrowser, Err: errors.New("starting Chrome: exit status 1")}),
+		"a Chrome that could not start, whatever it said")
+	assert.True(t, session.Outage(&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone}))
+	assert.False(t, session.Outage(&session.BrowserError{Purpose: session.PurposeRoster, Err: session.ErrClosed}))
+	assert.False(t, session.Outage(session.ErrClosed))
+	assert.False(t, session.Submitted(&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone}),
+		"built by hand, nothing was answered")
+}

@@ -19,6 +19,9 @@ type pageInfo struct {
 	// List reports a <ul data-role="listview"> in the page's content,
 	// which a roster page has unless a script builds it.
 	List bool
+	// Shifts reports an item in that list other than a divider: a
+	// roster with shifts.
+	Shifts bool
 }
 
 // inspect reads a page's id and validation messages. Every RosterOn page has
@@ -51,6 +54,12 @@ func inspect(page string) pageInfo {
 				for d := range n.Descendants() {
 					if d.Type == html.ElementNode && d.DataAtom == atom.Ul && attr(d, "data-role") == "listview" {
 						info.List = true
+						for li := range d.Descendants() {
+							if li.Type == html.ElementNode && li.DataAtom == atom.Li && attr(li, "data-role") != "list-divider" {
+								info.Shifts = true
+								break
+							}
+						}
 						break
 					}
 				}

@@ -105,3 +105,91 @@ func TestRenderedLoginPageInsteadOfTheRosterIsNotWaitedFor(t *testing.T) {
 	var nl *session.NotLoggedInError
 	require.ErrorAs(t, err, &nl, "not a step that ran out of time waiting for a list")
 }
+
+// renders counts a session's PageRendered events, and how many of them
+// settled within the bound.
+type renders struct{ n, settled int }
+
+func (r *renders) observe(ev session.Event) {
+	if ev.Kind == session.PageRendered {
+		r.n++
+		if ev.Settled {
+			r.settled++
+		}
+	}
+}
+
+// A roster page whose list is there but empty, filled by a script from
+// data inline in the page, is rendered once and read as the real roster,
+// with the server asked for it once; a roster with shifts is never
+// rendered.
+func TestRosterFilledByScriptIsRenderedAndRead(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   mockserver.Fault
+		renders int
+	}{
+		{"filled by script", mockserver.FaultScriptFillsRoster, 1},
+		{"sent whole", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMock(t, mockserver.WithFault(tc.fault))
+			var r renders
+			s := newSession(t, f.url, session.WithObserver(r.observe))
+			ctx := ctxT(t)
+			require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+			snap, err := s.GetRoster(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, demoRoster(), snap.Items)
+			assert.Equal(t, fixedNow, snap.Time)
+			assert.Equal(t, renders{tc.renders, tc.renders}, r)
+			require.NoError(t, s.LogOut(ctx))
+			assert.Equal(t, sixFiles, purposes(s))
+			rosters := 0
+			for _, req := range f.mock.Requests() {
+				if req.Path == f.mock.BasePath()+"/Roster/List?pageNo=1&row=1" {
+					rosters++
+				}
+			}
+			assert.Equal(t, 1, rosters)
+		})
+	}
+}
+
+// A roster that is really empty reads as empty, at the cost of one
+// render, whose wait for the page's scripts ended as they settled, not at
+// its bound.
+func TestEmptyRosterCostsOneBoundedRender(t *testing.T) {
+	f := newMock(t)
+	require.NoError(t, f.mock.SetRoster(mockserver.DemoUsername, nil))
+	var r renders
+	s := newSession(t, f.url, session.WithObserver(r.observe))
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, snap.Items)
+	assert.Equal(t, renders{n: 1, settled: 1}, r)
+	require.NoError(t, s.LogOut(ctx))
+	assert.Equal(t, sixFiles, purposes(s))
+}
+
+// On the realistic script stack, a roster filled by script (and enhanced
+// by jQuery Mobile as it is filled) reads as the real roster.
+func TestRealisticStackRosterFilledByScript(t *testing.T) {
+	stack, err := mockserver.LoadScriptStack("")
+	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
+		t.Skipf("set CI=true to make this a failure: %v", err)
+	}
+	require.NoError(t, err)
+	f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124), mockserver.WithFault(mockserver.FaultScriptFillsRoster))
+	var r renders
+	s := newSession(t, f.url, session.WithObserver(r.observe))
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
+	assert.Equal(t, 1, r.n)
+	require.NoError(t, s.LogOut(ctx))
+}

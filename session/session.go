@@ -1,17 +1,3 @@
-// Package session logs in to a RosterOn Mobile instance in headless Chrome,
-// reads the roster as a snapshot, logs out, and keeps a record of every
-// request and response for the saved logs.
-//
-// A Session is the Go form of python-rosteron's Session: New, then LogIn,
-// GetRoster, LogOut, and Close, which logs out and frees the browser whatever
-// happened before, so
-//
-//	s, err := session.New(url)
-//	if err != nil { … }
-//	defer s.Close()
-//
-// plays the part of Python's with block. The package knows RosterOn's pages;
-// the browser package knows Chrome.
 package session
 
 import (
@@ -66,6 +52,7 @@ type Session struct {
 	holdsSlot      bool
 	browserOpts    []browser.Option
 	observer       func(Event) // see observe.go
+	warnings       func(error) // see warn.go
 
 	mu       sync.Mutex
 	browser  *browser.Browser
@@ -202,15 +189,19 @@ func (s *Session) stepContext(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, s.timeout)
 }
 
+// openBrowser is browser.Open; a test makes it fail as no Chrome would.
+var openBrowser = browser.Open
+
 // ensureTab starts the browser (unless one was given) and opens the
-// session's tab.
+// session's tab. Its failures are the browser's, or the session's
+// (ErrClosed): *BrowserError.
 func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	if s.closed {
-		return ErrClosed
+		return &BrowserError{Purpose: purpose, Err: ErrClosed}
 	}
 	if s.tab != nil {
 		if !s.tab.Alive() {
-			return &BadResponseError{Purpose: purpose, Err: fmt.Errorf("%w (did Chrome exit?)", browser.ErrTabGone)}
+			return &BrowserError{Purpose: purpose, Err: fmt.Errorf("%w (did Chrome exit?)", browser.ErrTabGone)}
 		}
 		return nil
 	}
@@ -222,10 +213,13 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	}
 	if s.browser == nil {
 		done := s.observeStep(StepBrowser)
-		b, err := browser.Open(ctx, s.browserOpts...)
+		b, err := openBrowser(ctx, s.browserOpts...)
+		if err != nil {
+			err = &BrowserError{Purpose: StepBrowser, Err: err}
+		}
 		done(err)
 		if err != nil {
-			return fmt.Errorf("starting the browser: %w", browserFailure{err})
+			return err
 		}
 		s.browser = b
 	}
@@ -247,7 +241,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 	}
 	tab, err := newTab(ctx, tabOpts...)
 	if err != nil {
-		return fmt.Errorf("opening a browser tab: %w", browserFailure{err})
+		return &BrowserError{Purpose: purpose, Err: fmt.Errorf("opening a tab: %w", err)}
 	}
 	s.tab = tab
 	return nil
@@ -258,10 +252,10 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 // time as the step's log files.
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
-	before := len(s.tab.Exchanges())
+	before := s.tab.ExchangeCount()
 	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
-	err := fn()
+	err := s.blame(purpose, fn())
 	for _, oe := range s.tab.Refused()[refusedBefore:] {
 		if oe.Fatal {
 			// Whatever else went wrong, it went wrong because a
@@ -274,7 +268,7 @@ func (s *Session) record(purpose string, fn func() error) error {
 			break
 		}
 	}
-	xs := s.tab.Exchanges()[before:]
+	xs := s.tab.ExchangesSince(before)
 	if purpose == PurposeHome {
 		markSubmitted(err, xs)
 	}
@@ -286,6 +280,30 @@ func (s *Session) record(purpose string, fn func() error) error {
 	s.screenshot(purpose, started, err)
 	done(err)
 	return err
+}
+
+// blame gives a step's error to the browser when the browser failed under
+// the step: an operation that found the tab gone (Chrome exited or
+// crashed, or the connection to it broke) failed because of Chrome,
+// whatever the step was reading, and so did an operation that failed once
+// the tab was no longer alive. Other errors are returned as they are.
+func (s *Session) blame(purpose string, err error) error {
+	var bad *BadResponseError
+	if !errors.As(err, &bad) || bad.Err == nil {
+		return err
+	}
+	cause := bad.Err
+	switch {
+	case errors.Is(cause, browser.ErrTabGone):
+	case !s.tab.Alive():
+		cause = fmt.Errorf("%w (did Chrome exit?): %w", browser.ErrTabGone, cause)
+	default:
+		return err
+	}
+	if bad.Reason != "" {
+		cause = fmt.Errorf("%s: %w", bad.Reason, cause)
+	}
+	return &BrowserError{Purpose: purpose, Err: cause}
 }
 
 // stopPage stops the tab's page loading, within a short bound.
@@ -328,9 +346,10 @@ func (s *Session) LogIn(ctx context.Context, username, password string) error {
 }
 
 // stepError turns a failure to reach the point of making a request into
-// the step's error, keeping context deadlines recognisable.
+// the step's error, keeping context deadlines recognisable. The
+// browser's failures (ErrBrowser) stay the browser's.
 func (s *Session) stepError(purpose string, err error) error {
-	if errors.Is(err, ErrRosterOn) {
+	if errors.Is(err, ErrRosterOn) || errors.Is(err, ErrBrowser) {
 		return err
 	}
 	return &BadResponseError{Purpose: purpose, Err: err}
@@ -527,7 +546,7 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 
 func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	start := time.Now()
-	before := len(s.tab.Exchanges())
+	before := s.tab.ExchangeCount()
 	doc, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"), s.fetch)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
@@ -553,7 +572,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "the roster page could not be read", Err: err}
 	}
 	when := start.UTC()
-	if xs := s.tab.Exchanges()[before:]; len(xs) > 0 {
+	if xs := s.tab.ExchangesSince(before); len(xs) > 0 {
 		last := xs[len(xs)-1]
 		if !last.Start.IsZero() {
 			when = last.Start.UTC()
@@ -567,44 +586,50 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	return &snapshot.Snapshot{Time: when, Items: items}, nil
 }
 
+// settleQuiet is how long a rendered roster page must be quiet (no
+// request under way, no change to its DOM) to count as settled, and
+// settleBound bounds the whole wait.
+const (
+	settleQuiet = 150 * time.Millisecond
+	settleBound = 2 * time.Second
+)
+
 // rosterPage returns the roster page as the session reads it. A roster
-// page without its list is a site whose script builds the list: a page
-// fetched without rendering is then rendered (from the body already
-// fetched, without asking again), and the page is read once the script
-// has built the list, or the wait for it ended (the parser then says what
-// is missing).
+// page without shifts (no list, or an empty one) may be a site whose
+// script builds or fills the list: a page fetched without rendering is
+// then rendered (from the body already fetched, without asking again),
+// and the page is read again once its scripts have settled, or the
+// bounded wait for that ended (the parser then says what is missing). A
+// roster that is really empty thus costs one bounded render; one with
+// shifts costs nothing more.
 func (s *Session) rosterPage(ctx context.Context, doc *browser.Document) (string, pageInfo, error) {
 	page := string(doc.Body)
-	if !doc.Rendered {
-		info := inspect(page)
-		if info.ID != "roster-list" || info.List {
-			return page, info, nil
+	var info pageInfo
+	if doc.Rendered {
+		var err error
+		if page, err = s.tab.HTML(ctx); err != nil {
+			return "", pageInfo{}, err
 		}
+	}
+	if info = inspect(page); info.ID != "roster-list" || info.Shifts {
+		return page, info, nil
+	}
+	if !doc.Rendered {
 		if err := s.tab.Render(ctx, doc); err != nil {
 			return "", pageInfo{}, err
 		}
 	}
-	page, err := s.tab.HTML(ctx)
+	started := time.Now()
+	settled, err := s.tab.Settle(ctx, settleQuiet, settleBound)
 	if err != nil {
 		return "", pageInfo{}, err
 	}
-	if info := inspect(page); info.ID != "roster-list" || info.List {
-		return page, info, nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, s.formWait)
-	err = s.tab.WaitFor(wctx, rosterListReady, 20*time.Millisecond)
-	cancel()
-	if err != nil && ctx.Err() != nil {
-		return "", pageInfo{}, ctx.Err()
-	}
+	s.observe(Event{Kind: PageRendered, Step: PurposeRoster, Took: time.Since(started), Settled: settled})
 	if page, err = s.tab.HTML(ctx); err != nil {
 		return "", pageInfo{}, err
 	}
 	return page, inspect(page), nil
 }
-
-// rosterListReady is true once the roster page has its list.
-const rosterListReady = `!!document.querySelector('[data-role="page"] [data-role="content"] ul[data-role="listview"]')`
 
 // LogOut logs out when the session's browser context holds RosterOn's login
 // cookie, and makes no request when it does not.
@@ -619,7 +644,8 @@ func (s *Session) LogOut(ctx context.Context) error {
 func (s *Session) logOut(ctx context.Context) error {
 	in, err := s.isLoggedIn(ctx)
 	if err != nil {
-		return &BadResponseError{Purpose: PurposeLogout, Reason: "could not read the session's cookies", Err: err}
+		// The cookies are the browser's to give: RosterOn is not asked.
+		return &BrowserError{Purpose: PurposeLogout, Err: fmt.Errorf("reading the session's cookies: %w", err)}
 	}
 	if !in {
 		s.loggedIn = false
@@ -704,12 +730,12 @@ func (s *Session) CloseContext(ctx context.Context) error {
 	}
 	if s.tab != nil {
 		if err := s.tab.Close(); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &BrowserError{Purpose: StepClose, Err: fmt.Errorf("closing the tab: %w", err)})
 		}
 	}
 	if s.owned && s.browser != nil {
 		if err := s.browser.Close(); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &BrowserError{Purpose: StepClose, Err: err})
 		}
 	}
 	if s.holdsSlot {
@@ -783,7 +809,9 @@ func header(h []browser.HeaderField, name string) string {
 
 // screenshot saves a PNG of the page after a step when a folder was given.
 // A screenshot is a debugging aid: failing to take or save one never turns
-// a step's success into a failure, nor hides the step's own error.
+// a step's success into a failure, nor hides the step's own error, but it
+// is a warning (see WithWarnings). A tab that is gone has nothing to show:
+// the step's error says so.
 func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
 	if s.screenshotsDir == "" || s.tab == nil || !s.tab.Alive() {
 		return
@@ -792,6 +820,7 @@ func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
 	defer cancel()
 	png, err := s.tab.Screenshot(ctx)
 	if err != nil {
+		s.warn(fmt.Errorf("taking the %s step's screenshot: %w", purpose, err))
 		return
 	}
 	name := stamp(start) + "Z-" + purpose
@@ -799,7 +828,10 @@ func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
 		name += "-error"
 	}
 	if err := os.MkdirAll(s.screenshotsDir, 0o700); err != nil {
+		s.warn(fmt.Errorf("saving the %s step's screenshot: %w", purpose, err))
 		return
 	}
-	_ = writePrivate(s.screenshotsDir, name+".png", png)
+	if err := writePrivate(s.screenshotsDir, name+".png", png); err != nil {
+		s.warn(fmt.Errorf("saving the %s step's screenshot: %w", purpose, err))
+	}
 }

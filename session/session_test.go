@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -308,10 +309,35 @@ func TestStepAfterCloseIsErrClosed(t *testing.T) {
 	n := len(f.mock.Requests())
 	_, err := s.GetRoster(ctx)
 	assert.ErrorIs(t, err, session.ErrClosed)
+	assertClosed(t, session.PurposeRoster, err)
+	assert.Equal(t, "reading the roster: the session is closed", err.Error())
 	err = s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword)
 	assert.ErrorIs(t, err, session.ErrClosed)
+	assertClosed(t, session.PurposeLogin, err)
 	assert.Contains(t, err.Error(), "the session is closed")
 	assert.Len(t, f.mock.Requests(), n)
+
+	// One that never opened its browser says the same.
+	never := newSession(t, f.url)
+	require.NoError(t, never.Close())
+	_, err = never.GetRoster(ctx)
+	assertClosed(t, session.PurposeRoster, err)
+	assert.NoError(t, never.LogOut(ctx), "nothing to log out of")
+}
+
+// assertClosed checks that err is a closed session's error: the
+// session's own, not RosterOn's, and no outage.
+func assertClosed(t *testing.T, purpose string, err error) {
+	t.Helper()
+	var failed *session.BrowserError
+	if assert.ErrorAs(t, err, &failed) {
+		assert.Equal(t, purpose, failed.Purpose)
+	}
+	assert.ErrorIs(t, err, session.ErrClosed)
+	assert.ErrorIs(t, err, session.ErrBrowser)
+	assert.NotErrorIs(t, err, session.ErrRosterOn)
+	assert.NotContains(t, err.Error(), "RosterOn")
+	assert.False(t, session.Outage(err), "a closed session is the program's mistake, not an outage")
 }
 
 func TestCloseAfterFailureFreesChrome(t *testing.T) {
@@ -494,4 +520,47 @@ func TestErrorsFormOneFamily(t *testing.T) {
 	assert.Equal(t, `RosterOn rejected the login credentials for username "o'neil"`, (&session.BadCredentialsError{Username: "o'neil"}).Error())
 	assert.NotErrorIs(t, errs[0], session.ErrNotLoggedIn)
 	assert.ErrorIs(t, errs[2], session.ErrNotLoggedIn)
+	for _, err := range errs {
+		assert.NotErrorIs(t, err, session.ErrBrowser, "%T", err)
+	}
+}
+
+// The browser's failures and the session's own are a family apart from
+// RosterOn's: their messages name the browser, never RosterOn.
+func TestBrowserErrorsFormAnotherFamily(t *testing.T) {
+	tests := []struct {
+		err  *session.BrowserError
+		want string
+	}{
+		{&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome},
+			"the browser could not start: no Chrome, Chromium or Edge found"},
+		{&session.BrowserError{Purpose: session.StepBrowser, Err: fmt.Errorf("connecting: %w", context.DeadlineExceeded)},
+			"the browser could not start: timed out"},
+		{&session.BrowserError{Purpose: session.PurposeLogin, Err: fmt.Errorf("opening a tab: %w", browser.ErrTabGone)},
+			"the browser failed while opening the login page: opening a tab: the browser tab is gone"},
+		{&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone},
+			"the browser failed while logging in: the browser tab is gone"},
+		{&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone},
+			"the browser failed while reading the roster: the browser tab is gone"},
+		{&session.BrowserError{Purpose: session.PurposeLogout, Err: browser.ErrTabGone},
+			"the browser failed while logging out: the browser tab is gone"},
+		{&session.BrowserError{Purpose: session.StepClose, Err: errors.New("boom")},
+			"the browser failed while closing: boom"},
+		{&session.BrowserError{Purpose: session.PurposeRoster, Err: session.ErrClosed},
+			"reading the roster: the session is closed"},
+	}
+	for _, tc := range tests {
+		err := fmt.Errorf("wrapped: %w", tc.err)
+		assert.Equal(t, tc.want, tc.err.Error())
+		assert.ErrorIs(t, err, session.ErrBrowser)
+		assert.ErrorIs(t, err, tc.err.Err, "the cause is reachable")
+		assert.NotErrorIs(t, err, session.ErrRosterOn, tc.want)
+		assert.NotErrorIs(t, err, session.ErrCredentials, tc.want)
+		var bad *session.BadResponseError
+		assert.False(t, errors.As(err, &bad), tc.want)
+	}
+	assert.True(t, (&session.BrowserError{Purpose: session.StepBrowser, Err: context.DeadlineExceeded}).Timeout())
+	assert.False(t, (&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone}).Timeout())
+	assert.ErrorIs(t, session.ErrClosed, session.ErrBrowser, "ErrClosed is of the family")
+	assert.NotErrorIs(t, session.ErrClosed, session.ErrRosterOn)
 }

@@ -44,6 +44,16 @@ func ParseDate(s string) (Date, error) {
 
 // String returns the date as YYYY-MM-DD, the form Python's date prints.
 func (d Date) String() string {
+	if 0 <= d.Year && d.Year <= 9999 && 0 <= d.Month && d.Month <= 99 && 0 <= d.Day && d.Day <= 99 {
+		// fmt's result, without fmt: a roster writes thousands.
+		y, m, dd := d.Year, int(d.Month), d.Day
+		b := [10]byte{
+			byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+			byte('0' + m/10), byte('0' + m%10), '-',
+			byte('0' + dd/10), byte('0' + dd%10),
+		}
+		return string(b[:])
+	}
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 

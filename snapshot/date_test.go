@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -123,5 +124,21 @@ func TestDateJSON(t *testing.T) {
 	for _, in := range []string{`"2019-02-30"`, `"11/06/2019"`, `20190611`, `{}`, `""`, `true`} {
 		var d Date
 		assert.Error(t, json.Unmarshal([]byte(in), &d), in)
+	}
+}
+
+// TestDateStringMatchesFmt pins String's fast path to the fmt layout it
+// replaced, across and beyond its edges.
+func TestDateStringMatchesFmt(t *testing.T) {
+	t.Parallel()
+	for _, y := range []int{-10000, -1, 0, 1, 9, 10, 99, 100, 999, 1000, 2019, 9999, 10000, 123456} {
+		for _, m := range []time.Month{-1, 0, 1, 9, 10, 12, 13, 99, 100} {
+			for _, d := range []int{-5, 0, 1, 9, 10, 31, 99, 100} {
+				want := fmt.Sprintf("%04d-%02d-%02d", y, int(m), d)
+				if got := (Date{y, m, d}).String(); got != want {
+					t.Errorf("Date{%d, %d, %d}.String() = %q, want %q", y, m, d, got, want)
+				}
+			}
+		}
 	}
 }

@@ -187,10 +187,10 @@ func (it Item) Shift(loc *time.Location) Shift {
 	}
 	t := it.times()
 	switch {
-	case leaveWord.MatchString(s.Name):
+	case hasFold(s.Name, "leave") && leaveWord.MatchString(s.Name):
 		s.Kind, s.AllDay = KindLeave, true
 		return s
-	case t.onCall || onCallWord.MatchString(s.Name):
+	case t.onCall || hasFold(s.Name, "call") && onCallWord.MatchString(s.Name):
 		s.Kind = KindOnCall
 	case t.timed:
 		s.Kind = KindWork
@@ -253,6 +253,69 @@ var (
 	dashes = strings.NewReplacer("\u2010", "-", "\u2011", "-", "\u2012", "-", "\u2013", "-", "\u2014", "-", "\u2212", "-")
 )
 
+// hasFold reports whether s holds word, lower-case ASCII letters, in any
+// case: what the (?i) patterns above need before they can match, since
+// the letters of "leave" and "call" fold to no character outside ASCII.
+// It spares the regexps nearly every shift's text.
+func hasFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && s[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchTimeRange is timeRange.FindStringSubmatch(s), without the regexp:
+// m[1] to m[4] are the hours and minutes, ok false where it finds no match.
+func matchTimeRange(s string) (m [5]string, ok bool) {
+	digits := func(i, lo, hi int) int { // the end of lo to hi digits at i, or -1
+		j := i
+		for j < len(s) && j-i < hi && '0' <= s[j] && s[j] <= '9' {
+			j++
+		}
+		if j-i < lo {
+			return -1
+		}
+		return j
+	}
+	// A one- or two-digit hour is followed by ":", which no digit is, so
+	// taking as many digits as there are is the only way to match.
+	i := 0
+	h1 := digits(i, 1, 2)
+	if h1 < 0 || h1 >= len(s) || s[h1] != ':' {
+		return m, false
+	}
+	m1 := digits(h1+1, 2, 2)
+	if m1 < 0 {
+		return m, false
+	}
+	k := m1
+	if k < len(s) && s[k] == ' ' {
+		k++
+	}
+	if k >= len(s) || s[k] != '-' {
+		return m, false
+	}
+	k++
+	if k < len(s) && s[k] == ' ' {
+		k++
+	}
+	h2 := digits(k, 1, 2)
+	if h2 < 0 || h2 >= len(s) || s[h2] != ':' {
+		return m, false
+	}
+	m2 := digits(h2+1, 2, 2)
+	if m2 != len(s) {
+		return m, false
+	}
+	return [5]string{s, s[:h1], s[h1+1 : m1], s[k:h2], s[h2+1 : m2]}, true
+}
+
 // times reads the first detail. timed is false when the detail is missing,
 // empty, or not entirely understood; onCall may still be set then.
 func (it Item) times() (t shiftTimes) {
@@ -260,7 +323,7 @@ func (it Item) times() (t shiftTimes) {
 		return t
 	}
 	text := dashes.Replace(strings.Join(strings.Fields(it.Detail[detailTimes].Value), " "))
-	if onCallWord.MatchString(text) {
+	if hasFold(text, "call") && onCallWord.MatchString(text) {
 		t.onCall = true
 		// What may join the marker to the times: "On-call: 20:30-08:30",
 		// "(20:30 - 08:30) on call".
@@ -271,8 +334,8 @@ func (it Item) times() (t shiftTimes) {
 			text = strings.TrimSpace(inner)
 		}
 	}
-	m := timeRange.FindStringSubmatch(text)
-	if m == nil {
+	m, ok := matchTimeRange(text)
+	if !ok {
 		return t
 	}
 	start, ok1 := readClock(m[1], m[2], false)

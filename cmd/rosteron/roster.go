@@ -59,9 +59,10 @@ Examples:
       --username joe.bloggs --format json
   rosteron roster --format ics --tz Australia/Melbourne --output roster.ics
 
-Exit status: 0 success, 1 error, 2 usage error, 3 bad credentials,
-4 unexpected response from RosterOn (network errors and timeouts included),
-5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM.
+Exit status: 0 success, 1 error (Chrome missing included), 2 usage error,
+3 bad credentials, 4 unexpected response from RosterOn (network errors and
+timeouts included), 5 not logged in, 6 the browser failed (Chrome could not
+start or crashed), 130 or 143 when interrupted by SIGINT or SIGTERM.
 `
 
 const demoUsage = `Usage: rosteron demo [flags]
@@ -417,6 +418,14 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 	if fl.progress != nil {
 		opts = append(opts, session.WithObserver(fl.progress.observe))
 	}
+	// A warning (a screenshot that could not be saved) fails nothing, but
+	// is shown, even with --quiet, on a line of its own.
+	opts = append(opts, session.WithWarnings(func(err error) {
+		if fl.progress != nil {
+			fl.progress.closeLine()
+		}
+		c.errorf("warning: %v", err)
+	}))
 	s, err := session.New(fl.url, opts...)
 	if err != nil {
 		return nil, err

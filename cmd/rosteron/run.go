@@ -22,6 +22,7 @@ const (
 	exitBadCredentials = 3
 	exitBadResponse    = 4
 	exitNotLoggedIn    = 5
+	exitBrowser        = 6
 )
 
 const mainUsage = `rosteron reads a shift worker's roster from a RosterOn Mobile web app by
@@ -46,12 +47,13 @@ Commands:
 Run 'rosteron <command> --help' for a command's flags. Flags may come before
 or after arguments; -flag and --flag are the same.
 
-Exit status: 0 success, 1 error, 2 usage error, 3 login refused (bad
-credentials, or any other message on the login page: do not retry),
-4 unexpected response from RosterOn (network errors, timeouts and pages of
-another origin included),
-5 not logged in, 130 or 143 when interrupted by SIGINT or SIGTERM (serve
-exits 0). diff follows diff(1): 0 same, 1 different, 2 trouble.
+Exit status: 0 success, 1 error (Chrome missing included), 2 usage error,
+3 login refused (bad credentials, or any other message on the login page:
+do not retry), 4 unexpected response from RosterOn (network errors,
+timeouts and pages of another origin included), 5 not logged in, 6 the
+browser failed (Chrome could not start or crashed, or a remote Chrome
+could not be reached), 130 or 143 when interrupted by SIGINT or SIGTERM
+(serve exits 0). diff follows diff(1): 0 same, 1 different, 2 trouble.
 `
 
 type command struct {
@@ -248,11 +250,17 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, browser.ErrUnauthorized), errors.Is(err, browser.ErrPlaintext):
 		// The remote Chrome's token is missing or wrong, or its address
 		// is plain ws:// to another machine: settings to put right, which
-		// no retry mends. Before BadResponseError, which wraps them.
+		// no retry mends. Before ErrBrowser, which wraps them.
 		return exitUsage
 	case errors.Is(err, browser.ErrNoChrome):
-		// Before BadResponseError, which wraps it when Chrome cannot start.
+		// Chrome to install, as the message says. Before ErrBrowser,
+		// which wraps it when the session looks for Chrome.
 		return exitError
+	case errors.Is(err, session.ErrBrowser):
+		// Chrome could not start, crashed or went away, a remote one
+		// could not be reached, or the session was closed: the browser's
+		// failure, not RosterOn's, whichever step it happened in.
+		return exitBrowser
 	case errors.Is(err, session.ErrCredentials):
 		// The known "bad password" message, or any other message the
 		// login page shows after a submit (a lock-out, say).

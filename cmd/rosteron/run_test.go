@@ -522,7 +522,14 @@ func TestExitCodes(t *testing.T) {
 		{"other", background, errors.New("disk full"), 1},
 		{"usage", background, usagef("roster", "missing --url"), 2},
 		{"invalid url", background, urlErr, 2},
-		{"no chrome", background, &session.BadResponseError{Purpose: session.PurposeLogin, Err: fmt.Errorf("starting the browser: %w", browser.ErrNoChrome)}, 1},
+		{"no chrome", background, browser.ErrNoChrome, 1},
+		{"no chrome for the session", background, &session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome}, 1},
+		{"devtools token refused", background, &session.BrowserError{Purpose: session.StepBrowser, Err: fmt.Errorf("%w (401)", browser.ErrUnauthorized)}, 2},
+		{"chrome could not start", background, &session.BrowserError{Purpose: session.StepBrowser, Err: errors.New("starting Chrome /usr/bin/chromium: exit status 1")}, 6},
+		{"chrome slow to start", background, &session.BrowserError{Purpose: session.StepBrowser, Err: context.DeadlineExceeded}, 6},
+		{"chrome crashed", background, &session.BrowserError{Purpose: session.PurposeRoster, Err: fmt.Errorf("%w (did Chrome exit?)", browser.ErrTabGone)}, 6},
+		{"session closed", background, &session.BrowserError{Purpose: session.PurposeRoster, Err: session.ErrClosed}, 6},
+		{"page too large is RosterOn's", background, &session.BadResponseError{Purpose: session.PurposeRoster, Err: &browser.PageSizeError{URL: "https://x/", Limit: 1 << 20, Size: 2 << 20}}, 4},
 		{"bad credentials", background, &session.BadCredentialsError{Username: "joe"}, 3},
 		{"login refused", background, &session.LoginRefusedError{Username: "joe", Message: "The account is locked out."}, 3},
 		{"login refused, wrapped", background, fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "x"}), 3},
@@ -557,9 +564,14 @@ func TestErrorLine(t *testing.T) {
 	assert.Equal(t, "rosteron: page said \"[REDACTED]\" and \ufffd[31mred\n", stderr.String())
 
 	stderr.Reset()
-	code = c.fail(context.Background(), &session.BadResponseError{Purpose: "login", Err: fmt.Errorf("starting the browser: %w", browser.ErrNoChrome)})
+	code = c.fail(context.Background(), &session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome})
 	assert.Equal(t, exitError, code)
 	assert.Regexp(t, `^rosteron: no Chrome found: install chromium-headless-shell .*--chrome PATH.*--browser ws://HOST:9222\n$`, stderr.String())
+
+	stderr.Reset()
+	code = c.fail(context.Background(), &session.BrowserError{Purpose: session.PurposeRoster, Err: fmt.Errorf("%w (did Chrome exit?)", browser.ErrTabGone)})
+	assert.Equal(t, exitBrowser, code)
+	assert.Equal(t, "rosteron: the browser failed while reading the roster: the browser tab is gone (did Chrome exit?)\n", stderr.String())
 
 	stderr.Reset()
 	ctx, cancel := context.WithCancelCause(context.Background())

@@ -562,6 +562,12 @@ func classify(err error) error {
 			return feed.LoggedIn(err)
 		}
 	}
+	var failed *session.BrowserError
+	if errors.As(err, &failed) && (failed.Purpose == session.PurposeRoster || failed.Purpose == session.PurposeLogout) {
+		// Chrome failed after the home page was reached: the login was
+		// accepted all the same.
+		return feed.LoggedIn(err)
+	}
 	if errors.Is(err, session.ErrNotLoggedIn) {
 		// Only GetRoster, which comes after a login that was accepted,
 		// tells it: RosterOn ended the session.

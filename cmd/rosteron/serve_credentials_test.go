@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
@@ -277,6 +278,9 @@ func TestServeClassifyMarks(t *testing.T) {
 		&session.BadResponseError{Purpose: session.PurposeRoster, Status: 503, Reason: "HTTP 503"},
 		&session.BadResponseError{Purpose: session.PurposeLogout, Err: context.DeadlineExceeded},
 		fmt.Errorf("reading the roster: %w", &session.NotLoggedInError{Detail: "RosterOn ended the session"}),
+		// Chrome crashed once the login was accepted.
+		&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone},
+		&session.BrowserError{Purpose: session.PurposeLogout, Err: browser.ErrTabGone},
 	} {
 		got := classify(err)
 		assert.ErrorIs(t, got, feed.ErrLoggedIn, "%v", err)
@@ -288,7 +292,12 @@ func TestServeClassifyMarks(t *testing.T) {
 		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "got a page that is not RosterOn's"},
 		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
 		errors.New("net::ERR_CONNECTION_REFUSED"),
+		// The browser failed before the home page: an outage, which
+		// neither counts nor resets the count.
+		&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome},
+		&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone},
 	} {
 		assert.NotErrorIs(t, classify(err), feed.ErrLoggedIn, "%v", err)
+		assert.NotErrorIs(t, classify(err), feed.ErrRefused, "%v", err)
 	}
 }

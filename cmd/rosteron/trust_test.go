@@ -93,7 +93,7 @@ func TestAllowHTTP(t *testing.T) {
 	} {
 		args := append([]string{"roster", "--url", plain, "--username", "joe", "--browser", "ws://127.0.0.1:1", "--timeout", "10s"}, tc.args...)
 		r := runWith(t, tc.env, "", args...)
-		assert.Equal(t, exitBadResponse, r.code, "the browser's refusal, not the URL's: %s", r.stderr)
+		assert.Equal(t, exitBrowser, r.code, "the browser's refusal, not the URL's: %s", r.stderr)
 		assert.Contains(t, r.stderr, "rosteron: warning: --allow-http: unencrypted connection to a host that is not this machine: "+
 			"the RosterOn URL is http://rosteron.example.org")
 		assert.Contains(t, r.stderr, "127.0.0.1:1")
