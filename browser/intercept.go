@@ -209,12 +209,6 @@ func redirectsToGET(ev *fetch.EventRequestPaused) bool {
 	return ev.Request != nil && ev.Request.Method == "GET" || code == 301 || code == 302 || code == 303
 }
 
-// isRedirect reports whether a paused response is a redirect, which has
-// no page for a policy to apply to.
-func isRedirect(ev *fetch.EventRequestPaused) bool {
-	return ev.ResponseStatusCode >= 300 && ev.ResponseStatusCode <= 399 && fetchHeader(ev.ResponseHeaders, "Location") != ""
-}
-
 func headerMap(headers []*fetch.HeaderEntry) network.Headers {
 	h := network.Headers{}
 	for _, e := range headers {
