@@ -40,14 +40,14 @@ func TestSystemdUnit(t *testing.T) {
 	bin := buildRosteron(t)
 
 	// The credential's name is the one rosteron reads: with it, a run gets
-	// past the password (and fails later, at the closed browser address);
+	// past the password (and fails later, at the closed browser address: exit 6);
 	// without it, there is no password.
 	creds := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(creds, "rosteron-password"), []byte("from-credential\n"), 0o400))
 	args := []string{"roster", "--url", "http://127.0.0.1:1/RosterOnProd/Mobile", "--username", "joe",
 		"--browser", "ws://127.0.0.1:1", "--timeout", "5s"}
 	code, stderr := runBin(t, bin, []string{"CREDENTIALS_DIRECTORY=" + creds}, args...)
-	assert.Equal(t, 4, code, stderr)
+	assert.Equal(t, 6, code, stderr, "the browser failed")
 	assert.NotContains(t, stderr, "no password")
 	code, stderr = runBin(t, bin, []string{"CREDENTIALS_DIRECTORY=" + t.TempDir()}, args...)
 	assert.Equal(t, 2, code, stderr)
