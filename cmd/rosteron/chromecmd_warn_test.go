@@ -77,16 +77,9 @@ func TestChromeCommandWarnings(t *testing.T) {
 
 			// Served once the first line is out; Chrome's log is copied
 			// before then.
-			deadline := time.Now().Add(30 * time.Second)
-			for !strings.Contains(stdout.String(), "rosteron chrome: DevTools at ws://") {
-				select {
-				case err := <-done:
-					t.Fatalf("rosteron chrome ended: %v; %s", err, stderr.String())
-				default:
-				}
-				require.True(t, time.Now().Before(deadline), "rosteron chrome did not serve: %s", stderr.String())
-				time.Sleep(10 * time.Millisecond)
-			}
+			awaitOutput(t, stdout, done, 30*time.Second, "rosteron chrome's DevTools line", func(s string) bool {
+				return strings.Contains(s, "rosteron chrome: DevTools at ws://")
+			})
 			stop()
 			select {
 			case err := <-done:

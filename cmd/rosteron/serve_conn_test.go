@@ -40,19 +40,9 @@ func startServeWith(t *testing.T, env map[string]string, args []string, edit fun
 			t.Fatal("serve did not stop")
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if h := healthLine.FindStringSubmatch(stderr.String()); h != nil {
-			return strings.TrimSuffix(strings.TrimPrefix(h[1], "http://"), "/healthz"), stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve ended: %v; %s", err, stderr.String())
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "serve did not start: %s", stderr.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+	out := awaitOutput(t, stderr, done, 20*time.Second, "the health line", healthLine.MatchString)
+	h := healthLine.FindStringSubmatch(out)
+	return strings.TrimSuffix(strings.TrimPrefix(h[1], "http://"), "/healthz"), stop
 }
 
 // The server closes a keep-alive connection left idle, and one that sends

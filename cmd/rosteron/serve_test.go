@@ -221,29 +221,16 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 			return -1
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if h := healthLine.FindStringSubmatch(s.stderr.String()); h != nil {
-			data, err := os.ReadFile(filepath.Join(state, addressesFile))
-			require.NoError(t, err)
-			s.addresses = string(data)
-			m := feedLine.FindAllStringSubmatch(s.addresses, -1)
-			require.Len(t, m, 2, s.addresses)
-			s.ics, s.json = m[0][2], m[1][2]
-			s.status = strings.TrimSuffix(s.ics, feed.ICSName) + feed.HealthName
-			s.health = h[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited with %d: %s", code, s.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start; stderr: %s", s.stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	out := awaitOutput(t, s.stderr, done, 20*time.Second, "the health line", healthLine.MatchString)
+	h := healthLine.FindStringSubmatch(out)
+	data, err := os.ReadFile(filepath.Join(state, addressesFile))
+	require.NoError(t, err)
+	s.addresses = string(data)
+	m := feedLine.FindAllStringSubmatch(s.addresses, -1)
+	require.Len(t, m, 2, s.addresses)
+	s.ics, s.json = m[0][2], m[1][2]
+	s.status = strings.TrimSuffix(s.ics, feed.ICSName) + feed.HealthName
+	s.health = h[1]
 	return s
 }
 

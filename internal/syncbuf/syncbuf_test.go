@@ -1,11 +1,13 @@
 package syncbuf
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Concurrent writes each land whole, and reading while they do is safe
@@ -26,4 +28,25 @@ func TestBufferConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, strings.Repeat("line\n", 800), b.String())
+}
+
+// Wait returns once a Write makes its condition hold, and gives up, with
+// what there is, when its context ends.
+func TestBufferWait(t *testing.T) {
+	t.Parallel()
+	var b Buffer
+	go func() {
+		for _, s := range []string{"one\n", "two\n", "ready\n", "after\n"} {
+			_, _ = b.Write([]byte(s))
+		}
+	}()
+	got, err := b.Wait(context.Background(), func(s string) bool { return strings.Contains(s, "ready\n") })
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(got, "one\ntwo\nready\n"), got)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err = b.Wait(ctx, func(s string) bool { return strings.Contains(s, "never") })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, got, "ready\n")
 }
