@@ -46,6 +46,7 @@ type Session struct {
 	maxPageSize    int64
 	formWait       time.Duration
 	screenshotsDir string
+	render         Render
 	loadAll        bool
 	allowHTTP      bool
 	limiter        *Limiter

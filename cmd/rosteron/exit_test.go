@@ -33,3 +33,17 @@ func TestUnreachableRemoteChromeExit6(t *testing.T) {
 	assert.Contains(t, r.stderr, "127.0.0.1:1")
 	assert.NotContains(t, r.stderr, "RosterOn returned")
 }
+
+func TestRenderFlagRefusesUnknownModes(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--render", "sometimes"},
+		{"roster", "--url", "https://rosteron.example.com/RosterOnProd/Mobile", "--username", "joe", "--render", "never"},
+	} {
+		r := runWith(t, map[string]string{"ROSTERON_PASSWORD": "x"}, "", args...)
+		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "want auto or always")
+	}
+	r := runWith(t, map[string]string{"ROSTERON_RENDER": "seldom"}, "", "demo")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `invalid --render "seldom"`)
+}

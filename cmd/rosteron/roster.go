@@ -37,6 +37,12 @@ Flags:
 ` + passwordUsage + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted, even (especially) when the run fails
   --screenshots DIR   save a screenshot of the page after each step in DIR
+  --render MODE       auto (the default) renders the login page and reads
+                      the others as sent, rendering a roster page without
+                      shifts in case a script fills it; always renders
+                      every page and runs all its scripts, as a person's
+                      browser does (slower; default $ROSTERON_RENDER, else
+                      auto)
   --browser WS_URL    use the Chrome already running at this DevTools
                       address, such as ws://127.0.0.1:9222, instead of
                       starting one (default $ROSTERON_BROWSER)
@@ -75,6 +81,12 @@ Flags:
 ` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted
   --screenshots DIR   save a screenshot of the page after each step in DIR
+  --render MODE       auto (the default) renders the login page and reads
+                      the others as sent, rendering a roster page without
+                      shifts in case a script fills it; always renders
+                      every page and runs all its scripts, as a person's
+                      browser does (slower; default $ROSTERON_RENDER, else
+                      auto)
   --browser WS_URL    use the Chrome already running at this DevTools
                       address instead of starting one; it must be able to
                       reach 127.0.0.1 on this machine (default
@@ -94,6 +106,7 @@ type sessionFlags struct {
 	progress    progressFlags
 	saveLogs    string
 	screenshots string
+	render      string // --render: auto or always
 	browser     string
 	browserTok  string // --browser-token-file
 	chrome      string
@@ -110,6 +123,7 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.progress.register(fs)
 	fs.StringVar(&f.saveLogs, "save-logs", "", "")
 	fs.StringVar(&f.screenshots, "screenshots", "", "")
+	fs.StringVar(&f.render, "render", "", "")
 	fs.StringVar(&f.browser, "browser", "", "")
 	fs.StringVar(&f.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.chrome, "chrome", "", "")
@@ -144,6 +158,12 @@ func (f *sessionFlags) check(c *cli, cmd string) ([]browser.Option, error) {
 func (f *sessionFlags) checkBrowser(c *cli, cmd string) ([]browser.Option, error) {
 	if f.timeout <= 0 {
 		return nil, usagef(cmd, "invalid --timeout %v: want a positive duration, such as 60s", f.timeout)
+	}
+	if f.render = or(f.render, c.getenv("ROSTERON_RENDER")); f.render == "" {
+		f.render = "auto"
+	}
+	if _, err := session.ParseRender(f.render); err != nil {
+		return nil, usagef(cmd, "invalid --render %q: want auto or always", f.render)
 	}
 	noSandbox, err := c.noSandbox(cmd, f.noSandbox)
 	if err != nil {
@@ -414,6 +434,10 @@ func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err 
 	}
 	if fl.flags.screenshots != "" {
 		opts = append(opts, session.WithScreenshots(fl.flags.screenshots))
+	}
+	if mode, err := session.ParseRender(fl.flags.render); err == nil {
+		// check has refused any other name.
+		opts = append(opts, session.WithRender(mode))
 	}
 	if fl.progress != nil {
 		opts = append(opts, session.WithObserver(fl.progress.observe))

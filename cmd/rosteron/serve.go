@@ -85,6 +85,9 @@ Flags:
                       is given (default $ROSTERON_CHROME, else
                       chromium-headless-shell, else an installed Chrome,
                       Chromium or Edge)
+  --render MODE       auto (the default) or always: which pages Chrome
+                      renders, as for 'rosteron roster'
+                      (default $ROSTERON_RENDER)
   --timeout DURATION  time limit on each refresh (default 60s)
   --insecure          do not check the server's TLS certificate (for test
                       servers only; warns)
