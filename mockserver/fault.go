@@ -18,8 +18,9 @@ import (
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
 // OtherValidation, AccountLocked, FrenchValidation, ScriptLoginForm,
-// ScriptRoster, ScriptFillsRoster and LoginError500 change; the first of the three
-// validation faults wins). Truncated cuts short whichever answer that is.
+// ScriptLoginField, ScriptRoster, ScriptFillsRoster and LoginError500
+// change; the first of the three validation faults wins, before
+// ScriptLoginField's refusal). Truncated cuts short whichever answer that is.
 type Fault uint32
 
 const (
@@ -83,6 +84,14 @@ const (
 	// empty roster: only one that runs the page's scripts, and lets them
 	// settle, reads the shifts.
 	FaultScriptFillsRoster
+	// FaultScriptLoginField gives the login form as sent a hidden field,
+	// ClientCheck, that is empty until an inline script of the page
+	// sets it; a login POST without the script's value is refused with
+	// the "bad password" message, whatever the password. Only a client
+	// that runs the login page's scripts can log in. It needs to be in
+	// force for the login page and for the login's post (the login and
+	// home steps), as WithFault has it.
+	FaultScriptLoginField
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -105,6 +114,7 @@ var faultNames = []struct {
 	{FaultAccountLocked, "AccountLocked"},
 	{FaultFrenchValidation, "FrenchValidation"},
 	{FaultScriptFillsRoster, "ScriptFillsRoster"},
+	{FaultScriptLoginField, "ScriptLoginField"},
 }
 
 // Has reports whether every fault in g is set in f.

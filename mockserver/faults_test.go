@@ -67,6 +67,42 @@ func TestValidationFaults(t *testing.T) {
 	}
 }
 
+// FaultScriptLoginField's form as sent holds an empty hidden field and
+// the script that sets it: a post without the script's value is refused
+// with the "bad password" message even with the right password, and one
+// with it logs in.
+func TestFaultScriptLoginField(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t, mockserver.WithFault(mockserver.FaultScriptLoginField))
+	c := newClient(t, ts, s)
+	page := c.get("/Account/Login")
+	require.Equal(t, http.StatusOK, page.resp.StatusCode)
+	require.Len(t, find(page.doc, isElem("input", "name", "ClientCheck")), 1, page.body)
+	assert.Empty(t, inputValue(page.doc, "ClientCheck"), "empty as sent")
+	m := regexp.MustCompile(`input\[name="ClientCheck"\]'\)\.value = "([^"]+)"`).FindStringSubmatch(page.body)
+	require.Len(t, m, 2, "the script that sets it: %s", page.body)
+
+	refused := c.submitLogin(page, mockserver.DemoUsername, mockserver.DemoPassword)
+	require.Equal(t, http.StatusOK, refused.resp.StatusCode)
+	assert.Equal(t, "account-login", pageID(refused.doc))
+	assert.Equal(t, []string{"Logon failure: unknown user name or bad password."}, validationMessages(refused.doc))
+	assert.Equal(t, 0, s.Logins())
+
+	post := func(password string) result {
+		return c.postAbs(s.BasePath()+"/Account/Login", url.Values{
+			"__RequestVerificationToken": {inputValue(refused.doc, "__RequestVerificationToken")},
+			"ClientCheck":                {m[1]},
+			"UserName":                   {mockserver.DemoUsername},
+			"Password":                   {password},
+		})
+	}
+	wrong := post("wrong")
+	assert.Equal(t, []string{"Logon failure: unknown user name or bad password."}, validationMessages(wrong.doc), "the field does not make a wrong password right")
+	ok := post(mockserver.DemoPassword)
+	assert.Equal(t, http.StatusFound, ok.resp.StatusCode, ok.body)
+	assert.Equal(t, 1, s.Logins())
+}
+
 var scriptToken = regexp.MustCompile(`token:\s*"([^"]+)"`)
 
 func TestFaultScriptLoginForm(t *testing.T) {

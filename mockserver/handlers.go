@@ -117,6 +117,13 @@ const (
 	msgFrench        = "Échec de l'ouverture de session : nom d'utilisateur inconnu ou mot de passe incorrect."
 )
 
+// The hidden field of FaultScriptLoginField, and the value its script
+// sets.
+const (
+	scriptFieldName  = "ClientCheck"
+	scriptFieldValue = "set-by-script"
+)
+
 func (s *Server) loginPost(r *http.Request, faults Fault) *response {
 	if err := r.ParseForm(); err != nil {
 		return s.errorPage(http.StatusBadRequest, "The request could not be read: "+err.Error())
@@ -133,6 +140,9 @@ func (s *Server) loginPost(r *http.Request, faults Fault) *response {
 		return s.loginForm(r, faults, nonce, username, []string{msgAccountLocked})
 	case faults.Has(FaultFrenchValidation):
 		return s.loginForm(r, faults, nonce, username, []string{msgFrench})
+	case faults.Has(FaultScriptLoginField) && r.PostFormValue(scriptFieldName) != scriptFieldValue:
+		// Posted without the login page's script having run.
+		return s.loginForm(r, faults, nonce, username, []string{msgLogonFailure})
 	}
 	i, ok := s.authenticate(username, r.PostFormValue("Password"))
 	if !ok {
@@ -159,13 +169,18 @@ func (s *Server) loginForm(r *http.Request, faults Fault, nonce []byte, username
 	for i, e := range errs {
 		msgs[i] = e + "\n"
 	}
+	var field *scriptField
+	if faults.Has(FaultScriptLoginField) {
+		field = &scriptField{Name: scriptFieldName, Value: scriptFieldValue}
+	}
 	return s.render(http.StatusOK, "login", loginView{
-		layoutView: s.layout("RosterOn - Log in"),
-		Action:     action,
-		Token:      s.formToken(nonce),
-		UserName:   username,
-		Errors:     msgs,
-		Scripted:   faults.Has(FaultScriptLoginForm),
+		layoutView:  s.layout("RosterOn - Log in"),
+		Action:      action,
+		Token:       s.formToken(nonce),
+		UserName:    username,
+		Errors:      msgs,
+		Scripted:    faults.Has(FaultScriptLoginForm),
+		ScriptField: field,
 	})
 }
 

@@ -29,7 +29,12 @@ type loginView struct {
 	UserName string
 	Errors   []string
 	Scripted bool
+	// ScriptField, when set, is a hidden field of the form as sent,
+	// empty until an inline script sets it (FaultScriptLoginField).
+	ScriptField *scriptField
 }
+
+type scriptField struct{ Name, Value string }
 
 type homeView struct {
 	layoutView
@@ -183,6 +188,10 @@ const loginTemplate = `{{define "body" -}}
 {{- else}}
     <form action="{{.Action}}" method="post" data-ajax="false">
       <input name="__RequestVerificationToken" type="hidden" value="{{.Token}}">
+{{- with .ScriptField}}
+      <input name="{{.Name}}" type="hidden" value="">
+      <script>document.querySelector('input[name="{{.Name}}"]').value = {{.Value}};</script>
+{{- end}}
 {{- if .Errors}}
       <div class="validation-summary-errors" data-valmsg-summary="true"><ul>{{range .Errors}}<li>{{.}}</li>{{end}}</ul></div>
 {{- else}}
