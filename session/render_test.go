@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,30 +72,52 @@ func TestRosterBuiltByScriptIsRenderedAndRead(t *testing.T) {
 	assert.Equal(t, 1, rosters)
 }
 
-// The realistic script stack and a 124-shift roster: the login page runs
-// jQuery Mobile, the roster is read in full, the logs are the same.
+// The realistic script stack and a 124-shift roster, in every render
+// mode: the roster is read in full, the logs are the same. With
+// RenderAlways the login page runs jQuery Mobile; with RenderAuto, as its
+// form is in the page as sent, it runs no script and asks for none.
 func TestRealisticStack(t *testing.T) {
 	stack, err := mockserver.LoadScriptStack("")
 	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
 		t.Skipf("set CI=true to make this a failure: %v", err)
 	}
 	require.NoError(t, err)
-	f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124))
-	s := newSession(t, f.url)
-	ctx := ctxT(t)
-	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
-	// Waited for within a bound, not read at once: under a loaded
-	// machine's make test the class was once missing straight after
-	// LogIn, and not in twenty runs since, alone or under load.
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = session.TabOf(s).WaitFor(wctx, `document.documentElement.classList.contains('ui-mobile')`, 20*time.Millisecond)
-	cancel()
-	assert.NoError(t, err, "jQuery Mobile ran on the login page")
-	snap, err := s.GetRoster(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
-	require.NoError(t, s.LogOut(ctx))
-	assert.Equal(t, sixFiles, purposes(s))
+	for _, mode := range []session.Render{session.RenderAuto, session.RenderAlways} {
+		t.Run(mode.String(), func(t *testing.T) {
+			f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124))
+			s := newSession(t, f.url, session.WithRender(mode))
+			ctx := ctxT(t)
+			require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+			scripts := 0
+			for _, r := range f.mock.Requests() {
+				if strings.Contains(r.Path, "/bundles/") || strings.HasSuffix(r.Path, ".js") {
+					scripts++
+				}
+			}
+			if mode == session.RenderAlways {
+				// Waited for within a bound, not read at once: under a
+				// loaded machine's make test the class was once missing
+				// straight after LogIn, and not in twenty runs since,
+				// alone or under load.
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = session.TabOf(s).WaitFor(wctx, `document.documentElement.classList.contains('ui-mobile')`, 20*time.Millisecond)
+				cancel()
+				assert.NoError(t, err, "jQuery Mobile ran on the login page")
+				assert.Equal(t, 3, scripts, "jQuery, Migrate and jQuery Mobile were loaded")
+			} else {
+				html, err := session.TabOf(s).HTML(ctx)
+				require.NoError(t, err)
+				assert.Contains(t, html, `id="account-login"`)
+				assert.NotContains(t, html, "ui-mobile", "jQuery Mobile did not run on the login page")
+				assert.Zero(t, scripts, "no script was asked for")
+			}
+			snap, err := s.GetRoster(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
+			require.NoError(t, s.LogOut(ctx))
+			assert.Equal(t, sixFiles, purposes(s))
+		})
+	}
 }
 
 // A rendered roster request that lands on the login page (here: the

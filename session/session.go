@@ -325,6 +325,17 @@ func (s *Session) stopPage() error {
 // same host excepted) is never typed into, and a form that would be sent
 // to another origin is stopped before it leaves: both are
 // *BadResponseError matching ErrOtherOrigin.
+//
+// With RenderAuto (the default), a login page that holds its form as
+// sent is loaded with scripts off, as python-rosteron posts it: none of
+// its scripts is fetched, compiled or run, and the form is posted as
+// Chrome posts a form. Only a page whose form a script builds is loaded
+// with its scripts. As a page's scripts may set a field the login needs,
+// a login refused after a page loaded without them (ErrCredentials) is
+// tried once more, with them, before it counts as refused: a wrong
+// password costs RosterOn two login attempts, not one. Both attempts are
+// in the logs. With RenderAlways, the login page always runs its scripts
+// and a refusal is never retried.
 func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -335,15 +346,69 @@ func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	}
 	s.username = username
 
-	err := s.record(PurposeLogin, func() error { return s.openLoginForm(ctx) })
-	if err != nil {
-		return err
+	scripts := s.render == RenderAlways
+	ran, err := s.logIn(ctx, username, password, scripts)
+	retried := false
+	if !ran && errors.Is(err, ErrCredentials) && ctx.Err() == nil {
+		// The page's scripts did not run: one may set a field that
+		// RosterOn wants. Once more with them, then the refusal counts.
+		refused := err
+		retried = true
+		if err = s.scriptsOn(ctx); err == nil {
+			_, err = s.logIn(ctx, username, password, true)
+		}
+		if err != nil && !errors.Is(err, ErrCredentials) {
+			// The retry got no answer on the credentials (an outage,
+			// say): RosterOn's refusal of the first post stands, so
+			// that nobody tries the password again as if nothing had
+			// been said about it.
+			s.warn(fmt.Errorf("RosterOn refused the login posted without the login page's scripts, and trying it once more with them failed, so the refusal stands: %w", err))
+			err = refused
+		}
 	}
-	err = s.record(PurposeHome, func() error { return s.submitLogin(ctx, username, password) })
+	if !scripts && !retried {
+		// The later pages a session renders (a roster its scripts
+		// fill, RenderAlways's) need their scripts.
+		if serr := s.scriptsOn(ctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
 	if err == nil {
 		s.loggedIn = true
 	}
 	return err
+}
+
+// logIn is one attempt at logging in: the login page and its form's
+// post, each a step of its own in the logs. With scripts false, the login
+// page is loaded with scripts off, and ran reports whether they were
+// turned on after all, for a form a script builds.
+func (s *Session) logIn(ctx context.Context, username, password string, scripts bool) (ran bool, err error) {
+	ran = scripts
+	err = s.record(PurposeLogin, func() error {
+		var err error
+		ran, err = s.openLoginForm(ctx, scripts)
+		return err
+	})
+	if err != nil {
+		return ran, err
+	}
+	return ran, s.record(PurposeHome, func() error { return s.submitLogin(ctx, username, password) })
+}
+
+// scriptsOn turns the tab's scripts back on after a login that may have
+// turned them off, within a short bound of its own: a LogIn that ran out
+// of time must not leave a tab whose later renders run no script.
+func (s *Session) scriptsOn(ctx context.Context) error {
+	if s.tab == nil || !s.tab.Alive() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.tab.SetScripts(ctx, true); err != nil {
+		return &BrowserError{Purpose: PurposeHome, Err: fmt.Errorf("turning the page's scripts back on: %w", err)}
+	}
+	return nil
 }
 
 // stepError turns a failure to reach the point of making a request into
@@ -356,47 +421,99 @@ func (s *Session) stepError(purpose string, err error) error {
 	return &BadResponseError{Purpose: purpose, Err: err}
 }
 
-func (s *Session) openLoginForm(ctx context.Context) error {
-	// The login page is the one page a person sees: it is rendered, its
-	// scripts run, and it is read as they leave it.
+// openLoginForm loads the login page and leaves it ready to be filled
+// in. With scripts false it loads it with the tab's scripts off and, when
+// the page as sent holds a form that posts without them (see
+// loginFormSendable), leaves it so: ran is false. Otherwise the page is
+// rendered again with its scripts, from the bytes already received, and
+// its form waited for, as with scripts true: ran is true.
+func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, err error) {
+	if !scripts {
+		if err := s.tab.SetScripts(ctx, false); err != nil {
+			return false, &BadResponseError{Purpose: PurposeLogin, Err: err}
+		}
+	}
+	before := s.tab.ExchangeCount()
 	doc, err := s.get(ctx, s.url("/Account/Login"), s.navigate)
 	if err != nil {
-		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+		return scripts, &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
 	if !originAllowed(s.base, doc.URL) {
-		return &BadResponseError{Purpose: PurposeLogin, Err: fmt.Errorf("%w: the login page came from %s, not from %s as configured; nothing was typed into it",
+		return scripts, &BadResponseError{Purpose: PurposeLogin, Err: fmt.Errorf("%w: the login page came from %s, not from %s as configured; nothing was typed into it",
 			ErrOtherOrigin, hostOf(doc.URL), hostOf(s.base))}
 	}
 	// The later steps go where the login page came from, which may be
 	// the configured host upgraded to https: its cookies may be Secure.
 	s.site = siteOf(s.base, doc.URL)
 	if doc.Status != http.StatusOK {
-		return statusError(PurposeLogin, doc)
+		return scripts, statusError(PurposeLogin, doc)
 	}
 	// Decide at once when the page is plainly something else; otherwise
 	// give a script time to build the form.
 	state, err := browser.Eval[loginState](ctx, s.tab, loginStateScript)
 	if err != nil {
-		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+		return scripts, &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
 	info := inspect(state.HTML)
 	if info.ID != "" && info.ID != "account-login" {
-		return &BadResponseError{Purpose: PurposeLogin, Reason: "got " + info.describe()}
+		return scripts, &BadResponseError{Purpose: PurposeLogin, Reason: "got " + info.describe()}
+	}
+	if !scripts {
+		if state.Sendable {
+			return false, nil
+		}
+		// The form is not in the page as sent: its scripts build it.
+		if err := s.renderWithScripts(ctx, doc, before); err != nil {
+			return true, &BadResponseError{Purpose: PurposeLogin, Err: err}
+		}
+		if state, err = browser.Eval[loginState](ctx, s.tab, loginStateScript); err != nil {
+			return true, &BadResponseError{Purpose: PurposeLogin, Err: err}
+		}
+		info = inspect(state.HTML)
 	}
 	if state.Ready {
-		return nil
+		return true, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.formWait)
 	defer cancel()
 	err = s.tab.WaitFor(wctx, loginFormReady, 20*time.Millisecond)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &BadResponseError{Purpose: PurposeLogin, Err: ctx.Err()}
+			return true, &BadResponseError{Purpose: PurposeLogin, Err: ctx.Err()}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return &BadResponseError{Purpose: PurposeLogin, Reason: fmt.Sprintf("no login form appeared within %v on %s", s.formWait, info.describe())}
+			return true, &BadResponseError{Purpose: PurposeLogin, Reason: fmt.Sprintf("no login form appeared within %v on %s", s.formWait, info.describe())}
 		}
-		return &BadResponseError{Purpose: PurposeLogin, Err: err}
+		return true, &BadResponseError{Purpose: PurposeLogin, Err: err}
+	}
+	return true, nil
+}
+
+// renderWithScripts turns the tab's scripts on and renders the login
+// page doc again, with them: from the body the navigation received (its
+// exchange is among those recorded since before), so that the server is
+// not asked twice, or, when the record kept no body, by loading it again.
+func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document, before int) error {
+	if err := s.tab.SetScripts(ctx, true); err != nil {
+		return err
+	}
+	xs := s.tab.ExchangesSince(before)
+	for i := len(xs) - 1; i >= 0; i-- {
+		x := xs[i]
+		if x.URL != doc.URL || x.Status != doc.Status {
+			continue
+		}
+		if x.Body == nil || x.Error != "" {
+			break
+		}
+		return s.tab.Render(ctx, &browser.Document{Response: doc.Response, Header: x.Header, Body: x.Body})
+	}
+	again, err := s.navigate(ctx, doc.URL)
+	if err != nil {
+		return err
+	}
+	if again.URL != doc.URL || again.Status != doc.Status {
+		return fmt.Errorf("loading the login page again with its scripts gave HTTP %d from %s", again.Status, again.URL)
 	}
 	return nil
 }
@@ -417,15 +534,31 @@ const keepFormInTab = `(() => {
 // loginFormReady is true once the page has the login form's fields.
 const loginFormReady = `!!(document.querySelector('input[name="UserName"]') && document.querySelector('input[name="Password"]'))`
 
-// loginState is the login page as its scripts have left it, and whether
-// its form is there yet, read in one round trip. The HTML is only
+// loginButton is the login form's submit button, which submitLogin
+// clicks.
+const loginButton = `#loginButton, form input[type="submit"], form button[type="submit"]`
+
+// loginFormSendable is true when the page holds a login form that Chrome
+// posts by itself, scripts or none: the UserName and Password fields in
+// one form, and the button submitLogin clicks a submit button of that
+// form.
+const loginFormSendable = `(() => {
+	const u = document.querySelector('input[name="UserName"]'), p = document.querySelector('input[name="Password"]');
+	const b = document.querySelector(` + "'" + loginButton + "'" + `);
+	return !!(u && p && u.form && u.form === p.form && b && b.form === u.form && b.type === 'submit');
+})()`
+
+// loginState is the login page as its scripts have left it (or as it
+// was sent, with scripts off), whether its form is there yet, and whether
+// it posts without scripts, read in one round trip. The HTML is only
 // inspected, which needs no doctype.
 type loginState struct {
-	HTML  string `json:"html"`
-	Ready bool   `json:"ready"`
+	HTML     string `json:"html"`
+	Ready    bool   `json:"ready"`
+	Sendable bool   `json:"sendable"`
 }
 
-const loginStateScript = `({html: document.documentElement.outerHTML, ready: ` + loginFormReady + `})`
+const loginStateScript = `({html: document.documentElement.outerHTML, ready: ` + loginFormReady + `, sendable: ` + loginFormSendable + `})`
 
 // navigate loads a page as a person's browser does, rendering it.
 func (s *Session) navigate(ctx context.Context, url string) (*browser.Document, error) {
@@ -495,7 +628,7 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	if err := s.limiter.pace(ctx); err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}
-	doc, err := s.submit(ctx, `#loginButton, form input[type="submit"], form button[type="submit"]`)
+	doc, err := s.submit(ctx, loginButton)
 	if err != nil {
 		return &BadResponseError{Purpose: PurposeHome, Err: err}
 	}

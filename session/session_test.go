@@ -439,11 +439,12 @@ func TestScreenshots(t *testing.T) {
 		assert.Contains(t, s.LogNames(), stamp+"Z-"+purpose+"-0.txt", e.Name())
 	}
 
-	// A failure is photographed too, marked as such.
+	// A failure is photographed too, marked as such: both attempts of a
+	// refused login, without the login page's scripts and with them.
 	bad := newSession(t, f.url, session.WithScreenshots(dir))
 	require.Error(t, bad.LogIn(ctx, mockserver.DemoUsername, "not-it"))
 	matches, _ := filepath.Glob(filepath.Join(dir, "*-home-error.png"))
-	assert.Len(t, matches, 1)
+	assert.Len(t, matches, 2)
 	for _, m := range matches {
 		assert.NotContains(t, m, "not-it")
 	}

@@ -171,12 +171,13 @@ func describe(name string) string {
 // reading says what the figures mean; it changes only when the flow does.
 const reading = `## Reading the figures
 
-A whole run starts Chrome, renders the login page with its scripts (the
-one page a person would look at), posts the form, fetches the home page,
-the roster and the logoff through the tab's own network stack without
-rendering them, and exits; the floor starts Chrome, renders the login page
-and exits. The realistic floor loads the stack's stylesheets, which
-rosteron's tab does not. Sessions on a shared browser are bound by CPU:
+A whole run starts Chrome, renders the login page (the one page a person
+would look at) as it was sent, without running its scripts, since it
+holds its form, posts the form, fetches the home page, the roster and the
+logoff through the tab's own network stack without rendering them, and
+exits; the floor starts Chrome, renders the login page, scripts and all,
+and exits. The realistic floor loads the stack's stylesheets and
+scripts, which rosteron's tab does not. Sessions on a shared browser are bound by CPU:
 each has a browser context and a renderer process of its own, and
 [docs/speed.md](docs/speed.md) shows where that time goes.
 `
