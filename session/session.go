@@ -508,7 +508,7 @@ func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document, 
 		}
 		return s.tab.Render(ctx, &browser.Document{Response: doc.Response, Header: x.Header, Body: x.Body})
 	}
-	again, err := s.navigate(ctx, doc.URL)
+	again, err := s.get(ctx, doc.URL, s.navigate)
 	if err != nil {
 		return err
 	}

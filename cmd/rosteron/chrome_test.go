@@ -107,7 +107,7 @@ func TestRoster(t *testing.T) {
 		{"stdin wins over env", with("ROSTERON_PASSWORD", "wrong"), mockserver.DemoPassword + "\n", cmd("--password-stdin"), exitOK, nil, ""},
 		{"flags win over env", with("ROSTERON_PASSWORD", mockserver.DemoPassword, "ROSTERON_URL", closed), "", cmd("--url", base), exitOK, nil, ""},
 		{"wrong password", with("ROSTERON_PASSWORD", "not-the-Pa55word"), "", nil, exitBadCredentials, []string{"login", "home"},
-			"RosterOn rejected the login credentials for username 'joe.bloggs' (2 log files saved in "},
+			"RosterOn rejected the login credentials for username 'joe.bloggs' (4 log files saved in "}, // two attempts: as sent, then with the login page's scripts
 		{"wrong base path", with("ROSTERON_PASSWORD", mockserver.DemoPassword), "", cmd("--url", ts.URL+"/Wrong/Mobile"), exitBadResponse, []string{"login"},
 			"unexpected response for an operation expecting 'login': HTTP 404"},
 		{"nothing there", with("ROSTERON_PASSWORD", mockserver.DemoPassword), "", cmd("--url", closed), exitBadResponse, nil,
