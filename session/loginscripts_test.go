@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 )
@@ -218,4 +220,25 @@ document.querySelector('form').appendChild(Object.assign(document.createElement(
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"GET /Mobile/Account/Login", "POST /Mobile/Account/Login", "GET /Mobile/"}, seen)
+}
+
+// On the realistic script stack, a login refused without the page's
+// scripts logs in on its retry with them, jQuery Mobile and all, and the
+// roster reads as the seed's.
+func TestRealisticStackLoginFieldSetByScript(t *testing.T) {
+	stack, err := mockserver.LoadScriptStack("")
+	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
+		t.Skipf("set CI=true to make this a failure: %v", err)
+	}
+	require.NoError(t, err)
+	f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124), mockserver.WithFault(mockserver.FaultScriptLoginField))
+	s := newSession(t, f.url)
+	ctx := ctxT(t)
+	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+	_, posts := loginRequests(f.mock)
+	assert.Equal(t, 2, posts)
+	snap, err := s.GetRoster(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
+	require.NoError(t, s.LogOut(ctx))
 }
