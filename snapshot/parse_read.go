@@ -125,6 +125,10 @@ type reader struct {
 	childDesc string  // a bad child's start tag, for its error
 	childWhy  string  // and the reason
 	fields    []openP // the open <p> elements of the current shift
+	spare     []byte  // a <p>'s text buffer, for the next one
+	scratch   []byte  // text with its character references decoded
+	details   []Field // room for the next shifts' Details
+	interned  map[string]string
 	inDate    bool
 	date      Date
 	dateTitle string
@@ -187,7 +191,8 @@ func (r *reader) text() {
 	if r.s.rawTok || (bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, 0) < 0) {
 		t = raw
 	} else {
-		t = decodeBytes(nil, raw)
+		t = decodeBytes(r.scratch[:0], raw)
+		r.scratch = t
 	}
 	if inList && r.child == noChild {
 		if trimSpace(string(t)) != "" {
@@ -503,7 +508,10 @@ func (r *reader) push(a atom.Atom) {
 			last := &r.items[len(r.items)-1]
 			last.Detail = append(last.Detail, Field{})
 			r.fields = append(r.fields, openP{index: len(last.Detail) - 1})
-			r.fields[len(r.fields)-1].open(at, false)
+			f := &r.fields[len(r.fields)-1]
+			f.buf = r.spare
+			r.spare = nil
+			f.open(at, false)
 		}
 	}
 	r.stack = append(r.stack, e)
@@ -556,7 +564,7 @@ func (r *reader) listChild(a atom.Atom, at int) {
 			r.badChild(at, "shift before any date divider")
 			return
 		}
-		r.items = append(r.items, Item{Date: r.date, Title: r.dateTitle, Detail: make([]Field, 0, 4), Warnings: r.pending})
+		r.items = append(r.items, Item{Date: r.date, Title: r.dateTitle, Detail: r.detail(), Warnings: r.pending})
 		r.pending = nil
 		r.child = shiftChild
 	case a == atom.Table:
@@ -632,7 +640,8 @@ func (r *reader) pop() {
 	}
 	if n := len(r.fields); n > 0 && r.fields[n-1].at == i {
 		f := &r.fields[n-1]
-		r.items[len(r.items)-1].Detail[f.index] = fieldOf(f.buf)
+		r.items[len(r.items)-1].Detail[f.index] = r.fieldOf(f.buf)
+		r.spare = f.buf[:0] // for the next <p>
 		r.fields = r.fields[:n-1]
 	}
 	switch i {
@@ -743,13 +752,46 @@ func validUTF8(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
-// fieldOf is the Field of a <p> whose text is b.
-func fieldOf(b []byte) Field {
+// detailRoom is how many Fields a shift's Detail has room for before it
+// grows: RosterOn's shifts have four.
+const detailRoom = 4
+
+// detail returns an empty Detail for a new shift, with room for
+// detailRoom Fields, cut from a block shared by the next shifts: one
+// allocation for many shifts rather than one each. A Detail that
+// outgrows its room is copied elsewhere by append, as any slice is.
+func (r *reader) detail() []Field {
+	if len(r.details) < detailRoom {
+		r.details = make([]Field, 64*detailRoom)
+	}
+	d := r.details[:0:detailRoom]
+	r.details = r.details[detailRoom:]
+	return d
+}
+
+// maxInterned bounds the distinct field texts a page's read shares.
+const maxInterned = 4096
+
+// fieldOf is the Field of a <p> whose text is b. A roster repeats its
+// texts (times, places, roles) from shift to shift; they are shared
+// rather than each made anew.
+func (r *reader) fieldOf(b []byte) Field {
 	if utf8.Valid(b) {
-		if v := bytes.TrimSpace(b); len(v) > 0 {
-			return Text(string(v))
+		v := bytes.TrimSpace(b)
+		if len(v) == 0 {
+			return Field{}
 		}
-		return Field{}
+		if s, ok := r.interned[string(v)]; ok {
+			return Text(s)
+		}
+		s := string(v)
+		if r.interned == nil {
+			r.interned = make(map[string]string, 64)
+		}
+		if len(r.interned) < maxInterned {
+			r.interned[s] = s
+		}
+		return Text(s)
 	}
 	if v := trimSpace(strings.ToValidUTF8(string(b), "\uFFFD")); v != "" {
 		return Text(v)

@@ -397,7 +397,46 @@ func decodeBytes(dst, b []byte) []byte {
 		b = bytes.ReplaceAll(b, []byte{0}, nil)
 	}
 	if bytes.IndexByte(b, '&') >= 0 {
+		if out, ok := decodeCommon(dst, b); ok {
+			return out
+		}
 		return append(dst, html.UnescapeString(string(b))...)
 	}
 	return append(dst, b...)
+}
+
+// commonRefs are the character references pages use most, which decodeCommon
+// decodes itself.
+var commonRefs = [...]struct {
+	ref  string
+	text string
+}{
+	{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", "\u00a0"},
+}
+
+// decodeCommon appends b to dst with its character references decoded,
+// when every one is among commonRefs; ok false (and dst's contents past
+// its length undefined) otherwise, for html.UnescapeString to decode.
+func decodeCommon(dst, b []byte) ([]byte, bool) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '&')
+		if i < 0 {
+			return append(dst, b...), true
+		}
+		dst = append(dst, b[:i]...)
+		b = b[i:]
+		found := false
+		for _, c := range commonRefs {
+			if bytes.HasPrefix(b, []byte(c.ref)) {
+				dst = append(dst, c.text...)
+				b = b[len(c.ref):]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return dst, false
+		}
+	}
+	return dst, true
 }
