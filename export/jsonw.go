@@ -169,8 +169,14 @@ func (j *jsonBuf) shiftTime(has bool, t time.Time) {
 		j.b = append(j.b, "null"...)
 		return
 	}
+	// snapshot.FormatTime's text, appended in place rather than made a
+	// string for each of thousands of shifts.
 	j.b = append(j.b, '"')
-	j.b = append(j.b, snapshot.FormatTime(t)...)
+	if snapshot.IsFloating(t) {
+		j.b = t.AppendFormat(j.b, "2006-01-02T15:04:05")
+	} else {
+		j.b = t.AppendFormat(j.b, time.RFC3339)
+	}
 	j.b = append(j.b, '"')
 }
 
