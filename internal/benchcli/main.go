@@ -118,9 +118,14 @@ func run() error {
 		}
 		results = append(results, r)
 	}
+	fmt.Fprintf(os.Stderr, "benchcli: parse: %d runs, 2,000 shifts\n", *runs)
+	_, parseTimes, err := timeParse([]string{*bin}, *runs)
+	if err != nil {
+		return fmt.Errorf("timing parse: %w", err)
+	}
 	env.loadAfter = loadAverage()
 
-	report := writeReport(env, results, gb, *stat)
+	report := writeReport(env, results, gb, *stat, &parseTimes[0])
 	fmt.Print(report.summary)
 	if *out == "" {
 		return nil

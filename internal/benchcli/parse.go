@@ -18,47 +18,63 @@ import (
 // the process, are what is timed.
 const parseShifts = 2000
 
-// runParse times `rosteron parse PAGE --format json` as whole processes on
-// the mock server's roster of parseShifts shifts, for each binary in bins,
-// runs times each, alternating, and writes each binary's median and range
-// of wall time and of processor time (user and system) to w. Every run's
-// output is checked to hold every shift.
-func runParse(w io.Writer, bins []string, runs int) error {
+// parseTiming is what timeParse measured for one binary: wall and
+// processor time (user and system) of each run, in milliseconds.
+type parseTiming struct {
+	bin       string
+	wall, cpu []float64
+}
+
+// timeParse times `rosteron parse PAGE --format json` as whole processes
+// on the mock server's roster of parseShifts shifts, for each binary in
+// bins, runs times each after one warm-up, alternating and in turned
+// order from round to round. Every run's output is checked to hold every
+// shift. It returns the page's size with the timings.
+func timeParse(bins []string, runs int) (pageSize int, timings []parseTiming, err error) {
 	dir, err := os.MkdirTemp("", "benchcli-parse-")
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer os.RemoveAll(dir)
 	today := time.Date(2026, time.April, 1, 0, 0, 0, 0, time.UTC)
 	var page bytes.Buffer
 	if err := mockserver.RenderRoster(&page, mockserver.DemoRosterOf(today, parseShifts)); err != nil {
-		return err
+		return 0, nil, err
 	}
 	path := filepath.Join(dir, "roster.html")
 	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
-		return err
+		return 0, nil, err
 	}
-	wall := make([][]float64, len(bins))
-	cpu := make([][]float64, len(bins))
-	for round := -1; round < runs; round++ { // round -1 warms the page cache
+	timings = make([]parseTiming, len(bins))
+	for round := -1; round < runs; round++ { // round -1 warms up
 		for k := range bins {
-			i := (k + round + 1) % len(bins) // turn the order from round to round
-			d, c, err := parseOnce(bins[i], path)
+			i := (k + round + 1) % len(bins)
+			wall, cpu, err := parseOnce(bins[i], path)
 			if err != nil {
-				return err
+				return 0, nil, err
 			}
 			if round >= 0 {
-				wall[i] = append(wall[i], d)
-				cpu[i] = append(cpu[i], c)
+				timings[i].bin = bins[i]
+				timings[i].wall = append(timings[i].wall, wall)
+				timings[i].cpu = append(timings[i].cpu, cpu)
 			}
 		}
 	}
+	return page.Len(), timings, nil
+}
+
+// runParse is benchcli -parse: timeParse's figures, written to w.
+func runParse(w io.Writer, bins []string, runs int) error {
+	size, timings, err := timeParse(bins, runs)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "rosteron parse --format json of %d shifts (%d KB page), %d runs each, alternating; load average %s\n",
-		parseShifts, page.Len()>>10, runs, loadAverage())
-	for i, bin := range bins {
-		ws, cs := statsOf(wall[i]), statsOf(cpu[i])
+		parseShifts, size>>10, runs, loadAverage())
+	for _, t := range timings {
+		ws, cs := statsOf(t.wall), statsOf(t.cpu)
 		fmt.Fprintf(w, "  %s: wall %.1f ms (%.1f–%.1f), processor %.1f ms (%.1f–%.1f)\n",
-			bin, ws.median, ws.min, ws.max, cs.median, cs.min, cs.max)
+			t.bin, ws.median, ws.min, ws.max, cs.median, cs.min, cs.max)
 	}
 	return nil
 }
