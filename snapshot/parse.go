@@ -159,16 +159,20 @@ type Page struct {
 // Pages are read the way the HTML standard builds their tree for the
 // elements pages are made of: character references, raw text in <script>
 // and <style>, void elements, and the end tags HTML implies (an <li>
-// closes the open <li>, a <div>, <table> or <p> closes an open <p>, a
-// <td> or <tr> the open cell or row, </p> with no <p> open makes an empty
-// one); an end tag that matches no open element is ignored, and one for
-// an inline element such as </b> does not close an open <p>, <li>, <td>
-// or other block around it. Two rules of HTML's are not followed, since
+// closes the open <li>, a <div>, <table>, <hr> or <p> closes an open <p>,
+// a <td> or <tr> the open cell or row and whatever is open inside the
+// table above it, </p> with no <p> open makes an empty one); an end tag
+// that matches no open element is ignored, and one for an inline element
+// such as </b> does not close an open <p>, <li>, <td> or other block
+// around it. Two rules of HTML's are not followed, since
 // they move content about rather than drop it: text or elements inside a
 // <table> but outside its cells are read where they are written (a
 // browser moves them to before the table), and misnested inline elements
 // (<b><i></b></i>) are not repaired. So text is read in the order it is
 // written, as the original Python library (BeautifulSoup) reads it.
+// Where an element left open would swallow the shifts that follow (a
+// divider, warning or <template> around later list items, a list closed
+// before its last divider), the roster is an error, not a shorter one.
 // Elements nested more than 512 deep make the page unreadable (Page.Err).
 func ReadPage(r io.Reader) (*Page, error) {
 	if r == nil {

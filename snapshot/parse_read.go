@@ -339,14 +339,20 @@ func (r *reader) popTo(i int) {
 func (r *reader) start() {
 	a := r.s.tag
 	switch a {
-	case atom.Html, atom.Head, atom.Body:
-		return // never on the stack: where they are changes nothing read
+	case atom.Html, atom.Head, atom.Body, atom.Frameset, atom.Frame:
+		// Never on the stack: where they are changes nothing read. (A
+		// <frameset> before any content replaces the page with frames,
+		// which no RosterOn page does; after, it is ignored.)
+		return
 	case atom.Br:
 		r.addText([]byte{'\n'})
 		r.voidChild(a)
 		return
 	}
 	if isVoid(a) {
+		if a == atom.Hr {
+			r.closeP()
+		}
 		r.voidChild(a)
 		return
 	}
@@ -377,6 +383,16 @@ func (r *reader) start() {
 				r.popTo(i)
 			}
 		}
+		// What is still open above the table's own structure (a <p>
+		// between rows, say) is closed: a browser moves it out of the
+		// table, and it must not take the next cells' text.
+		for len(r.stack) > 0 && r.fatal == nil {
+			top := r.top()
+			if top == atom.Table || isRowGroup(top) || top == atom.Tr && (isCell(a) || a == atom.Caption) {
+				break
+			}
+			r.pop()
+		}
 	case a == atom.Table:
 		// A table straight inside a table (not in a cell) ends it.
 		if i := r.inScope(defaultScope, is(atom.Table)); i >= 0 {
@@ -384,9 +400,7 @@ func (r *reader) start() {
 		}
 	}
 	if closesP(a) {
-		if i := r.inScope(buttonScope, is(atom.P)); i >= 0 {
-			r.popTo(i)
-		}
+		r.closeP()
 	}
 	if isHeading(a) && isHeading(r.top()) {
 		r.pop()
@@ -395,6 +409,13 @@ func (r *reader) start() {
 		return
 	}
 	r.push(a)
+}
+
+// closeP closes an open <p> in button scope.
+func (r *reader) closeP() {
+	if i := r.inScope(buttonScope, is(atom.P)); i >= 0 {
+		r.popTo(i)
+	}
 }
 
 // closeItem closes an open <li> (or <dd>, <dt>) before another opens.
@@ -416,7 +437,7 @@ func (r *reader) end() {
 	a := r.s.tag
 	var i int
 	switch {
-	case a == atom.Html || a == atom.Head || a == atom.Body:
+	case a == atom.Html || a == atom.Head || a == atom.Body || a == atom.Frameset || a == atom.Frame:
 		return
 	case a == atom.Br:
 		// </br> is a <br>.
@@ -498,13 +519,16 @@ func (r *reader) push(a atom.Atom) {
 		r.listErr = malformed("list divider after the end of the roster list", r.describeTag())
 	}
 	if r.listAt >= 0 && !r.listDone {
-		if a == atom.Li && at > r.listAt+1 && r.child != shiftChild && r.child != badChild {
+		if a == atom.Li && r.skip > 0 {
+			// A <template> (left open, say) would hide shifts.
+			r.listError(malformed("list item inside a <template> in the roster list", r.describeTag()))
+		} else if a == atom.Li && at > r.listAt+1 && r.child != shiftChild && r.child != badChild {
 			// A divider, warning or <template> left open, or a list
 			// inside one, would hide the shifts that follow in it.
 			r.listError(malformed("list item inside "+r.childName()+" in the roster list", r.describeTag()))
 		} else if at == r.listAt+1 {
 			r.listChild(a, at)
-		} else if a == atom.P && r.child == shiftChild {
+		} else if a == atom.P && r.child == shiftChild && r.skip == 0 {
 			last := &r.items[len(r.items)-1]
 			last.Detail = append(last.Detail, Field{})
 			r.fields = append(r.fields, openP{index: len(last.Detail) - 1})

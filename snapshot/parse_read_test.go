@@ -156,6 +156,12 @@ func TestReadPageTreeRules(t *testing.T) {
 			[]snapshot.Item{item("a", "b")}},
 		{"text outside the cells stays in written order", div + `<li><table><tr><td><p>a</td></tr><p>b</p></table></li>`,
 			[]snapshot.Item{item("a", "b")}},
+		{"a p left open between rows does not take the next cells", div + `<li><table><tr><td><p>a</td></tr><p>b<tr><td><p>c</table></li>`,
+			[]snapshot.Item{item("a", "b", "c")}},
+		{"an hr closes an open p", div + `<li><p>a<hr>b</p><p>c</li>`, []snapshot.Item{item("a", "", "c")}},
+		{"a stray b, a or font changes nothing read", div + `<li><p><b>a</p><p><a><font>b</li>` + div + `<li><p>c</li>`,
+			[]snapshot.Item{item("a", "b"), item("c")}},
+		{"frameset and frame are ignored", div + `<frameset><li><p>a<frame></li>`, []snapshot.Item{item("a")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +191,21 @@ func TestReadPageCutShort(t *testing.T) {
 	_, err = snapshot.Parse(bytes.NewReader(early))
 	require.ErrorIs(t, err, snapshot.ErrMalformed)
 	assert.Contains(t, err.Error(), "list divider after the end of the roster list")
+
+	// Shifts that an element left open would swallow.
+	for name, tt := range map[string]struct{ edit, reason string }{
+		"template":    {`<template><li data-role="list-divider">`, "list item inside a <template>"},
+		"divider":     {`<li data-role="list-divider">Tue 11/06/2019<ul></li><li data-role="list-divider">`, "list item inside a list divider"},
+		"warning":     {`<table><tr><td>W</td></tr><li data-role="list-divider">`, "list item inside a warning"},
+		"closed list": {`</div><li data-role="list-divider">`, "list divider after the end of the roster list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			page := bytes.Replace(full, []byte(`<li data-role="list-divider">`), []byte(tt.edit), 1)
+			_, err := snapshot.Parse(bytes.NewReader(page))
+			require.ErrorIs(t, err, snapshot.ErrMalformed)
+			assert.Contains(t, err.Error(), tt.reason)
+		})
+	}
 }
 
 // TestParseReaders checks that Parse gives the same however r delivers the
