@@ -110,9 +110,12 @@ func (j *jsonBuf) raw(d snapshot.Date, title string, detail []snapshot.Field) {
 		j.ok = false
 		return
 	}
-	j.b = append(j.b, '"')
-	j.b = append(j.b, d.String()...)
-	j.b = append(j.b, '"')
+	// d.String()'s text, appended in place: a valid date has a year of
+	// four digits at most.
+	y, m, dd := d.Year, int(d.Month), d.Day
+	j.b = append(j.b, '"',
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+dd/10), byte('0'+dd%10), '"')
 	j.b = append(j.b, ",\n      \"title\": "...)
 	j.string(title)
 	j.b = append(j.b, ",\n      \"detail\": "...)
@@ -169,8 +172,14 @@ func (j *jsonBuf) shiftTime(has bool, t time.Time) {
 		j.b = append(j.b, "null"...)
 		return
 	}
+	// snapshot.FormatTime's text, appended in place rather than made a
+	// string for each of thousands of shifts.
 	j.b = append(j.b, '"')
-	j.b = append(j.b, snapshot.FormatTime(t)...)
+	if snapshot.IsFloating(t) {
+		j.b = t.AppendFormat(j.b, "2006-01-02T15:04:05")
+	} else {
+		j.b = t.AppendFormat(j.b, time.RFC3339)
+	}
 	j.b = append(j.b, '"')
 }
 

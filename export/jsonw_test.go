@@ -102,6 +102,10 @@ func TestJSONWriterMatchesEncodingJSON(t *testing.T) {
 		checkSameJSON(t, &snapshot.Snapshot{Items: []snapshot.Item{{Date: snapshot.Date{Year: 2019, Month: 6, Day: 11},
 			Title: s, Detail: []snapshot.Field{snapshot.Text(s), snapshot.Empty}, Warnings: []string{s}}}})
 	}
+	// Dates at the ends of what the writer writes in place.
+	for _, d := range []snapshot.Date{{Year: 1, Month: 1, Day: 1}, {Year: 999, Month: 9, Day: 9}, {Year: 9999, Month: 12, Day: 31}} {
+		checkSameJSON(t, &snapshot.Snapshot{Items: []snapshot.Item{{Date: d, Title: "T"}}})
+	}
 	rng := rand.New(rand.NewPCG(1, 16))
 	for range 500 {
 		checkSameJSON(t, randomSnapshot(rng))

@@ -1,17 +1,13 @@
 package session
 
 import (
-	"io"
-	"strings"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
-
 	"github.com/rosteron/rosteron/internal/oneline"
+	"github.com/rosteron/rosteron/snapshot"
 )
 
-// pageInfo is what the session needs to know of a RosterOn page: the id of
-// its jQuery Mobile page div and any validation messages.
+// pageInfo is what the session needs to know of a RosterOn page, read in
+// one pass by snapshot.ReadPage: the id of its jQuery Mobile page div, its
+// validation messages, its title, and for a roster page the roster itself.
 type pageInfo struct {
 	ID         string
 	Validation []string
@@ -22,78 +18,26 @@ type pageInfo struct {
 	// Shifts reports an item in that list other than a divider: a
 	// roster with shifts.
 	Shifts bool
+	// Items and Err are the roster as snapshot.Parse reads the page:
+	// the items, or why the page is not a roster that can be read.
+	Items []snapshot.Item
+	Err   error
 }
 
-// inspect reads a page's id and validation messages. Every RosterOn page has
-// exactly one <div data-role="page" id="…">; a page without one (a proxy's
-// error page, say) has ID "".
+// inspect reads a page's id, validation messages and roster. Every
+// RosterOn page has exactly one <div data-role="page" id="…">; a page
+// without one (a proxy's error page, say) has ID "".
 func inspect(page string) pageInfo {
-	var info pageInfo
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		return info
+	p := snapshot.ReadPageBytes([]byte(page))
+	return pageInfo{
+		ID:         p.ID,
+		Validation: p.Validation,
+		Title:      p.Title,
+		List:       p.List,
+		Shifts:     p.Shifts,
+		Items:      p.Items,
+		Err:        p.Err,
 	}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			switch {
-			case n.DataAtom == atom.Div && attr(n, "data-role") == "page" && info.ID == "":
-				info.ID = attr(n, "id")
-			case n.DataAtom == atom.Div && hasClass(n, "validation-summary-errors"):
-				for li := range n.Descendants() {
-					if li.Type == html.ElementNode && li.DataAtom == atom.Li {
-						if s := strings.Join(strings.Fields(text(li)), " "); s != "" {
-							info.Validation = append(info.Validation, s)
-						}
-					}
-				}
-				return
-			case n.DataAtom == atom.Title && info.Title == "":
-				info.Title = strings.Join(strings.Fields(text(n)), " ")
-			case n.DataAtom == atom.Div && attr(n, "data-role") == "content" && info.ID != "":
-				for d := range n.Descendants() {
-					if d.Type == html.ElementNode && d.DataAtom == atom.Ul && attr(d, "data-role") == "listview" {
-						info.List = true
-						for li := range d.Descendants() {
-							if li.Type == html.ElementNode && li.DataAtom == atom.Li && attr(li, "data-role") != "list-divider" {
-								info.Shifts = true
-								break
-							}
-						}
-						break
-					}
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return info
-}
-
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasClass(n *html.Node, class string) bool {
-	return strings.Contains(" "+attr(n, "class")+" ", " "+class+" ")
-}
-
-func text(n *html.Node) string {
-	var b strings.Builder
-	for d := range n.Descendants() {
-		if d.Type == html.TextNode {
-			io.WriteString(&b, d.Data)
-		}
-	}
-	return b.String()
 }
 
 // describe says in a few words what a page is, for error messages.

@@ -685,7 +685,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
-	page, info, err := s.rosterPage(ctx, doc)
+	_, info, err := s.rosterPage(ctx, doc)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
@@ -701,7 +701,8 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	case info.ID != "roster-list":
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
 	}
-	items, err := snapshot.Parse(strings.NewReader(page))
+	// inspect read the roster with the page: it is not read twice.
+	items, err := info.Items, info.Err
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "the roster page could not be read", Err: err}
 	}

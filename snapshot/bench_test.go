@@ -24,8 +24,9 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkBaselineHTMLParse times html.Parse alone on the same pages, the
-// floor under BenchmarkParse: the difference is this package's own work.
+// BenchmarkBaselineHTMLParse times html.Parse alone on the same pages: the
+// least a reader built on its tree would cost, which ReadPage's own
+// scanner is measured against (docs/speed.md).
 func BenchmarkBaselineHTMLParse(b *testing.B) {
 	for _, n := range []int{200, 2000} {
 		b.Run(strconv.Itoa(n)+"-shifts", func(b *testing.B) {

@@ -1,8 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
-	"io"
 	"strings"
 	"testing"
 )
@@ -10,21 +8,12 @@ import (
 // Hooks for the tests in package snapshot_test, which can import mockserver
 // (mockserver imports snapshot, so tests inside the package cannot).
 
-// ParseFast is parseFast: the fast path alone, ok false where it declines.
-func ParseFast(data []byte) ([]Item, bool) { return parseFast(bytes.NewReader(data)) }
-
-// ParseTree is parseTree, the html.Parse reference Parse falls back to.
-func ParseTree(data []byte) ([]Item, error) { return parseTree(bytes.NewReader(data)) }
-
-// ParseTreeFrom is parseTree reading r.
-func ParseTreeFrom(r io.Reader) ([]Item, error) { return parseTree(r) }
-
 // GenPage is the benchmark's page of n shifts.
 func GenPage(tb testing.TB, n int) []byte { return genPage(tb, n) }
 
 // KnownInputs returns the pages the tests in this package give Parse, as
-// near as their tables allow, so that FuzzParseAgreement starts from every
-// shape of input they exercise.
+// near as their tables allow, so that the fuzz targets and the mutation
+// tests start from every shape of input they exercise.
 func KnownInputs() [][]byte {
 	var lists []string
 	four := shift("10:30 - 18:06", "", "XYZ", "Assistant")

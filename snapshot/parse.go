@@ -10,9 +10,6 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
-
 	"github.com/rosteron/rosteron/internal/oneline"
 )
 
@@ -69,11 +66,17 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 func notRoster(reason, found string) error {
-	return &ParseError{Err: ErrNotRoster, Reason: reason, Found: oneline.Truncate(collapse(found), maxFound)}
+	return &ParseError{Err: ErrNotRoster, Reason: reason, Found: quote(found)}
 }
 
 func malformed(reason, found string) error {
-	return &ParseError{Err: ErrMalformed, Reason: reason, Found: oneline.Truncate(collapse(found), maxFound)}
+	return &ParseError{Err: ErrMalformed, Reason: reason, Found: quote(found)}
+}
+
+// quote is found as ParseError.Found holds it: valid UTF-8, white space
+// collapsed, cut to about maxFound characters.
+func quote(found string) string {
+	return oneline.Truncate(collapse(strings.ToValidUTF8(found, "\uFFFD")), maxFound)
 }
 
 // Parse reads a RosterOn Mobile roster page and returns its shifts in page
@@ -108,214 +111,108 @@ func malformed(reason, found string) error {
 //     white space are ignored. Any other element, or text, is an error
 //     naming it, since it might hold shifts Parse would otherwise miss.
 //
-// Errors from reading r are returned wrapped; every other error is a
-// *ParseError, html.Parse's own refusals (such as elements nested more than
-// 512 deep) included, as ErrMalformed. Parse never panics. It reads all of
-// r, so callers should bound untrusted input.
+// How tags nest is read as ReadPage describes. Errors from reading r are
+// returned wrapped; every other error is a *ParseError, a page nested too
+// deep to read included, as ErrMalformed. Parse never panics. It reads all
+// of r, so callers should bound untrusted input.
 func Parse(r io.Reader) ([]Item, error) {
-	if r == nil {
-		return nil, errors.New("snapshot: Parse called with a nil reader")
-	}
-	// The fast path keeps what it reads, so that the tree parser can read
-	// it again when the fast path declines.
-	rec := &recorder{r: r}
-	if items, ok := parseFast(rec); ok {
-		return items, nil
-	}
-	return parseTree(rec.replay())
-}
-
-// recorder keeps the bytes read through it in fixed-size chunks, which,
-// unlike one growing slice, are never copied again.
-type recorder struct {
-	r      io.Reader
-	chunks [][]byte
-	err    error // the first error from r, io.EOF included
-}
-
-const recordChunk = 64 << 10
-
-func (rc *recorder) Read(p []byte) (int, error) {
-	if rc.err != nil {
-		return 0, rc.err
-	}
-	n, err := rc.r.Read(p)
-	for rest := p[:n]; len(rest) > 0; {
-		last := len(rc.chunks) - 1
-		if last < 0 || len(rc.chunks[last]) == cap(rc.chunks[last]) {
-			rc.chunks = append(rc.chunks, make([]byte, 0, recordChunk))
-			last++
-		}
-		k := min(len(rest), cap(rc.chunks[last])-len(rc.chunks[last]))
-		rc.chunks[last] = append(rc.chunks[last], rest[:k]...)
-		rest = rest[k:]
-	}
-	rc.err = err
-	return n, err
-}
-
-// replay returns a reader giving what was recorded, then what r gives or
-// gave: the rest of it, or its error where it met one, so that the tree
-// parser meets that error where it would have met it reading r.
-func (rc *recorder) replay() io.Reader {
-	readers := make([]io.Reader, 0, len(rc.chunks)+1)
-	for _, c := range rc.chunks {
-		readers = append(readers, bytes.NewReader(c))
-	}
-	switch rc.err {
-	case nil:
-		readers = append(readers, rc.r)
-	case io.EOF:
-	default:
-		readers = append(readers, &failingReader{rc.err})
-	}
-	return io.MultiReader(readers...)
-}
-
-// failingReader replays a read error.
-type failingReader struct{ err error }
-
-func (f *failingReader) Read([]byte) (int, error) { return 0, f.err }
-
-// parseTree is Parse built on html.Parse: the reference that parseFast must
-// agree with, and what Parse falls back to for any page parseFast is not
-// sure it reads as html.Parse would.
-func parseTree(r io.Reader) ([]Item, error) {
-	er := &errRecorder{r: r}
-	doc, err := html.Parse(er)
-	if err != nil {
-		if er.err != nil {
-			return nil, fmt.Errorf("snapshot: reading roster page: %w", err)
-		}
-		// html.Parse refuses some pages by itself, such as ones nested
-		// deeper than it allows; no RosterOn page comes close.
-		return nil, &ParseError{Err: ErrMalformed, Reason: "cannot build the HTML tree: " + err.Error()}
-	}
-	list, err := findList(doc)
+	p, err := ReadPage(r)
 	if err != nil {
 		return nil, err
 	}
-	return parseList(list)
+	if p.Err != nil {
+		return nil, p.Err
+	}
+	return p.Items, nil
 }
 
-// errRecorder remembers whether r failed, so that Parse can tell a read
-// error from html.Parse rejecting the page.
-type errRecorder struct {
-	r   io.Reader
-	err error
+// Page is what ReadPage finds in a RosterOn page: what a session needs to
+// tell one page from another, and the roster, if the page is one.
+type Page struct {
+	// ID is the id of the page's first <div data-role="page">, as written;
+	// "" when it has none, or there is no such div (a proxy's error page,
+	// say). Every RosterOn page has one: "account-login", "home-index",
+	// "roster-list".
+	ID string
+	// Title is the text of the page's <title>, white space collapsed.
+	Title string
+	// Validation holds the messages of a <div class="validation-summary-errors">,
+	// one per <li>, white space collapsed: why a login was refused.
+	Validation []string
+	// List reports the roster's <ul data-role="listview"> in the page's
+	// content, which a roster page has unless a script builds it.
+	List bool
+	// Shifts reports an item in that list other than a divider: a roster
+	// with shifts, whether or not it can be read.
+	Shifts bool
+	// Items is the roster, as Parse returns it, when Err is nil.
+	Items []Item
+	// Err is the *ParseError Parse would return for the page: why it is
+	// not a roster, or one that cannot be read with certainty.
+	Err error
 }
 
-func (e *errRecorder) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF {
-		e.err = err
+// ReadPage reads a RosterOn page in one pass: its id, title and validation
+// messages, and its roster as Parse reads it. The error is r's, or a nil
+// r; a page that is not a roster is no error here but Page.Err.
+//
+// Pages are read the way the HTML standard builds their tree for the
+// elements pages are made of: character references, raw text in <script>
+// and <style>, void elements, and the end tags HTML implies (an <li>
+// closes the open <li>, a <div>, <table>, <hr> or <p> closes an open <p>,
+// a <td> or <tr> the open cell or row and whatever is open inside the
+// table above it, </p> with no <p> open makes an empty one); an end tag
+// that matches no open element is ignored, and one for an inline element
+// such as </b> does not close an open <p>, <li>, <td> or other block
+// around it. Two rules of HTML's are not followed, since
+// they move content about rather than drop it: text or elements inside a
+// <table> but outside its cells are read where they are written (a
+// browser moves them to before the table), and misnested inline elements
+// (<b><i></b></i>) are not repaired. So text is read in the order it is
+// written, as the original Python library (BeautifulSoup) reads it.
+// Where an element left open would swallow the shifts that follow (a
+// divider, warning or <template> around later list items, a list closed
+// before its last divider), the roster is an error, not a shorter one.
+// Elements nested more than 512 deep make the page unreadable (Page.Err).
+func ReadPage(r io.Reader) (*Page, error) {
+	if r == nil {
+		return nil, errors.New("snapshot: Parse called with a nil reader")
 	}
-	return n, err
+	src, err := readAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: reading roster page: %w", err)
+	}
+	return ReadPageBytes(src), nil
 }
 
-// findList returns the roster's listview <ul>.
-func findList(doc *html.Node) (*html.Node, error) {
-	var page *html.Node
-	pages := 0
-	for n := doc; n != nil; n = next(n, doc, true) {
-		if isElement(n, atom.Div) && attrIs(n, "data-role", "page") {
-			pages++
-			if page == nil {
-				page = n
-			}
-		}
+// ReadPageBytes is ReadPage of a page in memory, which it does not keep or
+// change.
+func ReadPageBytes(src []byte) *Page {
+	rd := newReader(src)
+	rd.run()
+	if rd.fatal != nil {
+		rd.page.Items, rd.page.Err = nil, rd.fatal
 	}
-	switch {
-	case pages == 0:
-		return nil, notRoster(`no <div data-role="page">`, pageTitle(doc))
-	case pages > 1:
-		return nil, notRoster(fmt.Sprintf(`%d <div data-role="page"> elements, want one`, pages), "")
-	}
-	if id, ok := attr(page, "id"); ok && strings.TrimSpace(id) != rosterPageID {
-		return nil, notRoster(`page id is not "`+rosterPageID+`"`, id)
-	}
-	content := findFirst(page, func(n *html.Node) bool {
-		return isElement(n, atom.Div) && attrIs(n, "data-role", "content")
-	})
-	if content == nil {
-		return nil, notRoster(`no <div data-role="content"> in the page`, textContent(page))
-	}
-	list := findFirst(content, func(n *html.Node) bool {
-		return isElement(n, atom.Ul) && attrIs(n, "data-role", "listview")
-	})
-	if list == nil {
-		return nil, notRoster(`no <ul data-role="listview"> in the content`, textContent(content))
-	}
-	return list, nil
+	return &rd.page
 }
 
-func parseList(list *html.Node) ([]Item, error) {
-	items := make([]Item, 0, countChildren(list, atom.Li))
-	var (
-		inDate  bool
-		date    Date
-		title   string
-		pending []string // warnings waiting for their shift
-	)
-	for c := list.FirstChild; c != nil; c = c.NextSibling {
-		switch {
-		case c.Type == html.ElementNode && c.Namespace == "":
-			// Handled below.
-		case c.Type == html.ElementNode:
-			return nil, malformed("unexpected element in the roster list", describe(c))
-		case c.Type == html.TextNode:
-			if trimSpace(c.Data) != "" {
-				return nil, malformed("unexpected text in the roster list", c.Data)
-			}
-			continue
-		default:
-			continue // comments and the like
-		}
-		switch {
-		case c.DataAtom == atom.Li && attrIs(c, "data-role", "list-divider"):
-			if len(pending) > 0 {
-				return nil, malformed("warning not followed by a shift", pending[0])
-			}
-			text := textContent(c)
-			d, t, err := parseDivider(text)
-			if err != nil {
-				return nil, malformed(err.Error(), text)
-			}
-			inDate, date, title = true, d, t
-		case c.DataAtom == atom.Li:
-			if !inDate {
-				return nil, malformed("shift before any date divider", describe(c))
-			}
-			items = append(items, Item{Date: date, Title: title, Detail: fields(c), Warnings: pending})
-			pending = nil
-		case c.DataAtom == atom.Table:
-			if w := collapse(textContent(c)); w != "" {
-				pending = append(pending, w)
-			}
-		case ignored(c):
-		default:
-			return nil, malformed("unexpected element in the roster list", describe(c))
-		}
+// readAll reads r to its end. A page already in memory is copied once at
+// most: a bytes.Buffer's not at all, and a bytes.Reader's, or one behind a
+// bufio.Reader (as LoadReader gives), in one write.
+func readAll(r io.Reader) ([]byte, error) {
+	switch v := r.(type) {
+	case *bytes.Buffer:
+		return v.Next(v.Len()), nil
+	case *bytes.Reader:
+		b := make([]byte, v.Len())
+		_, err := io.ReadFull(v, b)
+		return b, err
+	case io.WriterTo:
+		var buf bytes.Buffer
+		_, err := v.WriteTo(&buf)
+		return buf.Bytes(), err
 	}
-	if len(pending) > 0 {
-		return nil, malformed("warning not followed by a shift", pending[0])
-	}
-	return items, nil
-}
-
-// fields returns one Field per <p> under li, in document order.
-func fields(li *html.Node) []Field {
-	detail := make([]Field, 0, 4)
-	for n := li.FirstChild; n != nil; n = next(n, li, true) {
-		if isElement(n, atom.P) {
-			if v := trimSpace(textContent(n)); v != "" {
-				detail = append(detail, Text(v))
-			} else {
-				detail = append(detail, Field{})
-			}
-		}
-	}
-	return detail
+	return io.ReadAll(r)
 }
 
 // parseDivider reads "Www dd/mm/yyyy[ - title]". The error's text is a reason
@@ -390,131 +287,6 @@ func readNumber(s string, lo, hi int) (int, string, bool) {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// next returns the node after n in a pre-order walk of root's subtree, or
-// nil at the end; descend false skips n's children. It needs no stack, so
-// deeply nested pages cannot exhaust one.
-func next(n, root *html.Node, descend bool) *html.Node {
-	if descend && n.FirstChild != nil {
-		return n.FirstChild
-	}
-	for ; n != root; n = n.Parent {
-		if n.NextSibling != nil {
-			return n.NextSibling
-		}
-	}
-	return nil
-}
-
-func findFirst(root *html.Node, match func(*html.Node) bool) *html.Node {
-	for n := root.FirstChild; n != nil; n = next(n, root, true) {
-		if match(n) {
-			return n
-		}
-	}
-	return nil
-}
-
-func countChildren(n *html.Node, a atom.Atom) int {
-	count := 0
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c.DataAtom == a {
-			count++
-		}
-	}
-	return count
-}
-
-// isElement reports whether n is the HTML element a; an SVG or MathML
-// element of the same name (e.g. SVG's <title>) is not.
-func isElement(n *html.Node, a atom.Atom) bool {
-	return n.Type == html.ElementNode && n.DataAtom == a && n.Namespace == ""
-}
-
-func attr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-// attrIs compares like jQuery Mobile's selectors in practice: case and
-// surrounding spaces in the value do not matter.
-func attrIs(n *html.Node, key, want string) bool {
-	v, ok := attr(n, key)
-	return ok && strings.EqualFold(strings.TrimSpace(v), want)
-}
-
-// ignored reports the elements that hold no roster content.
-func ignored(n *html.Node) bool {
-	switch n.DataAtom {
-	case atom.Script, atom.Style, atom.Template, atom.Noscript:
-		return true
-	}
-	return false
-}
-
-// textContent returns the text under n, as a browser's textContent would,
-// except that a <br> gives a newline and ignored elements give nothing.
-// Invalid UTF-8 becomes U+FFFD, as a browser shows it, so that what Parse
-// returns survives a round trip through JSON unchanged.
-func textContent(n *html.Node) string {
-	// Most <p> and divider <li> hold a single text node: no copy needed.
-	if c := n.FirstChild; c != nil && c.NextSibling == nil && c.Type == html.TextNode {
-		return strings.ToValidUTF8(c.Data, "\uFFFD")
-	}
-	var b strings.Builder
-	for d := n.FirstChild; d != nil; {
-		descend := true
-		switch d.Type {
-		case html.TextNode:
-			b.WriteString(d.Data)
-		case html.ElementNode:
-			if d.DataAtom == atom.Br {
-				b.WriteByte('\n')
-			}
-			descend = !ignored(d)
-		}
-		d = next(d, n, descend)
-	}
-	return strings.ToValidUTF8(b.String(), "\uFFFD")
-}
-
-func pageTitle(doc *html.Node) string {
-	if t := findFirst(doc, func(n *html.Node) bool { return isElement(n, atom.Title) }); t != nil {
-		if s := trimSpace(textContent(t)); s != "" {
-			return s
-		}
-	}
-	return textContent(doc)
-}
-
-// describe names an element for an error: its start tag and its text.
-func describe(n *html.Node) string {
-	var b strings.Builder
-	b.WriteByte('<')
-	b.WriteString(n.Data)
-	for _, a := range n.Attr {
-		b.WriteByte(' ')
-		b.WriteString(a.Key)
-		b.WriteString(`="`)
-		b.WriteString(a.Val)
-		b.WriteByte('"')
-		if b.Len() > 2*maxFound {
-			break
-		}
-	}
-	b.WriteByte('>')
-	if b.Len() < 2*maxFound {
-		if t := collapse(textContent(n)); t != "" {
-			b.WriteByte(' ')
-			b.WriteString(t)
-		}
-	}
-	return b.String()
-}
 
 // trimSpace trims Unicode white space, no-break spaces included, like
 // strings.TrimSpace, whose ASCII fast path matters on indented pages.

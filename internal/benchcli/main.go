@@ -10,7 +10,12 @@
 //	go run ./internal/benchcli -bin ./rosteron -runs 9 -out BENCHMARKS.md -gobench bench.out
 //
 // With -cpu N it instead reports where a warm session's processor time
-// goes, by kind of process (see cpu.go).
+// goes, by kind of process (see cpu.go). With -parse it instead times
+// `rosteron parse --format json` of a 2,000-shift roster as whole
+// processes, for -bin and any other binaries named after the flags (a
+// build of main, say), alternating (see parse.go):
+//
+//	go run ./internal/benchcli -parse -runs 50 -bin ./rosteron ./rosteron-main
 //
 // It fails, saying why, rather than write figures it could not measure:
 // without Chrome, without the realistic stack's Debian packages, when a run
@@ -49,9 +54,13 @@ func run() error {
 	stat := flag.String("benchstat", "", "a file holding benchstat's summary of that output")
 	cpu := flag.Int("cpu", 0, "instead, run this many warm sessions of each kind and report the processor time each kind of process spends per session (see cpu.go)")
 	cpuProfile := flag.String("cpuprofile", "", "with -cpu, write this Go process's CPU profile here, for go tool pprof")
+	parse := flag.Bool("parse", false, "instead, time rosteron parse --format json of 2,000 shifts, for -bin and the binaries named after the flags")
 	flag.Parse()
 	if *runs < 3 {
 		return errors.New("-runs must be at least 3 for a median and a range")
+	}
+	if *parse {
+		return runParse(os.Stdout, append([]string{*bin}, flag.Args()...), *runs)
 	}
 
 	// The Chrome the CLI under measure starts too: it reads ROSTERON_CHROME.
@@ -109,9 +118,14 @@ func run() error {
 		}
 		results = append(results, r)
 	}
+	fmt.Fprintf(os.Stderr, "benchcli: parse: %d runs, 2,000 shifts\n", *runs)
+	_, parseTimes, err := timeParse([]string{*bin}, *runs)
+	if err != nil {
+		return fmt.Errorf("timing parse: %w", err)
+	}
 	env.loadAfter = loadAverage()
 
-	report := writeReport(env, results, gb, *stat)
+	report := writeReport(env, results, gb, *stat, &parseTimes[0])
 	fmt.Print(report.summary)
 	if *out == "" {
 		return nil
