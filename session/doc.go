@@ -24,9 +24,9 @@
 // speed. A roster page with no shifts (no list, or an empty one, which a
 // script may yet build or fill) is then rendered from the bytes already
 // fetched and read once its scripts have settled (no request under way,
-// no DOM change for 150 ms, 2 s at most). A page that is no roster page
-// at all is not rendered: the step fails with a *BadResponseError whose
-// Reason suggests RenderAlways. RenderAlways navigates to every page as a
+// no DOM change for 150 ms, 2 s at most). A page without RosterOn's page
+// element (as when a script builds that too) is not rendered: the step
+// fails with a *BadResponseError whose Reason suggests RenderAlways. RenderAlways navigates to every page as a
 // person's browser does (document requests and their headers, every
 // script run) and reads the roster once its scripts have settled; it
 // costs a few hundred milliseconds a session (see docs/speed.md). Both

@@ -606,7 +606,7 @@ func (s *Session) readRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	case doc.Status != http.StatusOK:
 		return nil, statusError(PurposeRoster, doc)
 	case info.ID != "roster-list":
-		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe() + s.renderHint()}
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe() + s.renderHint(info)}
 	}
 	items, err := snapshot.Parse(strings.NewReader(page))
 	if err != nil {
@@ -703,10 +703,11 @@ func (s *Session) settle(ctx context.Context, step string) error {
 }
 
 // renderHint is what an error about a page that is not the one expected
-// adds in RenderAuto, which reads pages as sent: a page that its scripts
-// build reads right only when rendered.
-func (s *Session) renderHint() string {
-	if s.render != RenderAuto {
+// adds in RenderAuto, which reads pages as sent, when the page has no
+// page element: a page that its scripts build reads right only when
+// rendered. A page of RosterOn's with another id is no such page.
+func (s *Session) renderHint(info pageInfo) string {
+	if s.render != RenderAuto || info.ID != "" {
 		return ""
 	}
 	return "; if this RosterOn builds its pages by script, render every page: --render always (session.WithRender(session.RenderAlways))"
