@@ -560,8 +560,9 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	}
 }
 
-// GetRoster fetches the roster page and returns it as a snapshot whose time
-// is the response's Date header (the client's clock when there is none). It
+// GetRoster loads the roster page, as the render mode says (see Render),
+// and returns it as a snapshot whose time is the Date header of the
+// response that carried it (the client's clock when there is none). It
 // returns *NotLoggedInError when RosterOn answers with its login page. A
 // session that never opened its browser answers that without a request.
 func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
