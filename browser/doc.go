@@ -4,7 +4,9 @@
 // WithReadyTabs), navigates, submits forms, fetches pages through a tab's
 // own network stack without rendering them (Fetch), reads the final DOM,
 // takes screenshots and records every main-frame document request and
-// response the tab makes, and every request of Fetch's. A program that
+// response the tab makes, every request of Fetch's, and the XHR and
+// fetch() requests of the page's own scripts (not its static scripts,
+// styles or images). A program that
 // already drives Chrome with chromedp gives this package its own browser
 // with Adopt.
 //

@@ -14,9 +14,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 )
 
-// Exchange is one main-frame document request, or one request of Fetch's,
-// and its response. A redirect is an exchange of its own: the request
-// that got the 3xx, with that response's status and headers.
+// Exchange is one main-frame document request, one request of Fetch's,
+// or one XHR or fetch() request the page's own scripts made, and its
+// response. A redirect is an exchange of its own: the request that got
+// the 3xx, with that response's status and headers. The page's static
+// resources (scripts, styles, images, fonts) are not exchanges.
 type Exchange struct {
 	// Start is the wall-clock time Chrome began the request.
 	Start  time.Time
@@ -68,6 +70,9 @@ type exchange struct {
 	fromMain network.Headers
 	// fetched marks a request of Tab.Fetch's, a fetch() in the page.
 	fetched bool
+	// document marks a main-frame document request, whose bytes count
+	// against the size cap.
+	document bool
 	// failure is Chrome's error text when loading failed, with or
 	// without a response (Error has it only without).
 	failure string
@@ -225,7 +230,10 @@ func (r *recorder) handle(ev any) {
 		// use XMLHttpRequest.
 		byScript := ev.Type == network.ResourceTypeFetch || ev.Type == network.ResourceTypeXHR
 		fetched := byScript && (prev != nil && prev.fetched || isFetchMarked(ev.Initiator))
-		if ev.Type != network.ResourceTypeDocument && !fetched {
+		if ev.Type != network.ResourceTypeDocument && !byScript {
+			// A static resource of the page: a script, a style, an
+			// image. The page's own XHR and fetch() requests are
+			// recorded, as they may carry what the page shows.
 			return
 		}
 		if ev.Type == network.ResourceTypeDocument && ev.RedirectResponse == nil && r.ignore != "" && ev.Request != nil && ev.Request.URL == r.ignore {
@@ -239,7 +247,7 @@ func (r *recorder) handle(ev any) {
 				prev.ended(ev.Timestamp)
 			}
 		}
-		x := &exchange{id: ev.RequestID, began: ev.Timestamp, fetched: fetched}
+		x := &exchange{id: ev.RequestID, began: ev.Timestamp, fetched: fetched, document: ev.Type == network.ResourceTypeDocument}
 		x.Start = wallTime(ev.WallTime)
 		if ev.Request != nil {
 			x.Method = ev.Request.Method
@@ -262,8 +270,9 @@ func (r *recorder) handle(ev any) {
 			status: int(ev.StatusCode), headers: ev.Headers, text: ev.HeadersText,
 		})
 	case *network.EventDataReceived:
-		// Fetch's requests count their own bytes, in the page.
-		if x := r.last(ev.RequestID); x != nil && !x.fetched && r.maxPage > 0 && !x.tooLarge {
+		// Fetch's requests count their own bytes, in the page; the
+		// page's own XHRs are not pages.
+		if x := r.last(ev.RequestID); x != nil && x.document && r.maxPage > 0 && !x.tooLarge {
 			x.received += ev.DataLength
 			if x.received > r.maxPage {
 				x.tooLarge = true

@@ -25,7 +25,9 @@ const settlePoll = 25 * time.Millisecond
 // page under way and no change to its DOM for quiet, or until bound has
 // passed since the call, whichever comes first. It reports whether the
 // page settled; a page still busy at the bound is no error; only ctx
-// ending or the tab failing is.
+// ending or the tab failing is. The bodies of the exchanges that ended
+// meanwhile (the page's own XHRs, say) are read before it returns, while
+// the page that made them is still current.
 func (t *Tab) Settle(ctx context.Context, quiet, bound time.Duration) (bool, error) {
 	deadline := time.Now().Add(bound)
 	for {
@@ -35,9 +37,11 @@ func (t *Tab) Settle(ctx context.Context, quiet, bound time.Duration) (bool, err
 		}
 		pending, lastNet := t.rec.activity()
 		if pending == 0 && time.Duration(sinceDOM*float64(time.Millisecond)) >= quiet && time.Since(lastNet) >= quiet {
+			t.readBodies(ctx)
 			return true, nil
 		}
 		if !time.Now().Before(deadline) {
+			t.readBodies(ctx)
 			return false, nil
 		}
 		timer := time.NewTimer(min(settlePoll, time.Until(deadline)))
@@ -51,4 +55,12 @@ func (t *Tab) Settle(ctx context.Context, quiet, bound time.Duration) (bool, err
 		case <-timer.C:
 		}
 	}
+}
+
+// readBodies reads the bodies of the exchanges that have ended since the
+// last read, bounded by ctx.
+func (t *Tab) readBodies(ctx context.Context) {
+	c, cancel := t.bind(ctx)
+	defer cancel()
+	t.fetchBodies(c)
 }

@@ -389,9 +389,9 @@ func (t *Tab) Cookies(ctx context.Context, urls ...string) ([]*network.Cookie, e
 	return res.Cookies, nil
 }
 
-// Exchanges returns the main-frame document exchanges, and those of
-// Fetch, recorded so far, in the order their requests started, redirects
-// included.
+// Exchanges returns the main-frame document exchanges, those of Fetch
+// and the page's own XHR and fetch() requests, recorded so far, in the
+// order their requests started, redirects included.
 func (t *Tab) Exchanges() []Exchange { return t.rec.exchanges() }
 
 // ExchangeCount is how many exchanges Exchanges would return now,

@@ -18,9 +18,9 @@ import (
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
 // OtherValidation, AccountLocked, FrenchValidation, ScriptLoginForm,
-// ScriptLoginField, ScriptRoster, ScriptFillsRoster and LoginError500
-// change; the first of the three validation faults wins, before
-// ScriptLoginField's refusal). Truncated cuts short whichever answer that is.
+// ScriptLoginField, ScriptRoster, ScriptFillsRoster, ScriptRosterPage and
+// LoginError500 change; the first of the three validation faults wins,
+// before ScriptLoginField's refusal). Truncated cuts short whichever answer that is.
 type Fault uint32
 
 const (
@@ -92,6 +92,15 @@ const (
 	// force for the login page and for the login's post (the login and
 	// home steps), as WithFault has it.
 	FaultScriptLoginField
+	// FaultScriptRosterPage serves a roster page whose body holds no
+	// page at all, only a placeholder: after load an inline script asks
+	// the same URL again with XMLHttpRequest (X-Requested-With:
+	// XMLHttpRequest, as ASP.NET MVC's Request.IsAjaxRequest reads it),
+	// which answers with the roster's page element alone, list and all,
+	// and puts it in the placeholder's place. A client that reads the
+	// page as sent finds no RosterOn page: only one that renders the
+	// page and lets its scripts and their request settle reads it.
+	FaultScriptRosterPage
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
@@ -115,6 +124,7 @@ var faultNames = []struct {
 	{FaultFrenchValidation, "FrenchValidation"},
 	{FaultScriptFillsRoster, "ScriptFillsRoster"},
 	{FaultScriptLoginField, "ScriptLoginField"},
+	{FaultScriptRosterPage, "ScriptRosterPage"},
 }
 
 // Has reports whether every fault in g is set in f.

@@ -82,8 +82,12 @@ func (s *Server) roster(r *http.Request, faults Fault) *response {
 	if !ok {
 		return s.toLogin(r)
 	}
+	script := rosterScripting(faults)
+	if script == scriptPage && r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		script = scriptPagePart
+	}
 	var b bytes.Buffer
-	if err := renderRosterPage(&b, s.layout(""), s.rosterOf(a), rosterScripting(faults)); err != nil {
+	if err := renderRosterPage(&b, s.layout(""), s.rosterOf(a), script); err != nil {
 		return s.serverError(err.Error())
 	}
 	return page(http.StatusOK, b.Bytes())

@@ -40,9 +40,11 @@ func RenderRoster(w io.Writer, items []snapshot.Item) error {
 type rosterScript int
 
 const (
-	scriptNone  rosterScript = iota // the page holds its list
-	scriptBuild                     // a script builds the list (FaultScriptRoster)
-	scriptFill                      // a script fills the empty list (FaultScriptFillsRoster)
+	scriptNone     rosterScript = iota // the page holds its list
+	scriptBuild                        // a script builds the list (FaultScriptRoster)
+	scriptFill                         // a script fills the empty list (FaultScriptFillsRoster)
+	scriptPage                         // a script gets the page element (FaultScriptRosterPage)
+	scriptPagePart                     // the page element alone, which scriptPage's request gets
 )
 
 func rosterScripting(f Fault) rosterScript {
@@ -51,6 +53,8 @@ func rosterScripting(f Fault) rosterScript {
 		return scriptBuild
 	case f.Has(FaultScriptFillsRoster):
 		return scriptFill
+	case f.Has(FaultScriptRosterPage):
+		return scriptPage
 	}
 	return scriptNone
 }
@@ -72,6 +76,10 @@ func renderRosterPage(w io.Writer, layout layoutView, items []snapshot.Item, scr
 			return err
 		}
 		view.ItemsHTML, view.Fill = part.String(), true
+	case scriptPage:
+		view.PageScript = true
+	case scriptPagePart:
+		return executePart(w, "roster", "rosterpage", view)
 	}
 	return execute(w, "roster", view)
 }

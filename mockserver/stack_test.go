@@ -190,3 +190,28 @@ func TestScriptFillsRosterSendsAnEmptyListAndItsItems(t *testing.T) {
 	require.NotEmpty(t, want)
 	assert.True(t, strings.Contains(page.body, `list-divider\"\u003e`+text(want[0])), "the script holds %q", text(want[0]))
 }
+
+func TestScriptRosterPageSendsNoPageAndAnswersItsRequestWithThePage(t *testing.T) {
+	t.Parallel()
+	s, ts := start(t, mockserver.WithFault(mockserver.FaultScriptRosterPage))
+	c := newClient(t, ts, s)
+	require.Equal(t, http.StatusFound, c.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode)
+	page := c.get("/Roster/List?pageNo=1&row=1")
+	assert.Equal(t, http.StatusOK, page.resp.StatusCode)
+	assert.Empty(t, pageID(page.doc), "no page element is sent")
+	assert.Contains(t, page.body, "XMLHttpRequest")
+	_, err := snapshot.Parse(strings.NewReader(page.body))
+	assert.ErrorIs(t, err, snapshot.ErrNotRoster)
+
+	// The script's own request gets the page element, list and all.
+	req, err := http.NewRequest(http.MethodGet, c.base+"/Roster/List?pageNo=1&row=1", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	part := c.do(req)
+	assert.Equal(t, http.StatusOK, part.resp.StatusCode)
+	assert.Equal(t, "roster-list", pageID(part.doc))
+	assert.True(t, strings.HasPrefix(part.body, `<div data-role="page"`), "the part is the page element alone: %.60q", part.body)
+	items, err := snapshot.Parse(strings.NewReader(part.body))
+	require.NoError(t, err)
+	assert.Equal(t, mockserver.DemoUser(fixedClock()).Roster, items)
+}

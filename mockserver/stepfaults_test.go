@@ -539,7 +539,7 @@ func TestParseFaultNewNames(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Proxy403", "OtherValidation", "ScriptLoginForm", "LoginError500",
 		"Hang", "Reset", "RedirectLoop", "Truncated", "ServerError", "Unavailable", "ScriptRoster",
-		"AccountLocked", "FrenchValidation", "ScriptFillsRoster", "ScriptLoginField"}, names)
+		"AccountLocked", "FrenchValidation", "ScriptFillsRoster", "ScriptLoginField", "ScriptRosterPage"}, names)
 }
 
 func TestSteps(t *testing.T) {

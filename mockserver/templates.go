@@ -52,6 +52,10 @@ type rosterView struct {
 	// (FaultScriptFillsRoster).
 	Fill      bool
 	ItemsHTML string
+	// PageScript makes the page hold no page element but a script that
+	// asks for it with XMLHttpRequest after load
+	// (FaultScriptRosterPage).
+	PageScript bool
 }
 
 type errorView struct {
@@ -235,6 +239,29 @@ const homeTemplate = `{{define "body" -}}
 // The roster list keeps the real page's quirks on purpose: warnings are bare
 // tables straight inside the <ul>, which parsers must cope with.
 const rosterTemplate = `{{define "body" -}}
+{{- if .PageScript}}
+<div id="roster-loading"><p>Loading your roster&hellip;</p></div>
+<script>
+(function () {
+  window.addEventListener('load', function () {
+    var xhr = new XMLHttpRequest();
+    xhr.open('GET', location.href);
+    xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
+    xhr.onload = function () {
+      var holder = document.getElementById('roster-loading');
+      var box = document.createElement('div');
+      box.innerHTML = xhr.responseText;
+      holder.parentNode.replaceChild(box.firstElementChild, holder);
+    };
+    xhr.send();
+  });
+})();
+</script>
+{{- else}}
+{{- template "rosterpage" .}}
+{{- end}}
+{{- end}}
+{{define "rosterpage" -}}
 <div data-role="page" data-theme="b" id="roster-list">
   <div data-role="header" data-position="fixed">
     <a href="{{.Base}}/" data-icon="arrow-l">Back</a>

@@ -121,15 +121,15 @@ func TestLoginPageScriptCannotSendThePasswordElsewhere(t *testing.T) {
 // CDN) are refused silently: they fail no step, before the login, after
 // it, or on the roster, whether pages are rendered or not.
 func TestRequestsElsewhereThatCannotCarryTheFormFailNothing(t *testing.T) {
-	for _, shots := range []bool{false, true} {
-		t.Run("screenshots="+strconv.FormatBool(shots), func(t *testing.T) {
+	for _, always := range []bool{false, true} {
+		t.Run("always="+strconv.FormatBool(always), func(t *testing.T) {
 			other := newOtherSite(t)
 			m := mockserver.New(mockserver.WithClock(func() time.Time { return fixedNow }))
 			t.Cleanup(m.Close)
 			ts := injecting(t, m, "", `<img src="`+other.ts.URL+`/pixel.gif"><script>navigator.sendBeacon('`+other.ts.URL+`/beacon', 'hello');</script>`)
 			var opts []session.Option
-			if shots {
-				opts = append(opts, session.WithScreenshots(t.TempDir()))
+			if always {
+				opts = append(opts, session.WithRender(session.RenderAlways))
 			}
 			s := newSession(t, ts.URL+m.BasePath(), opts...)
 			require.NoError(t, s.LogIn(ctxT(t), mockserver.DemoUsername, mockserver.DemoPassword))

@@ -16,6 +16,31 @@
 // out. The package knows RosterOn's pages; the browser package knows
 // Chrome.
 //
+// # Render modes
+//
+// WithRender chooses which pages Chrome renders. RenderAuto, the default,
+// renders the login page and fetches the home page, the roster and the
+// logoff with fetch() in the tab, reading them as sent: Chrome's own
+// speed. A roster page with no shifts (no list, or an empty one, which a
+// script may yet build or fill) is then rendered from the bytes already
+// fetched and read once its scripts have settled (no request under way,
+// no DOM change for 150 ms, 2 s at most). A page without RosterOn's page
+// element (as when a script builds that too) is not rendered: the step
+// fails with a *BadResponseError whose Reason suggests RenderAlways. RenderAlways navigates to every page as a
+// person's browser does (document requests and their headers, every
+// script run) and reads the roster once its scripts have settled; it
+// costs a few hundred milliseconds a session (see docs/speed.md). Both
+// modes block the same resources (styles, images, fonts, media), which
+// build no DOM.
+//
+// The page's own XHR and fetch() requests, on any page the tab renders,
+// are recorded with the documents and saved with them (SaveLogs); its
+// static scripts, styles and images are not. Screenshots (WithScreenshots)
+// follow the path that ran, and change neither it nor its requests: a
+// page the tab rendered is photographed as it shows it, a page read as
+// sent is rendered from the very bytes read, from memory, with its
+// scripts off, in a tab of its own.
+//
 // # The login page's scripts
 //
 // With RenderAuto (the default, see WithRender) LogIn loads a login page

@@ -32,11 +32,12 @@ const (
 	RequestDone
 	// StepFinished: the step ended, Err saying whether it failed.
 	StepFinished
-	// PageRendered: a roster page without shifts was rendered (or, when
-	// already rendered, looked at again) so that its scripts could fill
-	// it, and its scripts were given time to settle; it comes before
-	// the step's RequestDone events. Took is the wait for them,
-	// Settled whether they settled within its bound.
+	// PageRendered: a roster page was rendered, or looked at again,
+	// so that its scripts could build or fill it, and its scripts were
+	// given time to settle: in RenderAuto a roster page without shifts,
+	// in RenderAlways every roster page. It comes before the step's
+	// RequestDone events. Took is the wait for them, Settled whether
+	// they settled within its bound.
 	PageRendered
 )
 

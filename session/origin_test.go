@@ -141,17 +141,17 @@ document.querySelector('form').addEventListener('submit', e => {
 		}, true},
 	}
 	for _, c := range cases {
-		for _, shots := range []bool{false, true} {
+		for _, always := range []bool{false, true} {
 			name := c.name
-			if shots {
-				name += " (screenshots)"
+			if always {
+				name += " (always)"
 			}
 			t.Run(name, func(t *testing.T) {
 				other := newOtherSite(t)
 				site := c.site(t, other)
 				var opts []session.Option
-				if shots {
-					opts = append(opts, session.WithScreenshots(t.TempDir()))
+				if always {
+					opts = append(opts, session.WithRender(session.RenderAlways))
 				}
 				if c.script {
 					opts = append(opts, session.WithRender(session.RenderAlways))
@@ -195,10 +195,10 @@ func TestRedirectToAnotherOriginAfterTheLoginPage(t *testing.T) {
 		}},
 	}
 	for _, st := range steps {
-		for _, shots := range []bool{false, true} {
+		for _, always := range []bool{false, true} {
 			name := st.purpose
-			if shots {
-				name += " (screenshots)"
+			if always {
+				name += " (always)"
 			}
 			t.Run(name, func(t *testing.T) {
 				other := newOtherSite(t)
@@ -230,8 +230,8 @@ func TestRedirectToAnotherOriginAfterTheLoginPage(t *testing.T) {
 				}))
 				t.Cleanup(ts.Close)
 				var opts []session.Option
-				if shots {
-					opts = append(opts, session.WithScreenshots(t.TempDir()))
+				if always {
+					opts = append(opts, session.WithRender(session.RenderAlways))
 				}
 				s := newSession(t, ts.URL+m.BasePath(), opts...)
 				ctx := ctxT(t)

@@ -3,6 +3,8 @@ package session_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,17 +74,29 @@ func TestRosterBuiltByScriptIsRenderedAndRead(t *testing.T) {
 	assert.Equal(t, 1, rosters)
 }
 
-// The realistic script stack and a 124-shift roster, in every render
-// mode: the roster is read in full, the logs are the same. With
-// RenderAlways the login page runs jQuery Mobile; with RenderAuto, as its
-// form is in the page as sent, it runs no script and asks for none.
-func TestRealisticStack(t *testing.T) {
+// modes are the render modes, for tests that run in each.
+var modes = []session.Render{session.RenderAuto, session.RenderAlways}
+
+// realisticStack loads the realistic script stack, or skips the test
+// outside CI when it is not installed.
+func realisticStack(t *testing.T) *mockserver.ScriptStack {
+	t.Helper()
 	stack, err := mockserver.LoadScriptStack("")
 	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
 		t.Skipf("set CI=true to make this a failure: %v", err)
 	}
 	require.NoError(t, err)
-	for _, mode := range []session.Render{session.RenderAuto, session.RenderAlways} {
+	return stack
+}
+
+// The realistic script stack and a 124-shift roster, in every render
+// mode: the roster is read in full, as the seed reads it, the logs are
+// the same. With RenderAlways the login page runs jQuery Mobile; with
+// RenderAuto, as its form is in the page as sent, it runs no script and
+// asks for none.
+func TestRealisticStack(t *testing.T) {
+	stack := realisticStack(t)
+	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124))
 			s := newSession(t, f.url, session.WithRender(mode))
@@ -100,7 +114,7 @@ func TestRealisticStack(t *testing.T) {
 				// straight after LogIn, and not in twenty runs since,
 				// alone or under load.
 				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				err = session.TabOf(s).WaitFor(wctx, `document.documentElement.classList.contains('ui-mobile')`, 20*time.Millisecond)
+				err := session.TabOf(s).WaitFor(wctx, `document.documentElement.classList.contains('ui-mobile')`, 20*time.Millisecond)
 				cancel()
 				assert.NoError(t, err, "jQuery Mobile ran on the login page")
 				assert.Equal(t, 3, scripts, "jQuery, Migrate and jQuery Mobile were loaded")
@@ -121,11 +135,12 @@ func TestRealisticStack(t *testing.T) {
 }
 
 // A rendered roster request that lands on the login page (here: the
-// session expired, with screenshots on, so every page is rendered) is
-// answered at once: only a roster page without its list is waited for.
+// session expired, in RenderAlways, so every page is rendered) is not
+// taken for a login form to wait for: the roster step says the session
+// ended.
 func TestRenderedLoginPageInsteadOfTheRosterIsNotWaitedFor(t *testing.T) {
 	f := newMock(t, mockserver.WithSessionExpiry(1))
-	s := newSession(t, f.url, session.WithScreenshots(t.TempDir()), session.WithFormWait(time.Hour))
+	s := newSession(t, f.url, session.WithRender(session.RenderAlways), session.WithFormWait(time.Hour))
 	ctx := ctxT(t)
 	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
 	_, err := s.GetRoster(ctx)
@@ -148,21 +163,25 @@ func (r *renders) observe(ev session.Event) {
 
 // A roster page whose list is there but empty, filled by a script from
 // data inline in the page, is rendered once and read as the real roster,
-// with the server asked for it once; a roster with shifts is never
-// rendered.
+// in either mode, with the server asked for it once. In RenderAuto a
+// roster with shifts is never rendered; RenderAlways renders, and waits
+// for, every roster page.
 func TestRosterFilledByScriptIsRenderedAndRead(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		mode    session.Render
 		fault   mockserver.Fault
 		renders int
 	}{
-		{"filled by script", mockserver.FaultScriptFillsRoster, 1},
-		{"sent whole", 0, 0},
+		{"filled by script", session.RenderAuto, mockserver.FaultScriptFillsRoster, 1},
+		{"sent whole", session.RenderAuto, 0, 0},
+		{"filled by script, always", session.RenderAlways, mockserver.FaultScriptFillsRoster, 1},
+		{"sent whole, always", session.RenderAlways, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newMock(t, mockserver.WithFault(tc.fault))
 			var r renders
-			s := newSession(t, f.url, session.WithObserver(r.observe))
+			s := newSession(t, f.url, session.WithObserver(r.observe), session.WithRender(tc.mode))
 			ctx := ctxT(t)
 			require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
 			snap, err := s.GetRoster(ctx)
@@ -202,21 +221,83 @@ func TestEmptyRosterCostsOneBoundedRender(t *testing.T) {
 }
 
 // On the realistic script stack, a roster filled by script (and enhanced
-// by jQuery Mobile as it is filled) reads as the real roster.
+// by jQuery Mobile as it is filled) reads as the real roster, in either
+// mode.
 func TestRealisticStackRosterFilledByScript(t *testing.T) {
-	stack, err := mockserver.LoadScriptStack("")
-	if errors.Is(err, mockserver.ErrNoScriptStack) && !chrometest.InCI() {
-		t.Skipf("set CI=true to make this a failure: %v", err)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			stack := realisticStack(t)
+			f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124), mockserver.WithFault(mockserver.FaultScriptFillsRoster))
+			var r renders
+			s := newSession(t, f.url, session.WithObserver(r.observe), session.WithRender(mode))
+			ctx := ctxT(t)
+			require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+			snap, err := s.GetRoster(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
+			assert.Equal(t, 1, r.n)
+			require.NoError(t, s.LogOut(ctx))
+		})
 	}
-	require.NoError(t, err)
-	f := newMock(t, mockserver.WithScriptStack(stack), mockserver.WithDemoShifts(124), mockserver.WithFault(mockserver.FaultScriptFillsRoster))
-	var r renders
-	s := newSession(t, f.url, session.WithObserver(r.observe))
-	ctx := ctxT(t)
-	require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
-	snap, err := s.GetRoster(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, mockserver.DemoRosterOf(fixedNow, 124), snap.Items)
-	assert.Equal(t, 1, r.n)
-	require.NoError(t, s.LogOut(ctx))
+}
+
+// A roster page whose page element itself a script gets, with an XHR
+// to the same URL, after load: RenderAlways renders it, waits for the
+// script's request and its DOM change, reads the real roster, and records
+// the XHR with the page, body and all; RenderAuto, which reads pages as
+// sent, finds no RosterOn page there and says to try RenderAlways.
+func TestRosterPageBuiltByScript(t *testing.T) {
+	t.Run("always", func(t *testing.T) {
+		f := newMock(t, mockserver.WithFault(mockserver.FaultScriptRosterPage))
+		var r renders
+		s := newSession(t, f.url, session.WithRender(session.RenderAlways), session.WithObserver(r.observe))
+		ctx := ctxT(t)
+		require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+		before := len(session.TabOf(s).Exchanges())
+		snap, err := s.GetRoster(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, demoRoster(), snap.Items)
+		assert.Equal(t, fixedNow, snap.Time)
+		assert.Equal(t, renders{1, 1}, r)
+		roster := f.url + "/Roster/List?pageNo=1&row=1"
+		xs := session.TabOf(s).Exchanges()[before:]
+		require.Len(t, xs, 2, "the page, then its script's request")
+		assert.Equal(t, [2]string{"GET", roster}, [2]string{xs[0].Method, xs[0].URL})
+		assert.Equal(t, [2]string{"GET", roster}, [2]string{xs[1].Method, xs[1].URL})
+		assert.NotContains(t, string(xs[0].Body), `id="roster-list"`, "the page holds no page element")
+		assert.Contains(t, string(xs[1].Body), `id="roster-list"`, "the XHR brought it")
+		require.NoError(t, s.LogOut(ctx))
+		assert.Equal(t, []string{"login-0", "home-0", "home-1", "roster-0", "roster-1", "logout-0", "logout-1"}, purposes(s))
+
+		dir := t.TempDir()
+		require.NoError(t, s.SaveLogs(dir))
+		var xhrLog string
+		for _, n := range s.LogNames() {
+			if strings.HasSuffix(n, "-roster-1.txt") {
+				b, err := os.ReadFile(filepath.Join(dir, n))
+				require.NoError(t, err)
+				xhrLog = string(b)
+			}
+		}
+		assert.Contains(t, xhrLog, "GET "+roster+"\n200 OK\n")
+		assert.Contains(t, xhrLog, `<div data-role="page" data-theme="b" id="roster-list">`, "the saved XHR has its body")
+	})
+	t.Run("auto", func(t *testing.T) {
+		f := newMock(t, mockserver.WithFault(mockserver.FaultScriptRosterPage))
+		var r renders
+		s := newSession(t, f.url, session.WithObserver(r.observe))
+		ctx := ctxT(t)
+		require.NoError(t, s.LogIn(ctx, mockserver.DemoUsername, mockserver.DemoPassword))
+		snap, err := s.GetRoster(ctx)
+		assert.Nil(t, snap)
+		var bad *session.BadResponseError
+		require.ErrorAs(t, err, &bad)
+		assert.ErrorIs(t, err, session.ErrRosterOn)
+		assert.Equal(t, session.PurposeRoster, bad.Purpose)
+		assert.Contains(t, bad.Reason, "a page that is not RosterOn's")
+		assert.Contains(t, bad.Reason, "--render always")
+		assert.Contains(t, bad.Reason, "session.WithRender(session.RenderAlways)")
+		assert.Equal(t, renders{}, r, "a page that is no roster page is not rendered")
+		require.NoError(t, s.LogOut(ctx))
+	})
 }

@@ -54,6 +54,7 @@ type Session struct {
 	browserOpts    []browser.Option
 	observer       func(Event) // see observe.go
 	warnings       func(error) // see warn.go
+	tabOpts        []browser.TabOption
 
 	mu       sync.Mutex
 	browser  *browser.Browser
@@ -64,6 +65,10 @@ type Session struct {
 	ops      []operation
 	closed   bool
 	closeErr error
+	// unshown is the page the current step loaded without rendering
+	// it, which a screenshot renders from memory; nil when the tab
+	// shows the step's page.
+	unshown *browser.Document
 }
 
 // operation is one step's recorded exchanges.
@@ -108,11 +113,16 @@ func withFormWait(d time.Duration) Option { return func(s *Session) { s.formWait
 
 // WithScreenshots makes the session save a PNG of the page after each step
 // and after any failure, in dir (created 0700), named like the log files.
+// The picture is of the page the step read, as it read it: a page the tab
+// rendered as the tab shows it, and a page fetched and read as sent (see
+// RenderAuto) rendered from the very bytes read, in a tab of its own,
+// with its scripts off and the same resources blocked. Screenshots change
+// neither the path a session takes nor the requests it makes.
 func WithScreenshots(dir string) Option { return func(s *Session) { s.screenshotsDir = dir } }
 
 // withAllResources makes the session's tab load images, fonts, styles and
-// media, which it otherwise blocks (except when taking screenshots). Tests
-// use it to see the blocking at work.
+// media, which it otherwise blocks, in every render mode and with or
+// without screenshots. Tests use it to see the blocking at work.
 func withAllResources() Option { return func(s *Session) { s.loadAll = true } }
 
 // WithAllowHTTP lets New accept a plain http:// URL to a host that is not
@@ -225,15 +235,18 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 		s.browser = b
 	}
 	var tabOpts []browser.TabOption
-	if s.screenshotsDir == "" && !s.loadAll {
+	if !s.loadAll {
 		// A roster needs the DOM and the scripts that build it, never
 		// images, fonts or styles; not loading them saves time and
-		// memory. Screenshots are for people, so they get the page whole.
+		// memory. This holds in every render mode (a stylesheet
+		// builds no list) and with screenshots too: a picture shows
+		// the page the session read, not a fuller one.
 		tabOpts = append(tabOpts, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 	}
 	// The password goes only where it was given for: the tab refuses
 	// any request that could carry the form to another origin.
 	tabOpts = append(tabOpts, browser.AllowOrigins(allowedOrigins(s.base)...), browser.MaxPageSize(s.maxPageSize))
+	s.tabOpts = tabOpts
 	newTab := s.browser.NewTab
 	if s.owned {
 		// Nobody else uses this browser: its own first tab saves
@@ -253,6 +266,7 @@ func (s *Session) ensureTab(ctx context.Context, purpose string) error {
 // time as the step's log files.
 func (s *Session) record(purpose string, fn func() error) error {
 	done := s.observeStep(purpose)
+	s.unshown = nil
 	before := s.tab.ExchangeCount()
 	refusedBefore := len(s.tab.Refused())
 	started := time.Now()
@@ -569,31 +583,55 @@ func (s *Session) navigate(ctx context.Context, url string) (*browser.Document, 
 	return &browser.Document{Response: *resp, Rendered: true}, nil
 }
 
-// fetch loads a page nobody looks at: through the tab's own network stack
-// and cookies, recorded exactly as a navigation is, but not rendered, so
-// that no script of it runs and nothing is laid out. When screenshots are
-// wanted every page is rendered, for people look at those.
-func (s *Session) fetch(ctx context.Context, url string) (*browser.Document, error) {
-	if s.screenshotsDir != "" {
+// load gets one of the pages after the login page (home, roster,
+// logout) as the render mode says. RenderAlways navigates to it (see
+// navigate). RenderAuto gets it through the tab's own network stack and
+// cookies with Tab.Fetch, recorded exactly as a navigation is, but not
+// rendered, so that no script of it runs and nothing is laid out; the
+// step's screenshot, if any, renders it from memory (see unshown).
+func (s *Session) load(ctx context.Context, url string) (*browser.Document, error) {
+	if s.render == RenderAlways {
 		return s.navigate(ctx, url)
 	}
-	return s.tab.Fetch(ctx, url)
+	doc, err := s.tab.Fetch(ctx, url)
+	s.loaded(doc)
+	return doc, err
+}
+
+// loaded notes whether the tab shows doc, the step's latest page.
+func (s *Session) loaded(doc *browser.Document) {
+	s.unshown = nil
+	if doc != nil && !doc.Rendered {
+		s.unshown = doc
+	}
 }
 
 // page returns what the session reads of a document: the page as scripts
-// left it when the tab rendered it, and else the body as sent.
+// left it when the tab rendered it, and else the body as sent. In
+// RenderAlways, a rendered page without a page element (see inspect) may
+// be one that its scripts are still building: it is read again once they
+// have settled (see settle).
 func (s *Session) page(ctx context.Context, doc *browser.Document) (string, error) {
-	if doc.Rendered {
-		return s.tab.HTML(ctx)
+	if !doc.Rendered {
+		return string(doc.Body), nil
 	}
-	return string(doc.Body), nil
+	page, err := s.tab.HTML(ctx)
+	if err != nil || s.render != RenderAlways || inspect(page).ID != "" {
+		return page, err
+	}
+	if err := s.settle(ctx, ""); err != nil {
+		return "", err
+	}
+	return s.tab.HTML(ctx)
 }
 
 // submit clicks the login form's button. The form posts as a person's
-// browser posts it; the home page its redirect leads to is then fetched
-// without rendering (see fetch).
+// browser posts it. In RenderAlways the click's navigation follows the
+// redirect to the home page, rendering it; in RenderAuto the navigation
+// stops at the redirect and the home page is loaded without rendering
+// (see load).
 func (s *Session) submit(ctx context.Context, selector string) (*browser.Document, error) {
-	if s.screenshotsDir != "" {
+	if s.render == RenderAlways {
 		resp, err := s.tab.Click(ctx, selector)
 		if err != nil {
 			return nil, err
@@ -602,9 +640,10 @@ func (s *Session) submit(ctx context.Context, selector string) (*browser.Documen
 	}
 	doc, err := s.tab.Submit(ctx, selector)
 	if err != nil || doc.Location == "" {
+		s.loaded(doc)
 		return doc, err
 	}
-	return s.tab.Fetch(ctx, doc.Location)
+	return s.load(ctx, doc.Location)
 }
 
 func (s *Session) submitLogin(ctx context.Context, username, password string) error {
@@ -654,8 +693,9 @@ func (s *Session) submitLogin(ctx context.Context, username, password string) er
 	}
 }
 
-// GetRoster fetches the roster page and returns it as a snapshot whose time
-// is the response's Date header (the client's clock when there is none). It
+// GetRoster loads the roster page, as the render mode says (see Render),
+// and returns it as a snapshot whose time is the Date header of the
+// response that carried it (the client's clock when there is none). It
 // returns *NotLoggedInError when RosterOn answers with its login page. A
 // session that never opened its browser answers that without a request.
 func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
@@ -672,16 +712,17 @@ func (s *Session) GetRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	var snap *snapshot.Snapshot
 	err := s.record(PurposeRoster, func() error {
 		var err error
-		snap, err = s.fetchRoster(ctx)
+		snap, err = s.readRoster(ctx)
 		return err
 	})
 	return snap, err
 }
 
-func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
+// readRoster loads the roster page (see load and rosterPage) and reads it.
+func (s *Session) readRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	start := time.Now()
 	before := s.tab.ExchangeCount()
-	doc, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"), s.fetch)
+	doc, err := s.get(ctx, s.url("/Roster/List?pageNo=1&row=1"), s.load)
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
 	}
@@ -699,7 +740,7 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	case doc.Status != http.StatusOK:
 		return nil, statusError(PurposeRoster, doc)
 	case info.ID != "roster-list":
-		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe()}
+		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "got " + info.describe() + s.renderHint(info)}
 	}
 	// inspect read the roster with the page: it is not read twice.
 	items, err := info.Items, info.Err
@@ -708,6 +749,8 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	when := start.UTC()
 	if xs := s.tab.ExchangesSince(before); len(xs) > 0 {
+		// The last exchange carried the roster: the page, or the
+		// page's own request for the list.
 		last := xs[len(xs)-1]
 		if !last.Start.IsZero() {
 			when = last.Start.UTC()
@@ -721,49 +764,88 @@ func (s *Session) fetchRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	return &snapshot.Snapshot{Time: when, Items: items}, nil
 }
 
-// settleQuiet is how long a rendered roster page must be quiet (no
-// request under way, no change to its DOM) to count as settled, and
-// settleBound bounds the whole wait.
+// settleQuiet is how long a rendered page must be quiet (no request
+// under way, no change to its DOM) to count as settled, and settleBound
+// bounds the whole wait.
 const (
 	settleQuiet = 150 * time.Millisecond
 	settleBound = 2 * time.Second
 )
 
-// rosterPage returns the roster page as the session reads it. A roster
-// page without shifts (no list, or an empty one) may be a site whose
-// script builds or fills the list: a page fetched without rendering is
-// then rendered (from the body already fetched, without asking again),
-// and the page is read again once its scripts have settled, or the
-// bounded wait for that ended (the parser then says what is missing). A
-// roster that is really empty thus costs one bounded render; one with
-// shifts costs nothing more.
+// rosterPage returns the roster page as the session reads it.
+//
+// In RenderAlways the tab rendered it, and it is read once its scripts
+// have settled, or the bounded wait for that ended (the parser then
+// says what is missing).
+//
+// In RenderAuto it was fetched and is read as sent. A roster page
+// without shifts (no list, or an empty one) may be a site whose script
+// builds or fills the list: it is then rendered (from the body already
+// fetched, without asking again), and read again once its scripts have
+// settled. A roster that is really empty thus costs one bounded render;
+// one with shifts costs nothing more. A page that is not a roster page
+// at all is not rendered: readRoster's error suggests RenderAlways.
 func (s *Session) rosterPage(ctx context.Context, doc *browser.Document) (string, pageInfo, error) {
+	if doc.Rendered && s.render == RenderAlways {
+		return s.renderedPage(ctx)
+	}
 	page := string(doc.Body)
-	var info pageInfo
 	if doc.Rendered {
 		var err error
 		if page, err = s.tab.HTML(ctx); err != nil {
 			return "", pageInfo{}, err
 		}
 	}
-	if info = inspect(page); info.ID != "roster-list" || info.Shifts {
+	if info := inspect(page); info.ID != "roster-list" || info.Shifts {
 		return page, info, nil
 	}
 	if !doc.Rendered {
 		if err := s.tab.Render(ctx, doc); err != nil {
 			return "", pageInfo{}, err
 		}
+		// The tab shows the page as it is read.
+		s.unshown = nil
 	}
-	started := time.Now()
-	settled, err := s.tab.Settle(ctx, settleQuiet, settleBound)
+	return s.renderedPage(ctx)
+}
+
+// renderedPage reads the roster page the tab shows once its scripts
+// have settled.
+func (s *Session) renderedPage(ctx context.Context) (string, pageInfo, error) {
+	if err := s.settle(ctx, PurposeRoster); err != nil {
+		return "", pageInfo{}, err
+	}
+	page, err := s.tab.HTML(ctx)
 	if err != nil {
 		return "", pageInfo{}, err
 	}
-	s.observe(Event{Kind: PageRendered, Step: PurposeRoster, Took: time.Since(started), Settled: settled})
-	if page, err = s.tab.HTML(ctx); err != nil {
-		return "", pageInfo{}, err
-	}
 	return page, inspect(page), nil
+}
+
+// settle waits, within settleBound, for the scripts of the page the tab
+// shows to settle, and tells the observer how long that took when step
+// is not "".
+func (s *Session) settle(ctx context.Context, step string) error {
+	started := time.Now()
+	settled, err := s.tab.Settle(ctx, settleQuiet, settleBound)
+	if err != nil {
+		return err
+	}
+	if step != "" {
+		s.observe(Event{Kind: PageRendered, Step: step, Took: time.Since(started), Settled: settled})
+	}
+	return nil
+}
+
+// renderHint is what an error about a page that is not the one expected
+// adds in RenderAuto, which reads pages as sent, when the page has no
+// page element: a page that its scripts build reads right only when
+// rendered. A page of RosterOn's with another id is no such page.
+func (s *Session) renderHint(info pageInfo) string {
+	if s.render != RenderAuto || info.ID != "" {
+		return ""
+	}
+	return "; if this RosterOn builds its pages by script, render every page: --render always (session.WithRender(session.RenderAlways))"
 }
 
 // LogOut logs out when the session's browser context holds RosterOn's login
@@ -787,7 +869,7 @@ func (s *Session) logOut(ctx context.Context) error {
 		return nil
 	}
 	err = s.record(PurposeLogout, func() error {
-		doc, err := s.get(ctx, s.url("/Account/LogOff"), s.fetch)
+		doc, err := s.get(ctx, s.url("/Account/LogOff"), s.load)
 		if err != nil {
 			return &BadResponseError{Purpose: PurposeLogout, Err: err}
 		}
@@ -884,7 +966,7 @@ func (s *Session) CloseContext(ctx context.Context) error {
 // retryPause is how long a failed GET waits before its one retry.
 const retryPause = 300 * time.Millisecond
 
-// get loads url for a step with load (navigate or fetch). A GET is
+// get loads url for a step with load (navigate, or the mode's load). A GET is
 // idempotent, so one that fails on the network or gets a gateway error
 // (502, 503, 504) is tried once more after a short pause; both attempts
 // stay in the step's log. The login POST never goes through here.
@@ -942,6 +1024,26 @@ func header(h []browser.HeaderField, name string) string {
 	return ""
 }
 
+// picture is a PNG of the page the step read, as it read it: the tab
+// when it shows that page; else (the step read a page it fetched without
+// rendering) a render of exactly the bytes read, from memory, with its
+// scripts off (they did not run for the reading either), in a tab of its
+// own with the session tab's options. The session's tab is not touched,
+// so what it shows, and what its later requests send, is what it would
+// be without screenshots; the other tab sends no request for the page,
+// and with its scripts off none of the page's own.
+func (s *Session) picture(ctx context.Context) ([]byte, error) {
+	if s.unshown == nil {
+		return s.tab.Screenshot(ctx)
+	}
+	tab, err := s.browser.NewTab(ctx, s.tabOpts...)
+	if err != nil {
+		return nil, err
+	}
+	defer tab.Close()
+	return tab.Picture(ctx, s.unshown)
+}
+
 // screenshot saves a PNG of the page after a step when a folder was given.
 // A screenshot is a debugging aid: failing to take or save one never turns
 // a step's success into a failure, nor hides the step's own error, but it
@@ -953,7 +1055,7 @@ func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	png, err := s.tab.Screenshot(ctx)
+	png, err := s.picture(ctx)
 	if err != nil {
 		s.warn(fmt.Errorf("taking the %s step's screenshot: %w", purpose, err))
 		return

@@ -62,7 +62,7 @@ func TestPagesLargerThanTheCapAreRefused(t *testing.T) {
 		name     string
 		path     string
 		declared bool
-		shots    bool
+		always   bool
 		purpose  string
 	}{
 		{"login page, streamed", "/Account/Login", false, false, session.PurposeLogin},
@@ -76,8 +76,8 @@ func TestPagesLargerThanTheCapAreRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, url := padded(t, tt.path, testCap+1, tt.declared)
 			opts := []session.Option{session.WithMaxPageSize(testCap)}
-			if tt.shots {
-				opts = append(opts, session.WithScreenshots(t.TempDir()))
+			if tt.always {
+				opts = append(opts, session.WithRender(session.RenderAlways))
 			}
 			s := newSession(t, url, opts...)
 			ctx := ctxT(t)
@@ -100,12 +100,12 @@ func TestPagesLargerThanTheCapAreRefused(t *testing.T) {
 }
 
 func TestPagesUnderTheCapAreRead(t *testing.T) {
-	for _, shots := range []bool{false, true} {
-		t.Run("screenshots="+strconv.FormatBool(shots), func(t *testing.T) {
+	for _, always := range []bool{false, true} {
+		t.Run("always="+strconv.FormatBool(always), func(t *testing.T) {
 			_, url := padded(t, "/Roster/List", testCap-1, false)
 			opts := []session.Option{session.WithMaxPageSize(testCap)}
-			if shots {
-				opts = append(opts, session.WithScreenshots(t.TempDir()))
+			if always {
+				opts = append(opts, session.WithRender(session.RenderAlways))
 			}
 			s := newSession(t, url, opts...)
 			ctx := ctxT(t)

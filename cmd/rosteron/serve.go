@@ -191,6 +191,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
+	fs.StringVar(&f.session.render, "render", "", "")
 	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
 	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")

@@ -14,6 +14,7 @@ import (
 	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/internal/benchflow"
 	"github.com/rosteron/rosteron/internal/chrometest"
+	"github.com/rosteron/rosteron/session"
 )
 
 // The CPU mode answers "where does a warm session's time go?" with the
@@ -35,6 +36,7 @@ type cpuFlow struct {
 
 var cpuFlows = []cpuFlow{
 	{"whole flow (log in, roster, log out, close)", benchflow.Session},
+	{"whole flow, --render always", benchflow.SessionWith(session.WithRender(session.RenderAlways))},
 	{"least isolated session (new context, login page rendered, closed)", func(ctx context.Context, url string, b *browser.Browser) error {
 		tab, err := b.NewTab(ctx, browser.Block(browser.Stylesheet, browser.Image, browser.Font, browser.Media))
 		if err != nil {

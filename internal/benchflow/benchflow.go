@@ -20,7 +20,19 @@ const Parallel = 4
 // Session runs one whole session on b against the mock at url: log in as
 // the demo user, get the roster, log out, close.
 func Session(ctx context.Context, url string, b *browser.Browser) error {
-	s, err := session.New(url, session.WithBrowser(b))
+	return SessionWith()(ctx, url, b)
+}
+
+// SessionWith is Session with the session's further options (a render
+// mode, say).
+func SessionWith(opts ...session.Option) func(ctx context.Context, url string, b *browser.Browser) error {
+	return func(ctx context.Context, url string, b *browser.Browser) error {
+		return runSession(ctx, url, b, opts)
+	}
+}
+
+func runSession(ctx context.Context, url string, b *browser.Browser, opts []session.Option) error {
+	s, err := session.New(url, append([]session.Option{session.WithBrowser(b)}, opts...)...)
 	if err != nil {
 		return err
 	}
