@@ -117,7 +117,9 @@ func TestRealisticStack(t *testing.T) {
 				err := session.TabOf(s).WaitFor(wctx, `document.documentElement.classList.contains('ui-mobile')`, 20*time.Millisecond)
 				cancel()
 				assert.NoError(t, err, "jQuery Mobile ran on the login page")
-				assert.Equal(t, 3, scripts, "jQuery, Migrate and jQuery Mobile were loaded")
+				// The login page and the home page each load them
+				// (unless Chrome's cache has them by the second).
+				assert.GreaterOrEqual(t, scripts, 3, "jQuery, Migrate and jQuery Mobile were loaded")
 			} else {
 				html, err := session.TabOf(s).HTML(ctx)
 				require.NoError(t, err)
