@@ -23,8 +23,10 @@ var ErrOtherOrigin = errors.New("a request to another origin was refused")
 // the tab refused: it never left Chrome. Refused lists them all; the
 // fatal ones (see Fatal) are also the error of the operation under way.
 type OriginError struct {
-	// URL is where the refused request was going, less its query and
-	// fragment, which may hold what was typed into the page.
+	// URL is where the refused request was going: its origin only, with
+	// "/…" for any path, as its path, query and fragment may hold what
+	// was typed into the page (a script that sends the password
+	// elsewhere may put it anywhere in the URL).
 	URL string
 	// Method is the refused request's method, such as POST; empty for
 	// a new window, which has none yet.
@@ -204,7 +206,7 @@ func (g *guard) foreign(rawURL string) bool {
 // frame's own document, whose navigation is aborted by the refusal and
 // ends by itself).
 func (g *guard) refuse(method, typ, rawURL string, fatal, wake bool) {
-	g.record(&OriginError{URL: withoutQuery(rawURL), Method: method, Type: typ, Fatal: fatal, Allowed: g.list}, fatal, wake)
+	g.record(&OriginError{URL: redactedURL(rawURL), Method: method, Type: typ, Fatal: fatal, Allowed: g.list}, fatal, wake)
 }
 
 // add records a refusal that is the error of the operation under way;
@@ -386,13 +388,16 @@ func (t *Tab) refusedIn(c context.Context) error {
 	return t.guard.since(n)
 }
 
-// withoutQuery is rawURL without its query, fragment and credentials,
-// which may hold what was typed into a page.
-func withoutQuery(rawURL string) string {
+// redactedURL is rawURL's origin, with "/…" for a path: its path,
+// query, fragment and credentials may hold what was typed into a page.
+func redactedURL(rawURL string) string {
 	p, err := url.Parse(rawURL)
-	if err != nil {
+	if err != nil || p.Host == "" {
 		return "(an unreadable URL)"
 	}
-	p.RawQuery, p.ForceQuery, p.Fragment, p.RawFragment, p.User = "", false, "", "", nil
-	return p.String()
+	out := p.Scheme + "://" + p.Host
+	if (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.ForceQuery || p.Fragment != "" {
+		out += "/…"
+	}
+	return out
 }

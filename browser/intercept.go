@@ -71,7 +71,7 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 	patterns := []*fetch.RequestPattern{
 		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageResponse},
 	}
-	if t.guard != nil && t.guard.allow != nil {
+	if t.guard != nil && t.guard.allow != nil || t.offline.Load() {
 		// Every request, of every type, is checked for its origin.
 		return append(patterns, &fetch.RequestPattern{URLPattern: "*", RequestStage: fetch.RequestStageRequest})
 	}
@@ -87,6 +87,18 @@ func (t *Tab) patterns(replay bool) []*fetch.RequestPattern {
 func (t *Tab) paused(ev *fetch.EventRequestPaused) {
 	atResponse := ev.ResponseStatusCode != 0 || ev.ResponseErrorReason != ""
 	switch {
+	case !atResponse && t.offline.Load():
+		// Picture: the document comes from memory, and nothing else
+		// leaves the tab (a frame, an object, a prefetch, a refresh).
+		switch {
+		case t.replayDocument(ev):
+		case ev.ResourceType == network.ResourceTypeDocument && ev.FrameID == t.rec.mainFrame():
+			// Aborted, as a navigation that ends in a download or
+			// a 204 is: the page stays, with no error page over it.
+			t.fail(ev, network.ErrorReasonAborted)
+		default:
+			t.fail(ev, network.ErrorReasonBlockedByClient)
+		}
 	case !atResponse && t.checkRequest(ev):
 		// Refused: it may not go where it was going.
 	case !atResponse && t.block[ev.ResourceType]:

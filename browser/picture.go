@@ -10,9 +10,10 @@ import (
 // Picture returns a PNG of doc, a document Fetch got, as a program that
 // read its bytes without running them saw it: the tab renders doc from
 // memory, as Render does, but with the page's scripts off, so the
-// picture is of exactly the bytes that were read, and no script of the
-// page can send a request. The tab's resource blocking holds as for any
-// page. The tab is left with scripts on again, showing doc.
+// picture is of exactly the bytes that were read, and every other
+// request of the page (a frame, an object, a style sheet, a prefetch, a
+// refresh) is failed before it leaves the tab: the server sees nothing
+// of a picture. The tab is left with scripts on again, showing doc.
 //
 // Picture changes what the tab shows, and so what a later Fetch's
 // requests say of their referrer: give it a tab of its own, with the
@@ -20,6 +21,8 @@ import (
 func (t *Tab) Picture(ctx context.Context, doc *Document) ([]byte, error) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
+	t.offline.Store(true)
+	defer t.offline.Store(false)
 	if _, err := chromedp.Call(c, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		return nil, t.opErr(ctx, c, err)
 	}

@@ -32,7 +32,9 @@ type Exchange struct {
 	// name. A header sent several times gives several lines.
 	Header []HeaderField
 	// Body is the response body as received, when Chrome kept one (it
-	// keeps none for redirects).
+	// keeps none for redirects). With MaxPageSize, the page's own XHR
+	// and fetch() requests keep theirs only while, all together, they
+	// stay within that size: a page's script cannot fill the record.
 	Body []byte
 	// Error is the browser's error text for a request that failed, such
 	// as "net::ERR_CONNECTION_REFUSED".
@@ -80,6 +82,9 @@ type exchange struct {
 	// size cap; tooLarge is set once they exceed it.
 	received int64
 	tooLarge bool
+	// unkept is set on a page's own request whose body grew past the
+	// size cap: the page may use it, but the record keeps no body.
+	unkept bool
 }
 
 // rawResponse is one Network.responseReceivedExtraInfo: the headers as they
@@ -109,8 +114,11 @@ type recorder struct {
 	// maxPage caps a document's bytes (see MaxPageSize), 0 for none;
 	// oversize is called, in a goroutine of its own, for one that
 	// exceeds it.
-	maxPage  int64
-	oversize func(url string, received int64)
+	maxPage int64
+	// scriptKept is the bytes of the bodies kept of the page's own
+	// requests, which together may not pass maxPage.
+	scriptKept int64
+	oversize   func(url string, received int64)
 	// refused is the requests refused for their origin: their URLs are
 	// recorded without query or fragment, which may hold what was
 	// typed into the page (a form sent with GET).
@@ -170,7 +178,7 @@ func (r *recorder) redact(id network.RequestID) {
 	}
 	r.refused[id] = true
 	if x := r.last(id); x != nil {
-		x.URL = withoutQuery(x.URL)
+		x.URL = redactedURL(x.URL)
 	}
 }
 
@@ -253,7 +261,7 @@ func (r *recorder) handle(ev any) {
 			x.Method = ev.Request.Method
 			x.URL = ev.Request.URL + ev.Request.URLFragment
 			if r.refused[ev.RequestID] {
-				x.URL = withoutQuery(x.URL)
+				x.URL = redactedURL(x.URL)
 			}
 		}
 		r.list = append(r.list, x)
@@ -272,12 +280,22 @@ func (r *recorder) handle(ev any) {
 	case *network.EventDataReceived:
 		// Fetch's requests count their own bytes, in the page; the
 		// page's own XHRs are not pages.
-		if x := r.last(ev.RequestID); x != nil && x.document && r.maxPage > 0 && !x.tooLarge {
-			x.received += ev.DataLength
-			if x.received > r.maxPage {
-				x.tooLarge = true
-				go r.oversize(x.URL, x.received)
-			}
+		x := r.last(ev.RequestID)
+		if x == nil || x.fetched || r.maxPage <= 0 || x.tooLarge || x.unkept {
+			return
+		}
+		x.received += ev.DataLength
+		if x.received <= r.maxPage {
+			return
+		}
+		if x.document {
+			x.tooLarge = true
+			go r.oversize(x.URL, x.received)
+		} else {
+			// Not a page, so nothing to stop: only not kept, so that
+			// a page's script cannot fill the record, and the logs,
+			// with a body of any size.
+			x.unkept = true
 		}
 	case *network.EventLoadingFinished:
 		if x := r.last(ev.RequestID); x != nil {
@@ -358,6 +376,20 @@ func (r *recorder) pendingBodies() []network.RequestID {
 	var ids []network.RequestID
 	for _, x := range r.list {
 		if x.finished && !x.redirect && x.responded && !x.bodyRead {
+			if !x.document && !x.fetched && r.maxPage > 0 && !x.unkept {
+				// The page's own requests share one budget, the
+				// size of a page, so that many of them cannot fill
+				// the record either.
+				if r.scriptKept+x.received > r.maxPage {
+					x.unkept = true
+				} else {
+					r.scriptKept += x.received
+				}
+			}
+			if x.unkept {
+				x.bodyRead = true
+				continue
+			}
 			ids = append(ids, x.id)
 		}
 	}

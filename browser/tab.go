@@ -45,6 +45,9 @@ type Tab struct {
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool
+	// offline is set while Picture runs: nothing but the document it
+	// renders from memory may load.
+	offline atomic.Bool
 }
 
 // Response is what a navigation ended on: the main document's final URL and

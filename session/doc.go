@@ -49,13 +49,17 @@
 // which takes about 40% off the processor time of a session on pages
 // that load jQuery Mobile (docs/speed.md). A login page whose
 // form a script builds is rendered with its scripts. As a script could
-// set a field that RosterOn wants, a login refused after a page loaded
-// without scripts (ErrCredentials) is tried once more with them before
-// LogIn returns the refusal: a wrong password costs RosterOn two login
-// attempts, not one, and LogIn still returns one error, Submitted like
-// any refusal. When the second attempt gets no answer on the credentials
-// (an outage, say), the first refusal stands and the second attempt's
-// failure is a warning (WithWarnings). Both attempts are in the logs.
+// set a field that RosterOn wants, a login refused with RosterOn's bad
+// password message after a page loaded without scripts is tried once
+// more with them before LogIn returns the refusal: a wrong password
+// costs RosterOn two login attempts, not one, and LogIn still returns
+// one error, Submitted like any refusal. Any other message (an account
+// locked, say) is RosterOn's last word and never posted again. When the
+// second attempt gets no answer on the credentials (an outage, say), the
+// first refusal stands and the second attempt's failure is a warning
+// (WithWarnings); when it logs in, a warning says the instance needs
+// RenderAlways. Both attempts are in the logs, with the password
+// scrubbed from every recorded URL, header and body.
 // RenderAlways runs the login page's scripts and posts once.
 //
 // # Errors

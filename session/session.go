@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,6 +62,10 @@ type Session struct {
 	owned    bool // the session launched browser and closes it
 	tab      *browser.Tab
 	username string
+	// secret is the password LogIn was given, kept to scrub it from
+	// what the session records (scrubSecret): a page's script may have
+	// put it in a request of its own to the site.
+	secret   string
 	loggedIn bool // a login succeeded and no logout has happened since
 	ops      []operation
 	closed   bool
@@ -283,7 +288,7 @@ func (s *Session) record(purpose string, fn func() error) error {
 			break
 		}
 	}
-	xs := s.tab.ExchangesSince(before)
+	xs := scrubSecret(s.tab.ExchangesSince(before), s.secret)
 	if purpose == PurposeHome {
 		markSubmitted(err, xs)
 	}
@@ -345,11 +350,14 @@ func (s *Session) stopPage() error {
 // its scripts is fetched, compiled or run, and the form is posted as
 // Chrome posts a form. Only a page whose form a script builds is loaded
 // with its scripts. As a page's scripts may set a field the login needs,
-// a login refused after a page loaded without them (ErrCredentials) is
-// tried once more, with them, before it counts as refused: a wrong
-// password costs RosterOn two login attempts, not one. Both attempts are
-// in the logs. With RenderAlways, the login page always runs its scripts
-// and a refusal is never retried.
+// without which RosterOn says the password is wrong, a login refused
+// with that message (*BadCredentialsError) after a page loaded without
+// them is tried once more, with them, before it counts as refused: a
+// wrong password costs RosterOn two login attempts, not one. Any other
+// refusal is never posted again. A second attempt that logs in is a
+// warning (WithWarnings) that the instance needs RenderAlways. Both
+// attempts are in the logs. With RenderAlways, the login page always
+// runs its scripts and a refusal is never retried.
 func (s *Session) LogIn(ctx context.Context, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,19 +367,31 @@ func (s *Session) LogIn(ctx context.Context, username, password string) error {
 		return s.stepError(PurposeLogin, err)
 	}
 	s.username = username
+	s.secret = password
 
 	scripts := s.render == RenderAlways
 	ran, err := s.logIn(ctx, username, password, scripts)
 	retried := false
-	if !ran && errors.Is(err, ErrCredentials) && ctx.Err() == nil {
+	var wrong *BadCredentialsError
+	if !ran && errors.As(err, &wrong) && ctx.Err() == nil {
 		// The page's scripts did not run: one may set a field that
-		// RosterOn wants. Once more with them, then the refusal counts.
+		// RosterOn wants, and without it RosterOn says the password is
+		// wrong. Once more with them, then the refusal counts. Any
+		// other refusal (an account locked, a password expired) is
+		// RosterOn's last word: posting again could only make it worse.
 		refused := err
 		retried = true
 		if err = s.scriptsOn(ctx); err == nil {
 			_, err = s.logIn(ctx, username, password, true)
 		}
-		if err != nil && !errors.Is(err, ErrCredentials) {
+		switch {
+		case err == nil:
+			s.warn(errors.New("RosterOn refused the login posted without the login page's scripts and accepted it with them: this instance needs them, and every login costs it a refused attempt first; render with scripts from the start with --render always (session.WithRender(session.RenderAlways))"))
+		case errors.Is(err, ErrCredentials), errors.Is(err, ErrOtherOrigin):
+			// RosterOn's answer to the second post, or a request that
+			// would have carried the password elsewhere: either is
+			// the login's outcome.
+		default:
 			// The retry got no answer on the credentials (an outage,
 			// say): RosterOn's refusal of the first post stands, so
 			// that nobody tries the password again as if nothing had
@@ -444,7 +464,7 @@ func (s *Session) stepError(purpose string, err error) error {
 func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, err error) {
 	if !scripts {
 		if err := s.tab.SetScripts(ctx, false); err != nil {
-			return false, &BadResponseError{Purpose: PurposeLogin, Err: err}
+			return false, browserFault(PurposeLogin, err)
 		}
 	}
 	before := s.tab.ExchangeCount()
@@ -478,7 +498,7 @@ func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, er
 		}
 		// The form is not in the page as sent: its scripts build it.
 		if err := s.renderWithScripts(ctx, doc, before); err != nil {
-			return true, &BadResponseError{Purpose: PurposeLogin, Err: err}
+			return true, browserFault(PurposeLogin, err)
 		}
 		if state, err = browser.Eval[loginState](ctx, s.tab, loginStateScript); err != nil {
 			return true, &BadResponseError{Purpose: PurposeLogin, Err: err}
@@ -509,7 +529,7 @@ func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, er
 // not asked twice, or, when the record kept no body, by loading it again.
 func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document, before int) error {
 	if err := s.tab.SetScripts(ctx, true); err != nil {
-		return err
+		return &BrowserError{Purpose: PurposeLogin, Err: fmt.Errorf("turning the page's scripts on: %w", err)}
 	}
 	xs := s.tab.ExchangesSince(before)
 	for i := len(xs) - 1; i >= 0; i-- {
@@ -520,7 +540,10 @@ func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document, 
 		if x.Body == nil || x.Error != "" {
 			break
 		}
-		return s.tab.Render(ctx, &browser.Document{Response: doc.Response, Header: x.Header, Body: x.Body})
+		if err := s.tab.Render(ctx, &browser.Document{Response: doc.Response, Header: x.Header, Body: x.Body}); err != nil {
+			return &BrowserError{Purpose: PurposeLogin, Err: fmt.Errorf("rendering the login page with its scripts: %w", err)}
+		}
+		return nil
 	}
 	again, err := s.get(ctx, doc.URL, s.navigate)
 	if err != nil {
@@ -728,7 +751,7 @@ func (s *Session) readRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	_, info, err := s.rosterPage(ctx, doc)
 	if err != nil {
-		return nil, &BadResponseError{Purpose: PurposeRoster, Err: err}
+		return nil, browserFault(PurposeRoster, err)
 	}
 	switch {
 	case info.ID == "account-login":
@@ -747,21 +770,50 @@ func (s *Session) readRoster(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		return nil, &BadResponseError{Purpose: PurposeRoster, Reason: "the roster page could not be read", Err: err}
 	}
+	return &snapshot.Snapshot{Time: rosterTime(s.tab.ExchangesSince(before), doc.URL, start), Items: items}, nil
+}
+
+// rosterTime is a snapshot's time: the Date header of the roster page's
+// answer, the last exchange for its URL (the page itself, not a request
+// of its scripts, which may be anything), else when that exchange began,
+// else the client's clock at the start of the step.
+func rosterTime(xs []browser.Exchange, pageURL string, start time.Time) time.Time {
 	when := start.UTC()
-	if xs := s.tab.ExchangesSince(before); len(xs) > 0 {
-		// The last exchange carried the roster: the page, or the
-		// page's own request for the list.
-		last := xs[len(xs)-1]
-		if !last.Start.IsZero() {
-			when = last.Start.UTC()
+	for i := len(xs) - 1; i >= 0; i-- {
+		x := xs[i]
+		if x.URL != pageURL || x.Status == 0 {
+			continue
 		}
-		if d := header(last.Header, "Date"); d != "" {
+		if !x.Start.IsZero() {
+			when = x.Start.UTC()
+		}
+		if d := header(x.Header, "Date"); d != "" {
 			if t, err := http.ParseTime(d); err == nil {
 				when = t.UTC()
 			}
 		}
+		break
 	}
-	return &snapshot.Snapshot{Time: when, Items: items}, nil
+	return when
+}
+
+// browserFault is the error of a step whose work in the browser alone
+// (rendering a page from memory, waiting for its scripts, reading its
+// DOM, turning its scripts on or off) failed: the browser's
+// (*BrowserError), as RosterOn had no part in it, unless the step ran
+// out of time or was cancelled, which stays the step's
+// (*BadResponseError), as for every other step, and errors already
+// typed, which stay as they are.
+func browserFault(purpose string, err error) error {
+	var be *BrowserError
+	var bad *BadResponseError
+	switch {
+	case errors.As(err, &be), errors.As(err, &bad):
+		return err
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &BadResponseError{Purpose: purpose, Err: err}
+	}
+	return &BrowserError{Purpose: purpose, Err: err}
 }
 
 // settleQuiet is how long a rendered page must be quiet (no request
@@ -1071,4 +1123,53 @@ func (s *Session) screenshot(purpose string, start time.Time, stepErr error) {
 	if err := writePrivate(s.screenshotsDir, name+".png", png); err != nil {
 		s.warn(fmt.Errorf("saving the %s step's screenshot: %w", purpose, err))
 	}
+}
+
+// secretMark replaces the password wherever the record held it.
+const secretMark = "[PASSWORD]"
+
+// scrubSecret replaces secret, as typed and as a URL's query or path
+// would carry it, in the exchanges' URLs, header values and bodies. The
+// form's post is never recorded with its body, but a script of the page
+// may send what was typed in a request of its own to the site (which is
+// allowed to have it), and the logs must not keep it.
+func scrubSecret(xs []browser.Exchange, secret string) []browser.Exchange {
+	if secret == "" {
+		return xs
+	}
+	forms := []string{secret}
+	for _, f := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
+		if f != secret {
+			forms = append(forms, f)
+		}
+	}
+	scrub := func(v string) string {
+		for _, f := range forms {
+			v = strings.ReplaceAll(v, f, secretMark)
+		}
+		return v
+	}
+	for i := range xs {
+		x := &xs[i]
+		x.URL = scrub(x.URL)
+		x.Error = scrub(x.Error)
+		var header []browser.HeaderField
+		for j, h := range x.Header {
+			if v := scrub(h.Value); v != h.Value {
+				if header == nil {
+					header = append([]browser.HeaderField(nil), x.Header...)
+				}
+				header[j].Value = v
+			}
+		}
+		if header != nil {
+			x.Header = header
+		}
+		for _, f := range forms {
+			if bytes.Contains(x.Body, []byte(f)) {
+				x.Body = bytes.ReplaceAll(x.Body, []byte(f), []byte(secretMark))
+			}
+		}
+	}
+	return xs
 }

@@ -207,6 +207,8 @@ func TestOtherValidationMessagesAreRefusedLogins(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "RosterOn refused the login for username '"+mockserver.DemoUsername+"': the login page says "), err.Error())
 			assert.Contains(t, err.Error(), tt.msg)
 			assert.NotContains(t, err.Error(), mockserver.DemoPassword)
+			_, posts := loginRequests(f.mock)
+			assert.Equal(t, 1, posts, "a refusal other than a wrong password is RosterOn's last word: not posted again with the page's scripts")
 		})
 	}
 }
