@@ -136,8 +136,9 @@ type Page struct {
 	ID string
 	// Title is the text of the page's <title>, white space collapsed.
 	Title string
-	// Validation holds the messages of a <div class="validation-summary-errors">,
-	// one per <li>, white space collapsed: why a login was refused.
+	// Validation holds the messages of every <div class="validation-summary-errors">,
+	// one per <li> (a nested one too), white space collapsed, in the
+	// order they are written: why a login was refused.
 	Validation []string
 	// List reports the roster's <ul data-role="listview"> in the page's
 	// content, which a roster page has unless a script builds it.
@@ -171,8 +172,14 @@ type Page struct {
 // (<b><i></b></i>) are not repaired. So text is read in the order it is
 // written, as the original Python library (BeautifulSoup) reads it.
 // Where an element left open would swallow the shifts that follow (a
-// divider, warning or <template> around later list items, a list closed
-// before its last divider), the roster is an error, not a shorter one.
+// divider, warning or <template> around later list items, a <table> left
+// open in a shift around the next divider or shift, a list closed before
+// its last divider or shift), the roster is an error, not a shorter one
+// or one with a shift under the wrong date: so is a list divider anywhere
+// in a shift, and a shift's <li> with no list of its own around it.
+// Character references with no digits ("&#x;") are text as written; NUL
+// is dropped from text, after references are decoded, and is U+FFFD in
+// attribute values and raw text.
 // Elements nested more than 512 deep make the page unreadable (Page.Err).
 func ReadPage(r io.Reader) (*Page, error) {
 	if r == nil {

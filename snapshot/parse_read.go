@@ -112,10 +112,10 @@ type reader struct {
 	listAt                int  // the roster list's stack index while open, else -1
 	contentSeen, listSeen bool
 
-	// Validation messages: the open validation-summary-errors div, and
-	// the <li> inside it being read.
-	valAt int
-	valLi capture
+	// Validation messages: the outermost open validation-summary-errors
+	// div, and the open <li> elements inside it, each read as a message.
+	valAt  int
+	valLis []openP // index is the message's in page.Validation
 
 	// The roster list.
 	listErr   error // the first error in the list; reading it stops there
@@ -147,7 +147,7 @@ func newReader(src []byte) *reader {
 		items:     make([]Item, 0, 16),
 	}
 	r.docText.open(-1, true)
-	r.title.at, r.pageText.at, r.contentText.at, r.valLi.at, r.childText.at = -1, -1, -1, -1, -1
+	r.title.at, r.pageText.at, r.contentText.at, r.childText.at = -1, -1, -1, -1
 	r.docText.at = -2 // the whole document: never closed by a pop
 	return r
 }
@@ -184,14 +184,17 @@ func (r *reader) text() {
 	// The hot path: white space between tags, outside anything read.
 	inList := r.listAt >= 0 && !r.listDone && len(r.stack) == r.listAt+1
 	if !inList && r.childText.at < 0 && len(r.fields) == 0 && r.docText.at != -2 &&
-		r.pageText.at < 0 && r.contentText.at < 0 && r.title.at < 0 && r.valLi.at < 0 {
+		r.pageText.at < 0 && r.contentText.at < 0 && r.title.at < 0 && len(r.valLis) == 0 {
 		return
 	}
 	var t []byte
-	if r.s.rawTok || (bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, 0) < 0) {
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, 0) < 0 {
 		t = raw
 	} else {
-		t = decodeBytes(r.scratch[:0], raw)
+		// NUL is U+FFFD in raw text, <title> and foreign content; the
+		// tree builder drops it from other text.
+		plain := !r.s.rawTok && !r.s.rcTok && r.foreign == 0
+		t = decodeBytes(r.scratch[:0], raw, !r.s.rawTok, plain)
 		r.scratch = t
 	}
 	if inList && r.child == noChild {
@@ -210,10 +213,13 @@ func (r *reader) addText(t []byte) {
 			r.docText.at = -3 // enough
 		}
 	}
-	for _, c := range []*capture{&r.title, &r.pageText, &r.contentText, &r.valLi, &r.childText} {
+	for _, c := range []*capture{&r.title, &r.pageText, &r.contentText, &r.childText} {
 		if c.at >= 0 {
 			c.add(t)
 		}
+	}
+	for i := range r.valLis {
+		r.valLis[i].add(t)
 	}
 	for i := range r.fields {
 		r.fields[i].add(t)
@@ -507,16 +513,25 @@ func (r *reader) push(a atom.Atom) {
 		r.listAt = at
 		r.stack = append(r.stack, e)
 		return
-	case a == atom.Li && r.valAt >= 0 && r.valLi.at < 0:
-		r.valLi.open(at, false)
+	case a == atom.Li && r.valAt >= 0:
+		// Every <li>, nested ones too, in the order they open: a
+		// message's place is kept until its text is read.
+		r.page.Validation = append(r.page.Validation, "")
+		r.valLis = append(r.valLis, openP{index: len(r.page.Validation) - 1})
+		r.valLis[len(r.valLis)-1].open(at, false)
 	}
 	if a == atom.Li && r.listAt >= 0 && !r.page.Shifts && !r.s.attrIs("data-role", "list-divider") {
 		r.page.Shifts = true
 	}
-	if a == atom.Li && r.listSeen && r.listAt < 0 && r.listErr == nil && r.pageAt >= 0 && r.s.attrIs("data-role", "list-divider") {
+	if a == atom.Li && r.listSeen && r.listAt < 0 && r.listErr == nil && r.pageAt >= 0 {
 		// The list was closed early (a stray </ul>, say): the roster
-		// goes on outside it, and must not be cut short in silence.
-		r.listErr = malformed("list divider after the end of the roster list", r.describeTag())
+		// goes on outside it, and must not be cut short in silence. An
+		// item of another list is that list's.
+		if r.s.attrIs("data-role", "list-divider") {
+			r.listErr = malformed("list divider after the end of the roster list", r.describeTag())
+		} else if !r.inList(0, at) {
+			r.listErr = malformed("shift after the end of the roster list", r.describeTag())
+		}
 	}
 	if r.listAt >= 0 && !r.listDone {
 		if a == atom.Li && r.skip > 0 {
@@ -526,6 +541,8 @@ func (r *reader) push(a atom.Atom) {
 			// A divider, warning or <template> left open, or a list
 			// inside one, would hide the shifts that follow in it.
 			r.listError(malformed("list item inside "+r.childName()+" in the roster list", r.describeTag()))
+		} else if a == atom.Li && at > r.listAt+1 && r.child == shiftChild {
+			r.itemInShift(at)
 		} else if at == r.listAt+1 {
 			r.listChild(a, at)
 		} else if a == atom.P && r.child == shiftChild && r.skip == 0 {
@@ -539,6 +556,55 @@ func (r *reader) push(a atom.Atom) {
 		}
 	}
 	r.stack = append(r.stack, e)
+}
+
+// inList reports whether a list (<ul>, <ol> or <menu>) is open at a stack
+// index from i up to but not including j.
+func (r *reader) inList(i, j int) bool {
+	for _, e := range r.stack[i:j] {
+		if e.a == atom.Ul || e.a == atom.Ol || e.a == atom.Menu {
+			return true
+		}
+	}
+	return false
+}
+
+// itemInShift checks an <li> opening at stack index at inside a shift. A
+// divider anywhere in a shift, or any item with no list of its own around
+// it, is an error: it is what an element left open in the shift (a
+// <table>, say) makes of the roster's next dates and shifts, which a
+// browser, too, nests inside the shift.
+func (r *reader) itemInShift(at int) {
+	divider := r.s.attrIs("data-role", "list-divider")
+	if !divider && r.inList(r.listAt+2, at) {
+		return // an item of a list inside the shift: the shift's own
+	}
+	// Name the element that keeps the shift open: the outermost between
+	// the shift's <li> and this one that an <li> does not close through.
+	open := r.stack[at-1]
+	for _, e := range r.stack[r.listAt+2 : at] {
+		if special(e.a) && e.a != atom.Address && e.a != atom.Div && e.a != atom.P {
+			open = e
+			break
+		}
+	}
+	name := open.name
+	switch open.a {
+	case 0:
+	case textElem:
+		name = "text"
+	default:
+		name = open.a.String()
+	}
+	what := "list item"
+	if divider {
+		what = "list divider"
+	}
+	reason := fmt.Sprintf("%s inside a shift's <%s>", what, name)
+	if open.a != atom.Ul && open.a != atom.Ol && open.a != atom.Menu {
+		reason += ", not closed before it"
+	}
+	r.listError(malformed(reason, r.describeTag()))
 }
 
 // voidChild handles an element without content straight in the list.
@@ -668,15 +734,21 @@ func (r *reader) pop() {
 		r.spare = f.buf[:0] // for the next <p>
 		r.fields = r.fields[:n-1]
 	}
+	if n := len(r.valLis); n > 0 && r.valLis[n-1].at == i {
+		v := &r.valLis[n-1]
+		if msg := collapse(validUTF8(v.buf)); msg != "" {
+			r.page.Validation[v.index] = msg
+		} else {
+			// No message: its place goes. The items after it are
+			// inside it, and already read.
+			r.page.Validation = append(r.page.Validation[:v.index], r.page.Validation[v.index+1:]...)
+		}
+		r.valLis = r.valLis[:n-1]
+	}
 	switch i {
 	case r.title.at:
 		r.title.at = -1
 		r.page.Title = collapse(validUTF8(r.title.buf))
-	case r.valLi.at:
-		r.valLi.at = -1
-		if msg := collapse(validUTF8(r.valLi.buf)); msg != "" {
-			r.page.Validation = append(r.page.Validation, msg)
-		}
 	case r.valAt:
 		r.valAt = -1
 	}
@@ -747,6 +819,9 @@ func (r *reader) finish() {
 		r.pop()
 	}
 	p := &r.page
+	if len(p.Validation) == 0 {
+		p.Validation = nil
+	}
 	switch {
 	case r.pages == 0:
 		found := p.Title

@@ -111,6 +111,35 @@ func TestReadPageMock(t *testing.T) {
 	assert.Equal(t, demo, p.Items)
 }
 
+// TestReadPageValidation reads the messages of every validation summary
+// on a page, in the order they are written, one per <li>, nested ones too.
+func TestReadPageValidation(t *testing.T) {
+	t.Parallel()
+	const v = `<div class="validation-summary-errors">`
+	tests := []struct {
+		name, html string
+		want       []string
+	}{
+		{"one", v + `<ul><li>a</li><li> b  c </li></ul></div>`, []string{"a", "b c"}},
+		{"two in turn", v + `<ul><li>a</li></ul></div><p>x</p><div class="x validation-summary-errors y"><ul><li>b</li></ul></div>`,
+			[]string{"a", "b"}},
+		{"one inside another", v + `<ul><li>a</li></ul>` + v + `<ul><li>b</li></ul></div><ul><li>c</li></ul></div>`,
+			[]string{"a", "b", "c"}},
+		{"items left open", v + `<ul><li>a<li>b</ul></div>` + v + `<ol><li>c`, []string{"a", "b", "c"}},
+		{"nested items, each a message", v + `<ul><li>a<ul><li>b</li><li></li></ul></li><li></li><li>c</li></ul></div>`,
+			[]string{"ab", "b", "c"}},
+		{"empty items are no messages", v + `<ul><li> </li><li style="display:none"></li></ul></div>`, nil},
+		{"only errors count", `<div class="validation-summary-valid"><ul><li>a</li></ul></div>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := snapshot.ReadPageBytes([]byte(`<div data-role="page" id="account-login"><form>` + tt.html + `</form></div>`))
+			assert.Equal(t, tt.want, p.Validation)
+			assert.ErrorIs(t, p.Err, snapshot.ErrNotRoster)
+		})
+	}
+}
+
 // TestReadPageTreeRules pins how tags nest where a page leaves HTML's
 // implied end tags implied, or misnests them: each case gives the items a
 // browser's tree gives (the rules ReadPage documents), and a few give
@@ -162,12 +191,47 @@ func TestReadPageTreeRules(t *testing.T) {
 		{"a stray b, a or font changes nothing read", div + `<li><p><b>a</p><p><a><font>b</li>` + div + `<li><p>c</li>`,
 			[]snapshot.Item{item("a", "b"), item("c")}},
 		{"frameset and frame are ignored", div + `<frameset><li><p>a<frame></li>`, []snapshot.Item{item("a")}},
+		{"a divider in a div inside a shift closes the shift", div + `<li><p>a</p><div>` + div + `<li><p>b</div></li>`,
+			[]snapshot.Item{item("a"), item("b")}},
+		{"a list inside a shift is read as the shift's", div + `<li><p>a</p><ul><li><p>b</p></li></ul></li>`,
+			[]snapshot.Item{item("a", "b")}},
+		{"a shift in another list after the roster is not the roster's", div + `<li><p>a</p></li></ul><ul><li><p>b</p></li></ul>`,
+			[]snapshot.Item{item("a")}},
+		{"empty numeric references are text", div + `<li><p>&#x;&#X;&#;&#x41;&#65</p></li>`, []snapshot.Item{item("&#x;&#X;&#;AA")}},
+		{"a NUL breaks a reference, and is dropped from text", div + "<li><p>&am\x00p;&amp;\x00</p></li>", []snapshot.Item{item("&amp;&")}},
+		{"CR LF and NUL in raw text", div + "<li><p>a<iframe>b\r\nc\rd\x00&amp;</iframe></p></li>", []snapshot.Item{item("ab\nc\nd\uFFFD&amp;")}},
+		{"CR LF in an xmp", "<li data-role=list-divider>Tue 11/06/2019 - <xmp>X\r\n</xmp>Y</li><li><p>a</li>",
+			[]snapshot.Item{{Date: d, Title: "X\nY", Detail: []snapshot.Field{snapshot.Text("a")}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			items, err := snapshot.Parse(strings.NewReader(page(tt.list)))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, items)
+		})
+	}
+	// Lists that cannot be read faithfully: each is an error naming what
+	// was left open, not a roster with a shift dropped or misdated.
+	errs := []struct{ name, list, reason string }{
+		// A table left open in a shift: a browser nests the rest of the
+		// roster inside that shift, dividers and all.
+		{"a divider inside a shift's table left open",
+			`<li data-role="list-divider">Fri 07/06/2019 - A</li><li><table><tr><td><p>a</p></td></tr></li>` + div + `<li><p>b</p></li>`,
+			"list divider inside a shift's <table>, not closed before it"},
+		{"a shift inside a shift's table left open", div + `<li><table><tr><td><p>a</p></td></tr></li><li><table><tr><td><p>b</td></tr></table></li>`,
+			"list item inside a shift's <table>, not closed before it"},
+		{"a shift inside a shift's cell", div + `<li><div><table><tr><td><p>a<li><p>b</li></td></tr></table></div></li>`,
+			"list item inside a shift's <table>, not closed before it"},
+		{"a divider in a list inside a shift", div + `<li><p>a</p><ul>` + div + `</ul></li>`,
+			"list divider inside a shift's <ul>"},
+		{"a shift after a stray </ul>", div + `<li><p>a</p></li></ul><li><p>b</p></li>`,
+			"shift after the end of the roster list"},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := snapshot.Parse(strings.NewReader(page(tt.list)))
+			require.ErrorIs(t, err, snapshot.ErrMalformed, "items %v", items)
+			assert.Contains(t, err.Error(), tt.reason)
 		})
 	}
 }

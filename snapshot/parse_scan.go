@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"html"
+	"strings"
 
 	"golang.org/x/net/html/atom"
 )
@@ -13,9 +14,11 @@ import (
 // It follows the HTML standard's tokenization where a roster page can
 // meet it: raw text in <script>, <style> and the like, escapable raw text
 // in <title> and <textarea>, <plaintext>, quoted attribute values that
-// hold ">", character references, CR LF as LF, and a tag cut short by the
-// end of the page, which is dropped. Script's escaped states (a
-// "<!--" inside a script that hides "</script>") are not followed.
+// hold ">", and a tag cut short by the end of the page, which is dropped.
+// Text and attribute values are left as written, for decodeBytes to
+// decode as the token's kind says: character references, CR LF and lone
+// CR as LF (in raw text too), NUL. Script's escaped states (a "<!--"
+// inside a script that hides "</script>") are not followed.
 //
 // It works on the bytes in place and allocates nothing: the html package's
 // Tokenizer reads a byte at a time through a buffer it manages, which
@@ -33,7 +36,8 @@ type scanner struct {
 	// The current token.
 	kind   tokenKind
 	text   []byte // text as in the page
-	rawTok bool   // text of a raw text element: no character references
+	rawTok bool   // text of a raw text element or <plaintext>: no character references
+	rcTok  bool   // text of <title> or <textarea>: references, and NUL is U+FFFD
 	tag    atom.Atom
 	name   []byte // the tag's name, lower case; valid until the next token
 	self   bool   // a start tag ending in "/>"
@@ -70,7 +74,7 @@ func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 
 // next reads the next token into s.
 func (s *scanner) next() tokenKind {
-	s.rawTok = false
+	s.rawTok, s.rcTok = false, false
 	for {
 		if s.pos >= len(s.src) {
 			s.kind = eofToken
@@ -119,7 +123,7 @@ func (s *scanner) rawText() (tokenKind, bool) {
 				return 0, false
 			}
 			s.kind, s.text, s.pos = textToken, s.src[start:i], i
-			s.rawTok = !s.rcdata
+			s.rawTok, s.rcTok = !s.rcdata, s.rcdata
 			return textToken, true
 		}
 		i += 2
@@ -355,7 +359,7 @@ func (s *scanner) attrIs(key, want string) bool {
 	for _, a := range s.attrs {
 		if len(a.key) == len(key) && lowerEqual(a.key, key) {
 			v := a.val
-			if bytes.IndexByte(v, '&') >= 0 {
+			if bytes.IndexByte(v, '&') >= 0 || bytes.IndexByte(v, 0) >= 0 {
 				v = []byte(decode(v))
 			}
 			return bytes.EqualFold(bytes.TrimSpace(v), []byte(want))
@@ -377,32 +381,64 @@ func lowerEqual(b []byte, lower string) bool {
 	return true
 }
 
-// decode returns text as the page means it: character references decoded,
-// CR LF and lone CR as LF, NUL characters dropped (as the HTML tree
-// builder drops them from text).
+// decode returns an attribute value as the page means it: CR LF and lone
+// CR as LF, NUL as U+FFFD, then character references decoded.
 func decode(b []byte) string {
 	if bytes.IndexByte(b, '&') < 0 && bytes.IndexByte(b, '\r') < 0 && bytes.IndexByte(b, 0) < 0 {
 		return string(b)
 	}
-	return string(decodeBytes(nil, b))
+	return string(decodeBytes(nil, b, true, false))
 }
 
-// decodeBytes appends decode(b) to dst.
-func decodeBytes(dst, b []byte) []byte {
+// decodeBytes appends b to dst as HTML's tokenizer and tree builder read
+// it: CR LF and lone CR as LF; character references decoded when refs;
+// and NUL dropped after references are decoded when dropNUL (text in the
+// body, where the tree builder drops it), else replaced by U+FFFD before
+// (attribute values, raw text, <title>, foreign content). Either way a
+// NUL inside a reference ends it: "&am\x00p;" is no "&amp;".
+func decodeBytes(dst, b []byte, refs, dropNUL bool) []byte {
 	if bytes.IndexByte(b, '\r') >= 0 {
 		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
 	}
-	if bytes.IndexByte(b, 0) >= 0 {
-		b = bytes.ReplaceAll(b, []byte{0}, nil)
+	hasNUL := bytes.IndexByte(b, 0) >= 0
+	if hasNUL && !dropNUL {
+		b = bytes.ReplaceAll(b, []byte{0}, []byte("\uFFFD"))
+		hasNUL = false
 	}
-	if bytes.IndexByte(b, '&') >= 0 {
-		if out, ok := decodeCommon(dst, b); ok {
-			return out
+	start := len(dst)
+	if refs && bytes.IndexByte(b, '&') >= 0 {
+		dst = decodeRefs(dst, b)
+	} else {
+		dst = append(dst, b...)
+	}
+	if hasNUL {
+		out := dst[:start]
+		for _, c := range dst[start:] {
+			if c != 0 {
+				out = append(out, c)
+			}
 		}
-		return append(dst, html.UnescapeString(string(b))...)
+		dst = out
 	}
-	return append(dst, b...)
+	return dst
+}
+
+// noDigits are the numeric references with no digits that
+// html.UnescapeString decodes as U+FFFD, where HTML and the seed's parser
+// keep them as written; they are escaped before it sees them.
+var noDigits = strings.NewReplacer("&#x;", "&amp;#x;", "&#X;", "&amp;#X;")
+
+// decodeRefs appends b to dst with its character references decoded.
+func decodeRefs(dst, b []byte) []byte {
+	if out, ok := decodeCommon(dst, b); ok {
+		return out
+	}
+	s := string(b)
+	if strings.Contains(s, "&#x;") || strings.Contains(s, "&#X;") {
+		s = noDigits.Replace(s)
+	}
+	return append(dst, html.UnescapeString(s)...)
 }
 
 // commonRefs are the character references pages use most, which decodeCommon

@@ -290,6 +290,19 @@ func TestParseErrors(t *testing.T) {
 			found:  "home-index",
 		},
 		{
+			name:   "NUL in the page id",
+			html:   strings.Replace(page(divider("Tue 11/06/2019 - X")+shift("a")), `id="roster-list"`, "id=\"roster-list\x00\"", 1),
+			is:     ErrNotRoster,
+			reason: `page id is not "roster-list"`,
+			found:  "roster-list\uFFFD",
+		},
+		{
+			name:   "NUL in data-role, with a reference",
+			html:   strings.Replace(page(divider("Tue 11/06/2019 - X")+shift("a")), `data-role="page"`, "data-role=\"p&#97;ge\x00\"", 1),
+			is:     ErrNotRoster,
+			reason: `no <div data-role="page">`,
+		},
+		{
 			name:   "two pages",
 			html:   page("") + page(""),
 			is:     ErrNotRoster,
