@@ -134,6 +134,11 @@ type reader struct {
 	dateTitle string
 	pending   []string // warnings waiting for their shift
 	items     []Item
+
+	// copied counts the bytes of text copied into nested captures (a
+	// <p> in a <p>'s field, a message's <li> in another's), which
+	// budget bounds: each open one copies the same text again.
+	copied, budget int
 }
 
 func newReader(src []byte) *reader {
@@ -145,6 +150,7 @@ func newReader(src []byte) *reader {
 		listAt:    -1,
 		valAt:     -1,
 		items:     make([]Item, 0, 16),
+		budget:    2*len(src) + 1<<20,
 	}
 	r.docText.open(-1, true)
 	r.title.at, r.pageText.at, r.contentText.at, r.childText.at = -1, -1, -1, -1
@@ -223,6 +229,16 @@ func (r *reader) addText(t []byte) {
 	}
 	for i := range r.fields {
 		r.fields[i].add(t)
+	}
+	// Every field and message copies the text: nested ones copy it
+	// again, and a page could nest hundreds to make a read of a few
+	// megabytes take gigabytes. No page of RosterOn's comes near twice
+	// its size.
+	if n := len(r.valLis) + len(r.fields); n > 1 {
+		r.copied += (n - 1) * len(t)
+		if r.copied > r.budget && r.fatal == nil {
+			r.fatal = &ParseError{Err: ErrMalformed, Reason: "cannot read the page: its fields nest so deep that their text would take many times the page's size"}
+		}
 	}
 }
 

@@ -459,3 +459,30 @@ func TestParseKnownInputs(t *testing.T) {
 		checkPage(t, data)
 	}
 }
+
+// Fields nested inside fields each copy the same text: a page that nests
+// hundreds of them to make a read of a megabyte take hundreds is refused
+// as malformed once the copies pass twice the page's size, while a field
+// nested once reads as before.
+func TestReadPageNestedFieldsHaveABudget(t *testing.T) {
+	page := func(depth, text int) []byte {
+		var b bytes.Buffer
+		b.WriteString(`<html><body><div data-role="page" id="roster-list"><div data-role="content"><ul data-role="listview">`)
+		b.WriteString(`<li data-role="list-divider">Tue 11/06/2019 - Title</li><li data-theme="c">`)
+		for range depth {
+			b.WriteString("<p><object>")
+		}
+		b.WriteString(strings.Repeat("x", text))
+		b.WriteString("</li></ul></div></div></body></html>")
+		return b.Bytes()
+	}
+	p := snapshot.ReadPageBytes(page(250, 1<<20))
+	require.ErrorIs(t, p.Err, snapshot.ErrMalformed)
+	assert.Contains(t, p.Err.Error(), "nest so deep")
+	assert.Empty(t, p.Items)
+
+	p = snapshot.ReadPageBytes(page(2, 1<<20))
+	require.NoError(t, p.Err)
+	require.Len(t, p.Items, 1)
+	assert.Len(t, p.Items[0].Detail, 2, "the outer field, holding the inner one's text, and the inner one")
+}
