@@ -62,5 +62,5 @@ func (t *Tab) Settle(ctx context.Context, quiet, bound time.Duration) (bool, err
 func (t *Tab) readBodies(ctx context.Context) {
 	c, cancel := t.bind(ctx)
 	defer cancel()
-	t.fetchBodies(c)
+	t.getBodies(c)
 }

@@ -224,7 +224,7 @@ func (t *Tab) Click(ctx context.Context, selector string) (*Response, error) {
 func (t *Tab) finish(ctx, c context.Context, resp *Response, err error) (*Response, error) {
 	// Bodies are fetched even after a failure: they are what a person
 	// debugging the failure needs to see.
-	t.fetchBodies(c)
+	t.getBodies(c)
 	if oe := t.refusedIn(c); oe != nil {
 		return nil, oe
 	}
@@ -267,11 +267,11 @@ func toResponse(resp *network.Response) *Response {
 	return &Response{URL: resp.URL, Status: int(resp.Status), StatusText: resp.StatusText}
 }
 
-// fetchBodies asks Chrome for the body of every recorded exchange whose
+// getBodies asks Chrome for the body of every recorded exchange whose
 // loading finished and whose body has not been read yet. Chrome keeps a
 // document's body only while the page is current, so this runs after every
 // navigation.
-func (t *Tab) fetchBodies(ctx context.Context) {
+func (t *Tab) getBodies(ctx context.Context) {
 	for _, id := range t.rec.pendingBodies() {
 		res, err := chromedp.Call(ctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: id})
 		if err != nil {
