@@ -83,18 +83,18 @@ func TestLaunchedChromeEnvironmentHoldsNoSecret(t *testing.T) {
 	}
 }
 
-// WithEnv replaces the default environment, and still passes no
+// withEnv replaces the default environment, and still passes no
 // ROSTERON_* variable.
 func TestLaunchWithEnv(t *testing.T) {
 	path := chrometest.NeedLocal(t)
 	ctx := ctxT(t)
 	b, err := browser.Launch(ctx, browser.WithExecPath(path),
-		browser.WithEnv("HOME="+t.TempDir(), "LANG=C.UTF-8", "ROSTERON_PASSWORD=never", "MY_CHROME_SETTING=on"))
+		browser.WithEnvForTest("HOME="+t.TempDir(), "LANG=C.UTF-8", "ROSTERON_PASSWORD=never", "MY_CHROME_SETTING=on"))
 	require.NoError(t, err)
 	defer b.Close()
 	env := string(environOf(t, b.PID()))
 	assert.Contains(t, env, "MY_CHROME_SETTING=on")
 	assert.Contains(t, env, "LANG=C.UTF-8")
 	assert.NotContains(t, env, "ROSTERON_PASSWORD")
-	assert.NotContains(t, env, "PATH=", "only what WithEnv gave")
+	assert.NotContains(t, env, "PATH=", "only what withEnv gave")
 }
