@@ -525,7 +525,7 @@ func (c *cli) announce(sv *server, base string) error {
 // refresh is one of serve's refreshes: the roster command's flow, its
 // error classified for the lock-out guard.
 func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) {
-	snap, err := c.fetch(ctx, fl)
+	snap, err := c.getRoster(ctx, fl)
 	return snap, classify(err)
 }
 
