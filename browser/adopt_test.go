@@ -45,7 +45,7 @@ func TestAdoptUsesTheCallersBrowserAndLeavesItRunning(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, b.Alive())
 	assert.Contains(t, b.Version(), "Chrome")
-	assert.Empty(t, b.ExecPath())
+	assert.Empty(t, browser.ProfileOf(b), "nothing of the caller's to remove")
 
 	// The program's own tab gets a cookie; the adopted browser's tabs,
 	// FirstTab's included, are isolated from it.

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 )
 
@@ -23,6 +24,9 @@ type tabConfig struct {
 	allow     map[string]bool // see AllowOrigins; nil allows all
 	allowList []string
 	maxPage   int64 // see MaxPageSize; 0 for no cap
+
+	// viewport is Viewport's size; nil keeps Chrome's own.
+	viewport *emulation.SetDeviceMetricsOverrideParams
 }
 
 // Block makes the tab fail every request for the given resource types

@@ -17,14 +17,13 @@ import (
 
 // Browser is a running Chrome, local or remote. Many tabs may use it at once;
 // each lives in its own browser context. The zero value is not usable: call
-// Launch, Connect or Open.
+// Launch, Connect, Open or Adopt.
 type Browser struct {
 	ctx         context.Context // the browser's root chromedp context
 	cancel      context.CancelFunc
 	allocCancel context.CancelFunc
 	remote      string
-	adopted     bool // the caller's chromedp browser (see Adopt)
-	execPath    string
+	adopted     bool   // the caller's chromedp browser (see Adopt)
 	profile     string // a launched Chrome's user data dir, removed on close
 	version     string
 
@@ -95,10 +94,11 @@ func WithFlag(name string, value any) Option {
 	return func(c *config) { c.flags = append(c.flags, flag{name, value}) }
 }
 
-// WithEnv sets the whole environment of a launched Chrome, as NAME=value
+// withEnv sets the whole environment of a launched Chrome, as NAME=value
 // pairs, in place of ChromeEnv(os.Environ()); no ROSTERON_* variable is
-// passed all the same. To add to the default, start from ChromeEnv.
-func WithEnv(vars ...string) Option {
+// passed all the same. Only the tests set it, to show that the last
+// holds whatever Chrome is given.
+func withEnv(vars ...string) Option {
 	return func(c *config) { c.env, c.envSet = append(c.env, vars...), true }
 }
 
@@ -122,8 +122,8 @@ func newConfig(opts []Option) *config {
 
 // Launch starts a local headless Chrome (see FindChrome) and returns once it
 // answers. ctx bounds the start only: the browser lives until Close. Chrome
-// starts with the environment of WithEnv, by default ChromeEnv's part of
-// the program's own.
+// starts with ChromeEnv's part of the program's environment: no ROSTERON_*
+// variable, the password's among them, reaches it.
 func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	cfg := newConfig(opts)
 	path, err := FindChrome(cfg.execPath)
@@ -133,8 +133,10 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.DisableGPU,
-		// This machine's kind has no network beyond the target server:
-		// keep Chrome from calling home at start.
+		// Keep Chrome from calling home (component updates,
+		// reliability reports, pings): nobody but the site a session
+		// visits should hear from its browser, and a container may
+		// have no other network to reach.
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
@@ -173,7 +175,7 @@ func Launch(ctx context.Context, opts ...Option) (*Browser, error) {
 	// deadline for the start; Close ends it.
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	b := newBrowser(cfg)
-	b.allocCancel, b.execPath, b.profile = allocCancel, path, profile
+	b.allocCancel, b.profile = allocCancel, profile
 	if err := b.start(ctx, allocCtx); err != nil {
 		return nil, fmt.Errorf("starting Chrome %s: %w", path, err)
 	}
@@ -258,13 +260,6 @@ func (b *Browser) start(ctx, allocCtx context.Context) error {
 // Version is the browser's product string, such as "Chrome/156.0.8078.108"
 // or "HeadlessChrome/…".
 func (b *Browser) Version() string { return b.version }
-
-// ExecPath is the binary Launch started; empty for a remote or adopted
-// browser.
-func (b *Browser) ExecPath() string { return b.execPath }
-
-// Remote is the DevTools address Connect attached to; empty for a local one.
-func (b *Browser) Remote() string { return b.remote }
 
 // Close ends the browser: a launched Chrome is stopped and its profile
 // removed; a remote or adopted one only loses this Browser's tabs. Safe to

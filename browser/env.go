@@ -34,7 +34,7 @@ var chromeVars = []string{
 var chromePrefixes = []string{"LC_", "XDG_"}
 
 // ownPrefix marks this project's own variables, which hold the password
-// among others: none ever reaches Chrome, whatever WithEnv is given.
+// among others: none ever reaches Chrome, whatever environment Chrome is given.
 const ownPrefix = "ROSTERON_"
 
 // ChromeEnv returns the variables of environ (NAME=value pairs, as

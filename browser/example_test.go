@@ -25,9 +25,19 @@ func ExampleAdopt() {
 	}))
 	defer page.Close()
 
+	// The work is in a function that returns its error, so that its
+	// deferred calls, which end the program's Chrome, run before
+	// log.Fatal ends the program.
+	if err := showTitle(page.URL); err != nil {
+		log.Fatal(err)
+	}
+	// Output: 200 Roster
+}
+
+func showTitle(url string) error {
 	chrome, err := browser.FindChrome("")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	allocCtx, cancel := chromedp.NewExecAllocator(context.Background(),
 		append(chromedp.DefaultExecAllocatorOptions[:],
@@ -41,7 +51,7 @@ func ExampleAdopt() {
 
 	b, err := browser.Adopt(own)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer b.Close() // closes the tabs opened through b, not the browser
 
@@ -49,16 +59,16 @@ func ExampleAdopt() {
 	defer cancelOp()
 	tab, err := b.NewTab(ctx)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	resp, err := tab.Navigate(ctx, page.URL)
+	resp, err := tab.Navigate(ctx, url)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	title, err := browser.Eval[string](ctx, tab, "document.title")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println(resp.Status, title)
-	// Output: 200 Roster
+	return nil
 }

@@ -4,6 +4,9 @@ package browser
 // checks nothing is written there.
 func ProfileOf(b *Browser) string { return b.profile }
 
+// WithEnvForTest is withEnv: the whole environment of a launched Chrome.
+var WithEnvForTest = withEnv
+
 // ReadyTabsOf returns the tabs b has made ahead, leaving them ready.
 func ReadyTabsOf(b *Browser) []*Tab {
 	b.readyMu.Lock()

@@ -25,6 +25,9 @@ import (
 
 // intercept subscribes to paused requests, then turns interception on.
 func (t *Tab) intercept(ctx context.Context, cfg tabConfig) error {
+	if err := cfg.setViewport(ctx); err != nil {
+		return err
+	}
 	t.block = map[network.ResourceType]bool{}
 	for _, typ := range cfg.block {
 		t.block[typ] = true

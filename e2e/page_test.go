@@ -48,11 +48,10 @@ func TestServePage(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	tab, err := b.NewTab(ctx)
+	const width, scale = 390, 2
+	tab, err := b.NewTab(ctx, browser.Viewport(width, 844, scale, true))
 	require.NoError(t, err)
 	defer tab.Close()
-	const width, scale = 390, 2
-	require.NoError(t, tab.SetViewport(ctx, width, 844, scale, true))
 	resp, err := tab.Navigate(ctx, forBrowser(p.page))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.Status)

@@ -30,7 +30,7 @@
 //
 // A Fault applies to every request (WithFault, SetFaults) or to the requests
 // of one Step: loading the login page, logging in and landing on the home
-// page, the roster, logging out (WithStepFault, SetStepFaults). A test that
+// page, the roster, logging out (WithStepFault). A test that
 // needs a server that logs in and then never answers the roster says
 //
 //	srv := mockserver.New(mockserver.WithStepFault(mockserver.StepRoster, mockserver.FaultHang))
@@ -42,8 +42,9 @@
 // FaultReset, FaultTruncated); others answer with another page
 // (FaultServerError, FaultUnavailable, FaultProxy403, FaultRedirectLoop).
 // WithSessionExpiry and ExpireSessions end sessions on the server's side.
-// ParseFault and ParseFaultPlan read faults from a command line, the
-// latter with steps: "proxy403,hang@roster".
+// ParseFaultPlan reads faults, with their steps, from a command line, as
+// rosteron mock --fault does: "proxy403,hang@roster"; WithFaultPlan sets
+// them.
 //
 // # Rosters that change
 //

@@ -13,8 +13,8 @@ import (
 // WithLatency and WithSessionExpiry, rather than bits here.
 //
 // A fault applies to every request when given to WithFault or SetFaults,
-// and to the requests of one Step only when given to WithStepFault or
-// SetStepFaults. When several faults that decide the answer are in force
+// and to the requests of one Step only when given to WithStepFault or in
+// a FaultPlan's Steps. When several faults that decide the answer are in force
 // for a request, the first of this order wins: Hang, Reset, Proxy403,
 // Unavailable, ServerError, RedirectLoop, then the page itself (which
 // OtherValidation, AccountLocked, FrenchValidation, ScriptLoginForm,
@@ -104,7 +104,7 @@ const (
 )
 
 // faultNames lists every fault, in bit order; a new fault needs a line here
-// so that String and ParseFault know it.
+// so that String and ParseFaultPlan know it.
 var faultNames = []struct {
 	f    Fault
 	name string
@@ -130,7 +130,7 @@ var faultNames = []struct {
 // Has reports whether every fault in g is set in f.
 func (f Fault) Has(g Fault) bool { return f&g == g }
 
-// String names the set faults joined by "|", the form ParseFault reads.
+// String names the set faults joined by "|", a form ParseFaultPlan reads.
 func (f Fault) String() string {
 	if f == 0 {
 		return "none"
@@ -146,25 +146,6 @@ func (f Fault) String() string {
 		parts = append(parts, "0x"+strconv.FormatUint(uint64(f), 16))
 	}
 	return strings.Join(parts, "|")
-}
-
-// ParseFault reads fault names separated by "|" or ",", case-insensitive
-// and with or without the "Fault" prefix (e.g. "proxy403,ScriptLoginForm"),
-// so that a command-line flag can select faults. "" and "none" mean no fault.
-// The faults are for every step; ParseFaultPlan also reads "NAME@STEP".
-func ParseFault(s string) (Fault, error) {
-	var f Fault
-	for _, part := range splitFaults(s) {
-		if strings.Contains(part, "@") {
-			return 0, fmt.Errorf("mockserver: fault %q names a step, which only a fault plan can hold (see ParseFaultPlan)", part)
-		}
-		g, err := parseOneFault(part)
-		if err != nil {
-			return 0, err
-		}
-		f |= g
-	}
-	return f, nil
 }
 
 func splitFaults(s string) []string {
@@ -223,13 +204,13 @@ const (
 
 var stepNames = [numSteps]string{"", "login", "home", "roster", "logout"}
 
-// Steps returns every step in the order a client visits them.
-func Steps() []Step { return []Step{StepLogin, StepHome, StepRoster, StepLogout} }
+// steps returns every step in the order a client visits them.
+func steps() []Step { return []Step{StepLogin, StepHome, StepRoster, StepLogout} }
 
 func (st Step) valid() bool { return st > 0 && st < numSteps }
 
-// String returns the step's name as ParseStep reads it: "login", "home",
-// "roster" or "logout".
+// String returns the step's name as ParseFaultPlan reads it: "login",
+// "home", "roster" or "logout".
 func (st Step) String() string {
 	if !st.valid() {
 		return "Step(" + strconv.Itoa(int(st)) + ")"
@@ -237,10 +218,10 @@ func (st Step) String() string {
 	return stepNames[st]
 }
 
-// ParseStep reads a step's name, case-insensitive.
-func ParseStep(s string) (Step, error) {
+// parseStep reads a step's name, case-insensitive.
+func parseStep(s string) (Step, error) {
 	name := strings.TrimSpace(s)
-	for _, st := range Steps() {
+	for _, st := range steps() {
 		if strings.EqualFold(name, stepNames[st]) {
 			return st, nil
 		}
@@ -255,10 +236,12 @@ type FaultPlan struct {
 	Steps map[Step]Fault
 }
 
-// ParseFaultPlan reads faults separated by "|" or ",", each a name as
-// ParseFault reads it, optionally followed by "@" and a step to scope it to:
-// "proxy403,hang@roster,ServerError@login" is a proxy page on every request,
-// a hang on the roster and a 500 on the login page.
+// ParseFaultPlan reads faults separated by "|" or ",", as rosteron mock's
+// --fault gives them: each a fault's name, case-insensitive and with or
+// without the "Fault" prefix, optionally followed by "@" and a step to
+// scope it to. "proxy403,hang@roster,ServerError@login" is a proxy page on
+// every request, a hang on the roster and a 500 on the login page. "" and
+// "none" mean no fault.
 func ParseFaultPlan(s string) (FaultPlan, error) {
 	var p FaultPlan
 	for _, part := range splitFaults(s) {
@@ -271,7 +254,7 @@ func ParseFaultPlan(s string) (FaultPlan, error) {
 			p.Every |= f
 			continue
 		}
-		st, err := ParseStep(stepName)
+		st, err := parseStep(stepName)
 		if err != nil {
 			return FaultPlan{}, fmt.Errorf("mockserver: fault %q: %w", part, err)
 		}
@@ -289,7 +272,7 @@ func (p FaultPlan) String() string {
 	if p.Every != 0 {
 		parts = append(parts, p.Every.String())
 	}
-	for _, st := range Steps() {
+	for _, st := range steps() {
 		f := p.Steps[st]
 		for _, n := range faultNames {
 			if f.Has(n.f) {

@@ -206,41 +206,10 @@ func WithLatency(d time.Duration) Option {
 // of a server listening at u is u + BasePath().
 func (s *Server) BasePath() string { return s.base }
 
-// Faults returns the faults now in force on every request; StepFaults
-// adds those of one step.
-func (s *Server) Faults() Fault { return Fault(s.faults.Load()) }
-
 // SetFaults replaces the faults in force on every request, taking effect
 // from the next request, so that a test can make a server fail part-way
 // through a session. Faults on single steps stay as they are.
 func (s *Server) SetFaults(f Fault) { s.faults.Store(uint32(f)) }
-
-// StepFaults returns the faults now in force on the requests of step: its
-// own and those on every request.
-func (s *Server) StepFaults(step Step) Fault {
-	return s.faultsOn(step)
-}
-
-// SetStepFaults replaces the faults in force on the requests of one step,
-// from the next request on; 0 clears them. Faults on every request stay as
-// they are. It panics if step is not one of the Step constants.
-func (s *Server) SetStepFaults(step Step, f Fault) {
-	mustStep(step)
-	s.steps[step].Store(uint32(f))
-}
-
-// SetFaultPlan replaces every fault in force, on every request and on each
-// step, by p's; SetFaultPlan(FaultPlan{}) clears them all. It panics if p
-// has a step that is not one of the Step constants.
-func (s *Server) SetFaultPlan(p FaultPlan) {
-	for st := range p.Steps {
-		mustStep(st)
-	}
-	for _, st := range Steps() {
-		s.steps[st].Store(uint32(p.Steps[st]))
-	}
-	s.faults.Store(uint32(p.Every))
-}
 
 func (s *Server) faultsOn(step Step) Fault {
 	f := Fault(s.faults.Load())

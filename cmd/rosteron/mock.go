@@ -30,7 +30,10 @@ Flags:
   --base-path PATH     the path before /Account/Login
                        (default ` + mockserver.DefaultBasePath + `)
   --fault NAME,...     misbehave in these ways (default none):
-` + indent(faultNames(), 23, 80) + `
+` + indent(faultNames(), 23, 80) + `;
+                       NAME@STEP only on the requests of one step, STEP
+                       one of login, home, roster, logout: hang@roster
+                       logs in and never answers the roster
   --latency DURATION   delay every response, such as 500ms (default 0s)
   --realistic          load on every page what real instances load: jQuery,
                        jQuery Migrate and jQuery Mobile with its styles
@@ -109,9 +112,9 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef(cmd, "mock takes no arguments, only flags (got %q)", pos[0])
 	}
-	fault, err := mockserver.ParseFault(*faults)
+	plan, err := mockserver.ParseFaultPlan(*faults)
 	if err != nil {
-		return usagef(cmd, "invalid --fault %q: want some of %s", *faults, faultNames())
+		return usagef(cmd, "invalid --fault %q: want some of %s, each optionally @login, @home, @roster or @logout", *faults, faultNames())
 	}
 	if *latency < 0 {
 		return usagef(cmd, "invalid --latency %v: want 0 or more", *latency)
@@ -131,7 +134,7 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 
 	mock := mockserver.New(
 		mockserver.WithBasePath(*basePath),
-		mockserver.WithFault(fault),
+		mockserver.WithFaultPlan(plan),
 		mockserver.WithLatency(*latency),
 		mockserver.WithScriptStack(stack),
 		mockserver.WithDemoShifts(*shifts),
@@ -150,8 +153,8 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 
 	fmt.Fprintf(c.stdout, "rosteron mock serving %s\n", baseURL(*addr, ln.Addr(), mock.BasePath()))
 	fmt.Fprintf(c.stdout, "demo login: username %s password %s\n", mockserver.DemoUsername, mockserver.DemoPassword)
-	if fault != 0 || *latency > 0 {
-		fmt.Fprintf(c.stderr, "rosteron mock: faults %s, latency %v\n", fault, *latency)
+	if p := plan.String(); p != "none" || *latency > 0 {
+		fmt.Fprintf(c.stderr, "rosteron mock: faults %s, latency %v\n", p, *latency)
 	}
 	if stack != nil {
 		script, style := stack.Size()

@@ -286,7 +286,7 @@ func (c *cli) roster(ctx context.Context, args []string) error {
 		}
 	}
 	fl.progress = c.newProgress(f.progress)
-	return c.fetchAndPrint(ctx, fl)
+	return c.getAndPrintRoster(ctx, fl)
 }
 
 // account returns the RosterOn address and username of the flags, else
@@ -397,7 +397,7 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 		// Progress, when shown, says so step by step.
 		fmt.Fprintf(c.stderr, "rosteron demo: logging in as %s in headless Chrome…\n", mockserver.DemoUsername)
 	}
-	return c.fetchAndPrint(ctx, flow{
+	return c.getAndPrintRoster(ctx, flow{
 		url:      base,
 		username: mockserver.DemoUsername,
 		password: mockserver.DemoPassword,
@@ -407,11 +407,11 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	})
 }
 
-// fetchAndPrint runs the flow and prints the roster, or writes it to the
-// --output file. The roster is printed when it was fetched, even if
+// getAndPrintRoster runs the flow and prints the roster, or writes it to the
+// --output file. The roster is printed when it was read, even if
 // saving the logs then failed.
-func (c *cli) fetchAndPrint(ctx context.Context, fl flow) error {
-	snap, err := c.fetch(ctx, fl)
+func (c *cli) getAndPrintRoster(ctx context.Context, fl flow) error {
+	snap, err := c.getRoster(ctx, fl)
 	if snap != nil {
 		if perr := c.emit(snap, &fl.flags.outputFlags); perr != nil {
 			return perr
@@ -420,8 +420,8 @@ func (c *cli) fetchAndPrint(ctx context.Context, fl flow) error {
 	return err
 }
 
-// fetch logs in, gets the roster and logs out, all within the --timeout.
-func (c *cli) fetch(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err error) {
+// getRoster logs in, gets the roster and logs out, all within the --timeout.
+func (c *cli) getRoster(ctx context.Context, fl flow) (snap *snapshot.Snapshot, err error) {
 	ctx, cancel := context.WithTimeout(ctx, fl.flags.timeout)
 	defer cancel()
 	opts := []session.Option{

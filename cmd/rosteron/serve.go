@@ -196,6 +196,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
 	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")
 	fs.BoolVar(&f.session.allowHTTP, "allow-http", false, "")
+	fs.StringVar(&f.session.render, "render", "", "")
 }
 
 // serveConfig is serve's command line, checked: what a feed is built
@@ -526,7 +527,7 @@ func (c *cli) announce(sv *server, base string) error {
 // refresh is one of serve's refreshes: the roster command's flow, its
 // error classified for the lock-out guard.
 func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) {
-	snap, err := c.fetch(ctx, fl)
+	snap, err := c.getRoster(ctx, fl)
 	return snap, classify(err)
 }
 

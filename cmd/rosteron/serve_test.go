@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,7 +218,8 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 		case code := <-done:
 			return code
 		case <-time.After(20 * time.Second):
-			t.Fatal("serve did not stop")
+			stacks := make([]byte, 1<<20)
+			t.Fatalf("serve did not stop; stderr:\n%s\ngoroutines:\n%s", s.stderr.String(), stacks[:runtime.Stack(stacks, true)])
 			return -1
 		}
 	}
