@@ -196,7 +196,6 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.session.insecure, "insecure", false, "")
 	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")
 	fs.BoolVar(&f.session.allowHTTP, "allow-http", false, "")
-	fs.StringVar(&f.session.render, "render", "", "")
 }
 
 // serveConfig is serve's command line, checked: what a feed is built
