@@ -161,7 +161,14 @@ func TestServeAlerts(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, len(later), 6)
-	day := func(d snapshot.Date) string { return d.Time(time.UTC).Format("Mon 2 Jan") }
+	// As alerts write a date: with its year when that is not this one
+	// (in December, a shift weeks on is in January).
+	day := func(d snapshot.Date) string {
+		if d.Year != snapshot.DateOf(today).Year {
+			return d.Time(time.UTC).Format("Mon 2 Jan 2006")
+		}
+		return d.Time(time.UTC).Format("Mon 2 Jan")
+	}
 	shiftTimes := func(d snapshot.Date) string {
 		for _, it := range roster {
 			if it.Date == d {

@@ -11,6 +11,9 @@ import (
 // GenPage is the benchmark's page of n shifts.
 func GenPage(tb testing.TB, n int) []byte { return genPage(tb, n) }
 
+// RosterPage is the tests' roster page around a listview's children.
+func RosterPage(list string) string { return page(list) }
+
 // KnownInputs returns the pages the tests in this package give Parse, as
 // near as their tables allow, so that the fuzz targets and the mutation
 // tests start from every shape of input they exercise.

@@ -434,22 +434,8 @@ func concat(parts ...[]byte) []byte {
 	return bytes.Join(parts, nil)
 }
 
-// page is the tests' roster page around list, as helpers_test.go writes
-// it inside the package.
-func page(list string) string {
-	return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8" /><title>RosterOn</title></head>
-<body>
-<div data-role="page" data-theme="b" id="roster-list">
-  <div data-role="header" data-position="fixed"><h1>Roster</h1></div>
-  <div data-role="content">
-    <ul data-role="listview">
-` + list + `
-    </ul>
-  </div>
-</div>
-</body></html>`
-}
+// page is the tests' roster page around list.
+var page = snapshot.RosterPage
 
 // TestParseKnownInputs runs the property checks over every page the
 // package's own tests give Parse.

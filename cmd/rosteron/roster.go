@@ -37,13 +37,7 @@ Flags:
 ` + passwordUsage + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted, even (especially) when the run fails
   --screenshots DIR   save a screenshot of the page after each step in DIR
-  --render MODE       auto (the default) renders the login page and reads
-                      the others as sent, rendering a roster page without
-                      shifts in case a script fills it; always renders
-                      every page and runs all its scripts, as a person's
-                      browser does (slower; default $ROSTERON_RENDER, else
-                      auto)
-  --browser WS_URL    use the Chrome already running at this DevTools
+` + renderUsage + `  --browser WS_URL    use the Chrome already running at this DevTools
                       address, such as ws://127.0.0.1:9222, instead of
                       starting one (default $ROSTERON_BROWSER)
 ` + browserTokenUsage + `  --chrome PATH       the Chrome to start, unless --browser is given
@@ -81,13 +75,7 @@ Flags:
 ` + outputFlagsUsage + `  --save-logs DIR     save every request and response in DIR, with cookies
                       and tokens redacted
   --screenshots DIR   save a screenshot of the page after each step in DIR
-  --render MODE       auto (the default) renders the login page and reads
-                      the others as sent, rendering a roster page without
-                      shifts in case a script fills it; always renders
-                      every page and runs all its scripts, as a person's
-                      browser does (slower; default $ROSTERON_RENDER, else
-                      auto)
-  --browser WS_URL    use the Chrome already running at this DevTools
+` + renderUsage + `  --browser WS_URL    use the Chrome already running at this DevTools
                       address instead of starting one; it must be able to
                       reach 127.0.0.1 on this machine (default
                       $ROSTERON_BROWSER)
@@ -132,6 +120,15 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noSandbox, "no-sandbox", false, "")
 	fs.BoolVar(&f.allowHTTP, "allow-http", false, "")
 }
+
+// renderUsage documents --render in the commands' help texts.
+const renderUsage = `  --render MODE       auto (the default) renders the login page and reads
+                      the others as sent, rendering a roster page without
+                      shifts in case a script fills it; always renders
+                      every page and runs all its scripts, as a person's
+                      browser does (slower; default $ROSTERON_RENDER, else
+                      auto)
+`
 
 // noSandboxUsage documents --no-sandbox in the commands' help texts.
 const noSandboxUsage = `  --no-sandbox        start Chrome without its sandbox, where it cannot
