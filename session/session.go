@@ -459,15 +459,14 @@ func (s *Session) stepError(purpose string, err error) error {
 // in. With scripts false it loads it with the tab's scripts off and, when
 // the page as sent holds a form that posts without them (see
 // loginFormSendable), leaves it so: ran is false. Otherwise the page is
-// rendered again with its scripts, from the bytes already received, and
-// its form waited for, as with scripts true: ran is true.
+// loaded again with its scripts (see renderWithScripts), and its form
+// waited for, as with scripts true: ran is true.
 func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, err error) {
 	if !scripts {
 		if err := s.tab.SetScripts(ctx, false); err != nil {
 			return false, browserFault(PurposeLogin, err)
 		}
 	}
-	before := s.tab.ExchangeCount()
 	doc, err := s.get(ctx, s.url("/Account/Login"), s.navigate)
 	if err != nil {
 		return scripts, &BadResponseError{Purpose: PurposeLogin, Err: err}
@@ -497,7 +496,7 @@ func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, er
 			return false, nil
 		}
 		// The form is not in the page as sent: its scripts build it.
-		if err := s.renderWithScripts(ctx, doc, before); err != nil {
+		if err := s.renderWithScripts(ctx, doc); err != nil {
 			return true, browserFault(PurposeLogin, err)
 		}
 		if state, err = browser.Eval[loginState](ctx, s.tab, loginStateScript); err != nil {
@@ -523,34 +522,24 @@ func (s *Session) openLoginForm(ctx context.Context, scripts bool) (ran bool, er
 	return true, nil
 }
 
-// renderWithScripts turns the tab's scripts on and renders the login
-// page doc again, with them: from the body the navigation received (its
-// exchange is among those recorded since before), so that the server is
-// not asked twice, or, when the record kept no body, by loading it again.
-func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document, before int) error {
+// renderWithScripts turns the tab's scripts on and loads the login page
+// doc again, with them. It is loaded again, not rendered from the body
+// already received: a document answered from memory has no address on
+// the network to Chrome, which then refuses its form's post to a host
+// on a private network (as Chrome's checks on local network access
+// refuse a public page's), and a RosterOn inside a hospital's network is
+// just such a host. So a login form that a script builds costs one more
+// GET of the login page.
+func (s *Session) renderWithScripts(ctx context.Context, doc *browser.Document) error {
 	if err := s.tab.SetScripts(ctx, true); err != nil {
 		return &BrowserError{Purpose: PurposeLogin, Err: fmt.Errorf("turning the page's scripts on: %w", err)}
 	}
-	xs := s.tab.ExchangesSince(before)
-	for i := len(xs) - 1; i >= 0; i-- {
-		x := xs[i]
-		if x.URL != doc.URL || x.Status != doc.Status {
-			continue
-		}
-		if x.Body == nil || x.Error != "" {
-			break
-		}
-		if err := s.tab.Render(ctx, &browser.Document{Response: doc.Response, Header: x.Header, Body: x.Body}); err != nil {
-			return &BrowserError{Purpose: PurposeLogin, Err: fmt.Errorf("rendering the login page with its scripts: %w", err)}
-		}
-		return nil
-	}
 	again, err := s.get(ctx, doc.URL, s.navigate)
 	if err != nil {
-		return err
+		return &BadResponseError{Purpose: PurposeLogin, Err: err}
 	}
 	if again.URL != doc.URL || again.Status != doc.Status {
-		return fmt.Errorf("loading the login page again with its scripts gave HTTP %d from %s", again.Status, again.URL)
+		return &BadResponseError{Purpose: PurposeLogin, Reason: fmt.Sprintf("loading the login page again with its scripts gave HTTP %d from %s", again.Status, again.URL)}
 	}
 	return nil
 }
