@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,19 +31,6 @@ func loginRequests(m *mockserver.Server) (gets, posts int) {
 		}
 	}
 	return gets, posts
-}
-
-// logKinds returns the purpose and number of each saved log file, in
-// time order, as login-0, home-1…
-func logKinds(s *session.Session) []string {
-	re := regexp.MustCompile(`Z-([a-z]+-\d+)\.txt$`)
-	var out []string
-	for _, n := range s.LogNames() {
-		if m := re.FindStringSubmatch(n); m != nil {
-			out = append(out, m[1])
-		}
-	}
-	return out
 }
 
 // warnings collects a session's warnings.
@@ -92,7 +78,7 @@ func TestLoginFieldSetByScriptIsRetriedWithScripts(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, demoRoster(), snap.Items)
 			require.NoError(t, s.LogOut(ctx))
-			assert.Equal(t, tc.logs, logKinds(s))
+			assert.Equal(t, tc.logs, purposes(s))
 			if tc.mode == session.RenderAuto {
 				// Every login of this instance costs a refused
 				// attempt: the user is told how to save it.
@@ -205,7 +191,7 @@ func TestScriptBuiltLoginFormIsLoadedAgainWithScripts(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, demoRoster(), snap.Items)
 			require.NoError(t, s.LogOut(ctx))
-			assert.Equal(t, tc.logs, logKinds(s))
+			assert.Equal(t, tc.logs, purposes(s))
 		})
 	}
 }
