@@ -65,13 +65,18 @@ func TestRosterBuiltByScriptIsRenderedAndRead(t *testing.T) {
 	assert.Equal(t, fixedNow, snap.Time)
 	require.NoError(t, s.LogOut(ctx))
 	assert.Equal(t, sixFiles, purposes(s))
-	rosters := 0
+	assert.Equal(t, 1, rosterRequests(f), "the roster was asked for once")
+}
+
+// rosterRequests counts the requests for the roster page the mock got.
+func rosterRequests(f fixture) int {
+	n := 0
 	for _, r := range f.mock.Requests() {
 		if r.Path == f.mock.BasePath()+"/Roster/List?pageNo=1&row=1" {
-			rosters++
+			n++
 		}
 	}
-	assert.Equal(t, 1, rosters)
+	return n
 }
 
 // modes are the render modes, for tests that run in each.
@@ -193,13 +198,7 @@ func TestRosterFilledByScriptIsRenderedAndRead(t *testing.T) {
 			assert.Equal(t, renders{tc.renders, tc.renders}, r)
 			require.NoError(t, s.LogOut(ctx))
 			assert.Equal(t, sixFiles, purposes(s))
-			rosters := 0
-			for _, req := range f.mock.Requests() {
-				if req.Path == f.mock.BasePath()+"/Roster/List?pageNo=1&row=1" {
-					rosters++
-				}
-			}
-			assert.Equal(t, 1, rosters)
+			assert.Equal(t, 1, rosterRequests(f), "the roster was asked for once")
 		})
 	}
 }
