@@ -141,36 +141,59 @@ func (u *uidSet) free(base string) string {
 	}
 }
 
-// eventContent is everything an event says about its shift: what a
-// calendar program shows, and what a change to is a new revision.
-type eventContent struct {
-	uidBase     string
-	date        snapshot.Date
-	start, end  time.Time // zero start: all day; zero end: no DTEND
-	summary     string
-	location    string
-	description string
-	transparent bool
+// Event is everything a calendar event made from one shift says: what a
+// calendar program shows, and a change to which is a new revision of the
+// event. WriteICS writes these; Events returns them for a writer into
+// another calendar.
+type Event struct {
+	// Date is the shift's date on the roster.
+	Date snapshot.Date
+	// Start and End are the shift's instants (see snapshot.Shift); a zero
+	// Start is an all-day event on Date, a zero End an event that ends
+	// when it starts.
+	Start, End time.Time
+	// Summary, Location and Description are the event's texts, as
+	// WriteICS writes them.
+	Summary, Location, Description string
+	// Transparent marks time that is free (leave).
+	Transparent bool
+	// Kind is the shift's kind.
+	Kind snapshot.Kind
+
+	uidBase string
 }
 
-func icsContents(s *snapshot.Snapshot, loc *time.Location) []eventContent {
+// AllDay reports whether e is an all-day event, on Date.
+func (e Event) AllDay() bool { return e.Start.IsZero() }
+
+// Events returns the events WriteICS would write for s's shifts read in
+// loc, in roster order.
+func Events(s *snapshot.Snapshot, loc *time.Location) []Event {
+	if s == nil {
+		return nil
+	}
+	return icsContents(s, loc)
+}
+
+func icsContents(s *snapshot.Snapshot, loc *time.Location) []Event {
 	shifts := s.Shifts(loc)
-	out := make([]eventContent, len(shifts))
+	out := make([]Event, len(shifts))
 	for i, sh := range shifts {
-		c := eventContent{
+		c := Event{
 			uidBase:     shiftUID(sh),
-			date:        sh.Date,
-			summary:     icsSummary(sh),
-			location:    icsLine(sh.Title),
-			description: icsDescription(sh),
-			transparent: sh.Kind == snapshot.KindLeave,
+			Date:        sh.Date,
+			Summary:     icsSummary(sh),
+			Location:    icsLine(sh.Title),
+			Description: icsDescription(sh),
+			Transparent: sh.Kind == snapshot.KindLeave,
+			Kind:        sh.Kind,
 		}
 		if sh.HasTimes() {
-			c.start = sh.Start
+			c.Start = sh.Start
 			// RFC 5545 wants DTEND after DTSTART; without one the event
 			// ends when it starts, which is what a zero-length shift is.
 			if sh.End.After(sh.Start) {
-				c.end = sh.End
+				c.End = sh.End
 			}
 		}
 		out[i] = c
@@ -178,25 +201,26 @@ func icsContents(s *snapshot.Snapshot, loc *time.Location) []eventContent {
 	return out
 }
 
-// digest hashes what the event says, so that a feed can tell a changed
-// event from the same one. Fields are length-prefixed, as in shiftUID.
-func (c eventContent) digest() string {
+// Digest hashes what the event says, so that a feed or a calendar sync
+// can tell a changed event from the same one: 32 hex digits. Fields are
+// length-prefixed, as in shiftUID.
+func (e Event) Digest() string {
 	var start, end string
-	if !c.start.IsZero() {
-		start = icsTime(c.start)
+	if !e.Start.IsZero() {
+		start = icsTime(e.Start)
 	}
-	if !c.end.IsZero() {
-		end = icsTime(c.end)
+	if !e.End.IsZero() {
+		end = icsTime(e.End)
 	}
 	transp := "opaque"
-	if c.transparent {
+	if e.Transparent {
 		transp = "transparent"
 	}
-	return hashFields("rosteron event v1", c.date.String(), start, end, c.summary, c.location, c.description, transp)
+	return hashFields("rosteron event v1", e.Date.String(), start, end, e.Summary, e.Location, e.Description, transp)
 }
 
 // writeCalendar writes the events with their ids, in order.
-func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []eventContent, ids []eventID, opts []ICSOption) error {
+func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []Event, ids []eventID, opts []ICSOption) error {
 	cfg := icsConfig{name: DefaultCalendarName}
 	for _, o := range opts {
 		if o != nil {
@@ -228,21 +252,21 @@ func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []eventContent, i
 		} else {
 			ev.SetDtStampTime(stamp)
 		}
-		if !c.start.IsZero() {
-			icsSetTime(ev, ics.ComponentPropertyDtStart, c.start)
-			if !c.end.IsZero() {
-				icsSetTime(ev, ics.ComponentPropertyDtEnd, c.end)
+		if !c.Start.IsZero() {
+			icsSetTime(ev, ics.ComponentPropertyDtStart, c.Start)
+			if !c.End.IsZero() {
+				icsSetTime(ev, ics.ComponentPropertyDtEnd, c.End)
 			}
 		} else {
-			ev.SetAllDayStartAt(c.date.Time(time.UTC))
-			ev.SetAllDayEndAt(c.date.AddDays(1).Time(time.UTC))
+			ev.SetAllDayStartAt(c.Date.Time(time.UTC))
+			ev.SetAllDayEndAt(c.Date.AddDays(1).Time(time.UTC))
 		}
-		ev.SetSummary(c.summary)
-		if c.location != "" {
-			ev.SetLocation(c.location)
+		ev.SetSummary(c.Summary)
+		if c.Location != "" {
+			ev.SetLocation(c.Location)
 		}
-		ev.SetDescription(c.description)
-		if c.transparent {
+		ev.SetDescription(c.Description)
+		if c.Transparent {
 			ev.SetTimeTransparency(ics.TransparencyTransparent)
 		} else {
 			ev.SetTimeTransparency(ics.TransparencyOpaque)

@@ -123,7 +123,23 @@ func WriteICSFeed(w io.Writer, s *snapshot.Snapshot, loc *time.Location, prev *I
 	return next, nil
 }
 
-func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []eventContent, now time.Time) *ICSHistory {
+// NextICSHistory returns the history WriteICSFeed would return for the
+// same arguments, without writing the calendar: the UIDs, SEQUENCEs and
+// LAST-MODIFIEDs the events of s's shifts get when prev describes the
+// events a calendar holds now. Its Events are in s's order, as Events(s,
+// loc) returns their contents. A calendar sync that keeps no state of its
+// own builds prev from the events it finds in the calendar.
+func NextICSHistory(s *snapshot.Snapshot, loc *time.Location, prev *ICSHistory, now time.Time) (*ICSHistory, error) {
+	if s == nil {
+		return nil, errNilSnapshot
+	}
+	if err := prev.Check(); err != nil {
+		return nil, err
+	}
+	return nextHistory(prev, s, icsContents(s, loc), now.UTC().Truncate(time.Second)), nil
+}
+
+func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []Event, now time.Time) *ICSHistory {
 	if prev == nil {
 		prev = &ICSHistory{}
 	}
@@ -154,7 +170,7 @@ func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []eventContent
 		case p.Old >= 0 && p.New >= 0:
 			old := prev.Events[p.Old]
 			ev := old
-			ev.Item, ev.Digest = s.Items[p.New], contents[p.New].digest()
+			ev.Item, ev.Digest = s.Items[p.New], contents[p.New].Digest()
 			if ev.Digest != old.Digest {
 				ev.Sequence++
 				ev.Modified = now
@@ -173,7 +189,7 @@ func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []eventContent
 		ev := ICSEvent{
 			UID:      uids.free(contents[j].uidBase),
 			Modified: now,
-			Digest:   contents[j].digest(),
+			Digest:   contents[j].Digest(),
 			Item:     s.Items[j],
 		}
 		if g, ok := gone[ev.UID]; ok {
