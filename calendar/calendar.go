@@ -143,10 +143,17 @@ type Calendar interface {
 	Delete(ctx context.Context, old Stored) error
 }
 
+// ErrCalendar is matched by every error a backend returns (ErrConflict
+// and *AuthError included), so that a caller can tell the calendar's
+// failures from RosterOn's: wrap with fmt.Errorf("%w: …", ErrCalendar) or
+// a type whose Is matches it. Messages name the service ("CalDAV",
+// "Google Calendar") and never hold a password or a token.
+var ErrCalendar = errors.New("calendar")
+
 // ErrConflict is a conditional write refused because the event changed in
 // the calendar since it was read (HTTP 412), or an event created under a
 // UID already used. The sync reads it again and settles it.
-var ErrConflict = errors.New("calendar: the event was changed in the calendar meanwhile")
+var ErrConflict = fmt.Errorf("%w: the event was changed in the calendar meanwhile", ErrCalendar)
 
 // ErrAuth is matched by every *AuthError.
 var ErrAuth = errors.New("calendar: credentials refused")
@@ -175,5 +182,5 @@ func (e *AuthError) Error() string {
 	return msg
 }
 
-// Is makes every *AuthError match ErrAuth.
-func (e *AuthError) Is(target error) bool { return target == ErrAuth }
+// Is makes every *AuthError match ErrAuth and ErrCalendar.
+func (e *AuthError) Is(target error) bool { return target == ErrAuth || target == ErrCalendar }
