@@ -76,7 +76,7 @@ screenshots: chrome
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose)
 images:
 	scripts/stand-in-images
-	$(COMPOSE) build mock e2e
+	$(COMPOSE) build mock e2e radicale
 
 # compose-e2e runs the end-to-end suite in containers, as the README shows.
 compose-e2e: images
