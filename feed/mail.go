@@ -130,8 +130,10 @@ func (m *Mailer) String() string {
 // From is the address the mail is from, as the From header gives it.
 func (m *Mailer) From() string { return m.from.String() }
 
-// secrets are what must never be logged: the credentials, as given and
-// as AUTH sends them.
+// Secrets returns what must never be logged, for a caller that scrubs
+// its own output: the credentials, as given and as AUTH sends them.
+func (m *Mailer) Secrets() []string { return m.secrets() }
+
 func (m *Mailer) secrets() []string {
 	if m == nil || m.password == "" {
 		return nil
