@@ -28,7 +28,8 @@ import (
 
 // A Notifier tells people when a refresh finds the roster changed: it
 // compares each roster the Refresher fetches with the last one it reported
-// on (with snapshot.Diff), and POSTs an alert to each Target.
+// on (with snapshot.Diff), and POSTs an alert to each Target, or emails
+// it to each address (mail.go).
 //
 // Exactly one alert per change, across restarts too: the roster last
 // reported on and the alerts not yet delivered are one file in the state
