@@ -703,3 +703,21 @@ func TestMailMessageOfANotice(t *testing.T) {
 	q := readMessage(t, string(m.message("joe@example.com", a, a.Created.Add(time.Hour))))
 	assert.Equal(t, p.header.Get("Message-ID"), q.header.Get("Message-ID"))
 }
+
+// The server's certificate is checked: one the system does not trust is
+// a failure, retried (a certificate can be mended), never skipped.
+func TestMailChecksTheCertificate(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t, startTLS, false)
+	m := srv.mailer(t, "smtp://"+mailHost+":"+srv.port(), "", "")
+	m.TLSConfig = nil // the system's roots, which do not hold the test's
+	var log syncbuf.Buffer
+	n, c := mailNotifier(t, m, &log, "joe@example.com")
+	runNotifier(t, n)
+	alertOnce(t, n, c)
+	out, err := waitLog(t, &log, func(s string) bool { return strings.Count(s, "failed: ") >= 2 })
+	require.NoError(t, err)
+	assert.Contains(t, out, "STARTTLS with smtp://mail.example.org:"+srv.port()+": tls: failed to verify certificate")
+	assert.NotContains(t, out, "given up")
+	assert.Empty(t, srv.messages())
+}

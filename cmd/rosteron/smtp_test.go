@@ -53,6 +53,7 @@ func TestServeMailUsageErrors(t *testing.T) {
 		{"password file without a username", with(append(smtpOK, "--smtp-password-file", pwFile)...), "--smtp-password-file goes with --smtp-username"},
 		{"missing password file", with(append(smtpOK, "--smtp-username", "u", "--smtp-password-file", filepath.Join(dir, "nope"))...), "no password file"},
 		{"bad address", append(with(smtpOK...), "--notify", "mailto:joe@example.com?subject=hi"), "--notify #2: invalid notify URL: a mailto: target is the address alone"},
+		{"mailto in the file, no --smtp", append(base, "--notify-file", notifyFile(t, "mailto:nina@example.org\n")), "--notify mailto: needs a mail server"},
 		{"json mailto", append(with(smtpOK...), "--notify", "json+mailto:joe@example.com"), "--notify #2: invalid notify URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
