@@ -217,10 +217,15 @@ func mailTarget(addr string) *Target {
 // that a mailbox can tell a delivery repeated after a lost reply.
 func (m *Mailer) message(to string, a *alert, now time.Time) []byte {
 	var b bytes.Buffer
-	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	header := func(k, v string) {
+		if !strings.HasPrefix(v, "\r\n") {
+			v = " " + v
+		}
+		b.WriteString(k + ":" + v + "\r\n")
+	}
 	header("From", m.from.String())
 	header("To", (&mail.Address{Address: to}).String())
-	header("Subject", mime.QEncoding.Encode("utf-8", oneline.Text(a.Title)))
+	header("Subject", mailSubject(a.Title))
 	header("Date", now.Format(time.RFC1123Z))
 	_, domain, _ := strings.Cut(m.from.Address, "@")
 	header("Message-ID", "<"+a.ID+"."+strconv.FormatInt(a.Created.Unix(), 36)+"@"+domain+">")
@@ -236,6 +241,18 @@ func (m *Mailer) message(to string, a *alert, now time.Time) []byte {
 	_, _ = io.WriteString(qp, strings.TrimRight(text, "\n")+"\n") // a bytes.Buffer never fails
 	_ = qp.Close()
 	return b.Bytes()
+}
+
+// mailSubject is title as a Subject header's value: as it is when it is
+// ASCII, else RFC 2047 encoded words, each on a line of its own, so that
+// every line keeps within RFC 5322's 78 characters.
+func mailSubject(title string) string {
+	title = oneline.Text(title)
+	enc := mime.QEncoding.Encode("utf-8", title)
+	if enc == title {
+		return title
+	}
+	return "\r\n " + strings.ReplaceAll(enc, "?= =?", "?=\r\n =?")
 }
 
 // send delivers one message to one address. Its errors are *finalError

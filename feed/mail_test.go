@@ -436,22 +436,23 @@ func TestMailNonASCIISubject(t *testing.T) {
 	srv := newSMTPServer(t, implicitTLS, false)
 	m := srv.mailer(t, "smtps://"+mailHost+":"+srv.port(), "", "")
 	n, _ := mailNotifier(t, m, io.Discard, "zoe@example.com")
-	a := notice("test", "Roster feed: Zoë's shift moved → 09:00", "Zoë Nguyễn: 07:00–15:30 → 09:00–17:30", "")
+	a := notice("test", "Roster feed: Zoë's shift moved → 09:00, and Łukasz Wróblewski's → 11:00", "Zoë Nguyễn: 07:00–15:30 → 09:00–17:30", "")
 	a.Created = time.Now()
 	require.NoError(t, n.sendMail(context.Background(), n.targets[0], a))
 	msgs := srv.waitMessages(t, 1)
 	assert.True(t, msgs[0].tls)
 	raw := msgs[0].data
-	subjectLine := raw[strings.Index(raw, "Subject: "):]
-	subjectLine = subjectLine[:strings.Index(subjectLine, "\r\n")]
-	assert.True(t, strings.HasPrefix(subjectLine, "Subject: =?utf-8?q?"), subjectLine)
+	assert.Contains(t, raw, "\r\nSubject:\r\n =?utf-8?q?Roster_feed:_Zo=C3=AB's_shift", "encoded words, folded")
+	for _, line := range strings.Split(raw, "\r\n") {
+		assert.LessOrEqual(t, len(line), 78, "line %q", line)
+	}
 	for _, r := range raw {
 		assert.Less(t, r, rune(128), "the message is ASCII on the wire")
 	}
 	p := readMessage(t, raw)
 	subject, err := new(mime.WordDecoder).DecodeHeader(p.header.Get("Subject"))
 	require.NoError(t, err)
-	assert.Equal(t, "Roster feed: Zoë's shift moved → 09:00", subject)
+	assert.Equal(t, "Roster feed: Zoë's shift moved → 09:00, and Łukasz Wróblewski's → 11:00", subject)
 	assert.Equal(t, "Zoë Nguyễn: 07:00–15:30 → 09:00–17:30\n", p.body)
 }
 
