@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net"
+	"net/http/httptest"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -250,4 +251,46 @@ func TestServeEmailsAlerts(t *testing.T) {
 		assert.NotContains(t, out, secret)
 		assert.NotContains(t, s.stderr.String(), secret)
 	}
+}
+
+// With Chrome, against the mock: a refresh that finds a shift added
+// emails the alert.
+func TestServeEmailsAChangeWithChrome(t *testing.T) {
+	needChrome(t)
+	mb := newMailbox(t)
+	mock := mockserver.New()
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	// The roster an earlier run saved lacks the last shift: the first
+	// refresh finds it added.
+	state := t.TempDir()
+	demo := mockserver.DemoRoster(time.Now())
+	fd := feed.New(feed.WithStateDir(state))
+	_, err := fd.Update(&snapshot.Snapshot{Time: time.Now().UTC(), Items: demo[:len(demo)-1]})
+	require.NoError(t, err)
+	pwFile := filepath.Join(t.TempDir(), "smtp-password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(smtpTestPassword+"\n"), 0o600))
+
+	env := chromeEnv(map[string]string{
+		"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword,
+	})
+	s := startServe(t, env, "--state", state, "--tz", "Australia/Melbourne", "--timeout", "30s",
+		"--notify", "mailto:joe@example.com", "--smtp", "smtp://"+mb.addr, "--smtp-from", "rosteron@example.org",
+		"--smtp-username", smtpTestUser, "--smtp-password-file", pwFile)
+	raw, rcpt := mb.wait(t)
+	assert.Equal(t, []string{"joe@example.com"}, rcpt)
+	msg, err := mail.ReadMessage(strings.NewReader(raw))
+	require.NoError(t, err)
+	assert.Regexp(t, `^Shift added: `, msg.Header.Get("Subject"))
+	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	require.NoError(t, err)
+	assert.Regexp(t, `^Added: `, string(body))
+	awaitOutput(t, s.stderr, (chan int)(nil), 20*time.Second, "the delivery line", func(s string) bool {
+		return strings.Contains(s, "alert delivered to mailto:…@example.com: Shift added: ")
+	})
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.NotContains(t, s.stderr.String(), smtpTestPassword)
+	assert.NotContains(t, s.stderr.String(), smtpTestUser)
+	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
 }
