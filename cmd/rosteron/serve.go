@@ -72,7 +72,7 @@ Flags:
                       without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
-  --state DIR         the folder for the last good roster, the calendar's
+` + remindUsage + `  --state DIR         the folder for the last good roster, the calendar's
                       event history, the token, the addresses, the
                       lock-out guard's count (login-guard.json) and, with
                       --notify, the alerts' state (notify.json), made 0700
@@ -104,13 +104,14 @@ Flags:
                       goes stale, and once more when that mends: plain text
                       with a Title header, as an ntfy topic
                       (https://ntfy.sh/TOPIC) takes it; json+URL posts JSON
-                      instead. Repeatable; failed alerts are retried
+                      instead; mailto:ADDRESS sends a plain-text email
+                      through --smtp. Repeatable; failed alerts are retried
   --notify-file PATH  more notify URLs, one a line ('#' starts a comment):
                       URLs with credentials belong there, out of the
                       process list. A plain http:// one with credentials
                       (user, query or topic) to another machine warns:
                       they cross the network in clear
-  --retry-login       after refreshes stopped because RosterOn refused the
+` + smtpUsage + `  --retry-login       after refreshes stopped because RosterOn refused the
                       login (kept in the --state folder across restarts),
                       try one more login with the same password: once an
                       account locked is unlocked, say, or a password
@@ -166,6 +167,8 @@ type serveFlags struct {
 	notifyFile   string
 	retryLogin   bool
 	maxConns     int
+	remind       remindFlags // --remind, --remind-leave
+	smtp         smtpFlags   // --smtp…, for mailto: alerts
 }
 
 // stringList is a flag that may be given more than once.
@@ -188,6 +191,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.notifyFile, "notify-file", "", "")
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
+	f.remind.register(fs)
+	f.smtp.register(fs)
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
@@ -213,6 +218,12 @@ type serveConfig struct {
 	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
 	retryLogin   bool
 	maxConns     int
+	// remind and remindLeave are the feed's reminders (--remind,
+	// --remind-leave).
+	remind      []time.Duration
+	remindLeave bool
+	// mailer sends the mailto: targets' alerts; nil without one.
+	mailer *feed.Mailer
 
 	// idleTimeout and headerTimeout are the server's, 0 for
 	// serveIdleTimeout and serveHeaderTimeout; tests shorten them.
@@ -282,6 +293,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 	if cfg.loc, err = loadZone(cmd, f.tz, c.getenv); err != nil {
 		return nil, err
 	}
+	if cfg.remind, cfg.remindLeave, err = f.remind.parse(cmd); err != nil {
+		return nil, err
+	}
 	if cfg.stateDir = f.state; cfg.stateDir == "" {
 		if cfg.stateDir, err = defaultStateDir(c.getenv); err != nil {
 			return nil, err
@@ -291,6 +305,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 		return nil, err
 	}
 	if cfg.targets, err = c.notifyTargets(cmd, f.notify, f.notifyFile); err != nil {
+		return nil, err
+	}
+	if cfg.mailer, err = c.mailer(ctx, cmd, f.smtp, cfg.targets); err != nil {
 		return nil, err
 	}
 	if cfg.token = c.getenv("ROSTERON_FEED_TOKEN"); cfg.token != "" {
@@ -339,6 +356,11 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 			sv.log.add(s)
 		}
 	}
+	if cfg.mailer != nil {
+		for _, s := range cfg.mailer.Secrets() {
+			sv.log.add(s)
+		}
+	}
 	c.stderr = sv.log
 	if cfg.refresh < politeRefresh {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", cfg.refresh)
@@ -367,6 +389,7 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 		feed.WithLocation(cfg.loc),
 		feed.WithCalendarName(cfg.calendarName),
 		feed.WithRefreshInterval(cfg.refresh),
+		feed.WithReminders(cfg.remind, cfg.remindLeave),
 		feed.WithStateDir(cfg.stateDir),
 		feed.WithSource(sv.normURL, fl.username),
 		feed.WithSecrets(fl.password, sv.token),
@@ -379,6 +402,7 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 	if len(cfg.targets) > 0 {
 		sv.notifier = feed.NewNotifier(sv.feed, cfg.targets...)
 		sv.notifier.Log = sv.log
+		sv.notifier.Mailer = cfg.mailer
 		if err := sv.notifier.Load(); err != nil {
 			c.errorf("warning: alerts start afresh: %v", err)
 		}
