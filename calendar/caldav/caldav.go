@@ -80,6 +80,9 @@ type storedObject struct {
 
 var _ calendar.Calendar = (*Calendar)(nil)
 
+// defaultTimeout bounds each request when Config.Client is nil.
+const defaultTimeout = 2 * time.Minute
+
 // Open finds cfg's calendar, or makes it, and returns it. Its errors match
 // calendar.ErrCalendar; credentials the server refuses are a
 // *calendar.AuthError.
@@ -94,7 +97,9 @@ func Open(ctx context.Context, cfg Config) (*Calendar, error) {
 	if cfg.Password == "" {
 		return nil, &Error{Step: "discovery", URL: u.Redacted(), Err: errors.New("no password")}
 	}
-	hc := &http.Client{}
+	// A bound for a server that stops answering midway, should the
+	// caller's context have none.
+	hc := &http.Client{Timeout: defaultTimeout}
 	if cfg.Client != nil {
 		*hc = *cfg.Client
 	}

@@ -73,18 +73,6 @@ type msComponents struct {
 	} `xml:"urn:ietf:params:xml:ns:caldav comp"`
 }
 
-func (c *msComponents) has(name string) bool {
-	if c == nil || len(c.Comps) == 0 {
-		return true // not said: any
-	}
-	for _, comp := range c.Comps {
-		if strings.EqualFold(comp.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
 // statusCode reads "HTTP/1.1 200 OK"; 0 when it cannot.
 func statusCode(s string) int {
 	f := strings.Fields(s)
@@ -186,7 +174,6 @@ func propfindBody(props ...[2]string) []byte {
 var (
 	propResourceType = [2]string{nsDAV, "resourcetype"}
 	propDisplayName  = [2]string{nsDAV, "displayname"}
-	propETag         = [2]string{nsDAV, "getetag"}
 	propCTag         = [2]string{nsCS, "getctag"}
 	propSyncToken    = [2]string{nsDAV, "sync-token"}
 	propPrincipal    = [2]string{nsDAV, "current-user-principal"}
