@@ -195,14 +195,16 @@ func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) erro
 		ms, final, err := cal.propfind(ctx, step, wk, "0", maxDiscovery, propResourceType, propPrincipal)
 		var auth *calendar.AuthError
 		switch {
-		case errors.As(err, &auth):
+		case errors.As(err, &auth) && auth.Status == http.StatusUnauthorized:
 			return err
 		case err == nil && len(ms.Responses) > 0:
 			start = final
 		default:
-			// No well-known address (a 404, or no multistatus): the
-			// server's root is asked itself. No answer at all, or a
-			// redirect the password may not follow, is the end of it.
+			// No well-known address (a 404, a 403 from a web server
+			// that keeps PROPFIND out of /.well-known, or no
+			// multistatus): the server's root is asked itself. No
+			// answer at all, or a redirect the password may not
+			// follow, is the end of it.
 			var de *Error
 			if errors.As(err, &de) && de.Status == 0 {
 				return err
@@ -211,6 +213,11 @@ func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) erro
 	}
 	ms, final, err := cal.propfind(ctx, step, start, "0", maxDiscovery,
 		propResourceType, propDisplayName, propPrincipal, propHomeSet, propComponents)
+	var de *Error
+	if errors.As(err, &de) && (de.Status == http.StatusNotFound || de.Status == http.StatusMethodNotAllowed ||
+		de.Status == http.StatusNotImplemented || de.Status == http.StatusBadRequest) {
+		de.Detail = "no CalDAV here: give the CalDAV address your service documents (such as https://cloud.example.org/remote.php/dav)"
+	}
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/calendar/caldav"
 )
 
@@ -99,4 +100,23 @@ func TestDiscoveryKeepsThePasswordFromAnotherSite(t *testing.T) {
 	assert.Contains(t, err.Error(), "another site")
 	assert.Zero(t, f.asked["calendars.example.net"], "another site was asked at all")
 	assert.False(t, strings.Contains(err.Error(), password))
+}
+
+// A web server that is no CalDAV server, and keeps PROPFIND out of
+// /.well-known with a 403, is said to be so: not a refused password.
+func TestOpenOnAWebServerThatIsNoCalDAV(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := caldav.Open(context.Background(), caldav.Config{URL: srv.URL, Username: alice, Password: password, Calendar: "Roster"})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, calendar.ErrCalendar)
+	assert.NotErrorIs(t, err, calendar.ErrAuth)
+	assert.Contains(t, err.Error(), "HTTP 405")
+	assert.Contains(t, err.Error(), "no CalDAV here")
 }
