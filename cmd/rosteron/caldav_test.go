@@ -151,7 +151,7 @@ func TestCalDAVWrongPassword(t *testing.T) {
 	c := &cli{stderr: &stderr, getenv: func(string) string { return "" }, secretsDir: t.TempDir()}
 	cal, err := c.openCalDAV(context.Background(), "sync", caldavFlags{url: srv.URL, username: "joe", passwordFile: file}, "Roster", false)
 	require.Error(t, err)
-	assert.Nil(t, cal)
+	assert.True(t, cal == nil, "a nil interface, not one holding a nil pointer")
 	var auth *calendar.AuthError
 	require.ErrorAs(t, err, &auth)
 	assert.Equal(t, "CalDAV", auth.Service)
