@@ -16,9 +16,12 @@ import (
 )
 
 // Scope is the OAuth scope rosteron asks for: secondary calendars that
-// it creates, and their events, and nothing else of the account. It
-// covers calendarList.list (which then lists the calendars the app
-// made), calendars.insert and the events calls used.
+// it creates, and their events, and nothing else of the account. Google's
+// reference lists it among the scopes of calendars.insert and
+// calendarList.get, and describes it as "make secondary Google
+// calendars, and see, create, change, and delete events on them"; a
+// calendar the person made by hand is not the app's, so rosteron makes
+// its own.
 const Scope = "https://www.googleapis.com/auth/calendar.app.created"
 
 // Google's OAuth endpoints, used when the client file names none.

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -241,7 +242,9 @@ func (c *cli) googleAuth(ctx context.Context, args []string) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	go readPastedAnswers(c.stdin, state, deliver)
+	go readPastedAnswers(c.stdin, state, deliver, func() {
+		c.errorf("that is not the address Google sent the browser to for this run (no code, or another run's state): paste the whole address from the browser's address bar")
+	})
 
 	fmt.Fprintf(c.stderr, "Open this address in a browser and let rosteron write into the calendars it creates:\n\n  %s\n\n"+
 		"Waiting for Google's answer on %s (or paste the address the browser ends on here)…\n", authURL, cfg.RedirectURL)
@@ -335,7 +338,7 @@ func parseAnswer(q url.Values, state string) (authAnswer, bool) {
 // readPastedAnswers reads addresses pasted on standard input, for a
 // browser on another machine, whose redirect to 127.0.0.1 cannot reach
 // this one.
-func readPastedAnswers(in interface{ Read([]byte) (int, error) }, state string, deliver func(authAnswer)) {
+func readPastedAnswers(in io.Reader, state string, deliver func(authAnswer), refused func()) {
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -343,13 +346,13 @@ func readPastedAnswers(in interface{ Read([]byte) (int, error) }, state string, 
 			continue
 		}
 		u, err := url.Parse(line)
-		if err != nil {
-			continue
+		if err == nil {
+			if a, ok := parseAnswer(u.Query(), state); ok {
+				deliver(a)
+				return
+			}
 		}
-		if a, ok := parseAnswer(u.Query(), state); ok {
-			deliver(a)
-			return
-		}
+		refused()
 	}
 }
 

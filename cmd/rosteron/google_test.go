@@ -134,6 +134,7 @@ func TestGoogleAuthPasted(t *testing.T) {
 	require.NoError(t, err)
 	_, err = google.ParseToken(data)
 	assert.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(stderr.String(), "rosteron: that is not the address Google sent the browser to"), "each wrong line is told")
 }
 
 func TestGoogleAuthDenied(t *testing.T) {
