@@ -544,10 +544,24 @@ func TestAuthErrors(t *testing.T) {
 	assert.Equal(t, refresh, saved[0].RefreshToken)
 	assert.NotEmpty(t, saved[0].AccessToken)
 
+	// An access token refused before its time is refreshed, once, and
+	// the request sent again.
+	fake.ExpireAccessTokens()
+	refreshes := fake.TokenRequests()
+	s, err := c.Create(ctx, events(t, mel, account, item(2, "W", "07:00 - 15:30", "", "Day", "RN"))[0])
+	require.NoError(t, err)
+	assert.Equal(t, refreshes+1, fake.TokenRequests())
+	require.Len(t, saved, 2)
+	list, err := c.List(ctx, account)
+	require.NoError(t, err)
+	require.Len(t, list, 1, "the event was written once")
+	assert.Equal(t, s.Ref, list[0].Ref)
+
+	// Revoked: the access token and the refresh token with it.
 	fake.Revoke()
 	_, err = c.List(ctx, account)
 	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, http.StatusUnauthorized, ae.Status, "the access token, revoked too")
+	assert.Contains(t, ae.Reason, "revoked or has expired")
 
 	c2 := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, nil, nil)
 	_, err = google.Open(ctx, google.Config{Client: c2, Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel})

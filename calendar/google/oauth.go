@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -155,9 +156,11 @@ func refreshError(step string, re *oauth2.RetrieveError) error {
 }
 
 // Client returns an HTTP client authorised by tok, refreshing it with cfg
-// as needed, whose requests go through base (http.DefaultClient when
-// nil). saved, if not nil, is called with each new token, so that a
-// caller can write it back.
+// when it expires, whose requests go through base (http.DefaultClient
+// when nil). An access token that Google refuses (401) before its time
+// is refreshed once and the request sent again, so that a revoked grant
+// is told as such rather than as a bad access token. saved, if not nil,
+// is called with each new token, so that a caller can write it back.
 func Client(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token, base *http.Client, saved func(*oauth2.Token)) *http.Client {
 	if base == nil {
 		base = http.DefaultClient
@@ -165,36 +168,95 @@ func Client(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token, base *ht
 	// A refresh outlives the request that needed it: the token source
 	// keeps the context it is made with.
 	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, base)
-	var src oauth2.TokenSource = oauth2.ReuseTokenSource(tok, cfg.TokenSource(ctx, tok))
-	if saved != nil {
-		src = &savingSource{src: src, last: tok.AccessToken, saved: saved}
+	t := *tok
+	src := &tokenSource{ctx: ctx, cfg: cfg, tok: &t, saved: saved}
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
 	}
-	c := oauth2.NewClient(ctx, src)
-	c.Timeout = base.Timeout
-	return c
+	return &http.Client{Transport: &authTransport{src: src, base: rt}, Timeout: base.Timeout}
 }
 
-type savingSource struct {
-	src   oauth2.TokenSource
+// tokenSource hands out the current access token, refreshed when it has
+// expired or was refused.
+type tokenSource struct {
+	ctx   context.Context
+	cfg   *oauth2.Config
 	saved func(*oauth2.Token)
 
-	mu   sync.Mutex
-	last string
+	mu  sync.Mutex
+	tok *oauth2.Token
 }
 
-func (s *savingSource) Token() (*oauth2.Token, error) {
-	t, err := s.src.Token()
+func (s *tokenSource) token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok.Valid() {
+		return s.tok, nil
+	}
+	// cfg.TokenSource refreshes a token that is not valid, and keeps the
+	// refresh token when Google sends no new one.
+	t, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: s.tok.RefreshToken}).Token()
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t.AccessToken != s.last {
-		s.last = t.AccessToken
-		// Under the lock, so that two refreshes are saved in order.
+	s.tok = t
+	if s.saved != nil {
+		// Under the lock, so that tokens are saved in order.
 		s.saved(t)
 	}
 	return t, nil
+}
+
+// refused forgets access, which Google refused, unless it was refreshed
+// meanwhile.
+func (s *tokenSource) refused(access string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok.AccessToken == access {
+		s.tok = &oauth2.Token{RefreshToken: s.tok.RefreshToken}
+	}
+}
+
+type authTransport struct {
+	src  *tokenSource
+	base http.RoundTripper
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.GetBody != nil {
+		// Sent as fresh copies from GetBody, never itself.
+		defer req.Body.Close()
+	}
+	tok, err := t.src.token()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.send(req, tok)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || (req.Body != nil && req.GetBody == nil) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	t.src.refused(tok.AccessToken)
+	if tok, err = t.src.token(); err != nil {
+		return nil, err
+	}
+	return t.send(req, tok)
+}
+
+// send sends a copy of req with tok, the body afresh.
+func (t *authTransport) send(req *http.Request, tok *oauth2.Token) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = body
+	}
+	tok.SetAuthHeader(r)
+	return t.base.RoundTrip(r)
 }
 
 // OAuthError describes a failed token exchange or refresh (say, from

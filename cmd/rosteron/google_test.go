@@ -260,7 +260,7 @@ func TestOpenGoogle(t *testing.T) {
 	_, err = c.openGoogle(ctx, "sync", googleFlags{client: client, token: token}, "Roster", syd)
 	var ae *calendar.AuthError
 	require.ErrorAs(t, err, &ae)
-	assert.Contains(t, ae.Reason, "run rosteron google-auth again")
+	assert.Contains(t, ae.Reason, "7 days", "the refresh is refused, not only the access token")
 }
 
 func TestOpenGoogleUsage(t *testing.T) {
