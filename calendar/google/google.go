@@ -393,10 +393,23 @@ func (c *Calendar) restoreHidden(ctx context.Context, ev calendar.Event) (calend
 		if json.Unmarshal(raw, &g) != nil || g.ICalUID != ev.UID || g.Status != "cancelled" || g.ID == "" {
 			continue
 		}
+		// The list may give a deleted event bare: read it whole, so that
+		// what the person added to it is kept, and whose it is known.
+		full, err := c.getRaw(ctx, step, g.ID)
+		if errors.Is(err, errGone) {
+			continue
+		}
+		if err != nil {
+			return calendar.Stored{}, err
+		}
+		g = gEvent{}
+		if json.Unmarshal(full, &g) != nil || g.Status != "cancelled" {
+			continue
+		}
 		if acct := g.private()[PropAccount]; acct != "" && acct != ev.Account {
 			continue
 		}
-		c.remember(g.ID, g.Etag, raw)
+		c.remember(g.ID, g.Etag, full)
 		return c.update(ctx, g.ID, g.Etag, ev)
 	}
 	return calendar.Stored{}, calendar.ErrConflict

@@ -368,10 +368,14 @@ func TestCreateRestoresACancelledEventListedBare(t *testing.T) {
 	ev := events(t, mel, account, item(2, "Ward 4B", "07:00 - 15:30", "", "Day Shift", "RN"))[0]
 	s, err := c.Create(ctx, ev)
 	require.NoError(t, err)
-	require.NoError(t, c.Delete(ctx, s))
+	require.NoError(t, fake.Edit(c.ID(), s.Ref, func(g map[string]any) { g["colorId"] = "7" }))
+	list, err := c.List(ctx, account)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.NoError(t, c.Delete(ctx, list[0]))
 
 	fake.SetMinimalCancelled(true)
-	list, err := c.List(ctx, account)
+	list, err = c.List(ctx, account)
 	require.NoError(t, err)
 	assert.Empty(t, list, "a bare cancelled event is not guessed at")
 
@@ -381,7 +385,17 @@ func TestCreateRestoresACancelledEventListedBare(t *testing.T) {
 	assert.Equal(t, s.Ref, back.Ref)
 	assert.False(t, back.Cancelled)
 	assert.Equal(t, 1, back.Sequence)
-	assert.Len(t, fake.Events(c.ID()), 1)
+	require.Len(t, fake.Events(c.ID()), 1)
+	assert.Equal(t, "7", fake.Events(c.ID())[0]["colorId"], "what the person added is kept")
+
+	// Another account's cancelled event under the UID is not taken.
+	other := ev
+	other.Account = "jane@x/y"
+	list, err = c.List(ctx, account)
+	require.NoError(t, err)
+	require.NoError(t, c.Delete(ctx, list[0]))
+	_, err = c.Create(ctx, other)
+	assert.ErrorIs(t, err, calendar.ErrConflict)
 }
 
 func TestListPages(t *testing.T) {
