@@ -626,3 +626,39 @@ func TestSplitItemCutsBetweenCharacters(t *testing.T) {
 	}
 	assert.Zero(t, errs)
 }
+
+// An update may change an event's shape: timed to all-day and back, an
+// item split across properties to one that fits in one.
+func TestUpdateChangesShape(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	c := open(t, fake, "Roster")
+	ctx := context.Background()
+
+	long := item(2, strings.Repeat("Ward 4B ", 200), "07:00 - 15:30", "", "Day Shift", "RN")
+	first := events(t, mel, account, long)[0]
+	s, err := c.Create(ctx, first)
+	require.NoError(t, err)
+	priv := fake.Events(c.ID())[0]["extendedProperties"].(map[string]any)["private"].(map[string]any)
+	require.Contains(t, priv, "item2")
+
+	leave := events(t, mel, account, item(2, "Annual Leave", "", "", "Annual Leave", ""))[0]
+	leave.UID, leave.Sequence = first.UID, 1
+	s, err = c.Update(ctx, s, leave)
+	require.NoError(t, err)
+	sameEvent(t, leave, s.Event)
+	g := fake.Events(c.ID())[0]
+	assert.Equal(t, map[string]any{"date": "2026-12-02"}, g["start"], "the dateTime is gone")
+	assert.Equal(t, map[string]any{"date": "2026-12-03"}, g["end"])
+	priv = g["extendedProperties"].(map[string]any)["private"].(map[string]any)
+	assert.Contains(t, priv, "item")
+	assert.NotContains(t, priv, "item1", "the parts of the longer item are gone")
+	assert.NotContains(t, priv, "item2")
+
+	first.Sequence = 2
+	s, err = c.Update(ctx, s, first)
+	require.NoError(t, err)
+	sameEvent(t, first, s.Event)
+	g = fake.Events(c.ID())[0]
+	assert.Equal(t, map[string]any{"dateTime": "2026-12-02T07:00:00+11:00", "timeZone": "Australia/Melbourne"}, g["start"])
+}
