@@ -71,7 +71,7 @@ func options(t testing.TB, now time.Time) calendar.Options {
 	return calendar.Options{Account: accountA, Location: melbourne(t), Now: now, Alarms: []time.Duration{time.Hour, 15 * time.Minute}}
 }
 
-func sync(t testing.TB, cal calendar.Calendar, snap *snapshot.Snapshot, opts calendar.Options) calendar.Result {
+func syncNow(t testing.TB, cal calendar.Calendar, snap *snapshot.Snapshot, opts calendar.Options) calendar.Result {
 	t.Helper()
 	res, err := calendar.Sync(context.Background(), cal, snap, opts)
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestSyncFirstCreates(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	now := monday(t)
-	res := sync(t, cal, roster(week(t)...), options(t, now))
+	res := syncNow(t, cal, roster(week(t)...), options(t, now))
 
 	assert.Equal(t, 4, res.Created, "one event a shift from today on")
 	assert.Equal(t, 1, res.Past, "yesterday's shift is left alone")
@@ -144,11 +144,11 @@ func TestSyncSecondWritesNothing(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	snap := roster(week(t)...)
-	sync(t, cal, snap, options(t, monday(t)))
+	syncNow(t, cal, snap, options(t, monday(t)))
 	before := cal.Events()
 	cal.ResetCalls()
 
-	res := sync(t, cal, snap, options(t, monday(t).Add(time.Hour)))
+	res := syncNow(t, cal, snap, options(t, monday(t).Add(time.Hour)))
 	assert.Zero(t, res.Writes())
 	assert.Equal(t, 4, res.Unchanged)
 	assert.Empty(t, res.Lines)
@@ -160,13 +160,13 @@ func TestSyncMovedShiftUpdatesInPlace(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	items := week(t)
-	sync(t, cal, roster(items...), options(t, monday(t)))
+	syncNow(t, cal, roster(items...), options(t, monday(t)))
 	was := byDate(t, cal, accountA, "2026-12-08")
 	cal.ResetCalls()
 
 	items[2] = shift(t, "2026-12-08", "14:00 - 22:30", "Late")
 	later := monday(t).Add(2 * time.Hour)
-	res := sync(t, cal, roster(items...), options(t, later))
+	res := syncNow(t, cal, roster(items...), options(t, later))
 	assert.Equal(t, 1, res.Updated)
 	assert.Equal(t, 1, res.Writes())
 	assert.Equal(t, []string{"update 2026-12-08 Tue 14:00–22:30 Late: changed on the roster"}, res.Lines)
@@ -181,7 +181,7 @@ func TestSyncMovedShiftUpdatesInPlace(t *testing.T) {
 
 	// Once more: nothing.
 	cal.ResetCalls()
-	res = sync(t, cal, roster(items...), options(t, later))
+	res = syncNow(t, cal, roster(items...), options(t, later))
 	assert.Zero(t, res.Writes())
 }
 
@@ -189,11 +189,11 @@ func TestSyncRemovedShiftDeleted(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	items := week(t)
-	sync(t, cal, roster(items...), options(t, monday(t)))
+	syncNow(t, cal, roster(items...), options(t, monday(t)))
 	cal.ResetCalls()
 
 	items = append(items[:3], items[4:]...) // the night goes
-	res := sync(t, cal, roster(items...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(items...), options(t, monday(t)))
 	assert.Equal(t, 1, res.Deleted)
 	assert.Equal(t, 1, res.Writes())
 	assert.Equal(t, []string{"delete 2026-12-10 Thu 21:00–07:30 (+1) Night: shift gone from the roster"}, res.Lines)
@@ -211,8 +211,8 @@ func TestSyncLeavesOthersAlone(t *testing.T) {
 	// Two people on one ward with the same shifts sync into one calendar.
 	optsB := options(t, monday(t))
 	optsB.Account = accountB
-	sync(t, cal, roster(week(t)...), options(t, monday(t)))
-	sync(t, cal, roster(week(t)...), optsB)
+	syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
+	syncNow(t, cal, roster(week(t)...), optsB)
 	require.Len(t, mine(t, cal, accountA), 4)
 	require.Len(t, mine(t, cal, accountB), 4)
 	assert.NotEqual(t, byDate(t, cal, accountA, "2026-12-08").UID, byDate(t, cal, accountB, "2026-12-08").UID,
@@ -223,7 +223,7 @@ func TestSyncLeavesOthersAlone(t *testing.T) {
 	// A's roster loses two shifts: B's events and the person's own are
 	// not written.
 	items := week(t)[:3]
-	res := sync(t, cal, roster(items...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(items...), options(t, monday(t)))
 	assert.Equal(t, 2, res.Deleted)
 	assert.Equal(t, bEvents, mine(t, cal, accountB))
 	got, ok := cal.Event(own.UID)
@@ -232,14 +232,14 @@ func TestSyncLeavesOthersAlone(t *testing.T) {
 
 	// B's second sync writes nothing.
 	cal.ResetCalls()
-	res = sync(t, cal, roster(week(t)...), optsB)
+	res = syncNow(t, cal, roster(week(t)...), optsB)
 	assert.Zero(t, res.Writes())
 }
 
 func TestSyncIgnoresForeignForms(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
-	sync(t, cal, roster(week(t)...), options(t, monday(t)))
+	syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
 	mon := byDate(t, cal, accountA, "2026-12-07")
 	// A copy made by hand under another UID, with rosteron's properties.
 	copied := mon.Event
@@ -247,7 +247,7 @@ func TestSyncIgnoresForeignForms(t *testing.T) {
 	cal.Add(copied)
 	cal.ResetCalls()
 
-	res := sync(t, cal, roster(week(t)[2:]...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(week(t)[2:]...), options(t, monday(t)))
 	assert.Equal(t, 1, res.Ignored)
 	assert.Equal(t, 1, res.Deleted, "Monday's own event goes")
 	_, ok := cal.Event(copied.UID)
@@ -258,7 +258,7 @@ func TestSyncRestoresEditInCalendar(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	snap := roster(week(t)...)
-	sync(t, cal, snap, options(t, monday(t)))
+	syncNow(t, cal, snap, options(t, monday(t)))
 	late := byDate(t, cal, accountA, "2026-12-08")
 	require.True(t, cal.Edit(late.UID, func(e *calendartest.Event) {
 		e.Summary = "Late (swapped?)"
@@ -268,7 +268,7 @@ func TestSyncRestoresEditInCalendar(t *testing.T) {
 	}))
 	cal.ResetCalls()
 
-	res := sync(t, cal, snap, options(t, monday(t)))
+	res := syncNow(t, cal, snap, options(t, monday(t)))
 	assert.Equal(t, 1, res.Updated)
 	assert.Equal(t, []string{"update 2026-12-08 Tue 13:00–21:30 Late: edited in the calendar: restored from the roster"}, res.Lines)
 	now := byDate(t, cal, accountA, "2026-12-08")
@@ -280,13 +280,13 @@ func TestSyncRestoresEditInCalendar(t *testing.T) {
 	// A change of reminders alone is an update too.
 	opts := options(t, monday(t))
 	opts.Alarms = []time.Duration{30 * time.Minute}
-	res = sync(t, cal, snap, opts)
+	res = syncNow(t, cal, snap, opts)
 	assert.Equal(t, 3, res.Updated, "the work shifts; leave has none")
 	for _, l := range res.Lines {
 		assert.True(t, strings.HasSuffix(l, ": reminders changed"), l)
 	}
 	opts.AlarmLeave = true
-	res = sync(t, cal, snap, opts)
+	res = syncNow(t, cal, snap, opts)
 	assert.Equal(t, []string{"update 2026-12-12 Sat all day Annual Leave: reminders changed"}, res.Lines)
 	assert.Equal(t, []time.Duration{30 * time.Minute}, byDate(t, cal, accountA, "2026-12-12").Alarms)
 }
@@ -295,7 +295,7 @@ func TestSyncConflictSettled(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	items := week(t)
-	sync(t, cal, roster(items...), options(t, monday(t)))
+	syncNow(t, cal, roster(items...), options(t, monday(t)))
 	late := byDate(t, cal, accountA, "2026-12-08")
 	night := byDate(t, cal, accountA, "2026-12-10")
 
@@ -313,7 +313,7 @@ func TestSyncConflictSettled(t *testing.T) {
 	items[2] = shift(t, "2026-12-08", "14:00 - 22:30", "Late")
 	items = append(items[:3], items[4:]...)
 	cal.ResetCalls()
-	res := sync(t, cal, roster(items...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(items...), options(t, monday(t)))
 
 	assert.Equal(t, 1, res.Updated)
 	assert.Equal(t, 1, res.Deleted)
@@ -336,7 +336,7 @@ func TestSyncConflictOnCreate(t *testing.T) {
 		cal := calendartest.New()
 		// Another run of the sync creates Monday's event first.
 		other := calendartest.New()
-		sync(t, other, snap, options(t, monday(t)))
+		syncNow(t, other, snap, options(t, monday(t)))
 		mon := byDate(t, other, accountA, "2026-12-07")
 		if !same {
 			mon.Summary = "Early?"
@@ -348,7 +348,7 @@ func TestSyncConflictOnCreate(t *testing.T) {
 			}
 			return nil
 		})
-		res := sync(t, cal, snap, options(t, monday(t)))
+		res := syncNow(t, cal, snap, options(t, monday(t)))
 		assert.Equal(t, 1, res.Settled)
 		require.Len(t, mine(t, cal, accountA), 4, "no duplicate")
 		if same {
@@ -367,7 +367,7 @@ func TestSyncConflictGivesUp(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	snap := roster(week(t)...)
-	sync(t, cal, snap, options(t, monday(t)))
+	syncNow(t, cal, snap, options(t, monday(t)))
 	late := byDate(t, cal, accountA, "2026-12-08")
 	// Someone edits the event before every write of it.
 	cal.OnRequest(func(r calendartest.Request) error {
@@ -388,7 +388,7 @@ func TestSyncConflictGivesUp(t *testing.T) {
 func TestSyncEmptyRosterHeld(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
-	sync(t, cal, roster(week(t)...), options(t, monday(t)))
+	syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
 	before := cal.Events()
 	cal.ResetCalls()
 
@@ -402,12 +402,12 @@ func TestSyncEmptyRosterHeld(t *testing.T) {
 
 	opts := options(t, monday(t))
 	opts.AllowEmpty = true
-	res := sync(t, cal, empty, opts)
+	res := syncNow(t, cal, empty, opts)
 	assert.Equal(t, 4, res.Deleted)
 	assert.Empty(t, mine(t, cal, accountA))
 
 	// An empty roster and an empty calendar is no news.
-	res = sync(t, calendartest.New(), roster(), options(t, monday(t)))
+	res = syncNow(t, calendartest.New(), roster(), options(t, monday(t)))
 	assert.Zero(t, res.Writes())
 }
 
@@ -416,7 +416,7 @@ func TestSyncLeavesPastDaysAlone(t *testing.T) {
 	cal := calendartest.New()
 	// Synced on Sunday: Sunday's shift has an event.
 	sunday := monday(t).Add(-24 * time.Hour)
-	sync(t, cal, roster(week(t)...), options(t, sunday))
+	syncNow(t, cal, roster(week(t)...), options(t, sunday))
 	sun := byDate(t, cal, accountA, "2026-12-06")
 	cal.Edit(sun.UID, func(e *calendartest.Event) { e.Summary = "Early (done)" })
 	sun, _ = cal.Event(sun.UID)
@@ -424,7 +424,7 @@ func TestSyncLeavesPastDaysAlone(t *testing.T) {
 
 	// On Monday the page lists Sunday no more, or lists it changed.
 	for _, items := range [][]snapshot.Item{week(t)[1:], append([]snapshot.Item{shift(t, "2026-12-06", "08:00 - 16:30", "Early")}, week(t)[1:]...)} {
-		res := sync(t, cal, roster(items...), options(t, monday(t)))
+		res := syncNow(t, cal, roster(items...), options(t, monday(t)))
 		assert.Zero(t, res.Writes())
 		assert.Equal(t, 1, res.Past)
 		got, ok := cal.Event(sun.UID)
@@ -451,7 +451,7 @@ func TestSyncDaylightSaving(t *testing.T) {
 	now := time.Date(2026, 10, 3, 23, 30, 0, 0, mel)
 	cal := calendartest.New()
 	opts := options(t, now)
-	res := sync(t, cal, roster(items...), opts)
+	res := syncNow(t, cal, roster(items...), opts)
 	assert.Equal(t, 5, res.Created)
 	assert.Equal(t, 1, res.Past)
 
@@ -473,14 +473,14 @@ func TestSyncDaylightSaving(t *testing.T) {
 	// Saturday's night is past, and left alone even when it changes.
 	items[0] = shift(t, "2026-10-03", "22:00 - 07:00", "Night")
 	cal.ResetCalls()
-	res = sync(t, cal, roster(items...), options(t, now.Add(time.Hour)))
+	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Hour)))
 	assert.Zero(t, res.Writes())
 	assert.Equal(t, 2, res.Past)
 
 	// Before midnight, Saturday's night was still today's.
-	res = sync(t, cal, roster(items...), options(t, now.Add(time.Minute)))
+	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Minute)))
 	assert.Equal(t, 1, res.Updated)
-	res = sync(t, cal, roster(items...), options(t, now.Add(time.Minute)))
+	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Minute)))
 	assert.Zero(t, res.Writes())
 }
 
@@ -494,14 +494,14 @@ func TestSyncFloatingInUTC(t *testing.T) {
 		Now: time.Date(2026, 12, 6, 11, 0, 0, 0, time.UTC)} // Sunday in UTC, Monday 01:00 in UTC+14
 	assert.Equal(t, date(t, "2026-12-07"), calendar.Today(opts.Now, snapshot.Floating))
 	assert.Equal(t, date(t, "2026-12-06"), calendar.Today(opts.Now, nil))
-	res := sync(t, cal, roster(week(t)...), opts)
+	res := syncNow(t, cal, roster(week(t)...), opts)
 	assert.Equal(t, 4, res.Created)
 	assert.Equal(t, 1, res.Past)
 	mon := byDate(t, cal, accountA, "2026-12-07")
 	assert.True(t, snapshot.IsFloating(mon.Start), "a floating time")
 	assert.Equal(t, "2026-12-07T07:00:00", snapshot.FormatTime(mon.Start))
 	cal.ResetCalls()
-	res = sync(t, cal, roster(week(t)...), opts)
+	res = syncNow(t, cal, roster(week(t)...), opts)
 	assert.Zero(t, res.Writes())
 }
 
@@ -511,21 +511,21 @@ func TestSyncCancelledKept(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New(calendartest.KeepCancelled())
 	items := week(t)
-	sync(t, cal, roster(items...), options(t, monday(t)))
+	syncNow(t, cal, roster(items...), options(t, monday(t)))
 	late := byDate(t, cal, accountA, "2026-12-08")
 
-	res := sync(t, cal, roster(append(items[:2:2], items[3:]...)...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(append(items[:2:2], items[3:]...)...), options(t, monday(t)))
 	assert.Equal(t, 1, res.Deleted)
 	gone, ok := cal.Event(late.UID)
 	require.True(t, ok)
 	assert.True(t, gone.Cancelled)
 
 	// Gone again: nothing to do for a cancelled event.
-	res = sync(t, cal, roster(append(items[:2:2], items[3:]...)...), options(t, monday(t)))
+	res = syncNow(t, cal, roster(append(items[:2:2], items[3:]...)...), options(t, monday(t)))
 	assert.Zero(t, res.Writes())
 
 	cal.ResetCalls()
-	res = sync(t, cal, roster(items...), options(t, monday(t)))
+	res = syncNow(t, cal, roster(items...), options(t, monday(t)))
 	assert.Equal(t, 1, res.Updated)
 	assert.Zero(t, res.Created, "restored, not created")
 	assert.Equal(t, []string{"update 2026-12-08 Tue 13:00–21:30 Late: shift back on the roster: the cancelled event restored"}, res.Lines)
@@ -537,19 +537,19 @@ func TestSyncCancelledKept(t *testing.T) {
 	// Every shift gone but cancelled events: the guard counts only live
 	// ones.
 	cal.Clear()
-	res = sync(t, cal, roster(items[0]), options(t, monday(t)))
+	res = syncNow(t, cal, roster(items[0]), options(t, monday(t)))
 	assert.Zero(t, res.Writes())
 }
 
 func TestSyncDuplicates(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
-	sync(t, cal, roster(week(t)...), options(t, monday(t)))
+	syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
 	late := byDate(t, cal, accountA, "2026-12-08")
 	cal.Add(late.Event) // the same event twice, as a sync cut short or a copy leaves it
 	cal.ResetCalls()
 
-	res := sync(t, cal, roster(week(t)...), options(t, monday(t)))
+	res := syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
 	assert.Equal(t, 1, res.Deleted)
 	assert.Equal(t, []string{"delete 2026-12-08 Tue 13:00–21:30 Late: a second event with the UID of another: duplicate removed"}, res.Lines)
 	byDate(t, cal, accountA, "2026-12-08")
@@ -562,7 +562,7 @@ func TestSyncDryRun(t *testing.T) {
 	cal := calendartest.New()
 	opts := options(t, monday(t))
 	opts.DryRun = true
-	res := sync(t, cal, roster(week(t)...), opts)
+	res := syncNow(t, cal, roster(week(t)...), opts)
 	assert.True(t, res.DryRun)
 	assert.Equal(t, 4, res.Created)
 	assert.Len(t, res.Lines, 4)
