@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,21 @@ type ICSOption func(*icsConfig)
 type icsConfig struct {
 	name    string
 	refresh time.Duration
+	// remind are the reminders' times before the start (WithReminders),
+	// ascending, each once; remindLeave gives leave them too.
+	remind      []time.Duration
+	remindLeave bool
+}
+
+// newICSConfig applies opts to the defaults.
+func newICSConfig(opts []ICSOption) icsConfig {
+	cfg := icsConfig{name: DefaultCalendarName}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
 }
 
 // WithCalendarName names the calendar (NAME and X-WR-CALNAME), as calendar
@@ -53,6 +69,62 @@ func WithCalendarName(name string) ICSOption {
 func WithRefreshInterval(d time.Duration) ICSOption {
 	return func(c *icsConfig) { c.refresh = d }
 }
+
+// WithReminders gives each work, on-call and unknown shift's event a
+// reminder, a VALARM, for each of before: that long before the event
+// starts, or for an all-day event before the start of its day
+// (TRIGGER:-PT1H, relative to DTSTART). Leave gets them only when leave is
+// true. Each is ACTION:DISPLAY with the event's SUMMARY as its
+// DESCRIPTION, and is marked X-ROSTERON-ALARM:1 as rosteron's own (see
+// calendar.PropAlarm). Times of zero or less are left out; the rest are
+// written in ascending order, each once, rounded up to whole seconds.
+// Without reminders nothing about the calendar changes.
+//
+// In WriteICSFeed, reminders are part of what an event says: turning
+// them on or changing them is a new revision of every event that has
+// them (its SEQUENCE rises), so that calendar apps take them in.
+func WithReminders(before []time.Duration, leave bool) ICSOption {
+	before = normalReminders(before)
+	return func(c *icsConfig) { c.remind, c.remindLeave = before, leave }
+}
+
+// Reminders returns the reminders WithReminders(before, leave) gives e:
+// before, ascending, each once and all above zero, or none for leave when
+// leave is false. A writer into another calendar gives the event these.
+func Reminders(e Event, before []time.Duration, leave bool) []time.Duration {
+	if e.Kind == snapshot.KindLeave && !leave {
+		return nil
+	}
+	return normalReminders(before)
+}
+
+// normalReminders is before ascending, each once, all above zero, in
+// whole seconds as written; a new slice, or nil.
+func normalReminders(before []time.Duration) []time.Duration {
+	var out []time.Duration
+	for _, d := range before {
+		if d > 0 {
+			out = append(out, (d + time.Second - 1).Truncate(time.Second))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// reminders is what the config gives e.
+func (c *icsConfig) reminders(e Event) []time.Duration {
+	if len(c.remind) == 0 || (e.Kind == snapshot.KindLeave && !c.remindLeave) {
+		return nil
+	}
+	return c.remind
+}
+
+// alarmProp marks rosteron's own VALARMs; it is calendar.PropAlarm,
+// which this package cannot import.
+const alarmProp = "X-ROSTERON-ALARM"
+
+// alarmTrigger is the TRIGGER of a reminder d before the start.
+func alarmTrigger(d time.Duration) string { return "-" + icsDuration(d) }
 
 // WriteICS writes s as an iCalendar (RFC 5545) calendar, its shifts read
 // in loc (nil means UTC, snapshot.Floating no zone; see
@@ -221,13 +293,7 @@ func (e Event) Digest() string {
 
 // writeCalendar writes the events with their ids, in order.
 func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []Event, ids []eventID, opts []ICSOption) error {
-	cfg := icsConfig{name: DefaultCalendarName}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-
+	cfg := newICSConfig(opts)
 	cal := ics.NewCalendar()
 	cal.SetProductId(icsProductID)
 	cal.SetCalscale("GREGORIAN")
@@ -270,6 +336,13 @@ func writeCalendar(w io.Writer, s *snapshot.Snapshot, contents []Event, ids []ev
 			ev.SetTimeTransparency(ics.TransparencyTransparent)
 		} else {
 			ev.SetTimeTransparency(ics.TransparencyOpaque)
+		}
+		for _, d := range cfg.reminders(c) {
+			a := ev.AddAlarm()
+			a.SetAction(ics.ActionDisplay)
+			a.SetProperty(ics.ComponentPropertyDescription, c.Summary)
+			a.SetTrigger(alarmTrigger(d))
+			a.SetProperty(alarmProp, "1")
 		}
 		cal.AddVEvent(ev)
 	}

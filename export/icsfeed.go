@@ -39,7 +39,9 @@ type ICSEvent struct {
 	// changed.
 	Modified time.Time `json:"modified"`
 	// Digest is a hash of what it said (times, summary, location,
-	// description, transparency), to tell a changed event from the same.
+	// description, transparency), to tell a changed event from the same:
+	// Event.Digest, or for an event with reminders (WithReminders) a hash
+	// of that and its reminders.
 	Digest string `json:"digest"`
 	// Item is the shift it was made from, to match with the next roster's.
 	Item snapshot.Item `json:"item"`
@@ -103,6 +105,10 @@ func (h *ICSHistory) Check() error {
 // LAST-MODIFIED, as RFC 5545 has it for a calendar without METHOD, so an
 // event that did not change is written the same byte for byte.
 //
+// Reminders (WithReminders) are part of what an event says: an event
+// whose reminders were turned on, changed or turned off gets a new
+// revision, and an event updated keeps them.
+//
 // prev is not changed. Nothing is written when an error is returned.
 func WriteICSFeed(w io.Writer, s *snapshot.Snapshot, loc *time.Location, prev *ICSHistory, now time.Time, opts ...ICSOption) (*ICSHistory, error) {
 	if s == nil {
@@ -112,7 +118,8 @@ func WriteICSFeed(w io.Writer, s *snapshot.Snapshot, loc *time.Location, prev *I
 		return nil, err
 	}
 	contents := icsContents(s, loc)
-	next := nextHistory(prev, s, contents, now.UTC().Truncate(time.Second))
+	cfg := newICSConfig(opts)
+	next := nextHistory(prev, s, contents, now.UTC().Truncate(time.Second), cfg.digest)
 	ids := make([]eventID, len(next.Events))
 	for i, ev := range next.Events {
 		ids[i] = eventID{uid: ev.UID, sequence: ev.Sequence, modified: ev.Modified}
@@ -128,7 +135,8 @@ func WriteICSFeed(w io.Writer, s *snapshot.Snapshot, loc *time.Location, prev *I
 // LAST-MODIFIEDs the events of s's shifts get when prev describes the
 // events a calendar holds now. Its Events are in s's order, as Events(s,
 // loc) returns their contents. A calendar sync that keeps no state of its
-// own builds prev from the events it finds in the calendar.
+// own builds prev from the events it finds in the calendar. Its digests
+// are Event.Digest, without reminders, which such a sync compares itself.
 func NextICSHistory(s *snapshot.Snapshot, loc *time.Location, prev *ICSHistory, now time.Time) (*ICSHistory, error) {
 	if s == nil {
 		return nil, errNilSnapshot
@@ -136,10 +144,28 @@ func NextICSHistory(s *snapshot.Snapshot, loc *time.Location, prev *ICSHistory, 
 	if err := prev.Check(); err != nil {
 		return nil, err
 	}
-	return nextHistory(prev, s, icsContents(s, loc), now.UTC().Truncate(time.Second)), nil
+	return nextHistory(prev, s, icsContents(s, loc), now.UTC().Truncate(time.Second), Event.Digest), nil
 }
 
-func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []Event, now time.Time) *ICSHistory {
+// digest is what a feed's history keeps of what e says: Event.Digest,
+// and when e has reminders, they too, so that turning them on or changing
+// them is a new revision. An event without any keeps Event.Digest, which
+// a calendar sync stores as it is.
+func (c *icsConfig) digest(e Event) string {
+	before := c.reminders(e)
+	if len(before) == 0 {
+		return e.Digest()
+	}
+	fields := []string{"rosteron event with alarms v1", e.Digest()}
+	for _, d := range before {
+		fields = append(fields, alarmTrigger(d))
+	}
+	return hashFields(fields...)
+}
+
+// nextHistory follows prev to s's shifts; digest is what an event's
+// history keeps of what it says.
+func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []Event, now time.Time, digest func(Event) string) *ICSHistory {
 	if prev == nil {
 		prev = &ICSHistory{}
 	}
@@ -170,7 +196,7 @@ func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []Event, now t
 		case p.Old >= 0 && p.New >= 0:
 			old := prev.Events[p.Old]
 			ev := old
-			ev.Item, ev.Digest = s.Items[p.New], contents[p.New].Digest()
+			ev.Item, ev.Digest = s.Items[p.New], digest(contents[p.New])
 			if ev.Digest != old.Digest {
 				ev.Sequence++
 				ev.Modified = now
@@ -189,7 +215,7 @@ func nextHistory(prev *ICSHistory, s *snapshot.Snapshot, contents []Event, now t
 		ev := ICSEvent{
 			UID:      uids.free(contents[j].uidBase),
 			Modified: now,
-			Digest:   contents[j].Digest(),
+			Digest:   digest(contents[j]),
 			Item:     s.Items[j],
 		}
 		if g, ok := gone[ev.UID]; ok {

@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +37,8 @@ type Feed struct {
 	loc      *time.Location
 	calName  string
 	refresh  time.Duration
+	remind   []time.Duration // WithReminders
+	remindLv bool
 	stateDir string
 	source   Source
 	secrets  []string
@@ -107,6 +110,16 @@ func WithCalendarName(name string) Option { return func(f *Feed) { f.calName = n
 // iCalendar feed tells calendar apps as the interval at which to fetch it
 // (REFRESH-INTERVAL and X-PUBLISHED-TTL). Zero tells them nothing.
 func WithRefreshInterval(d time.Duration) Option { return func(f *Feed) { f.refresh = d } }
+
+// WithReminders gives the iCalendar feed's events reminders, as
+// export.WithReminders does: before each work, on-call and unknown
+// shift, and leave when leave is true. Turning them on or changing them
+// is a new revision of the events (their SEQUENCE rises) at the next
+// roster rendered: at the start, for a roster loaded from the state
+// folder.
+func WithReminders(before []time.Duration, leave bool) Option {
+	return func(f *Feed) { f.remind, f.remindLv = slices.Clone(before), leave }
+}
 
 // WithStateDir makes the feed save each good roster in dir, with the
 // iCalendar feed's event history, and Load read them back. Without it
@@ -215,7 +228,8 @@ func (f *Feed) render(snap *snapshot.Snapshot, items []byte, fetched, changed ti
 	own := &snapshot.Snapshot{Time: snap.Time, Items: snap.Items}
 	var ics, js bytes.Buffer
 	hist, err := export.WriteICSFeed(&ics, own, f.loc, prev, changed,
-		export.WithCalendarName(f.calName), export.WithRefreshInterval(f.refresh))
+		export.WithCalendarName(f.calName), export.WithRefreshInterval(f.refresh),
+		export.WithReminders(f.remind, f.remindLv))
 	if err != nil {
 		return nil, fmt.Errorf("feed: rendering iCalendar: %w", err)
 	}

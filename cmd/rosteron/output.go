@@ -21,9 +21,14 @@ type outputFlags struct {
 	tz           string
 	output       string
 	calendarName string
+	remind       remindFlags
 
 	// loc is the zone --tz names, set by check.
 	loc *time.Location
+	// before and remindLeave are --remind and --remind-leave, set by
+	// check.
+	before      []time.Duration
+	remindLeave bool
 }
 
 // outputFlagsUsage documents outputFlags in the commands' help texts.
@@ -39,13 +44,14 @@ const outputFlagsUsage = `  --format FORMAT     table, json, ics (iCalendar) or 
   --calendar-name NAME
                       the calendar's name, with --format ics (default
                       "` + export.DefaultCalendarName + `")
-`
+` + remindUsage
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.format, "format", "table", "")
 	fs.StringVar(&o.tz, "tz", "", "")
 	fs.StringVar(&o.output, "output", "", "")
 	fs.StringVar(&o.calendarName, "calendar-name", "", "")
+	o.remind.register(fs)
 }
 
 // check validates the flags, loads the zone and makes sure --output can be
@@ -64,6 +70,12 @@ func (o *outputFlags) check(cmd string, getenv func(string) string) error {
 	o.loc = loc
 	if o.calendarName != "" && o.format != "ics" {
 		return usagef(cmd, "--calendar-name goes with --format ics only")
+	}
+	if o.before, o.remindLeave, err = o.remind.parse(cmd); err != nil {
+		return err
+	}
+	if o.before != nil && o.format != "ics" {
+		return usagef(cmd, "--remind goes with --format ics only")
 	}
 	if !o.toStdout() {
 		return checkOutputPath(cmd, o.output)
@@ -158,7 +170,8 @@ func (c *cli) emit(snap *snapshot.Snapshot, o *outputFlags) error {
 	case "json":
 		err = export.WriteShiftsJSON(&buf, snap, o.loc)
 	case "ics":
-		err = export.WriteICS(&buf, snap, o.loc, export.WithCalendarName(o.calendarName))
+		err = export.WriteICS(&buf, snap, o.loc, export.WithCalendarName(o.calendarName),
+			export.WithReminders(o.before, o.remindLeave))
 	case "csv":
 		err = export.WriteCSV(&buf, snap, o.loc)
 	default:

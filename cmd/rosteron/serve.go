@@ -72,7 +72,7 @@ Flags:
                       without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
-  --state DIR         the folder for the last good roster, the calendar's
+` + remindUsage + `  --state DIR         the folder for the last good roster, the calendar's
                       event history, the token, the addresses, the
                       lock-out guard's count (login-guard.json) and, with
                       --notify, the alerts' state (notify.json), made 0700
@@ -166,6 +166,7 @@ type serveFlags struct {
 	notifyFile   string
 	retryLogin   bool
 	maxConns     int
+	remind       remindFlags // --remind, --remind-leave
 }
 
 // stringList is a flag that may be given more than once.
@@ -188,6 +189,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.notifyFile, "notify-file", "", "")
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
+	f.remind.register(fs)
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
@@ -213,6 +215,10 @@ type serveConfig struct {
 	token        string // ROSTERON_FEED_TOKEN; "" for the state folder's
 	retryLogin   bool
 	maxConns     int
+	// remind and remindLeave are the feed's reminders (--remind,
+	// --remind-leave).
+	remind      []time.Duration
+	remindLeave bool
 
 	// idleTimeout and headerTimeout are the server's, 0 for
 	// serveIdleTimeout and serveHeaderTimeout; tests shorten them.
@@ -280,6 +286,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 		return nil, usagef(cmd, "invalid --max-connections %d: want a positive number, such as %d", f.maxConns, defaultMaxConns)
 	}
 	if cfg.loc, err = loadZone(cmd, f.tz, c.getenv); err != nil {
+		return nil, err
+	}
+	if cfg.remind, cfg.remindLeave, err = f.remind.parse(cmd); err != nil {
 		return nil, err
 	}
 	if cfg.stateDir = f.state; cfg.stateDir == "" {
@@ -367,6 +376,7 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 		feed.WithLocation(cfg.loc),
 		feed.WithCalendarName(cfg.calendarName),
 		feed.WithRefreshInterval(cfg.refresh),
+		feed.WithReminders(cfg.remind, cfg.remindLeave),
 		feed.WithStateDir(cfg.stateDir),
 		feed.WithSource(sv.normURL, fl.username),
 		feed.WithSecrets(fl.password, sv.token),
