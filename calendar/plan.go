@@ -25,8 +25,9 @@ type Options struct {
 	// of the events it writes. Zero means time.Now().
 	Now time.Time
 	// Alarms are the reminders of work, on-call and unknown shifts, each
-	// a time before the event's start (see Event.Alarms); none when
-	// empty. Leave gets them only with AlarmLeave.
+	// a time before the event's start (see Event.Alarms), in whole
+	// seconds, as export.Reminders gives them; none when empty. Leave
+	// gets them only with AlarmLeave.
 	Alarms []time.Duration
 	// AlarmLeave gives leave the Alarms too.
 	AlarmLeave bool
@@ -54,19 +55,17 @@ func (o *Options) check() error {
 		return errors.New("calendar: no account to sync (see AccountID)")
 	}
 	for _, a := range o.Alarms {
-		if a < 0 {
-			return fmt.Errorf("calendar: a reminder %v after the start: want times before it, such as 1h", -a)
+		if a <= 0 {
+			return fmt.Errorf("calendar: a reminder at %v: want times before the start, such as 1h", a)
 		}
 	}
 	return nil
 }
 
-// alarms is the normalised Alarms of an event of kind k.
-func (o *Options) alarms(k snapshot.Kind) []time.Duration {
-	if len(o.Alarms) == 0 || (k == snapshot.KindLeave && !o.AlarmLeave) {
-		return nil
-	}
-	return normAlarms(o.Alarms)
+// alarms is the reminders of e: the Alarms, as export gives them in a
+// feed (export.Reminders), so that a synced event and the feed's agree.
+func (o *Options) alarms(e export.Event) []time.Duration {
+	return export.Reminders(e, o.Alarms, o.AlarmLeave)
 }
 
 // normAlarms is alarms ascending, each once; nil when there are none.
@@ -336,7 +335,7 @@ func MakePlan(snap *snapshot.Snapshot, stored []Stored, opts Options) (*Plan, er
 			Modified: ne.Modified,
 			Digest:   ne.Digest,
 			Item:     ne.Item,
-			Alarms:   p.opts.alarms(contents[j].Kind),
+			Alarms:   p.opts.alarms(contents[j]),
 		}
 		if want.Item.Date.Before(p.today) {
 			p.Past++

@@ -641,7 +641,7 @@ func TestMakePlanChecks(t *testing.T) {
 	opts = options(t, monday(t))
 	opts.Alarms = []time.Duration{-time.Hour}
 	_, err = calendar.MakePlan(roster(), nil, opts)
-	assert.ErrorContains(t, err, "after the start")
+	assert.ErrorContains(t, err, "before the start")
 
 	p, err := calendar.MakePlan(roster(week(t)...), nil, options(t, monday(t)))
 	require.NoError(t, err)
