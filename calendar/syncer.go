@@ -11,10 +11,13 @@ import (
 	"github.com/rosteron/rosteron/snapshot"
 )
 
-// Defaults of a Syncer's waits after failed syncs.
+// Defaults of a Syncer's waits.
 const (
 	DefaultSyncBackoff    = 30 * time.Second
 	DefaultSyncMaxBackoff = 30 * time.Minute
+	// DefaultSyncTimeout bounds one sync: the Tag, the listing and the
+	// writes.
+	DefaultSyncTimeout = 5 * time.Minute
 )
 
 // Syncer keeps a calendar in step with a roster that a long-running
@@ -45,6 +48,9 @@ type Syncer struct {
 	// Backoff and MaxBackoff are the waits after failed syncs
 	// (DefaultSyncBackoff, DefaultSyncMaxBackoff).
 	Backoff, MaxBackoff time.Duration
+	// Timeout bounds each sync (DefaultSyncTimeout); one cut short is a
+	// failure, tried again.
+	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -181,9 +187,14 @@ func (s *Syncer) Run(ctx context.Context) {
 		if snap == nil {
 			continue
 		}
-		res, checked, err := s.syncOnce(ctx, snap, allowEmpty, &cache)
+		sctx, cancel := context.WithTimeout(ctx, cmpOr(s.Timeout, DefaultSyncTimeout))
+		res, checked, err := s.syncOnce(sctx, snap, allowEmpty, &cache)
+		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrCalendar) {
+			err = fmt.Errorf("%w: %s: no answer within %v", ErrCalendar, s.cal, cmpOr(s.Timeout, DefaultSyncTimeout))
 		}
 		var auth *AuthError
 		switch {
@@ -272,6 +283,13 @@ func sameRoster(a, b *snapshot.Snapshot) bool {
 		}
 	}
 	return true
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 func (s *Syncer) setState(f func(*SyncState)) {

@@ -116,7 +116,7 @@ Flags:
                       account locked is unlocked, say, or a password
                       rejected is right after all. If it is refused too,
                       they stop again. Remove it once used
-  -h, --help          print this help
+` + serveSyncUsage + `  -h, --help          print this help
 
 Endpoints, for GET and HEAD:
   /TOKEN/             the page, for people
@@ -167,6 +167,7 @@ type serveFlags struct {
 	retryLogin   bool
 	maxConns     int
 	remind       remindFlags // --remind, --remind-leave
+	target       targetFlags // the calendar to sync into, if any
 }
 
 // stringList is a flag that may be given more than once.
@@ -190,6 +191,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	f.remind.register(fs)
+	f.target.register(fs)
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
@@ -219,6 +221,9 @@ type serveConfig struct {
 	// --remind-leave).
 	remind      []time.Duration
 	remindLeave bool
+	// sync is the calendar that each roster is written into; nil for
+	// none.
+	sync *serveSync
 
 	// idleTimeout and headerTimeout are the server's, 0 for
 	// serveIdleTimeout and serveHeaderTimeout; tests shorten them.
@@ -319,6 +324,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 		if fl.password, err = c.askPassword(ctx, cmd, fl.username, fl.url); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.sync, err = c.checkServeSync(ctx, cmd, &f, cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -459,6 +467,7 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 		Notify:     sv.notifier,
 		RetryLogin: cfg.retryLogin,
 	}
+	synced := c.startServeSync(runCtx, sv, refresher)
 	refreshed := make(chan struct{})
 	go func() {
 		refresher.Run(runCtx)
@@ -485,6 +494,7 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 	}
 	<-refreshed
 	<-notified
+	<-synced
 	if serveErr == nil {
 		serveErr = <-served
 	}
