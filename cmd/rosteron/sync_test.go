@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/calendar/calendartest"
+	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -233,4 +237,95 @@ func TestSyncCalendarFailures(t *testing.T) {
 	assert.Len(t, lines(r.stdout), 2)
 	assert.Contains(t, r.stderr, "2 of 4 changes to the calendar failed")
 	assert.Contains(t, r.stderr, "507 insufficient storage")
+}
+
+// serveWith runs serve in this process, writing into the calendar open
+// returns; stop ends it as SIGTERM does and returns its exit status.
+func serveWith(t *testing.T, env map[string]string, open func(context.Context) (calendar.Calendar, error), args ...string) (stderr *syncbuf.Buffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stderr = new(syncbuf.Buffer)
+	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
+		getenv: func(k string) string { return env[k] }, openCalendar: open}
+	done := make(chan int, 1)
+	go func() { done <- c.fail(ctx, c.serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...))) }()
+	var once sync.Once
+	code := -1
+	stop = func() int {
+		once.Do(func() {
+			cancel(&signalError{syscall.SIGTERM})
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("serve did not stop; stderr:\n%s", stderr.String())
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return stderr, stop
+}
+
+// serve with a calendar writes each roster it reads into it, and says so.
+func TestServeSyncs(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New()
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken})
+	cal := calendartest.New(calendartest.WithName("Roster"))
+	stderr, stop := serveWith(t, env, openThis(cal), "--state", t.TempDir(), "--caldav", "https://dav.example.org/",
+		"--tz", "Australia/Melbourne", "--timeout", "30s", "--refresh", "1h", "--remind", "30m")
+	done := make(chan int)
+	out := awaitOutput(t, stderr, done, time.Minute, "the calendar sync", func(s string) bool {
+		return strings.Contains(s, "calendar sync ok")
+	})
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ calendar sync: each roster read goes into calendartest: Roster$`, out)
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ calendar: create \S+ \w{3} 07:00–15:30 Early: new shift$`, out)
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ calendar sync ok: calendartest: Roster: 4 created, 0 updated, 0 deleted, 0 unchanged$`, out)
+	assert.Len(t, cal.Events(), 4)
+	assert.Equal(t, []time.Duration{30 * time.Minute}, cal.Events()[0].Alarms)
+	assert.Equal(t, exitOK, stop())
+	assert.NotContains(t, stderr.String(), mockserver.DemoPassword)
+}
+
+// A calendar that refuses the credentials at the start is not synced,
+// and the feed goes on; one that cannot be reached is tried again.
+func TestServeSyncFailures(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
+	args := []string{"--url", goodURL, "--username", "joe", "--browser", "ws://127.0.0.1:1", "--refresh", "1h",
+		"--caldav", "https://dav.example.org/", "--tz", "Australia/Melbourne"}
+	tries := 0
+	refused := func(context.Context) (calendar.Calendar, error) {
+		tries++
+		return nil, &calendar.AuthError{Service: "CalDAV", Status: 401}
+	}
+	stderr, stop := serveWith(t, env, refused, append(args, "--state", t.TempDir())...)
+	done := make(chan int)
+	out := awaitOutput(t, stderr, done, 30*time.Second, "the refresh", func(s string) bool {
+		return strings.Contains(s, "refresh failed")
+	})
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ calendar sync stopped: CalDAV refused the credentials \(HTTP 401\)\. `+
+		`No syncs until restarted, .*the feed goes on\)$`, out)
+	assert.Equal(t, exitOK, stop())
+	assert.Equal(t, 1, tries, "tried once")
+
+	var mu sync.Mutex
+	tries = 0
+	down := func(context.Context) (calendar.Calendar, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		tries++
+		return nil, calendartest.ErrDown
+	}
+	stderr, stop = serveWith(t, env, down, append(args, "--state", t.TempDir())...)
+	out = awaitOutput(t, stderr, done, 30*time.Second, "the refresh", func(s string) bool {
+		return strings.Contains(s, "refresh failed")
+	})
+	assert.Contains(t, out, "rosteron: warning: the calendar could not be opened: calendar: calendartest: the calendar cannot be reached; "+
+		"trying again at the first sync (the feed goes on)\n")
+	assert.Equal(t, exitOK, stop())
 }
