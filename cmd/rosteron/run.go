@@ -106,6 +106,9 @@ type cli struct {
 	// password is kept to scrub it from any message, should a lower layer
 	// ever quote it.
 	password string
+	// secrets are the other passwords read (the CalDAV one), scrubbed
+	// from messages as password is.
+	secrets []string
 
 	// sys is the machine, for advice on installing Chrome; nil means
 	// this one.
@@ -237,7 +240,7 @@ func (c *cli) errorf(format string, args ...any) {
 // or a browser's error text, which could hold line breaks or escape
 // sequences, and it must never hold the password.
 func (c *cli) oneLine(msg string) string {
-	return oneline.Clean(msg, c.password)
+	return oneline.Clean(msg, append([]string{c.password}, c.secrets...)...)
 }
 
 // exitCode maps an error to the exit status the usage text promises.
