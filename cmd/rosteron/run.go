@@ -48,6 +48,7 @@ Commands:
   mock      serve a mock RosterOn Mobile to try rosteron against
   chrome    run a headless Chrome for other machines' --browser
   healthcheck exit 0 when a URL answers 2xx, for container health checks
+  google-auth authorise rosteron to write into Google Calendar, once
   version   print rosteron's version
   help      print this help, or a command's: rosteron help roster
 
@@ -82,6 +83,7 @@ var commands = []*command{
 	{"mock", mockUsage(), (*cli).mock},
 	{"chrome", chromeUsage, (*cli).chrome},
 	{"healthcheck", healthcheckUsage, (*cli).healthcheck},
+	{"google-auth", googleAuthUsage, (*cli).googleAuth},
 }
 
 func lookup(name string) *command {

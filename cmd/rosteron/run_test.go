@@ -262,6 +262,7 @@ func TestHelpTexts(t *testing.T) {
 			fs.Bool("no-sandbox", false, "")
 			return fs
 		},
+		"google-auth": func() *flag.FlagSet { fs := newFlagSet("google-auth"); googleAuthFlags(fs); return fs },
 		"healthcheck": func() *flag.FlagSet {
 			fs := newFlagSet("healthcheck")
 			fs.Duration("timeout", 0, "")
