@@ -449,6 +449,10 @@ func (c *cli) startServeSync(ctx context.Context, sv *server, r *feed.Refresher)
 		close(done)
 		return done
 	}
+	for _, secret := range c.secrets {
+		// The CalDAV password, which the log's writer was not given.
+		sv.log.add(secret)
+	}
 	s := calendar.NewSyncer(ss.cal, ss.opts)
 	s.Log = logf
 	r.Accepted = s.Observe

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/calendar/calendartest"
+	"github.com/rosteron/rosteron/calendar/google/googletest"
+	"github.com/rosteron/rosteron/internal/radicaletest"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/snapshot"
@@ -328,4 +332,179 @@ func TestServeSyncFailures(t *testing.T) {
 	assert.Contains(t, out, "rosteron: warning: the calendar could not be opened: calendar: calendartest: the calendar cannot be reached; "+
 		"trying again at the first sync (the feed goes on)\n")
 	assert.Equal(t, exitOK, stop())
+}
+
+// TestSyncRadicale runs sync as a person would, against the mock RosterOn
+// in Chrome and a real CalDAV server, Radicale, counting the writes in its
+// log: the first sync creates, the second writes nothing, --dry-run
+// writes nothing, a moved shift is one update with its UID and a higher
+// SEQUENCE, a removed one one delete, an edit made on the server is put
+// back and said, the person's own event is never touched, and a wrong
+// CalDAV password is exit status 7, naming CalDAV, before any login to
+// RosterOn.
+func TestSyncRadicale(t *testing.T) {
+	needChrome(t)
+	const pw = "caldav-Pa55-wörd"
+	srv := radicaletest.Start(t, map[string]string{"joe": pw})
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "caldav-password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(pw+"\n"), 0o600))
+	wrongFile := filepath.Join(dir, "wrong-password")
+	require.NoError(t, os.WriteFile(wrongFile, []byte("not-"+pw+"\n"), 0o600))
+
+	mock := mockserver.New()
+	items := futureRoster(time.Now())
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	args := cmd("sync", "--caldav", srv.URL, "--caldav-username", "joe", "--caldav-password-file", pwFile,
+		"--tz", "Australia/Melbourne", "--timeout", "30s", "--remind", "1h")
+	sync := func(extra ...string) result {
+		t.Helper()
+		r := runWith(t, env, "", append(args, extra...)...)
+		assert.NotContains(t, r.stdout+r.stderr, pw)
+		return r
+	}
+
+	// A wrong password first: nothing else happens.
+	r := runWith(t, env, "", "sync", "--caldav", srv.URL, "--caldav-username", "joe", "--caldav-password-file", wrongFile,
+		"--tz", "Australia/Melbourne")
+	assert.Equal(t, exitCalendarAuth, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "CalDAV refused the credentials")
+	assertOneErrorLine(t, r)
+	assert.NotContains(t, r.stderr, "not-"+pw)
+	assert.Zero(t, mock.Logins(), "RosterOn not logged in to")
+
+	r = sync()
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, lines(r.stdout), 4, r.stdout)
+	var path string
+	for p, name := range srv.Collections("joe") {
+		if name == syncCalendarName {
+			path = p
+		}
+	}
+	require.NotEmpty(t, path, "the calendar made, named %q", syncCalendarName)
+	objects := srv.Objects(path)
+	require.Len(t, objects, 4)
+	own := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:dentist@example.com\r\n" +
+		"DTSTAMP:20261201T000000Z\r\nDTSTART:" + items[1].Date.Time(time.UTC).Format("20060102") + "T010000Z\r\n" +
+		"DTEND:" + items[1].Date.Time(time.UTC).Format("20060102") + "T020000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	ownETag := srv.Put("joe", path+"dentist.ics", own)
+	writes := srv.Writes()
+
+	r = sync()
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "0 created, 0 updated, 0 deleted, 4 unchanged")
+	assert.Equal(t, writes, srv.Writes(), "the second sync writes nothing")
+
+	// The Late shift moves: --dry-run says so, writes nothing; the sync
+	// updates its event in place.
+	late := items[1]
+	require.NoError(t, mock.ChangeRoster(mockserver.DemoUsername, mockserver.RosterChange{Op: mockserver.OpMove, Date: late.Date, Times: "14:00 - 22:30"}))
+	r = sync("--dry-run")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, lines(r.stdout), 1)
+	assert.Equal(t, writes, srv.Writes(), "--dry-run writes nothing")
+	var lateName, lateUID string
+	for name, ics := range objects {
+		if strings.Contains(ics, "SUMMARY:Late") {
+			lateName, lateUID = name, icsProp(ics, "UID")
+		}
+	}
+	require.NotEmpty(t, lateName)
+	r = sync()
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^update \S+ \w{3} 14:00–22:30 Late: changed on the roster\n$`, r.stdout)
+	assert.Equal(t, writes+1, srv.Writes(), "one update")
+	ics, _ := srv.Get("joe", path+lateName)
+	assert.Equal(t, lateUID, icsProp(ics, "UID"), "the same UID")
+	assert.Equal(t, "1", icsProp(ics, "SEQUENCE"), "SEQUENCE up")
+
+	// Edited on the server: put back, and said.
+	edited := strings.Replace(ics, "SUMMARY:Late", "SUMMARY:Late (swapped?)", 1)
+	require.NotEqual(t, ics, edited)
+	srv.Put("joe", path+lateName, edited)
+	writes = srv.Writes()
+	r = sync()
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^update \S+ \w{3} 14:00–22:30 Late: edited in the calendar: restored from the roster\n$`, r.stdout)
+	ics, _ = srv.Get("joe", path+lateName)
+	assert.Equal(t, "Late", icsProp(ics, "SUMMARY"))
+	assert.Equal(t, "2", icsProp(ics, "SEQUENCE"), "a revision more")
+
+	// The Night goes: one delete.
+	require.NoError(t, mock.ChangeRoster(mockserver.DemoUsername, mockserver.RosterChange{Op: mockserver.OpRemove, Date: items[2].Date}))
+	deletes := srv.Count("DELETE")
+	r = sync()
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^delete \S+ \w{3} 21:00–07:30 \(\+1\) Night: shift gone from the roster\n$`, r.stdout)
+	assert.Equal(t, deletes+1, srv.Count("DELETE"))
+	assert.Len(t, srv.Objects(path), 4, "three shifts and the person's own event")
+
+	// The person's own event was never touched.
+	got, etag := srv.Get("joe", path+"dentist.ics")
+	assert.Equal(t, ownETag, etag)
+	assert.Contains(t, got, "SUMMARY:Dentist")
+}
+
+// icsProp is the value of the first line of ics that sets prop, unfolded
+// enough for short values.
+func icsProp(ics, prop string) string {
+	for _, l := range strings.Split(ics, "\r\n") {
+		name, value, ok := strings.Cut(l, ":")
+		if ok && strings.SplitN(name, ";", 2)[0] == prop {
+			return value
+		}
+	}
+	return ""
+}
+
+// TestSyncGoogleFake runs sync into the fake of Google Calendar's API:
+// Google keeps a deleted event as cancelled, so a shift that comes back
+// restores its event rather than making another.
+func TestSyncGoogleFake(t *testing.T) {
+	needChrome(t)
+	fake := googletest.New(t)
+	client, token := googleFiles(t, fake)
+	mock := mockserver.New()
+	items := futureRoster(time.Now())
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword, googleAPIEnv: fake.Endpoint()})
+	args := cmd("sync", "--google-client", client, "--google-token", token, "--tz", "Australia/Melbourne", "--timeout", "30s")
+
+	r := runWith(t, env, "", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, lines(r.stdout), 4)
+	assert.Contains(t, r.stderr, "rosteron sync: Google Calendar: Roster: 4 created")
+	id := fake.CalendarID(syncCalendarName)
+	require.NotEmpty(t, id)
+	writes := fake.Writes()
+
+	r = runWith(t, env, "", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, writes, fake.Writes(), "the second sync writes nothing")
+
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, append(items[:1:1], items[2:]...)))
+	r = runWith(t, env, "", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^delete \S+ \w{3} 13:00–21:30 Late: shift gone from the roster\n$`, r.stdout)
+
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
+	r = runWith(t, env, "", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^update \S+ \w{3} 13:00–21:30 Late: shift back on the roster: the cancelled event restored\n$`, r.stdout)
+	assert.Len(t, fake.Events(id), 4, "restored, not made again")
+
+	// Without a zone Google cannot be written to.
+	r = runWith(t, env, "", "sync", "--google-client", client, "--google-token", token)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--tz")
 }
