@@ -508,3 +508,43 @@ func TestSyncGoogleFake(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--tz")
 }
+
+// Radicale down: serve's sync fails and is tried again, at the latest at
+// the next refresh, and the feed is served all along.
+func TestServeSyncRadicaleDown(t *testing.T) {
+	needChrome(t)
+	const pw = "caldav-Pa55"
+	srv := radicaletest.Start(t, map[string]string{"joe": pw})
+	pwFile := filepath.Join(t.TempDir(), "caldav-password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(pw+"\n"), 0o600))
+	mock := mockserver.New()
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken})
+	s := startServe(t, env, "--state", t.TempDir(), "--tz", "Australia/Melbourne", "--timeout", "30s", "--refresh", "2s",
+		"--caldav", srv.URL, "--caldav-username", "joe", "--caldav-password-file", pwFile)
+	awaitOutput(t, s.stderr, make(chan int), time.Minute, "the first sync", func(out string) bool {
+		return strings.Contains(out, "calendar sync ok")
+	})
+
+	srv.Stop()
+	require.NoError(t, mock.ChangeRoster(mockserver.DemoUsername, mockserver.RosterChange{Op: mockserver.OpRemove, Date: futureRoster(time.Now())[2].Date}))
+	awaitOutput(t, s.stderr, make(chan int), time.Minute, "a failed sync", func(out string) bool {
+		return strings.Contains(out, "calendar sync failed")
+	})
+	assert.True(t, health(t, s).OK, "the feed goes on")
+	resp, body := httpGet(t, s.ics)
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 3, strings.Count(body, "BEGIN:VEVENT"), "the feed has the change")
+
+	srv.Restart()
+	out := awaitOutput(t, s.stderr, make(chan int), time.Minute, "the sync after", func(out string) bool {
+		_, after, _ := strings.Cut(out, "calendar sync failed")
+		return strings.Contains(after, "calendar sync ok")
+	})
+	assert.Regexp(t, `(?m)^rosteron serve: \S+ calendar: delete \S+ \w{3} 21:00–07:30 \(\+1\) Night: shift gone from the roster$`, out)
+	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.NotContains(t, s.stderr.String(), pw)
+}
