@@ -195,14 +195,16 @@ func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) erro
 		ms, final, err := cal.propfind(ctx, step, wk, "0", maxDiscovery, propResourceType, propPrincipal)
 		var auth *calendar.AuthError
 		switch {
-		case errors.As(err, &auth):
+		case errors.As(err, &auth) && auth.Status == http.StatusUnauthorized:
 			return err
 		case err == nil && len(ms.Responses) > 0:
 			start = final
 		default:
-			// No well-known address (a 404, or no multistatus): the
-			// server's root is asked itself. No answer at all, or a
-			// redirect the password may not follow, is the end of it.
+			// No well-known address (a 404, a 403 from a web server
+			// that keeps PROPFIND out of /.well-known, or no
+			// multistatus): the server's root is asked itself. No
+			// answer at all, or a redirect the password may not
+			// follow, is the end of it.
 			var de *Error
 			if errors.As(err, &de) && de.Status == 0 {
 				return err
@@ -211,6 +213,11 @@ func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) erro
 	}
 	ms, final, err := cal.propfind(ctx, step, start, "0", maxDiscovery,
 		propResourceType, propDisplayName, propPrincipal, propHomeSet, propComponents)
+	var de *Error
+	if errors.As(err, &de) && (de.Status == http.StatusNotFound || de.Status == http.StatusMethodNotAllowed ||
+		de.Status == http.StatusNotImplemented || de.Status == http.StatusBadRequest) {
+		de.Detail = "no CalDAV here: give the CalDAV address your service documents (such as https://cloud.example.org/remote.php/dav)"
+	}
 	if err != nil {
 		return err
 	}
@@ -313,18 +320,9 @@ func (cal *Calendar) findByName(ctx context.Context, home *url.URL, name string)
 	if err := cal.c.checkTarget(home); err != nil {
 		return nil, &Error{Step: "discovery", URL: home.Redacted(), Err: err}
 	}
-	dav, err := wcaldav.NewClient(&libraryClient{c: cal.c}, (&url.URL{Scheme: home.Scheme, Host: home.Host}).String())
+	cals, err := cal.calendars(ctx, home)
 	if err != nil {
-		return nil, &Error{Step: "discovery", URL: home.Redacted(), Err: err}
-	}
-	cals, err := dav.FindCalendars(ctx, home.EscapedPath())
-	if err != nil {
-		var auth *calendar.AuthError
-		var de *Error
-		if errors.As(err, &auth) || errors.As(err, &de) {
-			return nil, err
-		}
-		return nil, &Error{Step: "discovery", URL: home.Redacted(), Detail: "listing the calendars", Err: err}
+		return nil, err
 	}
 	slices.SortFunc(cals, func(a, b wcaldav.Calendar) int { return strings.Compare(a.Path, b.Path) })
 	for _, exact := range []bool{true, false} {
@@ -335,15 +333,53 @@ func (cal *Calendar) findByName(ctx context.Context, home *url.URL, name string)
 			}
 			n := strings.TrimSpace(c.Name)
 			if (exact && n == name) || (!exact && strings.EqualFold(n, name)) {
-				u, err := resolve(home, c.Path)
-				if err != nil {
-					return nil, &Error{Step: "discovery", URL: home.Redacted(), Err: err}
-				}
-				return withSlash(u), nil
+				u := *home
+				u.Path, u.RawPath = c.Path, ""
+				return withSlash(&u), nil
 			}
 		}
 	}
 	return nil, nil
+}
+
+// calendars lists the calendars in home with go-webdav. An answer the
+// library cannot read (it wants every property of every collection just
+// so) is read here instead, with the few properties rosteron needs.
+func (cal *Calendar) calendars(ctx context.Context, home *url.URL) ([]wcaldav.Calendar, error) {
+	dav, err := wcaldav.NewClient(&libraryClient{c: cal.c}, (&url.URL{Scheme: home.Scheme, Host: home.Host}).String())
+	if err != nil {
+		return nil, &Error{Step: "discovery", URL: home.Redacted(), Err: err}
+	}
+	cals, err := dav.FindCalendars(ctx, home.EscapedPath())
+	var auth *calendar.AuthError
+	var de *Error
+	if err == nil || errors.As(err, &auth) || errors.As(err, &de) {
+		return cals, err
+	}
+	ms, final, err := cal.propfind(ctx, "discovery", home, "1", maxDiscovery, propResourceType, propDisplayName, propComponents)
+	if err != nil {
+		return nil, err
+	}
+	cals = nil
+	for i := range ms.Responses {
+		r := &ms.Responses[i]
+		p := r.props()
+		if !p.ResourceType.is(nsCalDAV, "calendar") || len(r.Hrefs) == 0 {
+			continue
+		}
+		u, err := resolve(final, r.Hrefs[0])
+		if err != nil {
+			continue
+		}
+		c := wcaldav.Calendar{Path: u.Path, Name: str(p.DisplayName)}
+		if p.Components != nil {
+			for _, comp := range p.Components.Comps {
+				c.SupportedComponentSet = append(c.SupportedComponentSet, comp.Name)
+			}
+		}
+		cals = append(cals, c)
+	}
+	return cals, nil
 }
 
 var unsafeSlug = regexp.MustCompile(`[^a-z0-9]+`)

@@ -279,6 +279,12 @@ func TestConditionalWrites(t *testing.T) {
 	_, err = cal.Create(c, ev)
 	assert.ErrorIs(t, err, calendar.ErrConflict, "a second event with the same UID")
 	assert.ErrorIs(t, err, calendar.ErrCalendar)
+	// The refused Create is settled by reading the event by its UID.
+	there, found, err := cal.Get(c, calendar.Stored{Event: ev})
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, s.Ref, there.Ref)
+	assert.Equal(t, s.ETag, there.ETag)
 
 	// Someone edits the event in their calendar app.
 	path := s.Ref

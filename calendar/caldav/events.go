@@ -49,7 +49,14 @@ func (cal *Calendar) ref(u *url.URL) string {
 	return u.String()
 }
 
-func (cal *Calendar) refURL(step, ref string) (*url.URL, error) {
+// refURL is the address of s: its Ref, else, for an event known only by
+// its UID (one whose Create was refused as a conflict), where Create puts
+// an event with that UID.
+func (cal *Calendar) refURL(step string, s calendar.Stored) (*url.URL, error) {
+	ref := s.Ref
+	if ref == "" && strings.HasSuffix(s.UID, calendar.UIDDomain) {
+		ref = cal.url.ResolveReference(&url.URL{Path: resourceName(s.UID)}).EscapedPath()
+	}
 	if ref == "" {
 		return nil, &Error{Step: step, URL: cal.url.Redacted(), Err: fmt.Errorf("no href for the event")}
 	}
@@ -107,10 +114,12 @@ func (cal *Calendar) List(ctx context.Context, account string) ([]calendar.Store
 	return out, nil
 }
 
-// Get reads the event at s.Ref again.
+// Get reads the event at s.Ref again; given no Ref, the event that
+// Create puts under s.UID, so that a Create refused as a conflict can be
+// settled.
 func (cal *Calendar) Get(ctx context.Context, s calendar.Stored) (calendar.Stored, bool, error) {
 	const step = "reading an event"
-	u, err := cal.refURL(step, s.Ref)
+	u, err := cal.refURL(step, s)
 	if err != nil {
 		return calendar.Stored{}, false, err
 	}
@@ -198,7 +207,7 @@ func (cal *Calendar) Create(ctx context.Context, ev calendar.Event) (calendar.St
 // it is still at old.ETag (If-Match), keeping what the person added.
 func (cal *Calendar) Update(ctx context.Context, old calendar.Stored, ev calendar.Event) (calendar.Stored, error) {
 	const step = "update"
-	u, err := cal.refURL(step, old.Ref)
+	u, err := cal.refURL(step, old)
 	if err != nil {
 		return calendar.Stored{}, err
 	}
@@ -212,7 +221,7 @@ func (cal *Calendar) Update(ctx context.Context, old calendar.Stored, ev calenda
 	ev = cal.prepare(ev)
 
 	cal.mu.Lock()
-	base, ok := cal.stored[old.Ref]
+	base, ok := cal.stored[cal.ref(u)]
 	cal.mu.Unlock()
 	if !ok || base.etag != old.ETag || old.ETag == "" {
 		// Not read here at that version: read it, to keep what the
@@ -285,7 +294,7 @@ func (cal *Calendar) put(ctx context.Context, step string, u *url.URL, data []by
 // already gone is no error.
 func (cal *Calendar) Delete(ctx context.Context, old calendar.Stored) error {
 	const step = "delete"
-	u, err := cal.refURL(step, old.Ref)
+	u, err := cal.refURL(step, old)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/calendar/caldav"
 )
 
@@ -27,6 +28,7 @@ type fakeSite struct {
 	mu     sync.Mutex
 	authed map[string]int // host → requests with credentials
 	asked  map[string]int // host → requests
+	paths  map[string]int // path → requests
 }
 
 func (f *fakeSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +38,7 @@ func (f *fakeSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.asked[host]++
+	f.paths[r.URL.Path]++
 	if r.Header.Get("Authorization") != "" {
 		f.authed[host]++
 	}
@@ -56,6 +59,8 @@ func (f *fakeSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		multistatus(`<d:response><d:href>/123/principal/</d:href><d:propstat><d:prop><c:calendar-home-set><d:href>https://` + f.homeHost + `:443/123/calendars/</d:href></c:calendar-home-set></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)
 	case host == f.homeHost && r.URL.Path == "/123/calendars/":
 		multistatus(`<d:response><d:href>/123/calendars/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>` +
+			// A collection without a resourcetype, which go-webdav will not read.
+			`<d:response><d:href>/123/calendars/notification/</d:href><d:propstat><d:prop><d:displayname>Notifications</d:displayname></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>` +
 			`<d:response><d:href>/123/calendars/home/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Home</d:displayname></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>` +
 			`<d:response><d:href>/123/calendars/tasks/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Roster</d:displayname><c:supported-calendar-component-set><c:comp name="VTODO"/></c:supported-calendar-component-set></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>` +
 			`<d:response><d:href>/123/calendars/A1B2/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Roster</d:displayname><c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)
@@ -80,7 +85,7 @@ func startSite(t *testing.T, f *fakeSite) *http.Client {
 }
 
 func TestDiscoveryFollowsTheHomeToAHostOfTheSameSite(t *testing.T) {
-	f := &fakeSite{homeHost: "p42-caldav.example.com", authed: map[string]int{}, asked: map[string]int{}}
+	f := &fakeSite{homeHost: "p42-caldav.example.com", authed: map[string]int{}, asked: map[string]int{}, paths: map[string]int{}}
 	client := startSite(t, f)
 	cal, err := caldav.Open(context.Background(), caldav.Config{URL: "https://caldav.example.com", Username: alice,
 		Password: password, Calendar: "Roster", Client: client})
@@ -88,10 +93,11 @@ func TestDiscoveryFollowsTheHomeToAHostOfTheSameSite(t *testing.T) {
 	assert.Equal(t, "https://p42-caldav.example.com:443/123/calendars/A1B2/", cal.URL(), "the calendar of events, not the task list")
 	assert.Equal(t, "Roster", cal.Name())
 	assert.NotZero(t, f.authed["p42-caldav.example.com"])
+	assert.Equal(t, 2, f.paths["/123/calendars/"], "go-webdav could not read the home's listing, so it was read again here")
 }
 
 func TestDiscoveryKeepsThePasswordFromAnotherSite(t *testing.T) {
-	f := &fakeSite{homeHost: "calendars.example.net", authed: map[string]int{}, asked: map[string]int{}}
+	f := &fakeSite{homeHost: "calendars.example.net", authed: map[string]int{}, asked: map[string]int{}, paths: map[string]int{}}
 	client := startSite(t, f)
 	_, err := caldav.Open(context.Background(), caldav.Config{URL: "https://caldav.example.com/", Username: alice,
 		Password: password, Calendar: "Roster", Client: client})
@@ -99,4 +105,23 @@ func TestDiscoveryKeepsThePasswordFromAnotherSite(t *testing.T) {
 	assert.Contains(t, err.Error(), "another site")
 	assert.Zero(t, f.asked["calendars.example.net"], "another site was asked at all")
 	assert.False(t, strings.Contains(err.Error(), password))
+}
+
+// A web server that is no CalDAV server, and keeps PROPFIND out of
+// /.well-known with a 403, is said to be so: not a refused password.
+func TestOpenOnAWebServerThatIsNoCalDAV(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := caldav.Open(context.Background(), caldav.Config{URL: srv.URL, Username: alice, Password: password, Calendar: "Roster"})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, calendar.ErrCalendar)
+	assert.NotErrorIs(t, err, calendar.ErrAuth)
+	assert.Contains(t, err.Error(), "HTTP 405")
+	assert.Contains(t, err.Error(), "no CalDAV here")
 }

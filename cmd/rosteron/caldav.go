@@ -136,13 +136,17 @@ func (c *cli) openCalDAV(ctx context.Context, cmd string, f caldavFlags, default
 	}
 	c.warnOpenPasswordFile(file)
 	c.secrets = append(c.secrets, password)
-	return caldav.Open(ctx, caldav.Config{
+	cal, err := caldav.Open(ctx, caldav.Config{
 		URL:       u.String(),
 		Username:  username,
 		Password:  password,
 		Calendar:  name,
 		AllowHTTP: allowHTTP,
 	})
+	if err != nil {
+		return nil, err // not a nil *caldav.Calendar in a non-nil interface
+	}
+	return cal, nil
 }
 
 // redactURL quotes a --caldav that could not be read, without what may be

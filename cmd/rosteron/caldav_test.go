@@ -149,8 +149,9 @@ func TestCalDAVWrongPassword(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(wrong+"\n"), 0o600))
 	var stderr bytes.Buffer
 	c := &cli{stderr: &stderr, getenv: func(string) string { return "" }, secretsDir: t.TempDir()}
-	_, err := c.openCalDAV(context.Background(), "sync", caldavFlags{url: srv.URL, username: "joe", passwordFile: file}, "Roster", false)
+	cal, err := c.openCalDAV(context.Background(), "sync", caldavFlags{url: srv.URL, username: "joe", passwordFile: file}, "Roster", false)
 	require.Error(t, err)
+	assert.True(t, cal == nil, "a nil interface, not one holding a nil pointer")
 	var auth *calendar.AuthError
 	require.ErrorAs(t, err, &auth)
 	assert.Equal(t, "CalDAV", auth.Service)

@@ -177,14 +177,20 @@ mask_passwords = True
 	return os.WriteFile(s.config, []byte(conf), 0o600)
 }
 
-// start runs Radicale and waits until it answers HTTP, it exits, or
-// startTimeout passes.
+// start runs Radicale and waits until it says it is ready, it exits, or
+// startTimeout passes. Its own log line, not an answer on the port, is
+// the sign: another process could have taken the port meanwhile.
 func (s *Server) start() error {
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
+	fi, err := logf.Stat()
+	if err != nil {
+		return err
+	}
+	offset := fi.Size() // what earlier runs logged
 	cmd := exec.Command(s.bin, "--config", s.config)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -207,11 +213,8 @@ func (s *Server) start() error {
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, "http://"+s.addr+"/", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
+		if log := s.Log(); int64(len(log)) > offset && strings.Contains(log[offset:], "Radicale server ready") {
 			return nil
 		}
 		select {
@@ -219,7 +222,7 @@ func (s *Server) start() error {
 			return fmt.Errorf("radicale exited before it listened on %s", s.addr)
 		case <-ctx.Done():
 			s.kill()
-			return fmt.Errorf("radicale did not answer on %s within %v", s.addr, startTimeout)
+			return fmt.Errorf("radicale did not start on %s within %v", s.addr, startTimeout)
 		case <-tick.C:
 		}
 	}
