@@ -9,7 +9,8 @@
 // generated client is heavy for that: built into cmd/rosteron (go 1.26,
 // linux/amd64) it took the binary from 18.6 MB to 28.3 MB (+9.7 MB, +52%)
 // and brought 148 more packages (gRPC, OpenTelemetry, protobuf, S2A),
-// where golang.org/x/oauth2 alone adds 86 kB. The calls and fields used
+// where golang.org/x/oauth2 alone adds 86 kB (and this package, its fake
+// left out, with google-auth, 103 kB in all). The calls and fields used
 // are few and documented, and the tests run them against a fake of the
 // API (package googletest).
 //
@@ -23,6 +24,11 @@
 // item whose JSON is longer is split, in order, across item1, item2, …
 // (itemN), each at most 1024 bytes and cut between characters, and read
 // back by joining them.
+//
+// Update is a patch (events.patch with If-Match): it sends only what
+// rosteron owns, so that whatever the person added to the event (colour,
+// guests, attachments, their own reminders and properties) stays as it
+// is, including fields rosteron does not know.
 //
 // Google keeps a deleted event as cancelled. List returns such events with
 // Stored.Cancelled set, and Update restores one (status confirmed). Should
@@ -393,10 +399,23 @@ func (c *Calendar) restoreHidden(ctx context.Context, ev calendar.Event) (calend
 		if json.Unmarshal(raw, &g) != nil || g.ICalUID != ev.UID || g.Status != "cancelled" || g.ID == "" {
 			continue
 		}
+		// The list may give a deleted event bare: read it whole, so that
+		// what the person added to it is kept, and whose it is known.
+		full, err := c.getRaw(ctx, step, g.ID)
+		if errors.Is(err, errGone) {
+			continue
+		}
+		if err != nil {
+			return calendar.Stored{}, err
+		}
+		g = gEvent{}
+		if json.Unmarshal(full, &g) != nil || g.Status != "cancelled" {
+			continue
+		}
 		if acct := g.private()[PropAccount]; acct != "" && acct != ev.Account {
 			continue
 		}
-		c.remember(g.ID, g.Etag, raw)
+		c.remember(g.ID, g.Etag, full)
 		return c.update(ctx, g.ID, g.Etag, ev)
 	}
 	return calendar.Stored{}, calendar.ErrConflict
@@ -428,20 +447,22 @@ func (c *Calendar) update(ctx context.Context, id, etag string, ev calendar.Even
 			return calendar.Stored{}, err
 		}
 	}
-	body := map[string]any{}
-	if err := json.Unmarshal(raw, &body); err != nil {
+	var cur gEvent
+	if err := json.Unmarshal(raw, &cur); err != nil {
 		return calendar.Stored{}, c.errorf(step, "Google's event is not JSON: %v", err)
 	}
-	var cur gEvent
-	_ = json.Unmarshal(raw, &cur)
 	if cur.Etag != etag {
 		return calendar.Stored{}, calendar.ErrConflict
 	}
+	// A patch, which leaves every field it does not name as it is: the
+	// colour, guests, attachments, conference and the rest that the
+	// person added, whether or not rosteron knows of them.
+	body := map[string]any{}
 	if err := c.fill(body, ev, &cur, cur.Sequence); err != nil {
 		return calendar.Stored{}, err
 	}
 	var out json.RawMessage
-	if _, err := c.do(ctx, step, http.MethodPut, c.eventPath(id), nil, body, etag, &out); err != nil {
+	if _, err := c.do(ctx, step, http.MethodPatch, c.eventPath(id), nil, body, etag, &out); err != nil {
 		return calendar.Stored{}, c.conflictIfGone(err)
 	}
 	return c.decoded(step, out)
@@ -702,9 +723,12 @@ func isOurProperty(key string) bool {
 
 // fill sets in body what rosteron owns of an event: its times, texts,
 // transparency, status, sequence, reminders and properties. cur is the
-// event as Google holds it, for an update: the person's own reminders and
-// private properties are kept, and the sequence does not go down from
-// curSeq, as Google refuses that.
+// event as Google holds it, for an update, which is a patch: fields to
+// clear are sent as null (a timed event made all-day loses its dateTime),
+// the person's own reminders are sent again, as a patch replaces the
+// list, and the person's private properties are left alone, as a patch
+// merges them; the sequence does not go down from curSeq, as Google
+// refuses that.
 func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, curSeq int) error {
 	switch {
 	case !strings.HasSuffix(ev.UID, calendar.UIDDomain) || strings.ContainsAny(ev.UID, "\r\n"):
@@ -716,20 +740,34 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 	case snapshot.IsFloating(ev.Start) || snapshot.IsFloating(ev.End):
 		return ErrFloating
 	}
+	patch := cur != nil
+	// when is an event's start or end; a patch clears what is not set.
+	when := func(date, dateTime, zone string) map[string]any {
+		m := map[string]any{}
+		for k, v := range map[string]string{"date": date, "dateTime": dateTime, "timeZone": zone} {
+			switch {
+			case v != "":
+				m[k] = v
+			case patch:
+				m[k] = nil
+			}
+		}
+		return m
+	}
 	if ev.AllDay() {
 		if !ev.Date.Valid() {
 			return c.errorf("writing an event", "all-day event %s has no valid date", ev.UID)
 		}
-		body["start"] = gTime{Date: ev.Date.String()}
-		body["end"] = gTime{Date: ev.Date.AddDays(1).String()} // exclusive
+		body["start"] = when(ev.Date.String(), "", "")
+		body["end"] = when(ev.Date.AddDays(1).String(), "", "") // exclusive
 	} else {
 		end := ev.End
 		if end.IsZero() || end.Before(ev.Start) {
 			end = ev.Start
 		}
 		tz := zoneName(c.loc)
-		body["start"] = gTime{DateTime: ev.Start.Format(time.RFC3339), TimeZone: tz}
-		body["end"] = gTime{DateTime: end.Format(time.RFC3339), TimeZone: tz}
+		body["start"] = when("", ev.Start.Format(time.RFC3339), tz)
+		body["end"] = when("", end.Format(time.RFC3339), tz)
 	}
 	body["summary"] = ev.Summary
 	body["location"] = ev.Location
@@ -759,7 +797,7 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 	for _, m := range mine {
 		overrides = append(overrides, gReminder{Method: "popup", Minutes: m})
 	}
-	private := map[string]string{}
+	private := map[string]any{}
 	if cur != nil {
 		oldMine := alarmSet(cur.private()[PropAlarms])
 		if cur.Reminders != nil {
@@ -773,9 +811,11 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 				overrides = append(overrides, r)
 			}
 		}
-		for k, v := range cur.private() {
-			if !isOurProperty(k) {
-				private[k] = v
+		// rosteron's properties that this write leaves out (the parts of
+		// an item now shorter) are removed; a patch keeps the others.
+		for k := range cur.private() {
+			if isOurProperty(k) {
+				private[k] = nil
 			}
 		}
 	}
@@ -810,12 +850,7 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 			private[PropItem+strconv.Itoa(i+1)] = p
 		}
 	}
-	ext, _ := body["extendedProperties"].(map[string]any)
-	if ext == nil {
-		ext = map[string]any{}
-	}
-	ext["private"] = private
-	body["extendedProperties"] = ext
+	body["extendedProperties"] = map[string]any{"private": private}
 	return nil
 }
 

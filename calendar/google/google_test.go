@@ -368,10 +368,14 @@ func TestCreateRestoresACancelledEventListedBare(t *testing.T) {
 	ev := events(t, mel, account, item(2, "Ward 4B", "07:00 - 15:30", "", "Day Shift", "RN"))[0]
 	s, err := c.Create(ctx, ev)
 	require.NoError(t, err)
-	require.NoError(t, c.Delete(ctx, s))
+	require.NoError(t, fake.Edit(c.ID(), s.Ref, func(g map[string]any) { g["colorId"] = "7" }))
+	list, err := c.List(ctx, account)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.NoError(t, c.Delete(ctx, list[0]))
 
 	fake.SetMinimalCancelled(true)
-	list, err := c.List(ctx, account)
+	list, err = c.List(ctx, account)
 	require.NoError(t, err)
 	assert.Empty(t, list, "a bare cancelled event is not guessed at")
 
@@ -381,7 +385,17 @@ func TestCreateRestoresACancelledEventListedBare(t *testing.T) {
 	assert.Equal(t, s.Ref, back.Ref)
 	assert.False(t, back.Cancelled)
 	assert.Equal(t, 1, back.Sequence)
-	assert.Len(t, fake.Events(c.ID()), 1)
+	require.Len(t, fake.Events(c.ID()), 1)
+	assert.Equal(t, "7", fake.Events(c.ID())[0]["colorId"], "what the person added is kept")
+
+	// Another account's cancelled event under the UID is not taken.
+	other := ev
+	other.Account = "jane@x/y"
+	list, err = c.List(ctx, account)
+	require.NoError(t, err)
+	require.NoError(t, c.Delete(ctx, list[0]))
+	_, err = c.Create(ctx, other)
+	assert.ErrorIs(t, err, calendar.ErrConflict)
 }
 
 func TestListPages(t *testing.T) {
@@ -611,4 +625,40 @@ func TestSplitItemCutsBetweenCharacters(t *testing.T) {
 		}
 	}
 	assert.Zero(t, errs)
+}
+
+// An update may change an event's shape: timed to all-day and back, an
+// item split across properties to one that fits in one.
+func TestUpdateChangesShape(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	c := open(t, fake, "Roster")
+	ctx := context.Background()
+
+	long := item(2, strings.Repeat("Ward 4B ", 200), "07:00 - 15:30", "", "Day Shift", "RN")
+	first := events(t, mel, account, long)[0]
+	s, err := c.Create(ctx, first)
+	require.NoError(t, err)
+	priv := fake.Events(c.ID())[0]["extendedProperties"].(map[string]any)["private"].(map[string]any)
+	require.Contains(t, priv, "item2")
+
+	leave := events(t, mel, account, item(2, "Annual Leave", "", "", "Annual Leave", ""))[0]
+	leave.UID, leave.Sequence = first.UID, 1
+	s, err = c.Update(ctx, s, leave)
+	require.NoError(t, err)
+	sameEvent(t, leave, s.Event)
+	g := fake.Events(c.ID())[0]
+	assert.Equal(t, map[string]any{"date": "2026-12-02"}, g["start"], "the dateTime is gone")
+	assert.Equal(t, map[string]any{"date": "2026-12-03"}, g["end"])
+	priv = g["extendedProperties"].(map[string]any)["private"].(map[string]any)
+	assert.Contains(t, priv, "item")
+	assert.NotContains(t, priv, "item1", "the parts of the longer item are gone")
+	assert.NotContains(t, priv, "item2")
+
+	first.Sequence = 2
+	s, err = c.Update(ctx, s, first)
+	require.NoError(t, err)
+	sameEvent(t, first, s.Event)
+	g = fake.Events(c.ID())[0]
+	assert.Equal(t, map[string]any{"dateTime": "2026-12-02T07:00:00+11:00", "timeZone": "Australia/Melbourne"}, g["start"])
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -207,6 +208,11 @@ func (c *cli) googleAuth(ctx context.Context, args []string) error {
 	cfg, err := readGoogleClient(cmd, f.client)
 	if err != nil {
 		return err
+	}
+	// Before the browser, not after: a token that cannot be written is
+	// a consent given for nothing.
+	if fi, err := os.Stat(filepath.Dir(f.token)); err != nil || !fi.IsDir() {
+		return usagef(cmd, "invalid --google-token %q: its folder does not exist", f.token)
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

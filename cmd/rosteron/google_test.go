@@ -179,6 +179,7 @@ func TestGoogleAuthUsage(t *testing.T) {
 		{cmd("google-auth", "--google-client", client, "--google-token", "t", "--timeout", "0s"), "invalid --timeout"},
 		{cmd("google-auth", "--google-client", bad, "--google-token", "t"), "no client_id"},
 		{cmd("google-auth", "--google-client", filepath.Join(t.TempDir(), "missing.json"), "--google-token", "t"), "cannot read --google-client"},
+		{cmd("google-auth", "--google-client", client, "--google-token", filepath.Join(t.TempDir(), "no", "t.json")), "its folder does not exist"},
 	} {
 		r := runWith(t, nil, "", tc.args...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", tc.args, r.stderr)
