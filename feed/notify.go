@@ -28,7 +28,8 @@ import (
 
 // A Notifier tells people when a refresh finds the roster changed: it
 // compares each roster the Refresher fetches with the last one it reported
-// on (with snapshot.Diff), and POSTs an alert to each Target.
+// on (with snapshot.Diff), and POSTs an alert to each Target, or emails
+// it to each address (mail.go).
 //
 // Exactly one alert per change, across restarts too: the roster last
 // reported on and the alerts not yet delivered are one file in the state
@@ -62,9 +63,11 @@ const stopGrace = 2 * time.Second
 // quote the URL, which may hold credentials.
 var ErrBadTarget = errors.New("invalid notify URL")
 
-// Target is where alerts go.
+// Target is where alerts go: a URL that takes a POST, or an email
+// address (MailtoPrefix), which the Notifier's Mailer sends to.
 type Target struct {
-	url     *url.URL
+	url     *url.URL // nil for an email address
+	mail    string   // the address of a mailto: target
 	json    bool
 	key     string   // names the target in the state file, without its secrets
 	name    string   // names it in logs: scheme, host and "/…"
@@ -73,16 +76,26 @@ type Target struct {
 
 // ParseTarget reads a notify URL: an http or https URL that takes a POST,
 // such as an ntfy topic (https://ntfy.sh/TOPIC), with JSONPrefix before it
-// for the JSON form. Credentials in it (user:password@, tokens in the
-// query) are sent as given and never logged.
+// for the JSON form; or "mailto:ADDRESS", one email address, which the
+// Notifier's Mailer sends each alert to as a plain-text email. Credentials
+// in a URL (user:password@, tokens in the query) are sent as given and
+// never logged; an address is logged by its domain alone.
 func ParseTarget(spec string) (*Target, error) {
-	raw, isJSON := strings.CutPrefix(strings.TrimSpace(spec), JSONPrefix)
+	spec = strings.TrimSpace(spec)
+	if len(spec) >= len(MailtoPrefix) && strings.EqualFold(spec[:len(MailtoPrefix)], MailtoPrefix) {
+		addr, err := parseMailto(spec)
+		if err != nil {
+			return nil, err
+		}
+		return mailTarget(addr), nil
+	}
+	raw, isJSON := strings.CutPrefix(spec, JSONPrefix)
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not a URL", ErrBadTarget)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%w: want http:// or https:// (or %shttps:// for JSON)", ErrBadTarget, JSONPrefix)
+		return nil, fmt.Errorf("%w: want http:// or https:// (or %shttps:// for JSON, or %sADDRESS for email)", ErrBadTarget, JSONPrefix, MailtoPrefix)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("%w: no host", ErrBadTarget)
@@ -94,8 +107,7 @@ func ParseTarget(spec string) (*Target, error) {
 	if isJSON {
 		sent = JSONPrefix + sent
 	}
-	sum := sha256.Sum256([]byte(sent))
-	t := &Target{url: u, json: isJSON, key: hex.EncodeToString(sum[:12]), name: u.Scheme + "://" + u.Host}
+	t := &Target{url: u, json: isJSON, key: hashKey(sent), name: u.Scheme + "://" + u.Host}
 	if u.Path != "" && u.Path != "/" {
 		t.name += "/…"
 		// An ntfy topic on a public server is its only password.
@@ -120,8 +132,19 @@ func ParseTarget(spec string) (*Target, error) {
 	return t, nil
 }
 
-// String names the target without its secrets: "https://ntfy.sh/…".
+// hashKey names a target in the state file by a hash of what it is.
+func hashKey(sent string) string {
+	sum := sha256.Sum256([]byte(sent))
+	return hex.EncodeToString(sum[:12])
+}
+
+// String names the target without its secrets: "https://ntfy.sh/…",
+// "mailto:…@example.org".
 func (t *Target) String() string { return t.name }
+
+// IsMail reports whether the target is an email address, which needs the
+// Notifier's Mailer.
+func (t *Target) IsMail() bool { return t.mail != "" }
 
 // Secrets returns the parts of the URL that must never be logged, for a
 // caller that scrubs its own output.
@@ -135,6 +158,9 @@ type Notifier struct {
 	// (a POST redirected becomes a GET) and gives up after
 	// DefaultNotifyTimeout.
 	Client *http.Client
+	// Mailer sends the alerts of mailto: targets; without one they are
+	// given up. Its credentials are never logged.
+	Mailer *Mailer
 	// Log gets a line per alert queued, delivered or failed; never a
 	// secret.
 	Log io.Writer
@@ -497,7 +523,11 @@ func (n *Notifier) deliverTo(ctx context.Context, i int) {
 			return
 		case errors.As(err, &final):
 			n.done(a, t.key)
-			n.logf("alert to %s given up: %v; fix the notify URL and restart", t, err)
+			fix := "fix the notify URL and restart"
+			if t.IsMail() {
+				fix = "check the address and the SMTP settings, and restart"
+			}
+			n.logf("alert to %s given up: %v; %s", t, err, fix)
 			failures = 0
 			continue
 		}
@@ -522,6 +552,9 @@ func (e *finalError) Error() string { return e.msg }
 // send POSTs one alert. It returns the wait the receiver asked for with
 // Retry-After, if any.
 func (n *Notifier) send(parent context.Context, t *Target, a *alert) (time.Duration, error) {
+	if t.IsMail() {
+		return 0, n.sendMail(parent, t, a)
+	}
 	ctx := parent
 	body, ctype := []byte(a.Text), "text/plain; charset=utf-8"
 	if t.json {
@@ -634,6 +667,7 @@ func (n *Notifier) scrub(msg string) string {
 	for _, t := range n.targets {
 		secrets = append(secrets, t.secrets...)
 	}
+	secrets = append(secrets, n.Mailer.secrets()...)
 	return oneline.Clean(msg, secrets...)
 }
 

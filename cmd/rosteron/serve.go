@@ -104,13 +104,14 @@ Flags:
                       goes stale, and once more when that mends: plain text
                       with a Title header, as an ntfy topic
                       (https://ntfy.sh/TOPIC) takes it; json+URL posts JSON
-                      instead. Repeatable; failed alerts are retried
+                      instead; mailto:ADDRESS sends a plain-text email
+                      through --smtp. Repeatable; failed alerts are retried
   --notify-file PATH  more notify URLs, one a line ('#' starts a comment):
                       URLs with credentials belong there, out of the
                       process list. A plain http:// one with credentials
                       (user, query or topic) to another machine warns:
                       they cross the network in clear
-  --retry-login       after refreshes stopped because RosterOn refused the
+` + smtpUsage + `  --retry-login       after refreshes stopped because RosterOn refused the
                       login (kept in the --state folder across restarts),
                       try one more login with the same password: once an
                       account locked is unlocked, say, or a password
@@ -167,6 +168,7 @@ type serveFlags struct {
 	retryLogin   bool
 	maxConns     int
 	remind       remindFlags // --remind, --remind-leave
+	smtp         smtpFlags   // --smtp…, for mailto: alerts
 	target       targetFlags // the calendar to sync into, if any
 }
 
@@ -191,6 +193,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.retryLogin, "retry-login", false, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	f.remind.register(fs)
+	f.smtp.register(fs)
 	f.target.register(fs)
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
@@ -221,6 +224,8 @@ type serveConfig struct {
 	// --remind-leave).
 	remind      []time.Duration
 	remindLeave bool
+	// mailer sends the mailto: targets' alerts; nil without one.
+	mailer *feed.Mailer
 	// sync is the calendar that each roster is written into; nil for
 	// none.
 	sync *serveSync
@@ -307,6 +312,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 	if cfg.targets, err = c.notifyTargets(cmd, f.notify, f.notifyFile); err != nil {
 		return nil, err
 	}
+	if cfg.mailer, err = c.mailer(ctx, cmd, f.smtp, cfg.targets); err != nil {
+		return nil, err
+	}
 	if cfg.token = c.getenv("ROSTERON_FEED_TOKEN"); cfg.token != "" {
 		if err := feed.CheckToken(cfg.token); err != nil {
 			return nil, usagef(cmd, "invalid ROSTERON_FEED_TOKEN: %v; or leave it unset for one made and kept in the --state folder", err)
@@ -356,6 +364,11 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 			sv.log.add(s)
 		}
 	}
+	if cfg.mailer != nil {
+		for _, s := range cfg.mailer.Secrets() {
+			sv.log.add(s)
+		}
+	}
 	c.stderr = sv.log
 	if cfg.refresh < politeRefresh {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", cfg.refresh)
@@ -397,6 +410,7 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 	if len(cfg.targets) > 0 {
 		sv.notifier = feed.NewNotifier(sv.feed, cfg.targets...)
 		sv.notifier.Log = sv.log
+		sv.notifier.Mailer = cfg.mailer
 		if err := sv.notifier.Load(); err != nil {
 			c.errorf("warning: alerts start afresh: %v", err)
 		}
