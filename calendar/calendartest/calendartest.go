@@ -223,14 +223,19 @@ func (c *Calendar) List(ctx context.Context, account string) ([]calendar.Stored,
 	return out, nil
 }
 
-// Get reads s's event again, by its Ref.
+// Get reads s's event again, by its Ref, or by its UID when it has none
+// (an event whose Create was refused as a conflict).
 func (c *Calendar) Get(ctx context.Context, s calendar.Stored) (calendar.Stored, bool, error) {
 	if err := c.begin(ctx, OpGet, s.UID); err != nil {
 		return calendar.Stored{}, false, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.byRef(s.Ref); e != nil {
+	e := c.byRef(s.Ref)
+	if s.Ref == "" {
+		e = c.byUID(s.UID)
+	}
+	if e != nil {
 		return e.Stored(), true, nil
 	}
 	return calendar.Stored{}, false, nil

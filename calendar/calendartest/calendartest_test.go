@@ -54,6 +54,11 @@ func TestConditionalWrites(t *testing.T) {
 	assert.Equal(t, []time.Duration{time.Hour}, got.Alarms)
 	assert.Equal(t, "07:00 - 15:30", got.Item.Detail[0].Value)
 
+	byUID, found, err := cal.Get(ctx, calendar.Stored{Event: calendar.Event{UID: "a@rosteron"}})
+	require.NoError(t, err)
+	require.True(t, found, "found by UID without a Ref")
+	assert.Equal(t, got.Ref, byUID.Ref)
+
 	// Edited by a person: a new ETag, a new Tag, and the old ETag refused.
 	require.True(t, cal.Edit("a@rosteron", func(e *calendartest.Event) { e.Summary = "Early?"; e.Notes = "mine" }))
 	tag2, _ := cal.Tag(ctx)
@@ -81,7 +86,7 @@ func TestConditionalWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, found)
 	assert.ErrorIs(t, cal.Delete(ctx, upd), calendar.ErrConflict, "gone")
-	assert.Equal(t, calendartest.Calls{Tag: 3, Get: 3, Create: 2, Update: 3, Delete: 3}, cal.Calls())
+	assert.Equal(t, calendartest.Calls{Tag: 3, Get: 4, Create: 2, Update: 3, Delete: 3}, cal.Calls())
 }
 
 func TestListOnlyTheAccounts(t *testing.T) {
