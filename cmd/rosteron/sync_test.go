@@ -548,3 +548,26 @@ func TestServeSyncRadicaleDown(t *testing.T) {
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	assert.NotContains(t, s.stderr.String(), pw)
 }
+
+// With neither --tz nor $TZ, in a process whose zone is UTC, the events
+// have the roster's clock times, floating, never the machine's zone.
+func TestSyncWithoutZone(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New()
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	cal := calendartest.New()
+	r := syncWith(t, env, openThis(cal), "sync", "--caldav", "https://dav.example.org/", "--timeout", "30s")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Len(t, cal.Events(), 4)
+	for _, e := range cal.Events() {
+		if !e.AllDay() {
+			assert.True(t, snapshot.IsFloating(e.Start), "%v", e.Start)
+		}
+	}
+	early := cal.Events()[0]
+	assert.Equal(t, "07:00", early.Start.Format("15:04"))
+}
