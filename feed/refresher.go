@@ -73,6 +73,12 @@ type Refresher struct {
 	// its changes, and the feed's state after each refresh, to alert them
 	// when refreshes stop or the roster goes stale, and when that mends.
 	Notify *Notifier
+	// Accepted, when set, is called with each roster a refresh accepted,
+	// after Notify: a calendar sync follows the roster this way
+	// (calendar.Syncer.Observe). It must not block. A roster that had
+	// every upcoming shift vanish is held, and passed on only once the
+	// next read agrees, with confirmed set.
+	Accepted func(snap *snapshot.Snapshot, confirmed bool)
 	// ConfirmEmpty is the wait before reading again a roster that had
 	// every upcoming shift vanish at once (DefaultConfirmEmpty), never
 	// more than Interval.
@@ -215,6 +221,9 @@ func (r *Refresher) Run(ctx context.Context) {
 		}
 		if err == nil && r.Notify != nil {
 			r.Notify.Observe(snap)
+		}
+		if err == nil && r.Accepted != nil {
+			r.Accepted(snap, held && r.Feed.upcoming(snap.Items) == 0)
 		}
 		if err == nil {
 			failures = 0

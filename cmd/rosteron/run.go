@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
@@ -23,6 +24,11 @@ const (
 	exitBadResponse    = 4
 	exitNotLoggedIn    = 5
 	exitBrowser        = 6
+	// exitCalendarAuth is a calendar (CalDAV, Google) that refused its
+	// credentials, and exitCalendar one that failed otherwise: the
+	// calendar's failures, not RosterOn's.
+	exitCalendarAuth = 7
+	exitCalendar     = 8
 )
 
 const mainUsage = `rosteron reads a shift worker's roster from a RosterOn Mobile web app by
@@ -34,6 +40,7 @@ Usage:
 Commands:
   demo      run the roster command against a built-in mock RosterOn: try this
   roster    log in to RosterOn, print the roster and log out
+  sync      write the roster into a CalDAV or Google calendar, once
   parse     print a roster page saved from RosterOn, offline
   diff      compare two rosters: the shifts added, removed and changed
   serve     serve the roster as a calendar feed, refreshed on a schedule
@@ -53,8 +60,10 @@ Exit status: 0 success, 1 error (Chrome missing included), 2 usage error,
 do not retry), 4 unexpected response from RosterOn (network errors,
 timeouts and pages of another origin included), 5 not logged in, 6 the
 browser failed (Chrome could not start or crashed, or a remote Chrome
-could not be reached), 130 or 143 when interrupted by SIGINT or SIGTERM
-(serve exits 0). diff follows diff(1): 0 same, 1 different, 2 trouble.
+could not be reached), 7 a calendar refused its credentials (a CalDAV
+password, a Google token), 8 a calendar failed otherwise, 130 or 143
+when interrupted by SIGINT or SIGTERM (serve exits 0). diff follows
+diff(1): 0 same, 1 different, 2 trouble.
 `
 
 type command struct {
@@ -65,6 +74,7 @@ type command struct {
 
 var commands = []*command{
 	{"roster", rosterUsage, (*cli).roster},
+	{"sync", syncUsage, (*cli).sync},
 	{"demo", demoUsage, (*cli).demo},
 	{"parse", parseUsage, (*cli).parse},
 	{"diff", diffUsage, (*cli).diff},
@@ -108,6 +118,10 @@ type cli struct {
 
 	// euid is the effective user id, os.Geteuid when nil; tests set it.
 	euid func() int
+
+	// openCalendar, when set, opens the calendar that sync and serve
+	// write into, in place of the one their flags name; tests set it.
+	openCalendar func(ctx context.Context) (calendar.Calendar, error)
 }
 
 func (c *cli) geteuid() int {
@@ -252,6 +266,12 @@ func exitCode(ctx context.Context, err error) int {
 		return status.code
 	case errors.As(err, &usage), errors.Is(err, session.ErrInvalidURL):
 		return exitUsage
+	case errors.Is(err, calendar.ErrAuth):
+		// The calendar's failures are not RosterOn's: before the
+		// session's errors and the timeouts, which they may wrap.
+		return exitCalendarAuth
+	case errors.Is(err, calendar.ErrCalendar):
+		return exitCalendar
 	case errors.Is(err, browser.ErrUnauthorized), errors.Is(err, browser.ErrPlaintext):
 		// The remote Chrome's token is missing or wrong, or its address
 		// is plain ws:// to another machine: settings to put right, which

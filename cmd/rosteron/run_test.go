@@ -223,6 +223,11 @@ func TestHelpTexts(t *testing.T) {
 			new(passwordFlags).register(fs)
 			return fs
 		},
+		"sync": func() *flag.FlagSet {
+			fs := newFlagSet("sync")
+			new(syncFlags).register(fs)
+			return fs
+		},
 		"demo": func() *flag.FlagSet {
 			fs := newFlagSet("demo")
 			new(sessionFlags).register(fs)

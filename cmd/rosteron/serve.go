@@ -117,7 +117,7 @@ Flags:
                       account locked is unlocked, say, or a password
                       rejected is right after all. If it is refused too,
                       they stop again. Remove it once used
-  -h, --help          print this help
+` + serveSyncUsage + `  -h, --help          print this help
 
 Endpoints, for GET and HEAD:
   /TOKEN/             the page, for people
@@ -169,6 +169,7 @@ type serveFlags struct {
 	maxConns     int
 	remind       remindFlags // --remind, --remind-leave
 	smtp         smtpFlags   // --smtp…, for mailto: alerts
+	target       targetFlags // the calendar to sync into, if any
 }
 
 // stringList is a flag that may be given more than once.
@@ -193,6 +194,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	f.remind.register(fs)
 	f.smtp.register(fs)
+	f.target.register(fs)
 	fs.StringVar(&f.session.browser, "browser", "", "")
 	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
 	fs.StringVar(&f.session.chrome, "chrome", "", "")
@@ -224,6 +226,9 @@ type serveConfig struct {
 	remindLeave bool
 	// mailer sends the mailto: targets' alerts; nil without one.
 	mailer *feed.Mailer
+	// sync is the calendar that each roster is written into; nil for
+	// none.
+	sync *serveSync
 
 	// idleTimeout and headerTimeout are the server's, 0 for
 	// serveIdleTimeout and serveHeaderTimeout; tests shorten them.
@@ -327,6 +332,9 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 		if fl.password, err = c.askPassword(ctx, cmd, fl.username, fl.url); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.sync, err = c.checkServeSync(ctx, cmd, &f, cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -473,6 +481,7 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 		Notify:     sv.notifier,
 		RetryLogin: cfg.retryLogin,
 	}
+	synced := c.startServeSync(runCtx, sv, refresher)
 	refreshed := make(chan struct{})
 	go func() {
 		refresher.Run(runCtx)
@@ -499,6 +508,7 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 	}
 	<-refreshed
 	<-notified
+	<-synced
 	if serveErr == nil {
 		serveErr = <-served
 	}
