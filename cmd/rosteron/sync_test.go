@@ -435,6 +435,7 @@ func TestSyncRadicale(t *testing.T) {
 	ics, _ = srv.Get("joe", path+lateName)
 	assert.Equal(t, "Late", icsProp(ics, "SUMMARY"))
 	assert.Equal(t, "2", icsProp(ics, "SEQUENCE"), "a revision more")
+	assert.Equal(t, writes+1, srv.Writes(), "one update puts it back")
 
 	// The Night goes: one delete.
 	require.NoError(t, mock.ChangeRoster(mockserver.DemoUsername, mockserver.RosterChange{Op: mockserver.OpRemove, Date: items[2].Date}))
