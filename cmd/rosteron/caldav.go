@@ -135,7 +135,7 @@ func (c *cli) openCalDAV(ctx context.Context, cmd string, f caldavFlags, default
 		return nil, caldavNote(err)
 	}
 	c.warnOpenPasswordFile(file)
-	c.secrets = append(c.secrets, password)
+	c.addSecrets(f.username, password)
 	cal, err := caldav.Open(ctx, caldav.Config{
 		URL:       u.String(),
 		Username:  username,

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/calendar"
@@ -108,9 +111,13 @@ type cli struct {
 	// password is kept to scrub it from any message, should a lower layer
 	// ever quote it.
 	password string
-	// secrets are the other passwords read (the CalDAV one), scrubbed
-	// from messages as password is.
-	secrets []string
+	// secrets are the other secrets read (the CalDAV and SMTP passwords,
+	// OAuth tokens), scrubbed from messages as password is; see
+	// addSecrets. serve's syncs add to them from their own goroutine.
+	secretsMu sync.Mutex
+	secrets   []string
+	// secretSinks are told each secret added, such as serve's log.
+	secretSinks []func(string)
 
 	// sys is the machine, for advice on installing Chrome; nil means
 	// this one.
@@ -242,7 +249,53 @@ func (c *cli) errorf(format string, args ...any) {
 // or a browser's error text, which could hold line breaks or escape
 // sequences, and it must never hold the password.
 func (c *cli) oneLine(msg string) string {
-	return oneline.Clean(msg, append([]string{c.password}, c.secrets...)...)
+	return oneline.Clean(msg, c.allSecrets()...)
+}
+
+// addSecrets records secrets read besides the RosterOn password, each
+// with its base64 forms (an HTTP Basic header or an SMTP AUTH line that a
+// server echoes holds them so), to be scrubbed from every message and from
+// the logs given to onSecret. Safe from any goroutine; a secret added
+// twice is kept once.
+func (c *cli) addSecrets(user string, secrets ...string) {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		forms := []string{s, base64.StdEncoding.EncodeToString([]byte(s))}
+		if user != "" {
+			forms = append(forms, base64.StdEncoding.EncodeToString([]byte(user+":"+s)))
+		}
+		for _, f := range forms {
+			if slices.Contains(c.secrets, f) {
+				continue
+			}
+			c.secrets = append(c.secrets, f)
+			for _, sink := range c.secretSinks {
+				sink(f)
+			}
+		}
+	}
+}
+
+// onSecret tells sink every secret added so far and each one added
+// later.
+func (c *cli) onSecret(sink func(string)) {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, s := range c.secrets {
+		sink(s)
+	}
+	c.secretSinks = append(c.secretSinks, sink)
+}
+
+// allSecrets is the RosterOn password and every secret added.
+func (c *cli) allSecrets() []string {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	return append([]string{c.password}, c.secrets...)
 }
 
 // exitCode maps an error to the exit status the usage text promises.

@@ -449,10 +449,9 @@ func (c *cli) startServeSync(ctx context.Context, sv *server, r *feed.Refresher)
 		close(done)
 		return done
 	}
-	for _, secret := range c.secrets {
-		// The CalDAV password, which the log's writer was not given.
-		sv.log.add(secret)
-	}
+	// The CalDAV password, which the log's writer was not given, and
+	// one read again when a later sync opens the calendar.
+	c.onSecret(sv.log.add)
 	s := calendar.NewSyncer(ss.cal, ss.opts)
 	s.Log = logf
 	r.Accepted = s.Observe
