@@ -32,6 +32,9 @@ func TestComposeE2E(t *testing.T) {
 	passed := len(regexp.MustCompile(`--- PASS: Test`).FindAllString(log, -1))
 	assert.GreaterOrEqual(t, passed, 20, "tests that passed in the container")
 	assert.NotContains(t, log, "--- FAIL")
+	// rosteron sync wrote into compose's Radicale, over its network.
+	assert.Contains(t, log, "--- PASS: TestCLISyncIntoCalDAV")
+	assert.Contains(t, log, "--- PASS: TestCLISyncWrongCalDAVPassword")
 	if skipped := regexp.MustCompile(`--- SKIP: \S+`).FindAllString(log, -1); len(skipped) > 0 {
 		t.Logf("skipped in containers (they need a local Chrome): %v", skipped)
 	}
