@@ -983,6 +983,9 @@ func statusError(step string, status int, data []byte) error {
 	}
 	msg := clean(a.Error.Message)
 	switch {
+	case status >= 300 && status < 400:
+		return &Error{Step: step, Status: status,
+			Message: "Google Calendar answered with a redirect, which rosteron does not follow, so as not to send the access token elsewhere"}
 	case status == http.StatusPreconditionFailed:
 		return calendar.ErrConflict
 	case status == http.StatusUnauthorized:

@@ -551,7 +551,8 @@ func TestAuthErrors(t *testing.T) {
 	require.NoError(t, err)
 	refresh := fake.RefreshToken()
 	var saved []*oauth2.Token
-	client := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, nil, func(t *oauth2.Token) { saved = append(saved, t) })
+	client, err := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, fake.Endpoint(), nil, func(t *oauth2.Token) { saved = append(saved, t) })
+	require.NoError(t, err)
 	c, err := google.Open(ctx, google.Config{Client: client, Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel})
 	require.NoError(t, err, "the access token is refreshed")
 	require.Len(t, saved, 1, "and handed back to be saved")
@@ -577,7 +578,8 @@ func TestAuthErrors(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Contains(t, ae.Reason, "revoked or has expired")
 
-	c2 := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, nil, nil)
+	c2, err := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, fake.Endpoint(), nil, nil)
+	require.NoError(t, err)
 	_, err = google.Open(ctx, google.Config{Client: c2, Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel})
 	require.ErrorAs(t, err, &ae)
 	assert.Contains(t, ae.Reason, "revoked or has expired")
