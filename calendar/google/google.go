@@ -371,7 +371,7 @@ func (c *Calendar) getRaw(ctx context.Context, step, id string) ([]byte, error) 
 func (c *Calendar) Create(ctx context.Context, ev calendar.Event) (calendar.Stored, error) {
 	const step = "creating an event"
 	body := map[string]any{"iCalUID": ev.UID}
-	if err := c.fill(body, ev, nil, 0); err != nil {
+	if err := c.fill(body, ev, nil); err != nil {
 		return calendar.Stored{}, err
 	}
 	var raw json.RawMessage
@@ -458,7 +458,7 @@ func (c *Calendar) update(ctx context.Context, id, etag string, ev calendar.Even
 	// colour, guests, attachments, conference and the rest that the
 	// person added, whether or not rosteron knows of them.
 	body := map[string]any{}
-	if err := c.fill(body, ev, &cur, cur.Sequence); err != nil {
+	if err := c.fill(body, ev, &cur); err != nil {
 		return calendar.Stored{}, err
 	}
 	var out json.RawMessage
@@ -592,10 +592,10 @@ func (c *Calendar) decode(raw []byte) (calendar.Stored, bool) {
 		ETag:      g.Etag,
 		Cancelled: g.Status == "cancelled",
 	}
-	s.Sequence = g.Sequence
-	if n, err := strconv.Atoi(p[PropSequence]); err == nil && n >= 0 {
-		s.Sequence = n
-	}
+	// The higher of Google's sequence, which Google raises when the
+	// person edits the event, and rosteron's property: a write after
+	// either goes above both.
+	s.Sequence = max(g.Sequence, storedSequence(p), 0)
 	if t, err := time.Parse(time.RFC3339Nano, p[PropModified]); err == nil {
 		s.Modified = t
 	} else if t, err := time.Parse(time.RFC3339Nano, g.Updated); err == nil {
@@ -609,6 +609,15 @@ func (c *Calendar) decode(raw []byte) (calendar.Stored, bool) {
 	s.Alarms = ours(&g)
 	c.remember(g.ID, g.Etag, raw)
 	return s, true
+}
+
+// storedSequence is rosteron's sequence property in p, -1 when there is
+// none.
+func storedSequence(p map[string]string) int {
+	if n, err := strconv.Atoi(p[PropSequence]); err == nil && n >= 0 {
+		return n
+	}
+	return -1
 }
 
 // content reads what the event says, in c's zone.
@@ -727,9 +736,11 @@ func isOurProperty(key string) bool {
 // clear are sent as null (a timed event made all-day loses its dateTime),
 // the person's own reminders are sent again, as a patch replaces the
 // list, and the person's private properties are left alone, as a patch
-// merges them; the sequence does not go down from curSeq, as Google
-// refuses that.
-func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, curSeq int) error {
+// merges them. An update's sequence is above both Google's and the
+// stored property's, as every write is a revision (and Google refuses a
+// sequence below its own), even when ev's is not; the property says the
+// sequence sent.
+func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent) error {
 	switch {
 	case !strings.HasSuffix(ev.UID, calendar.UIDDomain) || strings.ContainsAny(ev.UID, "\r\n"):
 		return c.errorf("writing an event", "UID %q does not end in %s", ev.UID, calendar.UIDDomain)
@@ -777,7 +788,11 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 		body["transparency"] = "transparent"
 	}
 	body["status"] = "confirmed"
-	body["sequence"] = max(ev.Sequence, curSeq)
+	seq := ev.Sequence
+	if cur != nil {
+		seq = max(seq, cur.Sequence+1, storedSequence(cur.private())+1)
+	}
+	body["sequence"] = seq
 
 	// Reminders: rosteron's, then the person's that are not also ours.
 	mine := make([]int, 0, len(ev.Alarms))
@@ -830,7 +845,7 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 	}
 	private[PropAccount] = ev.Account
 	private[PropDigest] = ev.Digest
-	private[PropSequence] = strconv.Itoa(ev.Sequence)
+	private[PropSequence] = strconv.Itoa(seq)
 	if !ev.Modified.IsZero() {
 		private[PropModified] = ev.Modified.UTC().Format(time.RFC3339Nano)
 	}

@@ -286,7 +286,7 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 	assert.Equal(t, "Day Shift (swap?)", read.Summary, "the edit is read back")
 	assert.NotEqual(t, read.Digest, read.Event.Event.Digest(), "and seen as an edit")
 	assert.Equal(t, []time.Duration{time.Hour}, read.Alarms, "rosteron's reminder")
-	assert.Equal(t, 0, read.Sequence, "rosteron's sequence, not Google's")
+	assert.Equal(t, 4, read.Sequence, "Google's sequence, raised by the edit, above rosteron's")
 
 	moved := events(t, mel, account, item(2, "Ward 4B", "09:00 - 17:30", "", "Day Shift", "RN"))[0]
 	moved.UID = ev.UID
@@ -295,6 +295,8 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 	moved.Alarms = []time.Duration{15 * time.Minute}
 	up, err := c.Update(ctx, read, moved)
 	require.NoError(t, err)
+	assert.Equal(t, 5, up.Sequence, "above Google's, though the caller asked for less")
+	moved.Sequence = 5
 	sameEvent(t, moved, up.Event)
 	assert.Equal(t, read.Ref, up.Ref)
 
@@ -305,10 +307,10 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 		map[string]any{"method": "popup", "minutes": float64(15)},
 		map[string]any{"method": "email", "minutes": float64(1440)},
 	}}, g["reminders"], "rosteron's reminder replaced, the person's kept")
-	assert.Equal(t, float64(4), g["sequence"], "Google's sequence does not go down")
+	assert.Equal(t, float64(5), g["sequence"], "the update raises Google's sequence")
 	priv := g["extendedProperties"].(map[string]any)["private"].(map[string]any)
 	assert.Equal(t, "theirs", priv["note"])
-	assert.Equal(t, "1", priv["sequence"])
+	assert.Equal(t, "5", priv["sequence"], "the sequence sent")
 	assert.Equal(t, "Day Shift", g["summary"])
 }
 
