@@ -88,6 +88,9 @@ const (
 	// maxReminder is the longest a reminder may be before the start: four
 	// weeks.
 	maxReminder = 40320 * time.Minute
+	// zeroLength is how long an event without an end lasts in Google,
+	// which refuses one that ends when it starts.
+	zeroLength = time.Minute
 )
 
 // Config says which calendar to open, and how.
@@ -605,6 +608,15 @@ func (c *Calendar) decode(raw []byte) (calendar.Stored, bool) {
 	if !ok {
 		return calendar.Stored{}, false
 	}
+	if !ex.Start.IsZero() && ex.End.Equal(ex.Start.Add(zeroLength)) {
+		// A minute, as rosteron writes an event without an end, when
+		// the digest says so: the event then says what was written.
+		none := ex
+		none.End = time.Time{}
+		if none.Digest() == s.Digest {
+			ex = none
+		}
+	}
 	s.Event.Event = ex
 	s.Alarms = ours(&g)
 	c.remember(g.ID, g.Etag, raw)
@@ -773,8 +785,12 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent) err
 		body["end"] = when(ev.Date.AddDays(1).String(), "", "") // exclusive
 	} else {
 		end := ev.End
-		if end.IsZero() || end.Before(ev.Start) {
-			end = ev.Start
+		if !end.After(ev.Start) {
+			// Google refuses an event that ends when it starts ("The
+			// specified time range is empty"): a shift without an end
+			// (one whose start fell in a skipped hour) lasts a minute
+			// there, read back as having none (see decode).
+			end = ev.Start.Add(zeroLength)
 		}
 		tz := zoneName(c.loc)
 		body["start"] = when("", ev.Start.Format(time.RFC3339), tz)
