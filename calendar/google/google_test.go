@@ -608,6 +608,9 @@ func TestParseClient(t *testing.T) {
 		_, err := google.ParseClient([]byte(bad))
 		assert.Error(t, err, bad)
 	}
+	_, err = google.ParseClient([]byte(`{"installed":{"client_id":"x","token_uri":"https://u:hunter2@oauth2.example/token"}}`))
+	require.ErrorContains(t, err, "user name or password")
+	assert.NotContains(t, err.Error(), "hunter2")
 	_, err = google.ParseToken([]byte(`{"access_token":"a"}`))
 	assert.ErrorContains(t, err, "no refresh token")
 }

@@ -72,6 +72,9 @@ func ParseClient(data []byte) (*oauth2.Config, error) {
 	}
 	for _, u := range []string{cfg.Endpoint.AuthURL, cfg.Endpoint.TokenURL} {
 		if err := CheckURL(u); err != nil {
+			if pu, perr := url.Parse(u); perr == nil {
+				u = pu.Redacted() // no password in a message
+			}
 			return nil, fmt.Errorf("the OAuth client file's endpoint %q: %v", u, err)
 		}
 	}
