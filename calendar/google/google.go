@@ -88,6 +88,9 @@ const (
 	// maxReminder is the longest a reminder may be before the start: four
 	// weeks.
 	maxReminder = 40320 * time.Minute
+	// zeroLength is how long an event without an end lasts in Google,
+	// which refuses one that ends when it starts.
+	zeroLength = time.Minute
 )
 
 // Config says which calendar to open, and how.
@@ -371,7 +374,7 @@ func (c *Calendar) getRaw(ctx context.Context, step, id string) ([]byte, error) 
 func (c *Calendar) Create(ctx context.Context, ev calendar.Event) (calendar.Stored, error) {
 	const step = "creating an event"
 	body := map[string]any{"iCalUID": ev.UID}
-	if err := c.fill(body, ev, nil, 0); err != nil {
+	if err := c.fill(body, ev, nil); err != nil {
 		return calendar.Stored{}, err
 	}
 	var raw json.RawMessage
@@ -458,7 +461,7 @@ func (c *Calendar) update(ctx context.Context, id, etag string, ev calendar.Even
 	// colour, guests, attachments, conference and the rest that the
 	// person added, whether or not rosteron knows of them.
 	body := map[string]any{}
-	if err := c.fill(body, ev, &cur, cur.Sequence); err != nil {
+	if err := c.fill(body, ev, &cur); err != nil {
 		return calendar.Stored{}, err
 	}
 	var out json.RawMessage
@@ -592,10 +595,10 @@ func (c *Calendar) decode(raw []byte) (calendar.Stored, bool) {
 		ETag:      g.Etag,
 		Cancelled: g.Status == "cancelled",
 	}
-	s.Sequence = g.Sequence
-	if n, err := strconv.Atoi(p[PropSequence]); err == nil && n >= 0 {
-		s.Sequence = n
-	}
+	// The higher of Google's sequence, which Google raises when the
+	// person edits the event, and rosteron's property: a write after
+	// either goes above both.
+	s.Sequence = max(g.Sequence, storedSequence(p), 0)
 	if t, err := time.Parse(time.RFC3339Nano, p[PropModified]); err == nil {
 		s.Modified = t
 	} else if t, err := time.Parse(time.RFC3339Nano, g.Updated); err == nil {
@@ -605,10 +608,28 @@ func (c *Calendar) decode(raw []byte) (calendar.Stored, bool) {
 	if !ok {
 		return calendar.Stored{}, false
 	}
+	if !ex.Start.IsZero() && ex.End.Equal(ex.Start.Add(zeroLength)) {
+		// A minute, as rosteron writes an event without an end, when
+		// the digest says so: the event then says what was written.
+		none := ex
+		none.End = time.Time{}
+		if none.Digest() == s.Digest {
+			ex = none
+		}
+	}
 	s.Event.Event = ex
 	s.Alarms = ours(&g)
 	c.remember(g.ID, g.Etag, raw)
 	return s, true
+}
+
+// storedSequence is rosteron's sequence property in p, -1 when there is
+// none.
+func storedSequence(p map[string]string) int {
+	if n, err := strconv.Atoi(p[PropSequence]); err == nil && n >= 0 {
+		return n
+	}
+	return -1
 }
 
 // content reads what the event says, in c's zone.
@@ -727,9 +748,11 @@ func isOurProperty(key string) bool {
 // clear are sent as null (a timed event made all-day loses its dateTime),
 // the person's own reminders are sent again, as a patch replaces the
 // list, and the person's private properties are left alone, as a patch
-// merges them; the sequence does not go down from curSeq, as Google
-// refuses that.
-func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, curSeq int) error {
+// merges them. An update's sequence is above both Google's and the
+// stored property's, as every write is a revision (and Google refuses a
+// sequence below its own), even when ev's is not; the property says the
+// sequence sent.
+func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent) error {
 	switch {
 	case !strings.HasSuffix(ev.UID, calendar.UIDDomain) || strings.ContainsAny(ev.UID, "\r\n"):
 		return c.errorf("writing an event", "UID %q does not end in %s", ev.UID, calendar.UIDDomain)
@@ -762,8 +785,12 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 		body["end"] = when(ev.Date.AddDays(1).String(), "", "") // exclusive
 	} else {
 		end := ev.End
-		if end.IsZero() || end.Before(ev.Start) {
-			end = ev.Start
+		if !end.After(ev.Start) {
+			// Google refuses an event that ends when it starts ("The
+			// specified time range is empty"): a shift without an end
+			// (one whose start fell in a skipped hour) lasts a minute
+			// there, read back as having none (see decode).
+			end = ev.Start.Add(zeroLength)
 		}
 		tz := zoneName(c.loc)
 		body["start"] = when("", ev.Start.Format(time.RFC3339), tz)
@@ -777,7 +804,11 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 		body["transparency"] = "transparent"
 	}
 	body["status"] = "confirmed"
-	body["sequence"] = max(ev.Sequence, curSeq)
+	seq := ev.Sequence
+	if cur != nil {
+		seq = max(seq, cur.Sequence+1, storedSequence(cur.private())+1)
+	}
+	body["sequence"] = seq
 
 	// Reminders: rosteron's, then the person's that are not also ours.
 	mine := make([]int, 0, len(ev.Alarms))
@@ -830,7 +861,7 @@ func (c *Calendar) fill(body map[string]any, ev calendar.Event, cur *gEvent, cur
 	}
 	private[PropAccount] = ev.Account
 	private[PropDigest] = ev.Digest
-	private[PropSequence] = strconv.Itoa(ev.Sequence)
+	private[PropSequence] = strconv.Itoa(seq)
 	if !ev.Modified.IsZero() {
 		private[PropModified] = ev.Modified.UTC().Format(time.RFC3339Nano)
 	}
@@ -983,6 +1014,9 @@ func statusError(step string, status int, data []byte) error {
 	}
 	msg := clean(a.Error.Message)
 	switch {
+	case status >= 300 && status < 400:
+		return &Error{Step: step, Status: status,
+			Message: "Google Calendar answered with a redirect, which rosteron does not follow, so as not to send the access token elsewhere"}
 	case status == http.StatusPreconditionFailed:
 		return calendar.ErrConflict
 	case status == http.StatusUnauthorized:

@@ -286,7 +286,7 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 	assert.Equal(t, "Day Shift (swap?)", read.Summary, "the edit is read back")
 	assert.NotEqual(t, read.Digest, read.Event.Event.Digest(), "and seen as an edit")
 	assert.Equal(t, []time.Duration{time.Hour}, read.Alarms, "rosteron's reminder")
-	assert.Equal(t, 0, read.Sequence, "rosteron's sequence, not Google's")
+	assert.Equal(t, 4, read.Sequence, "Google's sequence, raised by the edit, above rosteron's")
 
 	moved := events(t, mel, account, item(2, "Ward 4B", "09:00 - 17:30", "", "Day Shift", "RN"))[0]
 	moved.UID = ev.UID
@@ -295,6 +295,8 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 	moved.Alarms = []time.Duration{15 * time.Minute}
 	up, err := c.Update(ctx, read, moved)
 	require.NoError(t, err)
+	assert.Equal(t, 5, up.Sequence, "above Google's, though the caller asked for less")
+	moved.Sequence = 5
 	sameEvent(t, moved, up.Event)
 	assert.Equal(t, read.Ref, up.Ref)
 
@@ -305,10 +307,10 @@ func TestUpdateKeepsWhatThePersonAdded(t *testing.T) {
 		map[string]any{"method": "popup", "minutes": float64(15)},
 		map[string]any{"method": "email", "minutes": float64(1440)},
 	}}, g["reminders"], "rosteron's reminder replaced, the person's kept")
-	assert.Equal(t, float64(4), g["sequence"], "Google's sequence does not go down")
+	assert.Equal(t, float64(5), g["sequence"], "the update raises Google's sequence")
 	priv := g["extendedProperties"].(map[string]any)["private"].(map[string]any)
 	assert.Equal(t, "theirs", priv["note"])
-	assert.Equal(t, "1", priv["sequence"])
+	assert.Equal(t, "5", priv["sequence"], "the sequence sent")
 	assert.Equal(t, "Day Shift", g["summary"])
 }
 
@@ -551,7 +553,8 @@ func TestAuthErrors(t *testing.T) {
 	require.NoError(t, err)
 	refresh := fake.RefreshToken()
 	var saved []*oauth2.Token
-	client := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, nil, func(t *oauth2.Token) { saved = append(saved, t) })
+	client, err := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, fake.Endpoint(), nil, func(t *oauth2.Token) { saved = append(saved, t) })
+	require.NoError(t, err)
 	c, err := google.Open(ctx, google.Config{Client: client, Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel})
 	require.NoError(t, err, "the access token is refreshed")
 	require.Len(t, saved, 1, "and handed back to be saved")
@@ -577,7 +580,8 @@ func TestAuthErrors(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Contains(t, ae.Reason, "revoked or has expired")
 
-	c2 := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, nil, nil)
+	c2, err := google.Client(ctx, cfg, &oauth2.Token{RefreshToken: refresh}, fake.Endpoint(), nil, nil)
+	require.NoError(t, err)
 	_, err = google.Open(ctx, google.Config{Client: c2, Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel})
 	require.ErrorAs(t, err, &ae)
 	assert.Contains(t, ae.Reason, "revoked or has expired")
@@ -604,6 +608,9 @@ func TestParseClient(t *testing.T) {
 		_, err := google.ParseClient([]byte(bad))
 		assert.Error(t, err, bad)
 	}
+	_, err = google.ParseClient([]byte(`{"installed":{"client_id":"x","token_uri":"https://u:hunter2@oauth2.example/token"}}`))
+	require.ErrorContains(t, err, "user name or password")
+	assert.NotContains(t, err.Error(), "hunter2")
 	_, err = google.ParseToken([]byte(`{"access_token":"a"}`))
 	assert.ErrorContains(t, err, "no refresh token")
 }

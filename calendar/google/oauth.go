@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"golang.org/x/oauth2"
@@ -71,6 +72,9 @@ func ParseClient(data []byte) (*oauth2.Config, error) {
 	}
 	for _, u := range []string{cfg.Endpoint.AuthURL, cfg.Endpoint.TokenURL} {
 		if err := CheckURL(u); err != nil {
+			if pu, perr := url.Parse(u); perr == nil {
+				u = pu.Redacted() // no password in a message
+			}
 			return nil, fmt.Errorf("the OAuth client file's endpoint %q: %v", u, err)
 		}
 	}
@@ -90,6 +94,9 @@ func CheckURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return errors.New("not an absolute URL")
+	}
+	if u.User != nil {
+		return errors.New("a user name or password in the address would be sent with every request: leave it out")
 	}
 	switch u.Scheme {
 	case "https":
@@ -144,6 +151,10 @@ func refreshError(step string, re *oauth2.RetrieveError) error {
 		return &calendar.AuthError{Service: Service, Status: status,
 			Reason: "the OAuth client was refused (" + orWords(desc, re.ErrorCode) + "): check --google-client, which must be the client the token was made with"}
 	}
+	if status >= 300 && status < 400 {
+		return &Error{Step: step + " (refreshing the access token)", Status: status,
+			Message: "the token endpoint answered with a redirect, which rosteron does not follow, so as not to send the client secret and tokens elsewhere: the client file's token_uri must be the token endpoint itself"}
+	}
 	e := &Error{Step: step + " (refreshing the access token)", Status: status, Reason: re.ErrorCode, Message: desc}
 	if status == 0 {
 		e.Message = "the token endpoint's answer could not be read"
@@ -155,26 +166,53 @@ func refreshError(step string, re *oauth2.RetrieveError) error {
 	return e
 }
 
+// NoRedirects returns a copy of base (of an empty client when nil) that
+// follows no redirect: a 3xx is returned as the answer. Every client
+// rosteron sends a token or the client secret with is one, so that an
+// answer sending it elsewhere (another host, or plain http) gets
+// nothing. base itself is left as it is.
+func NoRedirects(base *http.Client) *http.Client {
+	c := &http.Client{}
+	if base != nil {
+		*c = *base
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
 // Client returns an HTTP client authorised by tok, refreshing it with cfg
 // when it expires, whose requests go through base (http.DefaultClient
-// when nil). An access token that Google refuses (401) before its time
-// is refreshed once and the request sent again, so that a revoked grant
-// is told as such rather than as a bad access token. saved, if not nil,
-// is called with each new token, so that a caller can write it back.
-func Client(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token, base *http.Client, saved func(*oauth2.Token)) *http.Client {
+// when nil, never changed). The access token is sent only to endpoint's
+// scheme and host (DefaultEndpoint's when ""), and neither the token nor
+// the refresh (with the client secret) follows a redirect. An access
+// token that Google refuses (401) before its time is refreshed once and
+// the request sent again, so that a revoked grant is told as such rather
+// than as a bad access token. saved, if not nil, is called with each new
+// token, so that a caller can write it back.
+func Client(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token, endpoint string, base *http.Client, saved func(*oauth2.Token)) (*http.Client, error) {
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %s: invalid endpoint %q", calendar.ErrCalendar, Service, endpoint)
+	}
 	if base == nil {
 		base = http.DefaultClient
 	}
+	hc := NoRedirects(base)
 	// A refresh outlives the request that needed it: the token source
 	// keeps the context it is made with.
-	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, base)
+	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, hc)
 	t := *tok
 	src := &tokenSource{ctx: ctx, cfg: cfg, tok: &t, saved: saved}
 	rt := base.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	return &http.Client{Transport: &authTransport{src: src, base: rt}, Timeout: base.Timeout}
+	out := NoRedirects(base)
+	out.Transport = &authTransport{src: src, base: rt, scheme: u.Scheme, host: strings.ToLower(u.Host)}
+	return out, nil
 }
 
 // tokenSource hands out the current access token, refreshed when it has
@@ -221,12 +259,19 @@ func (s *tokenSource) refused(access string) {
 type authTransport struct {
 	src  *tokenSource
 	base http.RoundTripper
+	// scheme and host are the API endpoint's: the only place the access
+	// token goes.
+	scheme, host string
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.GetBody != nil {
 		// Sent as fresh copies from GetBody, never itself.
 		defer req.Body.Close()
+	}
+	if req.URL.Scheme != t.scheme || strings.ToLower(req.URL.Host) != t.host {
+		// Not the API: sent as it is, without the token.
+		return t.send(req, nil)
 	}
 	tok, err := t.src.token()
 	if err != nil {
@@ -245,7 +290,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.send(req, tok)
 }
 
-// send sends a copy of req with tok, the body afresh.
+// send sends a copy of req with tok (none when nil), the body afresh.
 func (t *authTransport) send(req *http.Request, tok *oauth2.Token) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	if req.GetBody != nil {
@@ -255,7 +300,9 @@ func (t *authTransport) send(req *http.Request, tok *oauth2.Token) (*http.Respon
 		}
 		r.Body = body
 	}
-	tok.SetAuthHeader(r)
+	if tok != nil {
+		tok.SetAuthHeader(r)
+	}
 	return t.base.RoundTrip(r)
 }
 

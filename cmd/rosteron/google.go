@@ -101,12 +101,20 @@ func (c *cli) openGoogle(ctx context.Context, cmd string, f googleFlags, default
 	}
 	endpoint := c.getenv(googleAPIEnv)
 	if endpoint != "" {
-		if err := google.CheckURL(endpoint); err != nil {
-			return nil, usagef(cmd, "invalid $%s %q: %v", googleAPIEnv, endpoint, err)
+		if err := checkGoogleAPIEnv(endpoint); err != nil {
+			shown := endpoint
+			if u, perr := url.Parse(endpoint); perr == nil {
+				shown = u.Redacted() // no password in a message
+			}
+			return nil, usagef(cmd, "invalid $%s %q: %v", googleAPIEnv, shown, err)
 		}
 	}
+	c.warnOpenFile("Google token file", f.token)
+	c.addSecrets("", cfg.ClientSecret, tok.AccessToken, tok.RefreshToken)
 	var warnOnce sync.Once
 	save := func(t *oauth2.Token) {
+		// Before anything can log it.
+		c.addSecrets("", t.AccessToken, t.RefreshToken)
 		if err := writeGoogleToken(f.token, t); err != nil {
 			// The refresh token still works: only the access token is
 			// lost, and refreshed again next time.
@@ -115,8 +123,31 @@ func (c *cli) openGoogle(ctx context.Context, cmd string, f googleFlags, default
 			})
 		}
 	}
-	client := google.Client(ctx, cfg, tok, &http.Client{Timeout: googleHTTPTimeout}, save)
+	client, err := google.Client(ctx, cfg, tok, endpoint, &http.Client{Timeout: googleHTTPTimeout}, save)
+	if err != nil {
+		return nil, err
+	}
 	return google.Open(ctx, google.Config{Client: client, Endpoint: endpoint, Calendar: name, Location: loc})
+}
+
+// checkGoogleAPIEnv accepts for $ROSTERON_GOOGLE_API_URL, which exists
+// for tests, an http or https address on a loopback host, without a user
+// name or password: the access token is sent there.
+func checkGoogleAPIEnv(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "":
+		return errors.New("not an absolute URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want an http:// or https:// address")
+	case u.User != nil:
+		return errors.New("a user name or password in the address would be sent with every request: leave it out")
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+		return nil
+	}
+	return errors.New("it points the Google Calendar API elsewhere for tests, so it must be a loopback address (127.0.0.1, ::1 or localhost); unset it to use Google")
 }
 
 func readGoogleClient(cmd, path string) (*oauth2.Config, error) {
@@ -271,11 +302,15 @@ func (c *cli) googleAuth(ctx context.Context, args []string) error {
 		return &calendar.AuthError{Service: google.Service, Reason: "Google answered with an error: " + a.err}
 	}
 
-	hc := &http.Client{Timeout: googleHTTPTimeout}
+	// The client secret and the code go to the token endpoint, and not
+	// where a redirect would send them.
+	c.addSecrets("", cfg.ClientSecret)
+	hc := google.NoRedirects(&http.Client{Timeout: googleHTTPTimeout})
 	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, hc), a.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return google.OAuthError("exchanging the authorisation code for a token", err)
 	}
+	c.addSecrets("", tok.AccessToken, tok.RefreshToken)
 	if tok.RefreshToken == "" {
 		return &calendar.AuthError{Service: google.Service, Reason: "Google gave no refresh token: remove rosteron's access at https://myaccount.google.com/permissions and run google-auth again"}
 	}

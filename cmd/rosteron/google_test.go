@@ -7,11 +7,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,7 +288,10 @@ func TestOpenGoogleUsage(t *testing.T) {
 		{"no refresh token", googleFlags{client: client, token: noRefresh}, "", syd, "no refresh token"},
 		{"missing token", googleFlags{client: client, token: noRefresh + ".gone"}, "", syd, "cannot read --google-token"},
 		{"token as client", googleFlags{client: token, token: token}, "", syd, "invalid --google-client"},
-		{"plain http API", googleFlags{client: client, token: token}, "http://google.example/calendar/v3", syd, "in clear"},
+		{"plain http API", googleFlags{client: client, token: token}, "http://google.example/calendar/v3", syd, "loopback"},
+		{"https API elsewhere", googleFlags{client: client, token: token}, "https://google.example/calendar/v3", syd, "loopback"},
+		{"API with a password", googleFlags{client: client, token: token}, "http://u:p@127.0.0.1:1/calendar/v3", syd, "password in the address"},
+		{"API not http", googleFlags{client: client, token: token}, "ftp://127.0.0.1/calendar/v3", syd, "http://"},
 	} {
 		c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
 			getenv: func(k string) string {
@@ -299,6 +305,7 @@ func TestOpenGoogleUsage(t *testing.T) {
 		require.True(t, errors.As(err, &ue), "%s: %v", tc.name, err)
 		assert.Contains(t, err.Error(), tc.want, tc.name)
 		assert.Contains(t, err.Error(), "rosteron sync --help", tc.name)
+		assert.NotContains(t, err.Error(), "u:p@", tc.name)
 	}
 	assert.Empty(t, fake.Requests(), "nothing sent")
 }
@@ -316,4 +323,135 @@ func TestGoogleFlags(t *testing.T) {
 		assert.NotNil(t, fs.Lookup(name))
 		assert.Contains(t, googleUsage, "  --"+name+" ")
 	}
+}
+
+// sink is a server on loopback that keeps what it is sent: where a
+// redirect points.
+func sink(t *testing.T) (*httptest.Server, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.String()+" "+r.Header.Get("Authorization")+" "+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"ya29.stolen","refresh_token":"1//stolen","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(s.Close)
+	return s, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+}
+
+// A token endpoint that answers the code exchange with a redirect gets
+// the code and the client secret; where it points gets nothing.
+func TestGoogleAuthTokenRedirect(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	other, got := sink(t)
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redir.Close)
+	dir := t.TempDir()
+	var file map[string]map[string]any
+	require.NoError(t, json.Unmarshal(fake.ClientFile(), &file))
+	file["installed"]["token_uri"] = redir.URL + "/token"
+	data, err := json.Marshal(file)
+	require.NoError(t, err)
+	clientFile := filepath.Join(dir, "client.json")
+	require.NoError(t, os.WriteFile(clientFile, data, 0o600))
+	tokenFile := filepath.Join(dir, "token.json")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"google-auth", "--google-client", clientFile, "--google-token", tokenFile}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	}()
+	consent := regexp.MustCompile(`(?m)^  (http://\S+/o/oauth2/auth\?\S+)$`)
+	out, err := stderr.Wait(ctx, consent.MatchString)
+	require.NoError(t, err, out)
+	redirect, err := fake.Authorize(consent.FindStringSubmatch(out)[1])
+	require.NoError(t, err)
+	resp, err := http.Get(redirect)
+	require.NoError(t, err)
+	resp.Body.Close()
+	select {
+	case code := <-done:
+		assert.Equal(t, exitCalendar, code, stderr.String())
+	case <-ctx.Done():
+		t.Fatal("google-auth did not finish")
+	}
+	assert.Contains(t, stderr.String(), "exchanging the authorisation code for a token")
+	assert.Contains(t, stderr.String(), "HTTP 307")
+	assert.Contains(t, stderr.String(), "redirect")
+	assert.Empty(t, got(), "the redirect's target got nothing")
+	assert.NoFileExists(t, tokenFile)
+	assert.NotContains(t, stderr.String(), googletest.ClientSecret)
+}
+
+// The API answering with a redirect: its target gets no token.
+func TestOpenGoogleAPIRedirect(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	other, got := sink(t)
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(redir.Close)
+	client, token := googleFiles(t, fake)
+	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+		getenv: func(k string) string { return map[string]string{googleAPIEnv: redir.URL + "/calendar/v3"}[k] }}
+	_, err := c.openGoogle(context.Background(), "sync", googleFlags{client: client, token: token}, "Roster", mustLoadZone(t, "Australia/Sydney"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "finding the calendar: HTTP 302")
+	assert.Empty(t, got(), "the redirect's target got nothing")
+}
+
+// The client secret, the refresh token and each access token are
+// secrets: scrubbed from what rosteron logs.
+func TestOpenGoogleSecrets(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	client, token := googleFiles(t, fake)
+	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+		getenv: func(k string) string { return map[string]string{googleAPIEnv: fake.Endpoint()}[k] }}
+	var told []string
+	var mu sync.Mutex
+	c.onSecret(func(s string) { mu.Lock(); told = append(told, s); mu.Unlock() })
+	_, err := c.openGoogle(context.Background(), "sync", googleFlags{client: client, token: token}, "Roster", mustLoadZone(t, "Australia/Sydney"))
+	require.NoError(t, err)
+	data, err := os.ReadFile(token)
+	require.NoError(t, err)
+	tok, err := google.ParseToken(data)
+	require.NoError(t, err)
+	require.NotEmpty(t, tok.AccessToken)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range []string{googletest.ClientSecret, tok.RefreshToken, tok.AccessToken} {
+		assert.Contains(t, c.allSecrets(), s)
+		assert.Contains(t, told, s, "told to serve's log")
+	}
+}
+
+// A token file others may read is warned about, as a password file is.
+func TestOpenGoogleWarnsOpenToken(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	client, token := googleFiles(t, fake)
+	require.NoError(t, os.Chmod(token, 0o644))
+	require.NoError(t, os.Chmod(filepath.Dir(token), 0o755))
+	var stderr bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
+		getenv: func(k string) string { return map[string]string{googleAPIEnv: fake.Endpoint()}[k] }}
+	_, err := c.openGoogle(context.Background(), "sync", googleFlags{client: client, token: token}, "Roster", mustLoadZone(t, "Australia/Sydney"))
+	require.NoError(t, err)
+	assert.Contains(t, stderr.String(), "warning: the Google token file "+token+" (mode 0644")
+	assert.Contains(t, stderr.String(), "chmod 600")
 }

@@ -89,7 +89,11 @@ func (c *cli) passwordFile(flagFile string) (path string, named bool) {
 // Compose mount a secret file (often 0444) in /run/secrets, which only the
 // container sees: no warning there either. The warning never quotes what
 // the file holds.
-func (c *cli) warnOpenPasswordFile(path string) {
+func (c *cli) warnOpenPasswordFile(path string) { c.warnOpenFile("password file", path) }
+
+// warnOpenFile is warnOpenPasswordFile for any file of secrets, what
+// naming it ("password file").
+func (c *cli) warnOpenFile(what, path string) {
 	if runtime.GOOS == "windows" {
 		return // modes say nothing there: ACLs do
 	}
@@ -120,8 +124,8 @@ func (c *cli) warnOpenPasswordFile(path string) {
 	if len(who) == 0 {
 		return
 	}
-	c.errorf("warning: the password file %s (mode %04o, in a folder of mode %04o) can be read by %s of this machine: "+
-		"make it private with 'chmod 600 %s'", path, file, folder, strings.Join(who, " and "), path)
+	c.errorf("warning: the %s %s (mode %04o, in a folder of mode %04o) can be read by %s of this machine: "+
+		"make it private with 'chmod 600 %s'", what, path, file, folder, strings.Join(who, " and "), path)
 }
 
 func exists(path string) bool {

@@ -11,6 +11,8 @@
 // deleted event is kept as cancelled, listed only with showDeleted, and
 // deleting it again is 410; an update may not lower the sequence; the
 // events list's etag and updated change with any event of the calendar.
+// An event that ends when it starts, or before, is refused (400
+// timeRangeEmpty), as Google does.
 // Where Google's documentation says nothing (the exact error for an
 // extended property longer than its 1024 characters, which events a page
 // holds), it makes a plain choice, said in its comments.
@@ -717,7 +719,7 @@ func validate(ev map[string]any, curSeq int) *apiErr {
 		return e2
 	case start.allDay != end.allDay:
 		return bad("invalid", "Start and end times must either both be date or both be dateTime.")
-	case end.t.Before(start.t) || start.allDay && !end.t.After(start.t):
+	case !end.t.After(start.t):
 		return bad("timeRangeEmpty", "The specified time range is empty.")
 	}
 	if seq := number(ev["sequence"]); seq < curSeq || seq < 0 {

@@ -86,6 +86,10 @@ func TestFakeBehavesAsDocumented(t *testing.T) {
 	status, _, got = c.do("POST", events, bad, "")
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, "timeRangeEmpty", reason(got))
+	empty := map[string]any{"start": ev["start"], "end": ev["start"]}
+	status, _, got = c.do("POST", events, empty, "")
+	assert.Equal(t, http.StatusBadRequest, status, "an event that ends when it starts")
+	assert.Equal(t, "timeRangeEmpty", reason(got))
 
 	long := map[string]any{"start": ev["start"], "end": ev["end"], "extendedProperties": map[string]any{"private": map[string]any{"x": string(bytes.Repeat([]byte("a"), 1025))}}}
 	status, _, _ = c.do("POST", events, long, "")
