@@ -82,12 +82,13 @@ func normAlarms(alarms []time.Duration) []time.Duration {
 // what day it is "today" for a roster read without a zone.
 var latestZone = time.FixedZone("UTC+14", 14*3600)
 
-// Today is the date it is at now in the roster's zone loc, where a sync
-// begins: days before it are never written. nil means UTC. For a roster
-// read in snapshot.Floating, whose zone is not known, it is the date in
-// the zone that is furthest ahead (UTC+14): a day that may still be
-// today somewhere is left alone rather than taken for past, since the
-// roster page may no longer list it.
+// Today is the date it is at now in the roster's zone loc: a sync
+// deletes no event, and undoes no edit made in the calendar, on a day
+// before it, since the roster page may no longer list those days. nil
+// means UTC. For a roster read in snapshot.Floating, whose zone is not
+// known, it is the date in the zone that is furthest ahead (UTC+14): a
+// day that may still be today somewhere is not taken for past. Shifts
+// the roster lists are written whatever their date.
 func Today(now time.Time, loc *time.Location) snapshot.Date {
 	switch loc {
 	case nil:
@@ -183,8 +184,9 @@ type Plan struct {
 	// Unchanged counts the events from today on that already say what
 	// the roster does.
 	Unchanged int
-	// Past counts the shifts and events before today, which are never
-	// written.
+	// Past counts the events before today left as they are: unchanged,
+	// edited in the calendar (not undone), or with their shift gone from
+	// the roster (not deleted).
 	Past int
 	// Ignored counts events of the account that the plan did not take
 	// for rosteron's, for a UID of a form it does not write (an event
@@ -236,8 +238,10 @@ func (p *Plan) Count(op Op) int {
 //     kept: one not cancelled, else one not edited, else the highest
 //     SEQUENCE; the others are deleted.
 //
-// Only days from Today on are written: events and shifts before it are
-// left as they are, since the roster page no longer lists those days.
+// Before Today, only changes on the roster are written (creates, and
+// updates for a changed shift): an event there is not deleted, nor an
+// edit made to it in the calendar undone, nor its reminders changed,
+// since the roster page may no longer list those days.
 // Events of the account whose UID is not of rosteron's form are ignored,
 // as are cancelled ones no shift comes back to.
 //
@@ -337,18 +341,22 @@ func MakePlan(snap *snapshot.Snapshot, stored []Stored, opts Options) (*Plan, er
 			Item:     ne.Item,
 			Alarms:   p.opts.alarms(contents[j]),
 		}
-		if want.Item.Date.Before(p.today) {
-			p.Past++
-			continue
-		}
+		past := want.Item.Date.Before(p.today)
 		old, there := kept[ne.UID]
 		if !there {
+			// Every shift the roster lists has its event, whatever
+			// its date: "today" may be wrong by a day (a roster read
+			// in no zone), and the shift is on the roster.
 			p.add(Action{Op: OpCreate, Event: want, Reason: ReasonNew})
 			continue
 		}
 		reason := updateReason(old, want)
-		if reason == "" {
-			p.Unchanged++
+		if reason == "" || (past && !fromRoster(reason)) {
+			if past {
+				p.Past++
+			} else {
+				p.Unchanged++
+			}
 			continue
 		}
 		// Every write is a revision: SEQUENCE above the calendar's,
@@ -406,6 +414,18 @@ func updateReason(old Stored, want Event) string {
 		return ReasonItem
 	}
 	return ""
+}
+
+// fromRoster reports whether an update for reason brings a change on
+// the roster to the calendar, which is written whatever the shift's
+// date; the others (an edit made in the calendar undone, reminders) are
+// left alone before today.
+func fromRoster(reason string) bool {
+	switch reason {
+	case ReasonChanged, ReasonReplaced, ReasonItem, ReasonRestored:
+		return true
+	}
+	return false
 }
 
 // keepOne picks, of events with one UID, the one to keep: one not

@@ -223,7 +223,8 @@ func (p *Plan) applyOne(ctx context.Context, cal Calendar, a Action) (Action, st
 
 // reread reads the event of a again after a conflict: by its reference
 // for an update or a delete, and for a create, which has none, by its
-// UID among the account's events.
+// UID among the account's events, else by its UID alone (Calendar.Get
+// without a Ref).
 func (p *Plan) reread(ctx context.Context, cal Calendar, a Action) (Stored, bool, error) {
 	if a.Op != OpCreate {
 		return cal.Get(ctx, a.Old)
@@ -239,7 +240,15 @@ func (p *Plan) reread(ctx context.Context, cal Calendar, a Action) (Stored, bool
 		}
 	}
 	if len(same) == 0 {
-		return Stored{}, false, nil
+		// The calendar refused the create for an event the listing does
+		// not show: one it holds under the UID that it does not read as
+		// the account's (rewritten by another app, say). Read by its UID.
+		s, found, err := cal.Get(ctx, Stored{Event: a.Event})
+		if err != nil {
+			return Stored{}, false, fmt.Errorf("%w (the calendar holds an event with this UID that cannot be read back as the account's: "+
+				"move or delete it in the calendar app)", err)
+		}
+		return s, found, nil
 	}
 	s, _ := keepOne(same)
 	return s, true, nil

@@ -109,16 +109,16 @@ func TestSyncFirstCreates(t *testing.T) {
 	now := monday(t)
 	res := syncNow(t, cal, roster(week(t)...), options(t, now))
 
-	assert.Equal(t, 4, res.Created, "one event a shift from today on")
-	assert.Equal(t, 1, res.Past, "yesterday's shift is left alone")
-	assert.Equal(t, 4, cal.Calls().Create)
-	assert.Len(t, res.Lines, 4)
-	assert.Equal(t, "create 2026-12-07 Mon 07:00–15:30 Early: new shift", res.Lines[0])
-	assert.Contains(t, res.String(), "4 created, 0 updated, 0 deleted, 0 unchanged")
+	assert.Equal(t, 5, res.Created, "one event a shift the roster lists, yesterday's too")
+	assert.Zero(t, res.Past)
+	assert.Equal(t, 5, cal.Calls().Create)
+	assert.Len(t, res.Lines, 5)
+	assert.Equal(t, "create 2026-12-06 Sun 07:00–15:30 Early: new shift", res.Lines[0])
+	assert.Contains(t, res.String(), "5 created, 0 updated, 0 deleted, 0 unchanged")
 
 	events := mine(t, cal, accountA)
-	require.Len(t, events, 4)
-	want := export.Events(roster(week(t)...), melbourne(t))[1:]
+	require.Len(t, events, 5)
+	want := export.Events(roster(week(t)...), melbourne(t))
 	for i, e := range events {
 		assert.Regexp(t, `^[0-9a-f]{32}\.[0-9a-f]{8}@rosteron$`, e.UID)
 		assert.Equal(t, accountA, e.Account)
@@ -197,7 +197,7 @@ func TestSyncRemovedShiftDeleted(t *testing.T) {
 	assert.Equal(t, 1, res.Deleted)
 	assert.Equal(t, 1, res.Writes())
 	assert.Equal(t, []string{"delete 2026-12-10 Thu 21:00–07:30 (+1) Night: shift gone from the roster"}, res.Lines)
-	assert.Len(t, mine(t, cal, accountA), 3)
+	assert.Len(t, mine(t, cal, accountA), 4)
 }
 
 func TestSyncLeavesOthersAlone(t *testing.T) {
@@ -213,8 +213,8 @@ func TestSyncLeavesOthersAlone(t *testing.T) {
 	optsB.Account = accountB
 	syncNow(t, cal, roster(week(t)...), options(t, monday(t)))
 	syncNow(t, cal, roster(week(t)...), optsB)
-	require.Len(t, mine(t, cal, accountA), 4)
-	require.Len(t, mine(t, cal, accountB), 4)
+	require.Len(t, mine(t, cal, accountA), 5)
+	require.Len(t, mine(t, cal, accountB), 5)
 	assert.NotEqual(t, byDate(t, cal, accountA, "2026-12-08").UID, byDate(t, cal, accountB, "2026-12-08").UID,
 		"the same shift has a UID of each account's")
 	bEvents := mine(t, cal, accountB)
@@ -350,13 +350,13 @@ func TestSyncConflictOnCreate(t *testing.T) {
 		})
 		res := syncNow(t, cal, snap, options(t, monday(t)))
 		assert.Equal(t, 1, res.Settled)
-		require.Len(t, mine(t, cal, accountA), 4, "no duplicate")
+		require.Len(t, mine(t, cal, accountA), 5, "no duplicate")
 		if same {
-			assert.Equal(t, 3, res.Created)
+			assert.Equal(t, 4, res.Created)
 			assert.Contains(t, res.Lines, "create 2026-12-07 Mon 07:00–15:30 Early: new shift "+
 				"(already so in the calendar: edited in the calendar meanwhile: read again and settled)")
 		} else {
-			assert.Equal(t, 3, res.Created)
+			assert.Equal(t, 4, res.Created)
 			assert.Equal(t, 1, res.Updated)
 			assert.Equal(t, "Early", byDate(t, cal, accountA, "2026-12-07").Summary)
 		}
@@ -404,14 +404,18 @@ func TestSyncEmptyRosterHeld(t *testing.T) {
 	opts.AllowEmpty = true
 	res := syncNow(t, cal, empty, opts)
 	assert.Equal(t, 4, res.Deleted)
-	assert.Empty(t, mine(t, cal, accountA))
+	assert.Equal(t, 1, res.Past, "yesterday's event is not deleted")
+	assert.Len(t, mine(t, cal, accountA), 1)
 
 	// An empty roster and an empty calendar is no news.
 	res = syncNow(t, calendartest.New(), roster(), options(t, monday(t)))
 	assert.Zero(t, res.Writes())
 }
 
-func TestSyncLeavesPastDaysAlone(t *testing.T) {
+// Before today, a change on the roster is written, but an event is not
+// deleted, nor an edit made in the calendar undone: the roster page no
+// longer lists every past day.
+func TestSyncPastDays(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
 	// Synced on Sunday: Sunday's shift has an event.
@@ -422,8 +426,8 @@ func TestSyncLeavesPastDaysAlone(t *testing.T) {
 	sun, _ = cal.Event(sun.UID)
 	cal.ResetCalls()
 
-	// On Monday the page lists Sunday no more, or lists it changed.
-	for _, items := range [][]snapshot.Item{week(t)[1:], append([]snapshot.Item{shift(t, "2026-12-06", "08:00 - 16:30", "Early")}, week(t)[1:]...)} {
+	// On Monday the page lists Sunday no more, or lists it as it was.
+	for _, items := range [][]snapshot.Item{week(t)[1:], week(t)} {
 		res := syncNow(t, cal, roster(items...), options(t, monday(t)))
 		assert.Zero(t, res.Writes())
 		assert.Equal(t, 1, res.Past)
@@ -431,6 +435,21 @@ func TestSyncLeavesPastDaysAlone(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, sun, got)
 	}
+
+	// Or lists it changed: the change is written.
+	changed := append([]snapshot.Item{shift(t, "2026-12-06", "08:00 - 16:30", "Early")}, week(t)[1:]...)
+	res := syncNow(t, cal, roster(changed...), options(t, monday(t)))
+	assert.Equal(t, 1, res.Updated)
+	assert.Equal(t, []string{"update 2026-12-06 Sun 08:00–16:30 Early: " + calendar.ReasonReplaced}, res.Lines)
+	got, _ := cal.Event(sun.UID)
+	assert.Equal(t, "Early", got.Summary)
+	assert.Equal(t, time.Date(2026, 12, 6, 8, 0, 0, 0, melbourne(t)), got.Start.In(melbourne(t)))
+
+	// A past shift with no event gets one.
+	cal.Remove(sun.UID)
+	res = syncNow(t, cal, roster(changed...), options(t, monday(t)))
+	assert.Equal(t, 1, res.Created)
+	assert.Equal(t, 1, res.Writes())
 }
 
 // TestSyncDaylightSaving syncs across Melbourne's changes of clocks: on 4
@@ -452,8 +471,8 @@ func TestSyncDaylightSaving(t *testing.T) {
 	cal := calendartest.New()
 	opts := options(t, now)
 	res := syncNow(t, cal, roster(items...), opts)
-	assert.Equal(t, 5, res.Created)
-	assert.Equal(t, 1, res.Past)
+	assert.Equal(t, 6, res.Created, "April's night too: it is on the roster")
+	assert.Zero(t, res.Past)
 
 	night := byDate(t, cal, accountA, "2026-10-03")
 	assert.Equal(t, time.Date(2026, 10, 3, 11, 0, 0, 0, time.UTC), night.Start.UTC(), "21:00 AEST")
@@ -470,14 +489,20 @@ func TestSyncDaylightSaving(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 10, 3, 16, 30, 0, 0, time.UTC), odd.Start.UTC(), "02:30 read as 03:30 AEDT")
 
 	// An hour later it is Sunday in Melbourne, though Saturday in UTC:
-	// Saturday's night is past, and left alone even when it changes.
+	// Saturday's night is past. A change on the roster is written; an
+	// edit made in the calendar is left alone.
 	items[0] = shift(t, "2026-10-03", "22:00 - 07:00", "Night")
 	cal.ResetCalls()
+	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Hour)))
+	assert.Equal(t, 1, res.Updated)
+	assert.Equal(t, 1, res.Past)
+	cal.Edit(night.UID, func(e *calendartest.Event) { e.Summary = "Night (swapped)" })
 	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Hour)))
 	assert.Zero(t, res.Writes())
 	assert.Equal(t, 2, res.Past)
 
-	// Before midnight, Saturday's night was still today's.
+	// Before midnight, Saturday's night was still today's: the edit is
+	// undone.
 	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Minute)))
 	assert.Equal(t, 1, res.Updated)
 	res = syncNow(t, cal, roster(items...), options(t, now.Add(time.Minute)))
@@ -486,7 +511,8 @@ func TestSyncDaylightSaving(t *testing.T) {
 
 // TestSyncFloatingInUTC is a process in UTC with no TZ: the roster's
 // times are read in no zone, and "today" is the latest date on Earth, so
-// that no day the roster may no longer list is touched.
+// that no event of a day the roster may no longer list is deleted; but a
+// shift changed on the roster is written whatever "today" says.
 func TestSyncFloatingInUTC(t *testing.T) {
 	t.Parallel()
 	cal := calendartest.New()
@@ -495,13 +521,26 @@ func TestSyncFloatingInUTC(t *testing.T) {
 	assert.Equal(t, date(t, "2026-12-07"), calendar.Today(opts.Now, snapshot.Floating))
 	assert.Equal(t, date(t, "2026-12-06"), calendar.Today(opts.Now, nil))
 	res := syncNow(t, cal, roster(week(t)...), opts)
-	assert.Equal(t, 4, res.Created)
-	assert.Equal(t, 1, res.Past)
+	assert.Equal(t, 5, res.Created)
+	assert.Zero(t, res.Past)
 	mon := byDate(t, cal, accountA, "2026-12-07")
 	assert.True(t, snapshot.IsFloating(mon.Start), "a floating time")
 	assert.Equal(t, "2026-12-07T07:00:00", snapshot.FormatTime(mon.Start))
 	cal.ResetCalls()
 	res = syncNow(t, cal, roster(week(t)...), opts)
+	assert.Zero(t, res.Writes())
+
+	// Monday 18:30 in Perth, Tuesday in UTC+14: tonight's shift moves on
+	// the roster, and is written, though Monday is "past" in UTC+14.
+	opts.Now = time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC)
+	require.Equal(t, date(t, "2026-12-08"), calendar.Today(opts.Now, snapshot.Floating))
+	items := week(t)
+	items[1] = shift(t, "2026-12-07", "20:00 - 23:30", "Early")
+	res = syncNow(t, cal, roster(items...), opts)
+	assert.Equal(t, 1, res.Updated)
+	assert.Equal(t, "2026-12-07T20:00:00", snapshot.FormatTime(byDate(t, cal, accountA, "2026-12-07").Start))
+	// Gone from the roster, it is not deleted: the page may no longer list it.
+	res = syncNow(t, cal, roster(append(items[:1:1], items[2:]...)...), opts)
 	assert.Zero(t, res.Writes())
 }
 
@@ -534,11 +573,12 @@ func TestSyncCancelledKept(t *testing.T) {
 	assert.Equal(t, late.Ref, back.Ref)
 	assert.Greater(t, back.Sequence, gone.Sequence)
 
-	// Every shift gone but cancelled events: the guard counts only live
-	// ones.
+	// Every shift from today on gone, and the calendar holds only
+	// cancelled events: the guard counts only live ones.
 	cal.Clear()
 	res = syncNow(t, cal, roster(items[0]), options(t, monday(t)))
-	assert.Zero(t, res.Writes())
+	assert.Equal(t, 1, res.Updated, "yesterday's shift is on the roster: its event restored")
+	assert.Equal(t, 1, res.Writes())
 }
 
 func TestSyncDuplicates(t *testing.T) {
@@ -564,11 +604,11 @@ func TestSyncDryRun(t *testing.T) {
 	opts.DryRun = true
 	res := syncNow(t, cal, roster(week(t)...), opts)
 	assert.True(t, res.DryRun)
-	assert.Equal(t, 4, res.Created)
-	assert.Len(t, res.Lines, 4)
+	assert.Equal(t, 5, res.Created)
+	assert.Len(t, res.Lines, 5)
 	assert.Zero(t, cal.Calls().Writes())
 	assert.Empty(t, cal.Events())
-	assert.Contains(t, res.String(), "4 to be created")
+	assert.Contains(t, res.String(), "5 to be created")
 	assert.Contains(t, res.String(), "nothing written (dry run)")
 }
 
@@ -590,7 +630,7 @@ func TestSyncFailures(t *testing.T) {
 	var auth *calendar.AuthError
 	require.ErrorAs(t, err, &auth)
 	assert.Equal(t, 1, cal.Calls().Create)
-	assert.Equal(t, 4, res.Failed)
+	assert.Equal(t, 5, res.Failed)
 
 	// One event refused goes on to the others; three in a row stop.
 	cal = calendartest.New()
@@ -606,7 +646,7 @@ func TestSyncFailures(t *testing.T) {
 	res, err = calendar.Sync(context.Background(), cal, snap, options(t, monday(t)))
 	require.ErrorIs(t, err, calendar.ErrCalendar)
 	require.ErrorIs(t, err, bad)
-	assert.Equal(t, 3, res.Created)
+	assert.Equal(t, 4, res.Created)
 	assert.Equal(t, 1, res.Failed)
 
 	cal = calendartest.New()
@@ -619,8 +659,8 @@ func TestSyncFailures(t *testing.T) {
 	res, err = calendar.Sync(context.Background(), cal, snap, options(t, monday(t)))
 	require.ErrorIs(t, err, calendartest.ErrDown)
 	assert.Equal(t, 3, cal.Calls().Create, "three in a row, then it stops")
-	assert.Equal(t, 4, res.Failed)
-	assert.Contains(t, err.Error(), "4 of 4 changes to the calendar failed")
+	assert.Equal(t, 5, res.Failed)
+	assert.Contains(t, err.Error(), "5 of 5 changes to the calendar failed")
 
 	// A listing that fails writes nothing.
 	cal = calendartest.New()
@@ -645,7 +685,7 @@ func TestMakePlanChecks(t *testing.T) {
 
 	p, err := calendar.MakePlan(roster(week(t)...), nil, options(t, monday(t)))
 	require.NoError(t, err)
-	assert.Equal(t, 4, p.Count(calendar.OpCreate))
+	assert.Equal(t, 5, p.Count(calendar.OpCreate))
 	assert.Equal(t, date(t, "2026-12-07"), p.Today())
 	assert.False(t, p.Empty())
 }
@@ -655,4 +695,42 @@ func TestAccountID(t *testing.T) {
 	id, err := calendar.AccountID("https://RosterOn.example.com.au/RosterOnProd/Mobile/", " Joe.Bloggs ")
 	require.NoError(t, err)
 	assert.Equal(t, accountA, id)
+}
+
+// hiding is a calendar whose listing leaves out one UID's events, as a
+// server's filter or an event another app rewrote may: Get still reads
+// them.
+type hiding struct {
+	*calendartest.Calendar
+	uid string
+}
+
+func (h hiding) List(ctx context.Context, account string) ([]calendar.Stored, error) {
+	all, err := h.Calendar.List(ctx, account)
+	var out []calendar.Stored
+	for _, s := range all {
+		if s.UID != h.uid {
+			out = append(out, s)
+		}
+	}
+	return out, err
+}
+
+// A create refused for an event the listing does not show is settled by
+// reading the event by its UID, not tried again and again.
+func TestSyncConflictOnCreateOfAnEventNotListed(t *testing.T) {
+	t.Parallel()
+	cal := calendartest.New()
+	snap := roster(week(t)...)
+	syncNow(t, cal, snap, options(t, monday(t)))
+	late := byDate(t, cal, accountA, "2026-12-08")
+	cal.Edit(late.UID, func(e *calendartest.Event) { e.Summary = "Late?" })
+	cal.ResetCalls()
+
+	res, err := calendar.Sync(context.Background(), hiding{cal, late.UID}, snap, options(t, monday(t)))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Settled)
+	assert.Equal(t, 1, res.Updated, "read by its UID, and the edit undone")
+	assert.Equal(t, calendartest.Calls{List: 2, Get: 1, Create: 1, Update: 1}, cal.Calls())
+	assert.Equal(t, "Late", byDate(t, cal, accountA, "2026-12-08").Summary)
 }

@@ -67,13 +67,13 @@ func TestSyncerKeepsCalendarInStep(t *testing.T) {
 
 		s.Observe(roster(week(t)...), false)
 		synctest.Wait()
-		assert.Len(t, mine(t, cal, accountA), 4)
+		assert.Len(t, mine(t, cal, accountA), 5)
 		lines := log.take()
 		assert.Contains(t, lines, "calendar: create 2026-12-07 Mon 07:00–15:30 Early: new shift")
-		assert.Contains(t, lines, "calendar sync ok: calendartest: Roster: 4 created, 0 updated, 0 deleted, 0 unchanged, 1 before today left alone")
+		assert.Contains(t, lines, "calendar sync ok: calendartest: Roster: 5 created, 0 updated, 0 deleted, 0 unchanged")
 		st := s.State()
 		assert.False(t, st.LastSuccess.IsZero())
-		assert.Equal(t, 4, st.LastResult.Created)
+		assert.Equal(t, 5, st.LastResult.Created)
 
 		// The same roster read again: the calendar changed (the sync's own
 		// writes), so it is listed once, and nothing written.
@@ -95,8 +95,8 @@ func TestSyncerKeepsCalendarInStep(t *testing.T) {
 		cal.ResetCalls()
 		s.Observe(roster(week(t)...), false)
 		synctest.Wait()
-		assert.Len(t, mine(t, cal, accountA), 4)
-		assert.Equal(t, calendartest.Calls{Tag: 1, List: 1, Create: 4}, cal.Calls())
+		assert.Len(t, mine(t, cal, accountA), 5)
+		assert.Equal(t, calendartest.Calls{Tag: 1, List: 1, Create: 5}, cal.Calls())
 
 		// And one edited there.
 		s.Observe(roster(week(t)...), false)
@@ -152,7 +152,7 @@ func TestSyncerRetriesFailures(t *testing.T) {
 		down.Store(false)
 		time.Sleep(calendar.DefaultSyncBackoff)
 		synctest.Wait()
-		assert.Len(t, mine(t, cal, accountA), 4)
+		assert.Len(t, mine(t, cal, accountA), 5)
 		st := s.State()
 		assert.Zero(t, st.Failures)
 		assert.Empty(t, st.LastError)
@@ -197,7 +197,7 @@ func TestSyncerHoldsEmptyRoster(t *testing.T) {
 		empty := roster(week(t)[0])
 		s.Observe(empty, false)
 		synctest.Wait()
-		assert.Len(t, mine(t, cal, accountA), 4, "held")
+		assert.Len(t, mine(t, cal, accountA), 5, "held")
 		assert.True(t, s.State().Held)
 		lines := log.take()
 		require.Len(t, lines, 1)
@@ -207,12 +207,12 @@ func TestSyncerHoldsEmptyRoster(t *testing.T) {
 		s.Observe(roster(week(t)...), false)
 		s.Observe(empty, false)
 		synctest.Wait()
-		assert.Len(t, mine(t, cal, accountA), 4, "held")
+		assert.Len(t, mine(t, cal, accountA), 5, "held")
 
-		// The second read agrees.
+		// The second read agrees: every event from today on goes.
 		s.Observe(empty, false)
 		synctest.Wait()
-		assert.Empty(t, mine(t, cal, accountA))
+		assert.Len(t, mine(t, cal, accountA), 1, "yesterday's is left")
 		assert.False(t, s.State().Held)
 	})
 
@@ -224,6 +224,6 @@ func TestSyncerHoldsEmptyRoster(t *testing.T) {
 		// Held by the feed and confirmed: believed at once.
 		s.Observe(roster(week(t)[0]), true)
 		synctest.Wait()
-		assert.Empty(t, mine(t, cal, accountA))
+		assert.Len(t, mine(t, cal, accountA), 1, "only yesterday's is left")
 	})
 }

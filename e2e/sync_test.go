@@ -74,21 +74,17 @@ func TestCLISyncIntoCalDAV(t *testing.T) {
 		args = append(args, "--allow-http")
 	}
 
+	before := time.Now()
 	first := cli(t, demoEnv(), "", args...)
+	after := time.Now()
 	require.Equal(t, 0, first.code, "stderr: %s", first.stderr)
 	creates := countPrefix(first.stdout, "create ")
-	// Days before today are left alone, made or not (the roster page
-	// drops them as time goes by).
-	mel, err := time.LoadLocation("Australia/Melbourne")
-	require.NoError(t, err)
-	want := 0
-	for _, it := range mockserver.DemoRoster(time.Now()) {
-		if !it.Date.Before(calendar.Today(time.Now(), mel)) {
-			want++
-		}
-	}
-	require.Positive(t, want)
-	assert.Equal(t, want, creates, "one event a shift of the demo roster from today on:\n%s", first.stdout)
+	// One event a shift the roster lists, days before today too. The
+	// mock's demo roster follows its clock; a run across midnight may see
+	// either day's.
+	want := []int{len(mockserver.DemoRoster(before)), len(mockserver.DemoRoster(after))}
+	require.Positive(t, want[0])
+	assert.Contains(t, want, creates, "one event a shift of the demo roster:\n%s", first.stdout)
 	assert.Zero(t, countPrefix(first.stdout, "update ")+countPrefix(first.stdout, "delete "), first.stdout)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -115,9 +111,9 @@ func TestCLISyncIntoCalDAV(t *testing.T) {
 	require.Equal(t, 0, second.code, "stderr: %s", second.stderr)
 	assert.Empty(t, strings.TrimSpace(second.stdout), "an unchanged roster writes nothing")
 	assert.Contains(t, second.stderr, "0 created, 0 updated, 0 deleted")
-	after, err := cal.Tag(ctx)
+	tagAfter, err := cal.Tag(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, tag, after, "the calendar did not change")
+	assert.Equal(t, tag, tagAfter, "the calendar did not change")
 	assert.Equal(t, own, readOwn(t, ctx, acct, cal.URL()), "the person's own event is as they left it")
 
 	for _, r := range []result{first, second} {

@@ -116,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Calendar, error) {
 	if err := cal.discover(ctx, u, strings.TrimSpace(cfg.Calendar)); err != nil {
 		return nil, err
 	}
+	c.found(cal.url)
 	return cal, nil
 }
 

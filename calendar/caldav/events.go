@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -70,12 +71,30 @@ func (cal *Calendar) refURL(step string, s calendar.Stored) (*url.URL, error) {
 // List returns account's events, from one calendar-query REPORT that
 // gives every event's data and ETag. Events that are not rosteron's, or
 // not account's, or that cannot be read back as rosteron's, are left out.
+//
+// The query asks the server for the events whose X-ROSTERON-ACCOUNT
+// holds account, so that a big calendar of the person's own events is
+// not sent whole; a server that refuses that filter is asked for every
+// event, once. What comes back is checked here all the same.
 func (cal *Calendar) List(ctx context.Context, account string) ([]calendar.Stored, error) {
 	const step = "list"
-	resp, err := cal.c.do(ctx, request{
-		step: step, method: "REPORT", url: cal.url, limit: maxListing, body: []byte(calendarQuery),
-		header: http.Header{"Depth": {"1"}, "Content-Type": {`application/xml; charset="utf-8"`}},
-	})
+	query := func(body []byte) (*response, error) {
+		return cal.c.do(ctx, request{
+			step: step, method: "REPORT", url: cal.url, limit: maxListing, body: body,
+			header: http.Header{"Depth": {"1"}, "Content-Type": {`application/xml; charset="utf-8"`}},
+		})
+	}
+	resp, err := query(calendarQueryFor(account))
+	var de *Error
+	refused := func(status int) bool {
+		return status/100 == 4 && status != http.StatusUnauthorized || status == http.StatusNotImplemented
+	}
+	switch {
+	case errors.As(err, &de) && refused(de.Status):
+		resp, err = query([]byte(calendarQuery))
+	case err == nil && resp.status != http.StatusMultiStatus && refused(resp.status):
+		resp, err = query([]byte(calendarQuery))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +114,8 @@ func (cal *Calendar) List(ctx context.Context, account string) ([]calendar.Store
 			continue
 		}
 		u, err := resolve(resp.url, r.Hrefs[0])
-		if err != nil {
-			continue
+		if err != nil || !inside(u, cal.url) || sameResource(u, cal.url) {
+			continue // not an event of this calendar: never written to
 		}
 		data := []byte(strings.TrimSpace(*p.CalendarData) + "\r\n")
 		ev, ok := decodeEvent(data, account)
@@ -245,6 +264,9 @@ func (cal *Calendar) Update(ctx context.Context, old calendar.Stored, ev calenda
 	h := http.Header{}
 	if old.ETag != "" {
 		h.Set("If-Match", old.ETag)
+	} else if base.etag != "" {
+		// Listed without an ETag: written only over the version just read.
+		h.Set("If-Match", base.etag)
 	}
 	etag, err := cal.put(ctx, step, u, data, h)
 	if err != nil {
@@ -298,9 +320,26 @@ func (cal *Calendar) Delete(ctx context.Context, old calendar.Stored) error {
 	if err != nil {
 		return err
 	}
+	etag := old.ETag
+	if etag == "" {
+		// Listed without an ETag: read it, so that the delete removes
+		// only the version read, not an edit made since.
+		obj, found, err := cal.fetch(ctx, step, u)
+		if err != nil {
+			return err
+		}
+		if !found {
+			cal.forget(cal.ref(u))
+			return nil
+		}
+		if ev, ok := decodeEvent(obj.data, old.Account); old.Account != "" && (!ok || ev.UID != old.UID) {
+			return conflict(step, u, "the event is no longer the one listed")
+		}
+		etag = obj.etag
+	}
 	h := http.Header{}
-	if old.ETag != "" {
-		h.Set("If-Match", old.ETag)
+	if etag != "" {
+		h.Set("If-Match", etag)
 	}
 	resp, err := cal.c.do(ctx, request{step: step, method: http.MethodDelete, url: u, header: h, limit: maxErrorBody})
 	if err != nil {

@@ -79,7 +79,39 @@ type client struct {
 	origin    *url.URL // the configured address's scheme and host
 
 	mu      sync.Mutex
-	trusted map[string]bool // "scheme://host:port"
+	trusted map[string]bool // "scheme://host:port", during discovery
+	// scope is the calendar, once discovery found it: from then on every
+	// request goes to it or inside it, and only there.
+	scope *url.URL
+}
+
+// found ends discovery: requests go only to cal, the calendar's
+// collection, or inside it.
+func (c *client) found(cal *url.URL) {
+	c.mu.Lock()
+	c.scope = cal
+	c.mu.Unlock()
+}
+
+// discovering reports whether the calendar is still to be found.
+func (c *client) discovering() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.scope == nil
+}
+
+// inside reports whether u is the collection scope or a resource in it:
+// its origin, and a path under its path with no dot segments.
+func inside(u, scope *url.URL) bool {
+	if originOf(u) != originOf(scope) || !strings.HasPrefix(u.Path, scope.Path) {
+		return false
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 func originOf(u *url.URL) string {
@@ -111,8 +143,14 @@ func (c *client) checkTarget(u *url.URL) error {
 	}
 	o := originOf(u)
 	c.mu.Lock()
-	ok := c.trusted[o]
+	ok, scope := c.trusted[o], c.scope
 	c.mu.Unlock()
+	if scope != nil {
+		if inside(u, scope) {
+			return nil
+		}
+		return fmt.Errorf("%s is not in the calendar %s: rosteron sends nothing there", u.Redacted(), scope.Redacted())
+	}
 	if ok {
 		return nil
 	}
@@ -122,7 +160,7 @@ func (c *client) checkTarget(u *url.URL) error {
 	if err := checkPlain(u, c.allowHTTP); err != nil {
 		return err
 	}
-	if u.Scheme == "https" && sameSite(u.Hostname(), c.origin.Hostname()) {
+	if u.Scheme == "https" && sameSite(u.Hostname(), c.origin.Hostname()) && samePort(u, c.origin) {
 		c.mu.Lock()
 		c.trusted[o] = true
 		c.mu.Unlock()
@@ -130,6 +168,17 @@ func (c *client) checkTarget(u *url.URL) error {
 	}
 	return fmt.Errorf("the server pointed to %s, another site than %s: the password is sent only to %s",
 		o, originOf(c.origin), originOf(c.origin))
+}
+
+// samePort reports whether u is at the port of origin, or at https's own.
+func samePort(u, origin *url.URL) bool {
+	port := func(v *url.URL) string {
+		if p := v.Port(); p != "" {
+			return p
+		}
+		return "443"
+	}
+	return port(u) == port(origin) || port(u) == "443"
 }
 
 // sameSite reports whether a and b are hosts of one registered domain,
@@ -162,8 +211,9 @@ type response struct {
 // do sends r and reads its answer, up to r.limit bytes. A PROPFIND,
 // REPORT or GET that is redirected is sent again, as it was, to the new
 // address, if the credentials may go there: Go's client would turn it
-// into a GET. A 401 or 403 is a *calendar.AuthError; other statuses are
-// the caller's to judge.
+// into a GET. A 401, or a 403 during discovery, is a *calendar.AuthError;
+// other statuses, a 403 refusing one event among them, are the caller's
+// to judge.
 func (c *client) do(ctx context.Context, r request) (*response, error) {
 	u := r.url
 	for hop := 0; ; hop++ {
@@ -207,9 +257,14 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 			}
 			u = next
 			continue
-		case http.StatusUnauthorized, http.StatusForbidden:
+		case http.StatusUnauthorized:
 			drain(resp)
 			return nil, c.authError(resp.StatusCode, u)
+		case http.StatusForbidden:
+			if c.discovering() {
+				drain(resp)
+				return nil, c.authError(resp.StatusCode, u)
+			}
 		}
 		limit := r.limit
 		if resp.StatusCode/100 != 2 {

@@ -53,6 +53,24 @@ func TestCheckTarget(t *testing.T) {
 	assert.NoError(t, lan.checkTarget(parse("http://radicale:5232/alice/")))
 	assert.Error(t, lan.checkTarget(parse("http://other:5232/")), "--allow-http lets no password go to another host")
 
+	assert.Error(t, c.checkTarget(parse("https://p42-caldav.icloud.com:8443/")), "another site's host at another port")
+
+	// Once the calendar is found, only it and what is inside it.
+	c.found(parse("https://p42-caldav.icloud.com/123/calendars/roster/"))
+	for target, ok := range map[string]bool{
+		"https://p42-caldav.icloud.com/123/calendars/roster/":        true,
+		"https://p42-caldav.icloud.com:443/123/calendars/roster/x":   true,
+		"https://p42-caldav.icloud.com/123/calendars/other/x.ics":    false,
+		"https://p42-caldav.icloud.com/123/calendars/roster/../x":    false,
+		"https://p42-caldav.icloud.com/123/calendars/roster/%2e%2e/": false,
+		"https://caldav.icloud.com/123/calendars/roster/x.ics":       false, // trusted for discovery only
+		"https://p43-caldav.icloud.com/123/calendars/roster/x.ics":   false,
+	} {
+		u := parse(target)
+		err := c.checkTarget(u)
+		assert.Equal(t, ok, err == nil, "%s: %v", target, err)
+	}
+
 	assert.True(t, sameSite("p42-caldav.icloud.com", "caldav.icloud.com"))
 	assert.False(t, sameSite("a.github.io", "b.github.io"), "a public suffix is no site")
 	assert.False(t, sameSite("127.0.0.1", "127.0.0.1"))

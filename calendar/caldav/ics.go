@@ -389,13 +389,23 @@ func decodeEvent(data []byte, account string) (ev calendar.Event, ok bool) {
 		}
 		ev.Date = snapshot.DateOf(d)
 	} else {
-		t, err := readTime(start)
+		t, err := readTime(start, cal)
+		if errors.Is(err, errUnreadableZone) {
+			// Still rosteron's, at a time it cannot read: with no times,
+			// its content no longer has its digest, and the sync writes
+			// it again as edited in the calendar.
+			unreadableTimes(&ev)
+			goto texts
+		}
 		if err != nil {
 			return ev, false
 		}
 		ev.Start = t
 		if end := props.Get(ical.PropDateTimeEnd); end != nil {
-			if ev.End, err = readTime(end); err != nil {
+			if ev.End, err = readTime(end, cal); errors.Is(err, errUnreadableZone) {
+				unreadableTimes(&ev)
+				goto texts
+			} else if err != nil {
 				return ev, false
 			}
 		} else if dur := props.Get(ical.PropDuration); dur != nil {
@@ -411,6 +421,7 @@ func decodeEvent(data []byte, account string) (ev calendar.Event, ok bool) {
 			ev.End = time.Time{} // as export writes an event that ends when it starts
 		}
 	}
+texts:
 	ev.Summary = text(ical.PropSummary)
 	ev.Location = text(ical.PropLocation)
 	ev.Description = text(ical.PropDescription)
@@ -450,27 +461,234 @@ func decodeEvent(data []byte, account string) (ev calendar.Event, ok bool) {
 	return ev, true
 }
 
+// unreadableTimes marks ev's times as unreadable: none, on the date of its
+// shift, which no timed event of rosteron's says, so that its content
+// and its digest differ.
+func unreadableTimes(ev *calendar.Event) {
+	ev.Start, ev.End = time.Time{}, time.Time{}
+	ev.Date = ev.Item.Date
+}
+
 func isDate(p *ical.Prop) bool {
 	return strings.EqualFold(p.Params.Get(ical.ParamValue), string(ical.ValueDate)) || len(strings.TrimSpace(p.Value)) == len(dateLayout)
 }
 
 // readTime reads a DTSTART or DTEND with a time: in UTC, in the zone its
 // TZID names (as a calendar app may rewrite it), given in UTC; without
-// either, a floating time, read in snapshot.Floating.
-func readTime(p *ical.Prop) (time.Time, error) {
+// either, a floating time, read in snapshot.Floating. A TZID Go does not
+// know is read as zone (see zone).
+func readTime(p *ical.Prop, obj *ical.Calendar) (time.Time, error) {
 	v := strings.TrimSpace(p.Value)
 	if strings.HasSuffix(v, "Z") {
 		return time.Parse(utcLayout, v)
 	}
-	if tzid := p.Params.Get(ical.PropTimezoneID); tzid != "" {
-		loc, err := time.LoadLocation(strings.Trim(tzid, `"`))
+	if tzid := strings.Trim(strings.TrimSpace(p.Params.Get(ical.PropTimezoneID)), `"`); tzid != "" {
+		local, err := time.Parse(floatingLayout, v)
 		if err != nil {
 			return time.Time{}, err
 		}
-		t, err := time.ParseInLocation(floatingLayout, v, loc)
-		return t.UTC(), err
+		return zone(tzid, local, obj)
 	}
 	return time.ParseInLocation(floatingLayout, v, snapshot.Floating)
+}
+
+// errUnreadableZone is a time in a zone rosteron cannot read.
+var errUnreadableZone = errors.New("a time zone rosteron cannot read")
+
+// zone reads local, a clock time (in UTC's fields), in the zone tzid, as
+// calendar apps name them: an IANA name; one with a prefix of the app's
+// (Evolution's "/freeassociation.sourceforge.net/Australia/Melbourne",
+// old Thunderbird's "/mozilla.org/20050126_1/Australia/Melbourne"), by
+// its trailing Area/City; a Windows name ("AUS Eastern Standard Time")
+// rosteron knows; else by the rules of the object's VTIMEZONE of that
+// TZID.
+func zone(tzid string, local time.Time, obj *ical.Calendar) (time.Time, error) {
+	in := func(loc *time.Location) time.Time {
+		return time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), 0, loc).UTC()
+	}
+	if loc, err := time.LoadLocation(tzid); err == nil && tzid != "Local" {
+		return in(loc), nil
+	}
+	parts := strings.Split(strings.Trim(tzid, "/"), "/")
+	for n := min(3, len(parts)); n >= 2; n-- {
+		name := strings.Join(parts[len(parts)-n:], "/")
+		if loc, err := time.LoadLocation(name); err == nil && name != "Local" {
+			return in(loc), nil
+		}
+	}
+	if name, ok := windowsZones[strings.ToLower(strings.TrimSpace(tzid))]; ok {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return in(loc), nil
+		}
+	}
+	if obj != nil {
+		for _, c := range obj.Children {
+			if c.Name != ical.CompTimezone {
+				continue
+			}
+			if id := c.Props.Get(ical.PropTimezoneID); id == nil || strings.Trim(strings.TrimSpace(id.Value), `"`) != tzid {
+				continue
+			}
+			if off, ok := vtimezoneOffset(c, local); ok {
+				return local.Add(-off), nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("%w: %q", errUnreadableZone, tzid)
+}
+
+// windowsZones are the Windows names of zones (as Exchange and Outlook
+// write them) of the places rosteron is used in most, with their IANA
+// names.
+var windowsZones = map[string]string{
+	"aus eastern standard time":     "Australia/Sydney",
+	"e. australia standard time":    "Australia/Brisbane",
+	"cen. australia standard time":  "Australia/Adelaide",
+	"aus central standard time":     "Australia/Darwin",
+	"w. australia standard time":    "Australia/Perth",
+	"tasmania standard time":        "Australia/Hobart",
+	"lord howe standard time":       "Australia/Lord_Howe",
+	"aus central w. standard time":  "Australia/Eucla",
+	"new zealand standard time":     "Pacific/Auckland",
+	"chatham islands standard time": "Pacific/Chatham",
+	"gmt standard time":             "Europe/London",
+	"utc":                           "UTC",
+	"coordinated universal time":    "UTC",
+}
+
+// vtimezoneOffset is the UTC offset at the clock time local by the
+// STANDARD and DAYLIGHT rules of tz: each begins at its DTSTART and, with
+// a yearly RRULE of a month and a weekday ("BYMONTH=10;BYDAY=1SU"), each
+// year then; the one begun last rules. ok is false for rules it cannot
+// read.
+func vtimezoneOffset(tz *ical.Component, local time.Time) (time.Duration, bool) {
+	var best time.Time
+	var off time.Duration
+	found := false
+	for _, c := range tz.Children {
+		if c.Name != ical.CompTimezoneStandard && c.Name != ical.CompTimezoneDaylight {
+			continue
+		}
+		to, ok := parseOffset(c.Props.Get(ical.PropTimezoneOffsetTo))
+		if !ok {
+			return 0, false
+		}
+		dp := c.Props.Get(ical.PropDateTimeStart)
+		if dp == nil {
+			return 0, false
+		}
+		start, err := time.Parse(floatingLayout, strings.TrimSpace(dp.Value))
+		if err != nil {
+			return 0, false
+		}
+		onset := start
+		if rp := c.Props.Get(ical.PropRecurrenceRule); rp != nil {
+			var ok bool
+			if onset, ok = lastOnset(rp.Value, start, local); !ok {
+				return 0, false
+			}
+		}
+		if onset.After(local) {
+			continue
+		}
+		if !found || onset.After(best) {
+			best, off, found = onset, to, true
+		}
+	}
+	return off, found
+}
+
+// lastOnset is the last time, at or before local, that a yearly rule
+// such as "FREQ=YEARLY;BYMONTH=4;BYDAY=1SU" begins, from start on.
+func lastOnset(rule string, start, local time.Time) (time.Time, bool) {
+	month, nth, day := 0, 0, -1
+	for _, part := range strings.Split(strings.ToUpper(strings.TrimSpace(rule)), ";") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "FREQ":
+			if v != "YEARLY" {
+				return time.Time{}, false
+			}
+		case "BYMONTH":
+			m, err := strconv.Atoi(v)
+			if err != nil || m < 1 || m > 12 {
+				return time.Time{}, false
+			}
+			month = m
+		case "BYDAY":
+			if len(v) < 3 {
+				return time.Time{}, false
+			}
+			n, err := strconv.Atoi(strings.TrimPrefix(v[:len(v)-2], "+"))
+			if err != nil || n == 0 || n < -5 || n > 5 {
+				return time.Time{}, false
+			}
+			d := slices.Index([]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}, v[len(v)-2:])
+			if d < 0 {
+				return time.Time{}, false
+			}
+			nth, day = n, d
+		case "INTERVAL":
+			if v != "1" {
+				return time.Time{}, false
+			}
+		case "UNTIL", "COUNT", "WKST":
+			// Zones' rules rarely end; an ended one is read as going on.
+		default:
+			return time.Time{}, false
+		}
+	}
+	if month == 0 || day < 0 {
+		return time.Time{}, false
+	}
+	onsetIn := func(year int) time.Time {
+		var d time.Time
+		if nth > 0 {
+			d = time.Date(year, time.Month(month), 1, start.Hour(), start.Minute(), start.Second(), 0, time.UTC)
+			d = d.AddDate(0, 0, (day-int(d.Weekday())+7)%7+7*(nth-1))
+		} else {
+			d = time.Date(year, time.Month(month)+1, 0, start.Hour(), start.Minute(), start.Second(), 0, time.UTC)
+			d = d.AddDate(0, 0, -((int(d.Weekday())-day+7)%7)-7*(-nth-1))
+		}
+		return d
+	}
+	for _, year := range []int{local.Year(), local.Year() - 1} {
+		if o := onsetIn(year); !o.After(local) && !o.Before(start) {
+			return o, true
+		}
+	}
+	return start, true
+}
+
+// parseOffset reads a UTC offset, "+1000" or "-0330" (seconds allowed).
+func parseOffset(p *ical.Prop) (time.Duration, bool) {
+	if p == nil {
+		return 0, false
+	}
+	v := strings.TrimSpace(p.Value)
+	if len(v) != 5 && len(v) != 7 {
+		return 0, false
+	}
+	sign := time.Duration(1)
+	switch v[0] {
+	case '-':
+		sign = -1
+	case '+':
+	default:
+		return 0, false
+	}
+	n, err := strconv.Atoi(v[1:])
+	if err != nil {
+		return 0, false
+	}
+	if len(v) == 5 {
+		n *= 100
+	}
+	h, m, s := n/10000, n/100%100, n%100
+	if m > 59 || s > 59 || h > 23 {
+		return 0, false
+	}
+	return sign * (time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second), true
 }
 
 // fold folds the content lines of an encoded object longer than 75 octets

@@ -128,7 +128,6 @@ func TestDecodeEventReadsWhatAppsWrite(t *testing.T) {
 		"no item":         "UID:x@rosteron\r\nDTSTART:20261207T070000Z\r\nX-ROSTERON-ACCOUNT:" + account + "\r\n",
 		"no start":        "UID:x@rosteron\r\nX-ROSTERON-ACCOUNT:" + account + "\r\n" + itemLine,
 		"bad start":       "UID:x@rosteron\r\nDTSTART:tomorrow\r\nX-ROSTERON-ACCOUNT:" + account + "\r\n" + itemLine,
-		"bad zone":        "UID:x@rosteron\r\nDTSTART;TZID=Mars/Olympus:20261207T070000\r\nX-ROSTERON-ACCOUNT:" + account + "\r\n" + itemLine,
 		"bad sequence":    "UID:x@rosteron\r\nDTSTART:20261207T070000Z\r\nSEQUENCE:-3\r\nX-ROSTERON-ACCOUNT:" + account + "\r\n" + itemLine,
 	} {
 		_, ok := decodeEvent(object("BEGIN:VEVENT\r\nDTSTAMP:20261201T000000Z\r\n"+vevent+"END:VEVENT\r\n"), account)
@@ -174,4 +173,49 @@ func TestMerge(t *testing.T) {
 	data, err = encode(ev, []byte("garbage"), time.Now())
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "SUMMARY:Day")
+}
+
+// A time in a zone whose TZID Go does not know is read as calendar apps
+// mean it: by the IANA name at its end (Evolution, old Thunderbird), its
+// Windows name (Exchange), or its VTIMEZONE; a zone that none of these
+// reads leaves the event rosteron's, with no times, so that it no longer
+// matches its digest.
+func TestDecodeEventReadsForeignTimeZones(t *testing.T) {
+	t.Parallel()
+	vtz := "BEGIN:VTIMEZONE\r\nTZID:Custom Melbourne\r\n" +
+		"BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\r\nEND:STANDARD\r\n" +
+		"BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=10\r\nEND:DAYLIGHT\r\n" +
+		"END:VTIMEZONE\r\n"
+	read := func(tzid, date, extra string) (calendar.Event, bool) {
+		return decodeEvent([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n"+extra+
+			"BEGIN:VEVENT\r\nUID:x@rosteron\r\nDTSTAMP:20261201T000000Z\r\n"+
+			"DTSTART;TZID="+tzid+":"+date+"T070000\r\nDTEND;TZID="+tzid+":"+date+"T153000\r\n"+
+			"SUMMARY:Day\r\nX-ROSTERON-ACCOUNT:"+account+"\r\n"+itemLine+"END:VEVENT\r\nEND:VCALENDAR\r\n"), account)
+	}
+	summer := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC) // 07:00 at +11
+	for _, tzid := range []string{
+		"Australia/Melbourne",
+		"/freeassociation.sourceforge.net/Australia/Melbourne",
+		"/freeassociation.sourceforge.net/Tzfile/Australia/Melbourne",
+		"/mozilla.org/20050126_1/Australia/Melbourne",
+		`"AUS Eastern Standard Time"`,
+		"AUS Eastern Standard Time",
+	} {
+		ev, ok := read(tzid, "20261207", "")
+		require.True(t, ok, tzid)
+		assert.True(t, ev.Start.Equal(summer), "%s: %v", tzid, ev.Start)
+		assert.True(t, ev.End.Equal(summer.Add(8*time.Hour+30*time.Minute)), "%s: %v", tzid, ev.End)
+	}
+	ev, ok := read("Custom Melbourne", "20261207", vtz)
+	require.True(t, ok)
+	assert.True(t, ev.Start.Equal(summer), "daylight time by the VTIMEZONE: %v", ev.Start)
+	ev, ok = read("Custom Melbourne", "20260707", vtz)
+	require.True(t, ok)
+	assert.True(t, ev.Start.Equal(time.Date(2026, 7, 6, 21, 0, 0, 0, time.UTC)), "standard time by the VTIMEZONE: %v", ev.Start)
+
+	ev, ok = read("Mars/Olympus", "20261207", "")
+	require.True(t, ok, "still rosteron's")
+	assert.True(t, ev.Start.IsZero() && ev.End.IsZero(), "its times unreadable")
+	assert.Equal(t, snapshot.Date{Year: 2026, Month: 12, Day: 7}, ev.Date)
+	assert.Equal(t, "Day", ev.Summary)
 }

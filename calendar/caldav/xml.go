@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/rosteron/rosteron/calendar"
 )
 
 const (
@@ -188,6 +191,25 @@ const calendarQuery = `<?xml version="1.0" encoding="utf-8"?>
 <D:prop><D:getetag/><C:calendar-data/></D:prop>
 <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>
 </C:calendar-query>`
+
+// calendarQueryFor asks for the events whose PropAccount holds account
+// (a text-match is a substring's), with their data and ETags; every
+// event when account cannot be matched as it is written (a character
+// iCalendar escapes in it).
+func calendarQueryFor(account string) []byte {
+	if account == "" || strings.ContainsAny(account, "\\;,\r\n") || !utf8.ValidString(account) {
+		return []byte(calendarQuery)
+	}
+	var esc bytes.Buffer
+	_ = xml.EscapeText(&esc, []byte(account))
+	return []byte(`<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:prop><D:getetag/><C:calendar-data/></D:prop>
+<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
+		`<C:prop-filter name="` + calendar.PropAccount + `"><C:text-match collation="i;octet">` + esc.String() + `</C:text-match></C:prop-filter>` +
+		`</C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>`)
+}
 
 // mkcalendarBody makes a calendar of events named name (RFC 4791, 5.3.1).
 func mkcalendarBody(name string) []byte {

@@ -25,8 +25,9 @@ It keeps no state: which events are rosteron's, and their revisions, it
 reads from the calendar. A new shift gets an event; a changed or moved
 one has its event updated in place (same UID, SEQUENCE up); a shift gone
 has its event deleted. Only rosteron's own events of this account are
-touched, never the person's own or another account's, and only from
-today on, in the roster's zone: days before it stay as they are. An
+touched, never the person's own or another account's. Every shift the
+roster lists is written when it changes; before today, in the roster's
+zone, no event is deleted and no edit made in the calendar undone. An
 event edited in the calendar is put back as the roster has it. A roster
 with no shift from today on, where the calendar has upcoming events, is
 read a second time, and the events deleted only if that read agrees (or
