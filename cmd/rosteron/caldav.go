@@ -73,22 +73,7 @@ func (f caldavFlags) given() bool {
 // Docker secret, whichever exists. named is true for the flag's file,
 // which must then be readable.
 func (c *cli) caldavPasswordFile(flagFile string) (path string, named bool) {
-	if flagFile != "" {
-		return flagFile, true
-	}
-	if dir := c.getenv("CREDENTIALS_DIRECTORY"); dir != "" {
-		if p := filepath.Join(dir, caldavCredentialName); exists(p) {
-			return p, false
-		}
-	}
-	dir := c.secretsDir
-	if dir == "" {
-		dir = defaultSecretsDir
-	}
-	if p := filepath.Join(dir, caldavSecretName); exists(p) {
-		return p, false
-	}
-	return "", false
+	return c.secretFile(flagFile, caldavCredentialName, caldavSecretName)
 }
 
 // openCalDAV checks the CalDAV flags, reads the password and opens the

@@ -60,14 +60,23 @@ func (p *passwordFlags) register(fs *flag.FlagSet) {
 // or a Docker secret that exists. named is true for a file the user named,
 // which must then be readable; the other two are only looked for.
 func (c *cli) passwordFile(flagFile string) (path string, named bool) {
+	if flagFile == "" {
+		flagFile = c.getenv("ROSTERON_PASSWORD_FILE")
+	}
+	return c.secretFile(flagFile, credentialName, dockerSecretName)
+}
+
+// secretFile returns the file a secret is to be read from: named, a file
+// the user named, which must then be readable (named is then true); else
+// the systemd credential called credential in $CREDENTIALS_DIRECTORY, else
+// the Docker secret called dockerSecret in the secrets folder, whichever
+// exists; else none.
+func (c *cli) secretFile(flagFile, credential, dockerSecret string) (path string, named bool) {
 	if flagFile != "" {
 		return flagFile, true
 	}
-	if f := c.getenv("ROSTERON_PASSWORD_FILE"); f != "" {
-		return f, true
-	}
 	if dir := c.getenv("CREDENTIALS_DIRECTORY"); dir != "" {
-		if p := filepath.Join(dir, credentialName); exists(p) {
+		if p := filepath.Join(dir, credential); exists(p) {
 			return p, false
 		}
 	}
@@ -75,7 +84,7 @@ func (c *cli) passwordFile(flagFile string) (path string, named bool) {
 	if dir == "" {
 		dir = defaultSecretsDir
 	}
-	if p := filepath.Join(dir, dockerSecretName); exists(p) {
+	if p := filepath.Join(dir, dockerSecret); exists(p) {
 		return p, false
 	}
 	return "", false

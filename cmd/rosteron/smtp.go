@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"path/filepath"
 
 	"github.com/rosteron/rosteron/feed"
 )
@@ -98,20 +97,5 @@ func (c *cli) mailer(ctx context.Context, cmd string, f smtpFlags, targets []*fe
 // --smtp-password-file, else the systemd credential or the Docker secret
 // that exists. named is true for the file the user named.
 func (c *cli) smtpPasswordFile(flagFile string) (path string, named bool) {
-	if flagFile != "" {
-		return flagFile, true
-	}
-	if dir := c.getenv("CREDENTIALS_DIRECTORY"); dir != "" {
-		if p := filepath.Join(dir, smtpCredentialName); exists(p) {
-			return p, false
-		}
-	}
-	dir := c.secretsDir
-	if dir == "" {
-		dir = defaultSecretsDir
-	}
-	if p := filepath.Join(dir, smtpSecretName); exists(p) {
-		return p, false
-	}
-	return "", false
+	return c.secretFile(flagFile, smtpCredentialName, smtpSecretName)
 }
