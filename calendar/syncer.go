@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rosteron/rosteron/internal/backoff"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -314,16 +315,11 @@ func (s *Syncer) delay(failures int) time.Duration {
 	if most <= 0 {
 		most = DefaultSyncMaxBackoff
 	}
-	d := base
-	for i := 1; i < failures && d < most; i++ {
-		d *= 2
-	}
 	u := rand.Float64()
 	if s.rand != nil {
 		u = s.rand()
 	}
-	d = time.Duration(float64(d) * (0.9 + 0.2*u))
-	return min(max(d, time.Millisecond), most)
+	return backoff.Wait(failures, base, most, u)
 }
 
 func (s *Syncer) logf(format string, args ...any) {

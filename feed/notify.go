@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/internal/atomicfile"
+	"github.com/rosteron/rosteron/internal/backoff"
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
 )
@@ -641,16 +642,11 @@ func (n *Notifier) delay(failures int, asked time.Duration) time.Duration {
 	if most <= 0 {
 		most = DefaultNotifyMaxBackoff
 	}
-	d := base
-	for i := 1; i < failures && d < most; i++ {
-		d *= 2
-	}
 	u := rand.Float64()
 	if n.rand != nil {
 		u = n.rand()
 	}
-	d = time.Duration(float64(d) * (0.9 + 0.2*u))
-	return min(max(d, asked, time.Millisecond), most)
+	return min(max(backoff.Wait(failures, base, most, u), asked), most)
 }
 
 func (n *Notifier) maxAge() time.Duration {
