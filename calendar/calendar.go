@@ -150,6 +150,10 @@ type Calendar interface {
 // "Google Calendar") and never hold a password or a token.
 var ErrCalendar = errors.New("calendar")
 
+// ErrNoCalendar is a calendar that does not exist and that Open was told
+// not to make (a dry run, which writes nothing, a new calendar included).
+var ErrNoCalendar = fmt.Errorf("%w: no calendar of that name", ErrCalendar)
+
 // ErrConflict is a conditional write refused because the event changed in
 // the calendar since it was read (HTTP 412), or an event created under a
 // UID already used. The sync reads it again and settles it.

@@ -55,6 +55,10 @@ type Config struct {
 	// Its CheckRedirect is not used: redirects are followed here, so that
 	// the password never follows one to another site.
 	Client *http.Client
+	// NoCreate makes Open fail, with an error matching
+	// calendar.ErrNoCalendar, where it would make the calendar: for a
+	// dry run, which writes nothing.
+	NoCreate bool
 }
 
 // Calendar is one calendar on a CalDAV server. Its methods are safe for
@@ -113,7 +117,7 @@ func Open(ctx context.Context, cfg Config) (*Calendar, error) {
 		trusted:   map[string]bool{originOf(u): true},
 	}
 	cal := &Calendar{c: c, stored: map[string]storedObject{}, now: time.Now}
-	if err := cal.discover(ctx, u, strings.TrimSpace(cfg.Calendar)); err != nil {
+	if err := cal.discover(ctx, u, strings.TrimSpace(cfg.Calendar), cfg.NoCreate); err != nil {
 		return nil, err
 	}
 	c.found(cal.url)
@@ -188,7 +192,7 @@ func self(ms *multistatus, u *url.URL) *msResponse {
 // calendar named name in it, made when missing. An address that already
 // is a calendar is used as it is, whatever its name; one that is a home
 // is searched.
-func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) error {
+func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string, noCreate bool) error {
 	const step = "discovery"
 	start := u
 	if u.Path == "" || u.Path == "/" {
@@ -269,6 +273,10 @@ func (cal *Calendar) discover(ctx context.Context, u *url.URL, name string) erro
 			cal.url, cal.name = found, name
 			return nil
 		}
+	}
+	if noCreate {
+		return &Error{Step: "discovery", URL: homes[0].Redacted(),
+			Err: fmt.Errorf("%w: no calendar named %q, and this run makes none", calendar.ErrNoCalendar, name)}
 	}
 	return cal.make(ctx, homes[0], name)
 }

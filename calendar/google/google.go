@@ -108,6 +108,10 @@ type Config struct {
 	// of its timed events, and the zone in which times are read back.
 	// Required, and not snapshot.Floating: Google needs real instants.
 	Location *time.Location
+	// NoCreate makes Open fail, with an error matching
+	// calendar.ErrNoCalendar, where it would create the calendar: for a
+	// dry run, which writes nothing.
+	NoCreate bool
 }
 
 // Calendar is one Google calendar, found or created by Open. It is safe
@@ -164,6 +168,9 @@ func Open(ctx context.Context, cfg Config) (*Calendar, error) {
 	id, err := c.find(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if id == "" && cfg.NoCreate {
+		return nil, fmt.Errorf("%w: %s has no calendar named %q, and this run makes none", calendar.ErrNoCalendar, Service, cfg.Calendar)
 	}
 	if id == "" {
 		if id, err = c.create(ctx); err != nil {

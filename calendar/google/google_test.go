@@ -113,6 +113,23 @@ func TestOpenFindsOrCreatesTheCalendar(t *testing.T) {
 	assert.Equal(t, fake.CalendarID("Personal 4"), other.ID(), "found on the last page")
 }
 
+// A dry run opens with NoCreate: a missing calendar is reported, not
+// made; one that exists is found as ever.
+func TestOpenNoCreate(t *testing.T) {
+	t.Parallel()
+	fake := googletest.New(t)
+	cfg := google.Config{Client: fake.Client(), Endpoint: fake.Endpoint(), Calendar: "Roster", Location: mel, NoCreate: true}
+	_, err := google.Open(context.Background(), cfg)
+	require.ErrorIs(t, err, calendar.ErrNoCalendar)
+	assert.Empty(t, fake.Calendars(), "nothing made")
+	assert.Zero(t, fake.Writes())
+
+	made := open(t, fake, "Roster")
+	found, err := google.Open(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, made.ID(), found.ID())
+}
+
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	fake := googletest.New(t)

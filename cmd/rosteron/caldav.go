@@ -53,6 +53,8 @@ type caldavFlags struct {
 	username     string
 	calendar     string
 	passwordFile string
+	// noCreate is set by a dry run: a missing calendar is not made.
+	noCreate bool
 }
 
 func (f *caldavFlags) register(fs *flag.FlagSet) {
@@ -127,6 +129,7 @@ func (c *cli) openCalDAV(ctx context.Context, cmd string, f caldavFlags, default
 		Password:  password,
 		Calendar:  name,
 		AllowHTTP: allowHTTP,
+		NoCreate:  f.noCreate,
 	})
 	if err != nil {
 		return nil, err // not a nil *caldav.Calendar in a non-nil interface

@@ -51,6 +51,8 @@ type googleFlags struct {
 	client   string
 	token    string
 	calendar string
+	// noCreate is set by a dry run: a missing calendar is not made.
+	noCreate bool
 }
 
 func (g *googleFlags) register(fs *flag.FlagSet) {
@@ -127,7 +129,7 @@ func (c *cli) openGoogle(ctx context.Context, cmd string, f googleFlags, default
 	if err != nil {
 		return nil, err
 	}
-	return google.Open(ctx, google.Config{Client: client, Endpoint: endpoint, Calendar: name, Location: loc})
+	return google.Open(ctx, google.Config{Client: client, Endpoint: endpoint, Calendar: name, Location: loc, NoCreate: f.noCreate})
 }
 
 // checkGoogleAPIEnv accepts for $ROSTERON_GOOGLE_API_URL, which exists

@@ -52,7 +52,7 @@ The calendar, one of:
                       are written as the roster shows them, floating;
                       Google needs one)
 ` + remindUsage + `  --dry-run           print what would be created, updated and deleted, and
-                      write nothing (the calendar itself may be created)
+                      write nothing, not even a calendar that is missing
   --allow-empty       delete every upcoming event when the roster has no
                       shift from today on, without reading it again
   --save-logs DIR     save every request and response to RosterOn in DIR,
@@ -96,6 +96,8 @@ const (
 type targetFlags struct {
 	caldav caldavFlags
 	google googleFlags
+	// noCreate is set by a dry run: a missing calendar is not made.
+	noCreate bool
 }
 
 func (t *targetFlags) register(fs *flag.FlagSet) {
@@ -122,9 +124,13 @@ func (c *cli) openTarget(ctx context.Context, cmd string, t *targetFlags, defaul
 		return c.openCalendar(ctx)
 	}
 	if t.google.given() {
-		return c.openGoogle(ctx, cmd, t.google, defaultName, loc)
+		g := t.google
+		g.noCreate = t.noCreate
+		return c.openGoogle(ctx, cmd, g, defaultName, loc)
 	}
-	return c.openCalDAV(ctx, cmd, t.caldav, defaultName, allowHTTP)
+	d := t.caldav
+	d.noCreate = t.noCreate
+	return c.openCalDAV(ctx, cmd, d, defaultName, allowHTTP)
 }
 
 // syncFlags are sync's flags.
@@ -225,7 +231,11 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	calCtx, cancel := context.WithTimeout(ctx, syncCalendarTimeout+2*f.session.timeout)
 	defer cancel()
 	name := or(o.calendarName, syncCalendarName)
+	f.target.noCreate = f.dryRun // a dry run writes nothing, a new calendar included
 	cal, err := c.openTarget(calCtx, cmd, &f.target, name, o.loc, f.session.allowHTTP)
+	if f.dryRun && errors.Is(err, calendar.ErrNoCalendar) {
+		return c.dryRunNew(ctx, fl, name, opts)
+	}
 	if err != nil {
 		return calendarErr(ctx, "the calendar", err)
 	}
@@ -252,6 +262,30 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		return calendarErr(ctx, cal.String(), err)
 	}
 	c.notef(f.session.progress, "%s: %s", cal, res)
+	return nil
+}
+
+// dryRunNew is a dry run into a calendar that does not exist yet: the
+// plan is the one for an empty calendar, which is what a real run makes
+// first, and nothing is written.
+func (c *cli) dryRunNew(ctx context.Context, fl flow, name string, opts calendar.Options) error {
+	c.notef(fl.flags.progress, "there is no calendar named %q yet: a run that is not a dry run makes it, then writes into it", name)
+	snap, err := c.getRoster(ctx, fl)
+	if err != nil {
+		return err
+	}
+	p, err := calendar.MakePlan(snap, nil, opts)
+	if err != nil {
+		return err
+	}
+	res, err := calendar.Apply(ctx, nil, p) // a dry run's plan writes nothing
+	if err != nil {
+		return err
+	}
+	for _, l := range res.Lines {
+		fmt.Fprintln(c.stdout, c.oneLine(l))
+	}
+	c.notef(fl.flags.progress, "a new calendar %q: %s", name, res)
 	return nil
 }
 

@@ -377,6 +377,19 @@ func TestSyncRadicale(t *testing.T) {
 	assert.NotContains(t, r.stderr, "not-"+pw)
 	assert.Zero(t, mock.Logins(), "RosterOn not logged in to")
 
+	// A dry run before the calendar exists: the plan for an empty one,
+	// and no calendar made, no write at all.
+	before := srv.Writes()
+	r = sync("--dry-run")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Len(t, lines(r.stdout), 4, r.stdout)
+	for _, l := range lines(r.stdout) {
+		assert.True(t, strings.HasPrefix(l, "create "), l)
+	}
+	assert.Contains(t, r.stderr, "no calendar named")
+	assert.Equal(t, before, srv.Writes(), "a dry run writes nothing")
+	assert.Empty(t, srv.Collections("joe"), "nor makes the calendar")
+
 	r = sync()
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Len(t, lines(r.stdout), 4, r.stdout)
