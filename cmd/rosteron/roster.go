@@ -111,6 +111,14 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 	f.progress.register(fs)
 	fs.StringVar(&f.saveLogs, "save-logs", "", "")
 	fs.StringVar(&f.screenshots, "screenshots", "", "")
+	f.registerBrowser(fs)
+}
+
+// registerBrowser registers the flags of the browser and of the way to
+// RosterOn, which every command that logs in takes, serve included:
+// --render, --browser, --browser-token-file, --chrome, --timeout,
+// --insecure, --no-sandbox and --allow-http.
+func (f *sessionFlags) registerBrowser(fs *flag.FlagSet) {
 	fs.StringVar(&f.render, "render", "", "")
 	fs.StringVar(&f.browser, "browser", "", "")
 	fs.StringVar(&f.browserTok, "browser-token-file", "", "")

@@ -195,14 +195,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.remind.register(fs)
 	f.smtp.register(fs)
 	f.target.register(fs)
-	fs.StringVar(&f.session.browser, "browser", "", "")
-	fs.StringVar(&f.session.browserTok, "browser-token-file", "", "")
-	fs.StringVar(&f.session.chrome, "chrome", "", "")
-	fs.StringVar(&f.session.render, "render", "", "")
-	fs.DurationVar(&f.session.timeout, "timeout", session.DefaultTimeout, "")
-	fs.BoolVar(&f.session.insecure, "insecure", false, "")
-	fs.BoolVar(&f.session.noSandbox, "no-sandbox", false, "")
-	fs.BoolVar(&f.session.allowHTTP, "allow-http", false, "")
+	f.session.registerBrowser(fs)
 }
 
 // serveConfig is serve's command line, checked: what a feed is built
