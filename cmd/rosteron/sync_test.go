@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -121,18 +122,29 @@ func TestSyncAccountMatchesServe(t *testing.T) {
 	assert.Equal(t, a, b)
 }
 
+// mockRosterOn serves items as the demo user's roster from a mock
+// RosterOn on loopback, for the rest of the test, and returns it with the
+// environment that points the CLI at it and at the test's Chrome, extra
+// added.
+func mockRosterOn(t *testing.T, items []snapshot.Item, extra map[string]string) (*mockserver.Server, map[string]string) {
+	t.Helper()
+	mock := mockserver.New()
+	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
+	ts := httptest.NewServer(mock)
+	t.Cleanup(ts.Close)
+	env := map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
+		"ROSTERON_PASSWORD": mockserver.DemoPassword}
+	maps.Copy(env, extra)
+	return mock, chromeEnv(env)
+}
+
 // TestSyncCommand runs sync against the mock RosterOn in Chrome, into a
 // calendar in memory: the first sync creates, the second writes nothing,
 // --dry-run writes nothing, a moved shift is one update, an empty roster
 // is read twice before its events go.
 func TestSyncCommand(t *testing.T) {
 	needChrome(t)
-	mock := mockserver.New()
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	mock, env := mockRosterOn(t, futureRoster(time.Now()), nil)
 	cal := calendartest.New(calendartest.WithName("Roster"))
 	args := cmd("sync", "--caldav", "https://dav.example.org/", "--tz", "Australia/Melbourne", "--timeout", "30s", "--remind", "1h")
 
@@ -196,12 +208,7 @@ func TestSyncCommand(t *testing.T) {
 // has another.
 func TestSyncCalendarFailures(t *testing.T) {
 	needChrome(t)
-	mock := mockserver.New()
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	mock, env := mockRosterOn(t, futureRoster(time.Now()), nil)
 	args := cmd("sync", "--caldav", "https://dav.example.org/", "--tz", "Australia/Melbourne", "--timeout", "30s")
 
 	refused := func(context.Context) (calendar.Calendar, error) {
@@ -273,12 +280,7 @@ func serveWith(t *testing.T, env map[string]string, open func(context.Context) (
 // serve with a calendar writes each roster it reads into it, and says so.
 func TestServeSyncs(t *testing.T) {
 	needChrome(t)
-	mock := mockserver.New()
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken})
+	_, env := mockRosterOn(t, futureRoster(time.Now()), map[string]string{"ROSTERON_FEED_TOKEN": goodToken})
 	cal := calendartest.New(calendartest.WithName("Roster"))
 	stderr, stop := serveWith(t, env, openThis(cal), "--state", t.TempDir(), "--caldav", "https://dav.example.org/",
 		"--tz", "Australia/Melbourne", "--timeout", "30s", "--refresh", "1h", "--remind", "30m")
@@ -352,13 +354,8 @@ func TestSyncRadicale(t *testing.T) {
 	wrongFile := filepath.Join(dir, "wrong-password")
 	require.NoError(t, os.WriteFile(wrongFile, []byte("not-"+pw+"\n"), 0o600))
 
-	mock := mockserver.New()
 	items := futureRoster(time.Now())
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	mock, env := mockRosterOn(t, items, nil)
 	args := cmd("sync", "--caldav", srv.URL, "--caldav-username", "joe", "--caldav-password-file", pwFile,
 		"--tz", "Australia/Melbourne", "--timeout", "30s", "--remind", "1h")
 	sync := func(extra ...string) result {
@@ -484,13 +481,8 @@ func TestSyncGoogleFake(t *testing.T) {
 	needChrome(t)
 	fake := googletest.New(t)
 	client, token := googleFiles(t, fake)
-	mock := mockserver.New()
 	items := futureRoster(time.Now())
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, items))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword, googleAPIEnv: fake.Endpoint()})
+	mock, env := mockRosterOn(t, items, map[string]string{googleAPIEnv: fake.Endpoint()})
 	args := cmd("sync", "--google-client", client, "--google-token", token, "--tz", "Australia/Melbourne", "--timeout", "30s")
 
 	r := runWith(t, env, "", args...)
@@ -531,12 +523,7 @@ func TestServeSyncRadicaleDown(t *testing.T) {
 	srv := radicaletest.Start(t, map[string]string{"joe": pw})
 	pwFile := filepath.Join(t.TempDir(), "caldav-password")
 	require.NoError(t, os.WriteFile(pwFile, []byte(pw+"\n"), 0o600))
-	mock := mockserver.New()
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword, "ROSTERON_FEED_TOKEN": goodToken})
+	mock, env := mockRosterOn(t, futureRoster(time.Now()), map[string]string{"ROSTERON_FEED_TOKEN": goodToken})
 	s := startServe(t, env, "--state", t.TempDir(), "--tz", "Australia/Melbourne", "--timeout", "30s", "--refresh", "2s",
 		"--caldav", srv.URL, "--caldav-username", "joe", "--caldav-password-file", pwFile)
 	awaitOutput(t, s.stderr, make(chan int), time.Minute, "the first sync", func(out string) bool {
@@ -567,12 +554,7 @@ func TestServeSyncRadicaleDown(t *testing.T) {
 // have the roster's clock times, floating, never the machine's zone.
 func TestSyncWithoutZone(t *testing.T) {
 	needChrome(t)
-	mock := mockserver.New()
-	require.NoError(t, mock.SetRoster(mockserver.DemoUsername, futureRoster(time.Now())))
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	env := chromeEnv(map[string]string{"ROSTERON_URL": ts.URL + mock.BasePath(), "ROSTERON_USERNAME": mockserver.DemoUsername,
-		"ROSTERON_PASSWORD": mockserver.DemoPassword})
+	_, env := mockRosterOn(t, futureRoster(time.Now()), nil)
 	cal := calendartest.New()
 	r := syncWith(t, env, openThis(cal), "sync", "--caldav", "https://dav.example.org/", "--timeout", "30s")
 	require.Equal(t, exitOK, r.code, r.stderr)
