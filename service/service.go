@@ -1,0 +1,134 @@
+// Package service runs many accounts' feeds in one process: it schedules
+// each account's refreshes through a durable job engine (River), spread
+// evenly over the interval and polite to each RosterOn host, keeps each
+// account's feed, alerts and calendar sync apart from the others', and
+// serves every account's page and feeds on one HTTP handler, each behind
+// its own token.
+//
+// The single-account `rosteron serve` is this same service with one
+// account.
+package service
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
+)
+
+// FetchFunc reads an account's roster with its password: one session,
+// from login to logout, through limiter, which bounds the sessions open at
+// once on the account's host and spaces their requests. Its errors are
+// classified as feed.Refresher's Fetch classifies them (feed.Permanent,
+// feed.RefusedByMessage, feed.Refused, feed.LoggedIn).
+type FetchFunc func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error)
+
+// Options are one account's runtime options: what it is refreshed and
+// served with, beyond the store's row.
+type Options struct {
+	// Password is the RosterOn password; "" for none, which stops the
+	// account (nothing to log in with).
+	Password string
+	// Location is the roster's zone; nil for floating times.
+	Location     *time.Location
+	CalendarName string
+	Remind       []time.Duration
+	RemindLeave  bool
+	// Targets are the account's alert targets, sent with Mailer for
+	// mailto: ones.
+	Targets []*feed.Target
+	Mailer  *feed.Mailer
+	// Accepted, when set, is given each roster accepted (for a calendar
+	// sync), as feed.Refresher.Accepted is; Run, when set, runs for as
+	// long as the account does (the sync's own loop).
+	Accepted func(snap *snapshot.Snapshot, confirmed bool)
+	Run      func(ctx context.Context)
+	// RetryLogin clears a stop saved by an earlier run, for one login.
+	RetryLogin bool
+	// Secrets are scrubbed from the account's log lines and pages.
+	Secrets []string
+}
+
+// OptionsFunc builds an account's Options, at start and whenever Reload
+// is called for it: from the store (the multi-account serve) or from the
+// command line (the single-account one).
+type OptionsFunc func(ctx context.Context, a *store.Account) (*Options, error)
+
+// Defaults of Config.
+const (
+	DefaultInterval    = feed.DefaultInterval
+	DefaultPerHost     = 2
+	DefaultLoginGap    = 2 * time.Second
+	DefaultMaxSessions = 4
+)
+
+// Config is a Service's configuration. Store, Fetch and Options are
+// required; the zero value of the others means their defaults.
+type Config struct {
+	Store   store.Store
+	Fetch   FetchFunc
+	Options OptionsFunc
+
+	// Interval is the time between an account's refreshes
+	// (DefaultInterval).
+	Interval time.Duration
+	// PerHost is the most sessions open at once on one RosterOn host
+	// (DefaultPerHost), and LoginGap the least time between two of their
+	// logins there (DefaultLoginGap).
+	PerHost  int
+	LoginGap time.Duration
+	// MaxSessions is the most sessions open at once in all, in the one
+	// shared browser (DefaultMaxSessions).
+	MaxSessions int
+
+	// PublicURL is where people reach the service; nil for the host each
+	// request names.
+	PublicURL *url.URL
+	// Join, when set, serves /join and /manage/ (package join).
+	Join http.Handler
+	// Single makes /healthz the one account's health, as the
+	// single-account serve's has always been; otherwise it is the
+	// service's: the store's and the scheduler's.
+	Single bool
+	// Log gets one line per refresh, naming the account by its ID and
+	// username, never a secret.
+	Log io.Writer
+	// Now is the clock; nil for time.Now.
+	Now func() time.Time
+}
+
+// Service is many accounts' feeds, refreshed and served.
+type Service struct {
+	cfg Config
+}
+
+// New makes the service of cfg; Run starts it.
+func New(cfg Config) (*Service, error) {
+	return nil, errNotBuilt
+}
+
+// Run refreshes the accounts and sends their alerts until ctx ends, then
+// stops every refresh under way and returns.
+func (s *Service) Run(ctx context.Context) error { return errNotBuilt }
+
+// Handler serves /healthz, every account's /TOKEN/ page and feeds, and
+// Config.Join's /join and /manage/.
+func (s *Service) Handler() http.Handler { return http.NotFoundHandler() }
+
+// Reload reads the account again from the store (a new password, a new
+// token, new settings, paused or resumed) and, unless it is paused,
+// schedules a refresh now.
+func (s *Service) Reload(ctx context.Context, id store.ID) error { return errNotBuilt }
+
+// Remove stops serving and refreshing the account, at once.
+func (s *Service) Remove(id store.ID) {}
+
+// Status returns an account's feed status; false for an account the
+// service does not run.
+func (s *Service) Status(id store.ID) (feed.Status, bool) { return feed.Status{}, false }

@@ -1,0 +1,212 @@
+// Package store keeps the accounts of a multi-account rosteron serve: who
+// they are, their RosterOn passwords and other credentials sealed with a
+// key that is never in the store, their tokens as hashes, and the state
+// each account's feed keeps between refreshes (the last good roster, the
+// calendar's event history, the lock-out guard's count, the alerts'
+// state).
+//
+// The store is SQLite in the state folder by default, through a pure-Go
+// driver; the same interface will be kept in Postgres for many machines.
+// A store opened without a key holds no secret at all: it refuses to keep
+// a password, a credential in the settings or a sealed token.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"time"
+)
+
+// ID names an account in the store. It is never reused.
+type ID int64
+
+// Errors of the store. Their messages never hold a secret.
+var (
+	// ErrStore is matched by every error of the store.
+	ErrStore = errors.New("store")
+	// ErrNotFound: no such account, or no such blob. It matches
+	// fs.ErrNotExist too, so that a feed's state in the store reads as
+	// its state folder did.
+	ErrNotFound = &notFound{}
+	// ErrExists: an account of that username on that instance is there
+	// already.
+	ErrExists = errors.New("store: an account of that username on that instance exists already")
+	// ErrNoKey: the store was opened without a key and was asked to seal
+	// or open a secret.
+	ErrNoKey = errors.New("store: opened without a key, so it keeps no secret")
+	// ErrWrongKey: a sealed value did not open with the key given: the key
+	// is not the one the store was sealed with, or the store was altered.
+	ErrWrongKey = errors.New("store: a sealed value does not open with this key: wrong key, or the store was altered")
+)
+
+type notFound struct{}
+
+func (*notFound) Error() string { return "store: not found" }
+func (*notFound) Is(target error) bool {
+	return target == fs.ErrNotExist || target == ErrStore
+}
+
+// Account is an account as the store keeps it, without its secrets.
+type Account struct {
+	ID ID
+	// Username is the RosterOn username.
+	Username string
+	// Instance is the RosterOn instance's address, as
+	// session.NormalizeURL gives it: everything before /Account/Login.
+	Instance string
+	// Zone is the roster's IANA time zone name; "" for floating times.
+	Zone    string
+	Created time.Time
+
+	// Paused accounts are not refreshed; PauseReason says why, for people
+	// ("paused by its owner", "RosterOn rejected the password", …).
+	Paused      bool
+	PauseReason string
+
+	// Health is what the service last saw of the account.
+	Health Health
+}
+
+// Health is an account's health as the service last recorded it, for
+// `rosteron accounts list` and the scheduler.
+type Health struct {
+	// State is feed.StateStarting, StateOK, StateStale or StateStopped.
+	State string
+	// Why says why the state is not ok; never a secret.
+	Why string
+	// LastGood is the last refresh that got a roster; zero if none.
+	LastGood time.Time
+	// NextRefresh is when the next refresh is due; zero for now.
+	NextRefresh time.Time
+}
+
+// Settings are an account's own choices. They are kept sealed as a
+// whole, since notify URLs and calendar passwords are credentials.
+type Settings struct {
+	// Notify are alert targets, as feed.ParseTarget reads them (an ntfy
+	// topic, json+URL, mailto:ADDRESS).
+	Notify []string `json:"notify,omitempty"`
+	// CalendarName is the feed's calendar name; "" for the default.
+	CalendarName string `json:"calendar_name,omitempty"`
+	// Remind and RemindLeave are the feed's reminders.
+	Remind      []time.Duration `json:"remind,omitempty"`
+	RemindLeave bool            `json:"remind_leave,omitempty"`
+	// CalDAV, when set, is the calendar each roster is written into.
+	CalDAV *CalDAV `json:"caldav,omitempty"`
+}
+
+// CalDAV is a CalDAV calendar to sync into.
+type CalDAV struct {
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Calendar string `json:"calendar,omitempty"`
+}
+
+// HasSecrets reports whether s holds anything that must be sealed: a
+// notify target or a calendar.
+func (s *Settings) HasSecrets() bool {
+	return s != nil && (len(s.Notify) > 0 || s.CalDAV != nil)
+}
+
+// NewAccount is what Create is given.
+type NewAccount struct {
+	Username string
+	Instance string
+	// Password is the RosterOn password, sealed. "" keeps none: the
+	// single-account serve has it from its flags at each start.
+	Password string
+	Zone     string
+	Settings Settings
+	// Token is the feed token to use; "" makes a random one. It is kept
+	// as a hash, and sealed too when the store has a key.
+	Token string
+}
+
+// Secrets are an account's page and manage secrets, shown once at
+// creation: the store keeps only their hashes (and the token sealed).
+type Secrets struct {
+	// Token is in the addresses of the account's page and feeds.
+	Token string
+	// Manage is the second secret its owner manages the account with:
+	// never in a feed address.
+	Manage string
+}
+
+// Store is the accounts' store. Every method takes ctx first; all are
+// safe for concurrent use. Writes are atomic: one call's change is all
+// there or not at all, whatever crashes.
+type Store interface {
+	// Create adds an account and returns it with its secrets, shown this
+	// once. ErrExists when its username and instance are taken.
+	Create(ctx context.Context, a NewAccount) (*Account, Secrets, error)
+	// Get returns one account; List all, by ID; Find the one of that
+	// instance and username. ErrNotFound when there is none.
+	Get(ctx context.Context, id ID) (*Account, error)
+	List(ctx context.Context) ([]*Account, error)
+	Find(ctx context.Context, instance, username string) (*Account, error)
+	// ByToken and ByManage find the account a secret belongs to, by its
+	// hash. ErrNotFound for a wrong one.
+	ByToken(ctx context.Context, token string) (*Account, error)
+	ByManage(ctx context.Context, secret string) (*Account, error)
+
+	// Password, Token and Settings open an account's sealed values.
+	// ErrNoKey without a key; Password returns "" when none is kept.
+	Password(ctx context.Context, id ID) (string, error)
+	Token(ctx context.Context, id ID) (string, error)
+	Settings(ctx context.Context, id ID) (*Settings, error)
+
+	SetPassword(ctx context.Context, id ID, password string) error
+	SetSettings(ctx context.Context, id ID, s *Settings) error
+	SetZone(ctx context.Context, id ID, zone string) error
+	// NewToken replaces the account's token: the old one stops working at
+	// once. The new one is returned, to be shown once.
+	NewToken(ctx context.Context, id ID) (string, error)
+	// NewManage replaces the manage secret likewise.
+	NewManage(ctx context.Context, id ID) (string, error)
+	SetPaused(ctx context.Context, id ID, paused bool, reason string) error
+	SetHealth(ctx context.Context, id ID, h Health) error
+
+	// Delete erases the account: its sealed secrets, its roster and its
+	// state are gone from the database file at once, not merely unlinked
+	// (secure_delete and a checkpoint on SQLite).
+	Delete(ctx context.Context, id ID) error
+
+	// LoadBlob and SaveBlob keep an account's feed state by name (the
+	// feed's file names: roster.json, calendar.json, login-guard.json,
+	// notify.json). LoadBlob's ErrNotFound matches fs.ErrNotExist.
+	LoadBlob(ctx context.Context, id ID, name string) ([]byte, error)
+	SaveBlob(ctx context.Context, id ID, name string, data []byte) error
+
+	// Secret returns the service-wide secret of that name (the join
+	// page's CSRF key), sealed in the store, making it with make the first
+	// time. ErrNoKey without a key.
+	Secret(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error)
+
+	// RotateKey seals every secret again under next, in one transaction;
+	// the store uses next from then on.
+	RotateKey(ctx context.Context, next *Key) error
+
+	// DB is the database, for the job engine's tables beside the store's.
+	DB() *sql.DB
+	Close() error
+}
+
+// State is an account's feed state in a store: it has the methods of
+// feed.State (Load and Save by name), without importing feed.
+type State struct {
+	Store Store
+	ID    ID
+}
+
+// Load reads one of the account's blobs.
+func (s State) Load(name string) ([]byte, error) {
+	return s.Store.LoadBlob(context.Background(), s.ID, name)
+}
+
+// Save writes one of the account's blobs.
+func (s State) Save(name string, data []byte) error {
+	return s.Store.SaveBlob(context.Background(), s.ID, name, data)
+}
