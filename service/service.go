@@ -35,6 +35,10 @@ type Options struct {
 	// Password is the RosterOn password; "" for none, which stops the
 	// account (nothing to log in with).
 	Password string
+	// Token is the account's feed token, in its page's and feeds'
+	// addresses: store.Token for a sealed one, or the single-account
+	// serve's own.
+	Token string
 	// Location is the roster's zone; nil for floating times.
 	Location     *time.Location
 	CalendarName string
