@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,13 +63,19 @@ func Open(ctx context.Context, path string, key *Key) (*SQLite, error) {
 		return nil, &opError{"opening the store", err}
 	}
 	f.Close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &opError{"opening the store", err}
+	}
 
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	// A file: URI of the absolute path, so that no character of the
+	// name (?, #, %) is read as part of the options.
+	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, &opError{"opening the store " + path, err}
