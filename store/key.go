@@ -106,7 +106,8 @@ func (e *KeyFileModeError) Error() string {
 func (e *KeyFileModeError) Is(target error) bool { return target == ErrStore }
 
 // LoadKey reads the key file at path. When others than its owner may
-// read or write it, the key is returned with a *KeyFileModeError.
+// read or write it (on Unix, by its mode), the key is returned with a
+// *KeyFileModeError.
 func LoadKey(path string) (*Key, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -129,7 +130,7 @@ func LoadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, &opError{"reading the key file " + path, err}
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if openToOthers(fi.Mode()) {
 		return k, &KeyFileModeError{Path: path, Mode: fi.Mode()}
 	}
 	return k, nil

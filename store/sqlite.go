@@ -683,7 +683,7 @@ func (s *SQLite) checkpoint(ctx context.Context) error {
 		return &opError{"erasing from the write-ahead log", err}
 	}
 	if busy != 0 {
-		return &opError{"erasing from the write-ahead log", errors.New("another process is reading the store, so the log could not be emptied; it will be at the next checkpoint")}
+		return &opError{"erasing from the write-ahead log", errors.New("the change is made, but another process kept reading the store for ten seconds, so the write-ahead log may hold the erased bytes until the next checkpoint")}
 	}
 	return nil
 }
@@ -725,7 +725,8 @@ func (s *SQLite) SaveBlob(ctx context.Context, id ID, name string, data []byte) 
 }
 
 // Secret returns the service-wide secret of that name, making it with
-// make the first time.
+// make the first time. make runs inside the store's transaction: it must
+// not call the store.
 func (s *SQLite) Secret(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -875,4 +876,37 @@ func (s *SQLite) RotateKey(ctx context.Context, next *Key) error {
 	// The values sealed under the old key are overwritten in the file by
 	// secure_delete; empty the WAL of them too.
 	return s.checkpoint(ctx)
+}
+
+// CheckKey tells whether the store's key opens what the store has
+// sealed, by opening one sealed value: ErrWrongKey when it does not,
+// ErrNoKey when the store has no key and holds sealed values, nil when
+// it opens or nothing is sealed yet. Run it at start, so that a wrong
+// --key-file is told at once rather than at each account's refresh.
+func (s *SQLite) CheckKey(ctx context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var sealed []byte
+	var context string
+	var id ID
+	err := s.db.QueryRowContext(ctx, `SELECT id, token_sealed FROM accounts WHERE token_sealed IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &sealed)
+	switch {
+	case err == nil:
+		context = ctxToken(id)
+	case errors.Is(err, sql.ErrNoRows):
+		var name string
+		err = s.db.QueryRowContext(ctx, `SELECT name, sealed FROM secrets ORDER BY name LIMIT 1`).Scan(&name, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return &opError{"checking the key", err}
+		}
+		context = ctxSecret(name)
+	default:
+		return &opError{"checking the key", err}
+	}
+	p, err := open(s.key, context, sealed)
+	clear(p)
+	return err
 }

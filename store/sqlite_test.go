@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -183,23 +182,6 @@ func TestStolenStoreYieldsNoSecret(t *testing.T) {
 	assertNowhere(t, files, "the old key", key.b[:])
 	assertNowhere(t, files, "the new key", next.b[:])
 	assertNowhere(t, files, "the deleted account's roster", []byte(marker))
-}
-
-func TestFileModes(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "store.db")
-	s, err := Open(context.Background(), path, testKey(t))
-	require.NoError(t, err)
-	defer s.Close()
-	_, _, err = s.Create(context.Background(), NewAccount{Username: "a", Instance: "https://a.example", Password: "pw"})
-	require.NoError(t, err)
-	for _, name := range []string{"store.db", "store.db-wal", "store.db-shm"} {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		require.NoError(t, err, name)
-		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), name)
-	}
 }
 
 func TestMigrations(t *testing.T) {
