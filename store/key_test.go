@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -165,4 +166,31 @@ func TestNewKeyIsRandom(t *testing.T) {
 	assert.NotEqual(t, a.b, b.b)
 	assert.NotEqual(t, [32]byte{}, a.b)
 	assert.NotEqual(t, a.fingerprint(), b.fingerprint())
+}
+
+func TestLoadOrCreateKeyAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rosteron.key")
+	const n = 16
+	keys := make([]*Key, n)
+	made := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { keys[i], made[i], errs[i] = LoadOrCreateKey(path) })
+	}
+	wg.Wait()
+	creators := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		assert.Equal(t, keys[0].b, keys[i].b, "every caller has the one key")
+		if made[i] {
+			creators++
+		}
+	}
+	assert.Equal(t, 1, creators)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file is left")
+	assert.Equal(t, "rosteron.key", entries[0].Name())
 }

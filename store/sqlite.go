@@ -34,9 +34,18 @@ var sqliteMigrations embed.FS
 // It keeps one open connection (as riversqlite, which shares DB, asks),
 // so calls are serialised in the process; other processes (the
 // `accounts` commands beside a running serve) wait up to ten seconds for
-// a write lock. A caller holding a transaction on DB() must never call
-// the store before it ends it: the store would wait for the one
-// connection forever.
+// a write lock. Every transaction on DB(), River's too, begins IMMEDIATE
+// (it takes the write lock at BEGIN, so that two processes never
+// deadlock upgrading a read lock). A caller holding a transaction on
+// DB() must never call the store before it ends it: the store would wait
+// for the one connection forever.
+//
+// The file is in WAL mode with secure_delete: erased rows are zeroed in
+// the file, and Delete checkpoints the WAL and truncates it, so that a
+// deleted account's bytes are gone from both at once. Back it up with
+// SQLite's own means (VACUUM INTO, or sqlite3's .backup), never by
+// copying the file while serve runs; keep the key file out of the
+// backup.
 //
 // RotateKey needs the other processes that use the file (a running
 // serve) stopped: they keep the old key and fail with ErrWrongKey on the
