@@ -77,8 +77,10 @@ func Open(ctx context.Context, path string, key *Key) (*SQLite, error) {
 		return nil, &opError{"opening the store", err}
 	}
 
+	// busy_timeout first: switching to WAL waits for another process's
+	// lock as everything else does.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)", "synchronous(FULL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "secure_delete(ON)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
