@@ -6,8 +6,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/store"
 )
+
+// An account's state in the store is a feed's state.
+var _ feed.State = store.State{}
 
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
