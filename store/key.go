@@ -170,6 +170,9 @@ func WriteKeyFile(path string, k *Key) error {
 	if k == nil {
 		return &opError{"writing the key file", errors.New("no key given")}
 	}
+	if k.zero() {
+		return &opError{"writing the key file", errZeroKey}
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -242,3 +245,8 @@ func (k *Key) subkey(context string) *[32]byte {
 	copy(s[:], m.Sum(nil))
 	return &s
 }
+
+// errZeroKey: a Key made with new(Key) or Key{}, not NewKey or ParseKey.
+var errZeroKey = errors.New("the key is all zeros: make keys with NewKey or read them with LoadKey")
+
+func (k *Key) zero() bool { return k.b == [32]byte{} }

@@ -126,6 +126,7 @@ func TestKeyFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, k.b, loaded.b, "the key file is unchanged")
 	assert.ErrorIs(t, WriteKeyFile(filepath.Join(dir, "nil.key"), nil), ErrStore)
+	assert.ErrorIs(t, WriteKeyFile(filepath.Join(dir, "nil.key"), new(Key)), ErrStore)
 	_, err = os.Stat(filepath.Join(dir, "nil.key"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 

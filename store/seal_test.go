@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +74,16 @@ func TestSecretFormat(t *testing.T) {
 	}
 	assert.Len(t, hashSecret("x"), 32)
 	assert.NotEqual(t, hashSecret("x"), hashSecret("y"))
+}
+
+func TestZeroKeyRefused(t *testing.T) {
+	ctx := context.Background()
+	_, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), new(Key))
+	assert.ErrorIs(t, err, ErrStore)
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), testKey(t))
+	require.NoError(t, err)
+	defer s.Close()
+	assert.ErrorIs(t, s.RotateKey(ctx, &Key{}), ErrStore)
+	_, _, err = s.Create(ctx, NewAccount{Username: "a", Instance: "https://a.example", Password: "pw"})
+	require.NoError(t, err, "the store keeps its key")
 }

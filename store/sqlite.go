@@ -67,6 +67,9 @@ var _ Store = (*SQLite)(nil)
 // date. key may be nil: then the store keeps no secret (see ErrNoKey).
 // A store whose schema is newer than this code knows is refused.
 func Open(ctx context.Context, path string, key *Key) (*SQLite, error) {
+	if key != nil && key.zero() {
+		return nil, &opError{"opening the store", errZeroKey}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, &opError{"opening the store", err}
@@ -784,6 +787,9 @@ func (s *SQLite) Secret(ctx context.Context, name string, make func() ([]byte, e
 func (s *SQLite) RotateKey(ctx context.Context, next *Key) error {
 	if next == nil {
 		return &opError{"rotating the key", errors.New("no new key given")}
+	}
+	if next.zero() {
+		return &opError{"rotating the key", errZeroKey}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
