@@ -160,6 +160,18 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	if err != nil {
 		return &opError{"migrating the store", err}
 	}
+	// A database with tables but no store_migrations is someone else's:
+	// never write into it.
+	var ours, tables int
+	if err := s.db.QueryRowContext(ctx, `SELECT
+		COUNT(*) FILTER (WHERE name = 'store_migrations'),
+		COUNT(*)
+		FROM sqlite_master WHERE type = 'table'`).Scan(&ours, &tables); err != nil {
+		return &opError{"opening the store " + s.path, err}
+	}
+	if ours == 0 && tables > 0 {
+		return &opError{"opening the store " + s.path, errors.New("the file is a database of something else (it has tables but no store_migrations): give rosteron a file of its own")}
+	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS store_migrations (
 		version INTEGER PRIMARY KEY,
 		applied INTEGER NOT NULL

@@ -289,6 +289,23 @@ func TestOpenErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(notDB, bytes.Repeat([]byte("not a database "), 512), 0o600))
 	_, err = Open(ctx, notDB, nil)
 	assert.ErrorIs(t, err, ErrStore)
+
+	// Someone else's database is left alone.
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `CREATE TABLE things (x TEXT)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = Open(ctx, other, nil)
+	assert.ErrorIs(t, err, ErrStore)
+	assert.Contains(t, err.Error(), "a database of something else")
+	db, err = sql.Open("sqlite", other)
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'`).Scan(&n))
+	assert.Equal(t, 1, n, "nothing was added to it")
 }
 
 func TestOpenOddPaths(t *testing.T) {
