@@ -9,6 +9,18 @@
 // driver; the same interface will be kept in Postgres for many machines.
 // A store opened without a key holds no secret at all: it refuses to keep
 // a password, a credential in the settings or a sealed token.
+//
+// What a stolen store (the file without the key file) yields: usernames,
+// instances, zones, health, the feeds' state (rosters, calendar history),
+// and SHA-256 hashes of the tokens and manage secrets, which are 192-bit
+// random and so cannot be guessed from their hash. It yields no password,
+// no token, no manage secret, no notify target, no calendar credential:
+// those are sealed with NaCl secretbox under a subkey of the key for the
+// very row and column they are in (see seal.go), so that someone who can
+// write the file can neither read them nor move one account's password to
+// another. A deleted account is erased from the file and its write-ahead
+// log at once. Someone who has the key and the file has everything; the
+// key file is therefore kept apart from the store and its backups.
 package store
 
 import (
@@ -22,7 +34,8 @@ import (
 // ID names an account in the store. It is never reused.
 type ID int64
 
-// Errors of the store. Their messages never hold a secret.
+// Errors of the store. Their messages never hold a secret. Each matches
+// ErrStore too.
 var (
 	// ErrStore is matched by every error of the store.
 	ErrStore = errors.New("store")
@@ -32,13 +45,13 @@ var (
 	ErrNotFound = &notFound{}
 	// ErrExists: an account of that username on that instance is there
 	// already.
-	ErrExists = errors.New("store: an account of that username on that instance exists already")
+	ErrExists error = &kindError{"store: an account of that username on that instance exists already"}
 	// ErrNoKey: the store was opened without a key and was asked to seal
 	// or open a secret.
-	ErrNoKey = errors.New("store: opened without a key, so it keeps no secret")
+	ErrNoKey error = &kindError{"store: opened without a key, so it keeps no secret"}
 	// ErrWrongKey: a sealed value did not open with the key given: the key
 	// is not the one the store was sealed with, or the store was altered.
-	ErrWrongKey = errors.New("store: a sealed value does not open with this key: wrong key, or the store was altered")
+	ErrWrongKey error = &kindError{"store: a sealed value does not open with this key: wrong key, or the store was altered"}
 )
 
 type notFound struct{}
