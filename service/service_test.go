@@ -122,6 +122,14 @@ func TestRejectedPasswordStopsOneAccount(t *testing.T) {
 		return err == nil && a.Health.State == feed.StateStopped && strings.Contains(a.Health.Why, "rejected")
 	}, time.Minute, 5*time.Millisecond)
 	noSecrets(t, log.String(), alice, bob, carol)
+	s, _ := rs.s.Status(bob.id)
+	require.NotEmpty(t, s.LastError)
+	require.NotContains(t, s.LastError, wrongPassword)
+	_, page := get(t, rs.srv.URL+"/"+bob.token+"/")
+	require.NotContains(t, page, wrongPassword)
+	row, err := st.Get(context.Background(), bob.id)
+	require.NoError(t, err)
+	require.NotContains(t, row.Health.Why, wrongPassword)
 
 	// The owner updates the password: a Reload starts it afresh.
 	require.NoError(t, st.SetPassword(context.Background(), bob.id, "pw-bob-new-4444"))
