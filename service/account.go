@@ -203,6 +203,13 @@ func (s *Service) install(r *account, reload bool) bool {
 		return false
 	}
 	old := s.accounts[r.id]
+	if !reload && (old != nil || s.removed[r.id]) {
+		// Built at the start from an older read of the store than a
+		// Reload or Remove made meanwhile: theirs stands.
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.removed, r.id)
 	if old != nil {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.
