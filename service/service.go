@@ -7,6 +7,39 @@
 //
 // The single-account `rosteron serve` is this same service with one
 // account.
+//
+// # Scheduling
+//
+// Refreshes are River jobs of one kind, "refresh" (args: the account's
+// ID), in River's tables beside the store's in the same SQLite database,
+// which has one connection: riversqlite recommends it, and two would
+// answer each other SQLITE_BUSY. No store call is ever made while a River
+// transaction is open, since the transaction holds that connection.
+//
+//   - One dispatcher goroutine inserts a job for each due account that is
+//     not paused, stopped or queued already, at most Config.PerHost per
+//     RosterOn host at once (queued or running), the longest due first;
+//     it sleeps on a timer until the next is due or an account changes.
+//   - A job is unique by its account among the live states (available,
+//     pending, scheduled, running, retryable), without ByPeriod: see
+//     refreshArgs.InsertOpts.
+//   - A job runs one feed.Refresher.Step behind its host's gate and
+//     completes whether the refresh succeeded or not: the feed's backoff
+//     says when to try again. River retries a job only after a panic (3
+//     attempts) or once it rescues a job whose process died mid-refresh:
+//     RescueStuckJobsAfter is Config.JobTimeout (3 min) + 2 min.
+//   - A job whose host is full (one left by an earlier run) is snoozed
+//     for one or two login gaps, under River's 5 s scheduler interval,
+//     rather than waiting in a worker.
+//   - Refreshes are spread over the interval: each account has a phase
+//     (its ID times the golden ratio, mod the interval), and after a good
+//     refresh the next is at its phase at least half an interval later,
+//     plus up to 2% of the interval of jitter. After a failure, the
+//     feed's backoff; after a Reload, at once.
+//   - A service stopped mid-refresh snoozes that job for 0 s, so that it
+//     runs first at the next start; one killed leaves it "running", and
+//     River rescues it after RescueStuckJobsAfter (the account waits that
+//     long, and its host has one place fewer meanwhile).
 package service
 
 import (
@@ -70,6 +103,9 @@ const (
 	DefaultPerHost     = 2
 	DefaultLoginGap    = 2 * time.Second
 	DefaultMaxSessions = 4
+	// DefaultJobTimeout is Config.JobTimeout's default: three times a
+	// refresh's own 60 s limit.
+	DefaultJobTimeout = 3 * time.Minute
 )
 
 // Config is a Service's configuration. Store, Fetch and Options are
@@ -105,34 +141,15 @@ type Config struct {
 	Log io.Writer
 	// Now is the clock; nil for time.Now.
 	Now func() time.Time
+
+	// JobTimeout bounds one refresh job, from the host's gate to the
+	// session's logout (DefaultJobTimeout): a refresh still under way
+	// then is cut short, and tried again after the feed's backoff.
+	JobTimeout time.Duration
+
+	// For tests: River's fetch poll interval (riversqlite has no
+	// LISTEN/NOTIFY, so workers poll; default 1s) and the health tick
+	// (default a minute).
+	pollInterval time.Duration
+	healthEvery  time.Duration
 }
-
-// Service is many accounts' feeds, refreshed and served.
-type Service struct {
-	cfg Config
-}
-
-// New makes the service of cfg; Run starts it.
-func New(cfg Config) (*Service, error) {
-	return nil, errNotBuilt
-}
-
-// Run refreshes the accounts and sends their alerts until ctx ends, then
-// stops every refresh under way and returns.
-func (s *Service) Run(ctx context.Context) error { return errNotBuilt }
-
-// Handler serves /healthz, every account's /TOKEN/ page and feeds, and
-// Config.Join's /join and /manage/.
-func (s *Service) Handler() http.Handler { return http.NotFoundHandler() }
-
-// Reload reads the account again from the store (a new password, a new
-// token, new settings, paused or resumed) and, unless it is paused,
-// schedules a refresh now.
-func (s *Service) Reload(ctx context.Context, id store.ID) error { return errNotBuilt }
-
-// Remove stops serving and refreshing the account, at once.
-func (s *Service) Remove(id store.ID) {}
-
-// Status returns an account's feed status; false for an account the
-// service does not run.
-func (s *Service) Status(id store.ID) (feed.Status, bool) { return feed.Status{}, false }
