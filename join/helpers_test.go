@@ -148,6 +148,17 @@ type client struct {
 
 func newEnv(t *testing.T, tweak ...func(*join.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, false, tweak...)
+}
+
+// newTLSEnv serves the pages over https, at an https public URL.
+func newTLSEnv(t *testing.T, tweak ...func(*join.Config)) *env {
+	t.Helper()
+	return newEnvWith(t, true, tweak...)
+}
+
+func newEnvWith(t *testing.T, tls bool, tweak ...func(*join.Config)) *env {
+	t.Helper()
 	e := &env{
 		t:     t,
 		svc:   &fakeService{},
@@ -159,6 +170,9 @@ func newEnv(t *testing.T, tweak ...func(*join.Config)) *env {
 	e.store = storetest.OpenAt(t, e.path, storetest.Key(t))
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.public = "http://" + e.srv.Listener.Addr().String()
+	if tls {
+		e.public = "https://" + e.srv.Listener.Addr().String()
+	}
 	pub, err := url.Parse(e.public)
 	require.NoError(t, err)
 	cfg := join.Config{
@@ -176,7 +190,11 @@ func newEnv(t *testing.T, tweak ...func(*join.Config)) *env {
 	h, err := join.New(cfg)
 	require.NoError(t, err)
 	e.srv.Config.Handler = h
-	e.srv.Start()
+	if tls {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	t.Cleanup(e.srv.Close)
 	e.client = e.newClient()
 	t.Cleanup(func() {
@@ -198,7 +216,8 @@ func (e *env) newClient() *client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(e.t, err)
 	return &client{e: e, header: http.Header{}, http: &http.Client{
-		Jar: jar,
+		Jar:       jar,
+		Transport: e.srv.Client().Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
