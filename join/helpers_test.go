@@ -132,6 +132,7 @@ type env struct {
 	log     *syncbuf.Buffer
 	clock   *clock
 	public  string
+	base    string // the public URL's path
 	client  *client
 	secrets []string // every secret seen, that the log must never hold
 }
@@ -148,16 +149,23 @@ type client struct {
 
 func newEnv(t *testing.T, tweak ...func(*join.Config)) *env {
 	t.Helper()
-	return newEnvWith(t, false, tweak...)
+	return newEnvWith(t, envOptions{}, tweak...)
 }
 
 // newTLSEnv serves the pages over https, at an https public URL.
 func newTLSEnv(t *testing.T, tweak ...func(*join.Config)) *env {
 	t.Helper()
-	return newEnvWith(t, true, tweak...)
+	return newEnvWith(t, envOptions{tls: true}, tweak...)
 }
 
-func newEnvWith(t *testing.T, tls bool, tweak ...func(*join.Config)) *env {
+type envOptions struct {
+	tls bool
+	// prefix is the path a reverse proxy serves the pages below, and
+	// strips before passing requests on.
+	prefix string
+}
+
+func newEnvWith(t *testing.T, o envOptions, tweak ...func(*join.Config)) *env {
 	t.Helper()
 	e := &env{
 		t:     t,
@@ -170,9 +178,11 @@ func newEnvWith(t *testing.T, tls bool, tweak ...func(*join.Config)) *env {
 	e.store = storetest.OpenAt(t, e.path, storetest.Key(t))
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.public = "http://" + e.srv.Listener.Addr().String()
-	if tls {
+	if o.tls {
 		e.public = "https://" + e.srv.Listener.Addr().String()
 	}
+	e.public += o.prefix
+	e.base = o.prefix
 	pub, err := url.Parse(e.public)
 	require.NoError(t, err)
 	cfg := join.Config{
@@ -190,7 +200,10 @@ func newEnvWith(t *testing.T, tls bool, tweak ...func(*join.Config)) *env {
 	h, err := join.New(cfg)
 	require.NoError(t, err)
 	e.srv.Config.Handler = h
-	if tls {
+	if o.prefix != "" {
+		e.srv.Config.Handler = http.StripPrefix(o.prefix, h)
+	}
+	if o.tls {
 		e.srv.StartTLS()
 	} else {
 		e.srv.Start()
@@ -345,7 +358,7 @@ func (e *env) login(c *client, code string) {
 	e.t.Helper()
 	res := c.post("/manage/login", url.Values{"code": {code}})
 	require.Equal(e.t, http.StatusSeeOther, res.StatusCode, res.body)
-	require.Equal(e.t, "/manage/", res.Header.Get("Location"))
+	require.Equal(e.t, e.base+"/manage/", res.Header.Get("Location"))
 }
 
 // storeBytes returns the store's files, as one who stole them has them.
