@@ -348,6 +348,12 @@ const (
 )
 
 // setNext records when the next refresh is due.
+// SetNextRefresh sets when the next refresh is due, as the page and
+// health show it, for a scheduler that chooses another time than the
+// Refresher's Step said (a service that spreads many accounts' refreshes
+// over the interval). A zero t shows none.
+func (f *Feed) SetNextRefresh(t time.Time) { f.setNext(t) }
+
 func (f *Feed) setNext(t time.Time) {
 	f.mu.Lock()
 	f.next = t

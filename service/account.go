@@ -139,6 +139,9 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		Interval: s.cfg.Interval,
 		Log:      r.log,
 		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) {
+			if err := s.loginTurn(ctx, r.host); err != nil {
+				return nil, err
+			}
 			return s.cfg.Fetch(ctx, &row, opts.Password, s.limiter(r.host))
 		},
 		Notify:     r.notifier,

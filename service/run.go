@@ -51,11 +51,16 @@ type Service struct {
 }
 
 // host is a RosterOn host's share of the sessions: its gate (busy, at
-// most Config.PerHost refresh jobs at once) and the limiter its sessions
-// share, which spaces their requests by Config.LoginGap.
+// most Config.PerHost refresh jobs at once), the limiter its sessions
+// share, which counts them from login to logout, and its next login slot.
 type host struct {
 	limiter *session.Limiter
 	busy    int
+	// nextLogin is the earliest a session may log in there: each login
+	// reserves the slot after it, LoginGap later. Only logins are spaced;
+	// the pages a session asks for after its login come as fast as
+	// RosterOn answers, as a person's would.
+	nextLogin time.Time
 }
 
 // New makes the service of cfg; Run starts it.

@@ -55,7 +55,7 @@ func (s *Service) aligned(r *account, earliest time.Time) time.Time {
 }
 
 // limiter is the session.Limiter of a host: its sessions, counted from
-// login to logout, and the gap between their requests.
+// login to logout. The gap between logins is loginTurn's.
 func (s *Service) limiter(name string) *session.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,7 +65,7 @@ func (s *Service) limiter(name string) *session.Limiter {
 func (s *Service) hostLocked(name string) *host {
 	h := s.hosts[name]
 	if h == nil {
-		h = &host{limiter: session.NewLimiter(s.cfg.PerHost, s.cfg.LoginGap)}
+		h = &host{limiter: session.NewLimiter(s.cfg.PerHost, 0)}
 		s.hosts[name] = h
 	}
 	return h
@@ -259,5 +259,35 @@ func (s *Service) healthLoop(ctx context.Context) {
 			}
 			s.saveHealth(ctx, r)
 		}
+	}
+}
+
+// loginTurn waits for the host's next free login slot, at least LoginGap
+// after the one before, and reserves it, so that however many accounts
+// one RosterOn host has, its logins come no closer than LoginGap. It
+// returns ctx's error if ctx ends first; the slot reserved stays taken,
+// which only spaces the next login more.
+func (s *Service) loginTurn(ctx context.Context, name string) error {
+	// Real time, not Config.Now: the gap is between real requests.
+	now := time.Now()
+	s.mu.Lock()
+	h := s.hostLocked(name)
+	at := h.nextLogin
+	if at.Before(now) {
+		at = now
+	}
+	h.nextLogin = at.Add(s.cfg.LoginGap)
+	s.mu.Unlock()
+	d := at.Sub(now)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

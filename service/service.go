@@ -57,7 +57,8 @@ import (
 
 // FetchFunc reads an account's roster with its password: one session,
 // from login to logout, through limiter, which bounds the sessions open at
-// once on the account's host and spaces their requests. Its errors are
+// once on the account's host. The service has already waited for the
+// host's login slot (Config.LoginGap) when it calls it. Its errors are
 // classified as feed.Refresher's Fetch classifies them (feed.Permanent,
 // feed.RefusedByMessage, feed.Refused, feed.LoggedIn).
 type FetchFunc func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error)

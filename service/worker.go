@@ -106,9 +106,12 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		return nil
 	}
 	due := now.Add(next)
-	if st := r.feed.Status(); !stopped && st.Failures == 0 && st.HeldSince == nil {
-		// A good refresh: the next at the account's phase.
+	if st := r.feed.Status(); !stopped && !s.cfg.Single && st.Failures == 0 && st.HeldSince == nil {
+		// A good refresh: the next at the account's phase, which the
+		// feed's page and health show. One account alone has no others
+		// to keep apart from: it waits Step's wait, as serve always has.
 		due = s.aligned(r, now.Add(s.cfg.Interval/2))
+		r.feed.SetNextRefresh(due)
 	}
 	s.mu.Lock()
 	if stopped && s.accounts[r.id] == r {
