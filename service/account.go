@@ -129,6 +129,7 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		r.notifier = feed.NewNotifier(r.feed, opts.Targets...)
 		r.notifier.Log = r.log
 		r.notifier.Mailer = opts.Mailer
+		r.notifier.Client = opts.NotifyClient
 		if err := r.notifier.Load(); err != nil {
 			r.log.printf("warning: alerts start afresh: %v", err)
 		}

@@ -82,6 +82,10 @@ type Options struct {
 	// mailto: ones.
 	Targets []*feed.Target
 	Mailer  *feed.Mailer
+	// NotifyClient, when set, sends the HTTP alerts: a multi-account
+	// serve passes one that refuses private addresses
+	// (internal/safedial), since anyone who joins can set a target.
+	NotifyClient *http.Client
 	// Accepted, when set, is given each roster accepted (for a calendar
 	// sync), as feed.Refresher.Accepted is; Run, when set, runs for as
 	// long as the account does (the sync's own loop).
