@@ -580,6 +580,12 @@ func (n *Notifier) send(parent context.Context, t *Target, a *alert) (time.Durat
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL, with its secrets, stays out
 		}
+		// An address the client refuses for good (a private one, for a
+		// multi-account serve's targets) is not retried for a day.
+		var final interface{ Permanent() bool }
+		if errors.As(err, &final) && final.Permanent() {
+			return 0, &finalError{n.scrub(err.Error())}
+		}
 		return 0, errors.New(n.scrub(err.Error()))
 	}
 	defer resp.Body.Close()

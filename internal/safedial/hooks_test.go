@@ -109,6 +109,9 @@ func TestNotifierThroughGuard(t *testing.T) {
 	assert.Contains(t, log.String(), "refused to connect: 127.0.0.1 is a loopback (this machine) address")
 	assert.NotContains(t, log.String(), "secret-topic-123")
 	assert.EqualValues(t, 0, insideHits.Load())
+	// Refused for good: given up at once, not retried for a day.
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "given up") },
+		10*time.Second, 5*time.Millisecond)
 
 	// The same alert to an allowed server is delivered.
 	outside, outsideHits, got := server(t, "127.0.0.2:0", ok)

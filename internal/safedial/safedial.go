@@ -60,6 +60,11 @@ func (e *ForbiddenAddressError) Error() string {
 }
 
 // Is makes every *ForbiddenAddressError match ErrForbiddenAddress.
+// Permanent reports that trying the address again cannot succeed: a
+// sender such as feed.Notifier then gives up at once rather than
+// retrying for a day.
+func (e *ForbiddenAddressError) Permanent() bool { return true }
+
 func (e *ForbiddenAddressError) Is(target error) bool { return target == ErrForbiddenAddress }
 
 // An Option changes what a guarded dialer lets through.
