@@ -24,6 +24,7 @@ import (
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
 )
 
 const serveUsage = `Usage: rosteron serve --url URL --username USER [flags]
@@ -247,7 +248,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := c.buildServe(cfg)
+	srv, err := c.buildServe(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -341,6 +342,17 @@ type server struct {
 	token    string
 	created  bool // the token was made at this start
 	normURL  string
+	// store is the state folder's stateStoreFile, opened without a key,
+	// and account the one account in it, the flags'.
+	store   *store.SQLite
+	account *store.Account
+}
+
+// close closes the store, once everything that writes to it stopped.
+func (sv *server) close() {
+	if sv.store != nil {
+		_ = sv.store.Close()
+	}
 }
 
 // buildServe makes the feed of cfg: the log that keeps secrets out, the
@@ -348,9 +360,9 @@ type server struct {
 // alerts' notifier. From here on several goroutines write to stderr, one
 // line at a time, and never the token or the password, should anything
 // quote them.
-func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
+func (c *cli) buildServe(ctx context.Context, cfg *serveConfig) (sv *server, err error) {
 	fl := &cfg.flow
-	sv := &server{cfg: cfg, token: cfg.token}
+	sv = &server{cfg: cfg, token: cfg.token}
 	sv.log = &scrubWriter{w: c.stderr, secrets: []string{cfg.token, fl.password}}
 	for _, t := range cfg.targets {
 		for _, s := range t.Secrets() {
@@ -386,12 +398,20 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 		sv.log.add(sv.token)
 	}
 	sv.normURL, _ = session.NormalizeURL(fl.url)
+	if err := c.openStateStore(ctx, sv); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			sv.close()
+		}
+	}()
 	sv.feed = feed.New(
 		feed.WithLocation(cfg.loc),
 		feed.WithCalendarName(cfg.calendarName),
 		feed.WithRefreshInterval(cfg.refresh),
 		feed.WithReminders(cfg.remind, cfg.remindLeave),
-		feed.WithStateDir(cfg.stateDir),
+		feed.WithState(store.State{Store: sv.store, ID: sv.account.ID}),
 		feed.WithSource(sv.normURL, fl.username),
 		feed.WithSecrets(fl.password, sv.token),
 		// The lock-out guard's count and stop, in the state folder, are
@@ -430,14 +450,16 @@ func (c *cli) loadSaved(fd *feed.Feed, stateDir string) {
 			fetched = st.LastSuccess.Format(time.RFC3339)
 		}
 		fmt.Fprintf(c.stderr, "rosteron serve: serving the roster saved in %s (%d shifts, fetched %s) until a refresh succeeds\n",
-			filepath.Join(stateDir, feed.StateFile), st.Shifts, fetched)
+			filepath.Join(stateDir, stateStoreFile), st.Shifts, fetched)
 	}
 }
 
 // runServe serves the feed, and refreshes it and sends its alerts in the
-// background, until ctx ends or the server fails; then it stops all three
-// and returns.
+// background, until ctx ends or the server fails; then it stops all three,
+// closes the store and returns.
 func (c *cli) runServe(ctx context.Context, sv *server) error {
+	// Closed last, once nothing writes to it.
+	defer sv.close()
 	cfg := sv.cfg
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

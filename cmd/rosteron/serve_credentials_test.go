@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,9 +111,12 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	out := s.stderr.String()
 	assert.Contains(t, out, "no more refreshes until restarted")
 	assert.NotContains(t, out, mockserver.DemoPassword)
-	guard, err := os.ReadFile(filepath.Join(state, feed.GuardFile))
-	require.NoError(t, err)
-	assert.NotContains(t, string(guard), mockserver.DemoPassword)
+	guard, ok := storedBlob(t, state, feed.GuardFile)
+	require.True(t, ok, "the guard's stop is kept in the store")
+	var gs struct{ Stopped bool }
+	require.NoError(t, json.Unmarshal(guard, &gs))
+	assert.True(t, gs.Stopped)
+	assertNoPasswordInState(t, state, wrong)
 
 	// The same password after a restart: no login, no second alert. The
 	// feed told the notifier its state before it logged "not logging
@@ -154,6 +158,29 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
 }
 
+// assertNoPasswordInState searches every byte of every file in the state
+// folder (the store, its -wal and -shm, the token, the addresses) for the
+// password, and for the demo one.
+func assertNoPasswordInState(t *testing.T, state string, passwords ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(state)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	assert.Contains(t, names, stateStoreFile)
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(state, name))
+		require.NoError(t, err)
+		for _, pw := range append(passwords, mockserver.DemoPassword) {
+			assert.False(t, bytes.Contains(data, []byte(pw)), "%s holds a password", name)
+		}
+	}
+}
+
 // waitFor waits until the receiver has n alerts; it fails the test at
 // once should it get more.
 func (a *alerts) waitFor(t *testing.T, n int) {
@@ -174,8 +201,8 @@ func waitOutboxEmpty(t *testing.T, state string) {
 // outbox is the alerts queued and not yet delivered in the state folder.
 func outbox(t *testing.T, state string) []json.RawMessage {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(state, feed.NotifyFile))
-	require.NoError(t, err)
+	data, ok := storedBlob(t, state, feed.NotifyFile)
+	require.True(t, ok, "the alerts' state is kept in the store")
 	var st struct {
 		Outbox []json.RawMessage `json:"outbox"`
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
 )
 
 const goodToken = "0123456789abcdef0123456789abcdef"
@@ -307,14 +308,47 @@ func TestServeWithoutRosterOn(t *testing.T) {
 	assert.Contains(t, st.LastError, "ws://127.0.0.1:1")
 	assert.Equal(t, exitOK, s.stop(syscall.SIGINT))
 	assert.Contains(t, s.stderr.String(), "rosteron: warning: --refresh 2s is less than 5m: logging in to RosterOn that often is impolite")
-	assert.Contains(t, s.stderr.String(), "serving the roster saved in "+filepath.Join(state, feed.StateFile))
+	assert.Contains(t, s.stderr.String(), "serving the roster saved in "+filepath.Join(state, stateStoreFile))
+	assert.Contains(t, s.stderr.String(), "rosteron serve: moved "+feed.StateFile)
+	assert.NoFileExists(t, filepath.Join(state, feed.StateFile), "moved into the store")
 
-	// A roster saved for another user is not served.
+	// A roster saved for another user is not served: the store's account
+	// of joe is deleted, with a line saying so.
 	s = startServe(t, env, "--url", goodURL, "--username", "ann", "--state", state, "--browser", "ws://127.0.0.1:1")
 	resp, _ = httpGet(t, s.ics)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
-	assert.Contains(t, s.stderr.String(), "warning: not serving the saved roster")
+	assert.Contains(t, s.stderr.String(), "rosteron serve: "+filepath.Join(state, stateStoreFile)+" held the state of joe at ")
+	assert.NotContains(t, s.stderr.String(), "serving the roster saved")
+}
+
+// storedAccounts are the accounts in the state folder's store.
+func storedAccounts(t *testing.T, state string) []*store.Account {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(state, stateStoreFile), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	all, err := st.List(context.Background())
+	require.NoError(t, err)
+	return all
+}
+
+// storedBlob is what the state folder's store holds under name for its
+// one account, as serve keeps it; false when it holds nothing.
+func storedBlob(t *testing.T, state, name string) ([]byte, bool) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(state, stateStoreFile), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	all, err := st.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the single serve's store holds one account")
+	data, err := st.LoadBlob(context.Background(), all[0].ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false
+	}
+	require.NoError(t, err)
+	return data, true
 }
 
 // Without ROSTERON_FEED_TOKEN a token is made, kept and used again.
