@@ -73,13 +73,16 @@ Flags:
                       without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
-` + remindUsage + `  --state DIR         the folder for the last good roster, the calendar's
-                      event history, the token, the addresses, the
-                      lock-out guard's count (login-guard.json) and, with
-                      --notify, the alerts' state (notify.json), made 0700
-                      (default $XDG_STATE_HOME/rosteron, else
+` + remindUsage + `  --state DIR         the folder for the token, the addresses and the
+                      store, ` + stateStoreFile + `, which keeps the last good
+                      roster, the calendar's event history, the lock-out
+                      guard's count (login-guard.json) and, with --notify,
+                      the alerts' state (notify.json), and never the
+                      password; made 0700 (default
+                      $XDG_STATE_HOME/rosteron, else
                       ~/.local/state/rosteron); one of another user's is
-                      refused, one open to others made 0700
+                      refused, one open to others made 0700. Those files
+                      of an earlier rosteron are moved into the store
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
 ` + browserTokenUsage + `  --chrome PATH       the Chrome to start for each refresh, unless --browser
@@ -141,12 +144,12 @@ password, or its login page answers with any other message (an account
 locked, say), or 3 logins in a row reach no home page without an outage,
 no more logins are made, lest the account be locked: not after a restart
 either, until the password changes or --retry-login is given (the count
-is kept in login-guard.json in the --state folder, keyed to a slow hash
-of the password, never the password). When every shift from today on
-vanishes at once, the roster served is kept and read again 5 minutes
-later: only if that read agrees is the empty roster served. SIGINT or
-SIGTERM stops the server after the requests under way, stops Chrome and
-exits 0.
+is kept as login-guard.json in the --state folder's store, keyed to a
+slow hash of the password, never the password). When every shift from
+today on vanishes at once, the roster served is kept and read again 5
+minutes later: only if that read agrees is the empty roster served.
+SIGINT or SIGTERM stops the server after the requests under way, stops
+Chrome and exits 0.
 `
 
 // The refresh below which serve warns that it is impolite.
