@@ -107,8 +107,9 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		return nil
 	}
 	due := now.Add(next)
-	if st := r.feed.Status(); !stopped && st.Failures == 0 && st.HeldSince == nil {
-		// A good refresh: the next at the account's phase.
+	if st := r.feed.Status(); !s.cfg.Single && !stopped && st.Failures == 0 && st.HeldSince == nil {
+		// A good refresh: the next at the account's phase (the single
+		// account's after the refresher's wait, as it has always been).
 		due = s.aligned(r, now.Add(s.cfg.Interval/2))
 	}
 	s.mu.Lock()
