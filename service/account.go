@@ -45,7 +45,6 @@ type account struct {
 	queued   bool      // a refresh job is in the queue or running
 	lease    time.Time // when queued stops counting (a lost job)
 	queueGen int       // counts the dispatcher's marks, see enqueue
-	running  bool      // a worker of this process is refreshing it
 	health   store.Health
 	written  bool // health was saved in the store
 }
@@ -192,7 +191,7 @@ func (s *Service) install(r *account, reload bool) {
 	if old != nil {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.
-		r.queued, r.lease, r.queueGen, r.running = old.queued, old.lease, old.queueGen, old.running
+		r.queued, r.lease, r.queueGen = old.queued, old.lease, old.queueGen
 		if old.hasToken && s.tokens[old.tokenSum] == old {
 			delete(s.tokens, old.tokenSum)
 		}

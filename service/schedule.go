@@ -250,7 +250,11 @@ func (s *Service) healthLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if r.ref != nil {
+			s.mu.Lock()
+			paused := r.paused
+			s.mu.Unlock()
+			if r.ref != nil && !paused {
+				// A paused account's roster ages on purpose: no alert.
 				r.ref.CheckHealth()
 			}
 			s.saveHealth(ctx, r)

@@ -76,7 +76,6 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		return river.JobSnooze(s.snooze())
 	}
 	h.busy++
-	r.running = true
 	s.mu.Unlock()
 
 	var next time.Duration
@@ -85,7 +84,6 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		defer func() {
 			s.mu.Lock()
 			h.busy--
-			r.running = false
 			s.mu.Unlock()
 			s.poke() // a place on the host is free
 		}()
