@@ -23,6 +23,7 @@ import (
 	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/service"
 	"github.com/rosteron/rosteron/session"
 )
 
@@ -283,22 +284,22 @@ func loginPosts(mock *mockserver.Server) int {
 	return n
 }
 
-// classify tells the feed's lock-out guard what an error means: the
-// known sentence is a rejected password, any other login-page message a
-// refusal with that message, a step after the home page a login that was
-// accepted.
+// service.Classify, which serve's refreshes use, tells the feed's
+// lock-out guard what an error means: the known sentence is a rejected
+// password, any other login-page message a refusal with that message, a
+// step after the home page a login that was accepted.
 func TestServeClassifyMarks(t *testing.T) {
 	t.Parallel()
 	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
-	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
-	assert.NotErrorIs(t, classify(bad), feed.ErrLoginMessage)
+	assert.ErrorIs(t, service.Classify(bad), feed.ErrPermanent)
+	assert.NotErrorIs(t, service.Classify(bad), feed.ErrLoginMessage)
 	var be *session.BadCredentialsError
-	assert.ErrorAs(t, classify(bad), &be)
+	assert.ErrorAs(t, service.Classify(bad), &be)
 
 	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
-	assert.ErrorIs(t, classify(locked), feed.ErrLoginMessage)
-	assert.ErrorIs(t, classify(locked), feed.ErrPermanent, "it stops at once")
-	assert.Equal(t, locked.Error(), classify(locked).Error())
+	assert.ErrorIs(t, service.Classify(locked), feed.ErrLoginMessage)
+	assert.ErrorIs(t, service.Classify(locked), feed.ErrPermanent, "it stops at once")
+	assert.Equal(t, locked.Error(), service.Classify(locked).Error())
 
 	for _, err := range []error{
 		&session.BadResponseError{Purpose: session.PurposeRoster, Reason: "got a page that is not RosterOn's"},
@@ -309,7 +310,7 @@ func TestServeClassifyMarks(t *testing.T) {
 		&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone},
 		&session.BrowserError{Purpose: session.PurposeLogout, Err: browser.ErrTabGone},
 	} {
-		got := classify(err)
+		got := service.Classify(err)
 		assert.ErrorIs(t, got, feed.ErrLoggedIn, "%v", err)
 		assert.NotErrorIs(t, got, feed.ErrRefused, "%v", err)
 		assert.NotErrorIs(t, got, feed.ErrPermanent, "%v", err)
@@ -324,7 +325,7 @@ func TestServeClassifyMarks(t *testing.T) {
 		&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome},
 		&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone},
 	} {
-		assert.NotErrorIs(t, classify(err), feed.ErrLoggedIn, "%v", err)
-		assert.NotErrorIs(t, classify(err), feed.ErrRefused, "%v", err)
+		assert.NotErrorIs(t, service.Classify(err), feed.ErrLoggedIn, "%v", err)
+		assert.NotErrorIs(t, service.Classify(err), feed.ErrRefused, "%v", err)
 	}
 }
