@@ -69,11 +69,13 @@ func (c *cli) singleAccount(ctx context.Context, sv *server, path string) (*stor
 		return nil, fmt.Errorf("%s holds %d accounts: it is a multi-account serve's (serve --accounts), which a single-account serve must not change; "+
 			"give --state a folder of its own, or serve it with --accounts", path, len(all))
 	}
-	if sealed, err := hasSealedSecrets(ctx, st); err != nil {
-		return nil, err
-	} else if sealed {
-		return nil, fmt.Errorf("%s holds an account with sealed secrets: it is a multi-account serve's (serve --accounts), which a single-account serve must not change; "+
+	// A store made without a key holds nothing sealed; CheckKey finds
+	// what one made with a key sealed.
+	if err := st.CheckKey(ctx); errors.Is(err, store.ErrNoKey) {
+		return nil, fmt.Errorf("%s holds sealed secrets, made with a key: it is a multi-account serve's (serve --accounts), which a single-account serve must not change; "+
 			"give --state a folder of its own, or serve it with --accounts", path)
+	} else if err != nil {
+		return nil, err
 	}
 	var mine *store.Account
 	for _, a := range all {
@@ -103,19 +105,6 @@ func (c *cli) singleAccount(ctx context.Context, sv *server, path string) (*stor
 		mine.Zone = zone
 	}
 	return mine, nil
-}
-
-// hasSealedSecrets reports whether any account in st holds a sealed
-// value: one made with a key, by 'rosteron accounts' or the join page.
-// A store the single-account serve made holds none.
-func hasSealedSecrets(ctx context.Context, st *store.SQLite) (bool, error) {
-	var n int
-	err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts
-		WHERE token_sealed IS NOT NULL OR password_sealed IS NOT NULL OR settings_sealed IS NOT NULL`).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("reading the store: %w", err)
-	}
-	return n > 0, nil
 }
 
 // migrateStateFiles moves each of migratedFiles that the state folder

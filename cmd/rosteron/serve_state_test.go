@@ -174,7 +174,7 @@ func TestServeRefusesAMultiAccountStore(t *testing.T) {
 		{"two accounts", nil, []store.NewAccount{{Username: "ann", Instance: goodURL}, {Username: "bob", Instance: goodURL}},
 			"holds 2 accounts: it is a multi-account serve's"},
 		{"sealed secrets", key, []store.NewAccount{{Username: "ann", Instance: goodURL, Password: "ann-Pa55"}},
-			"holds an account with sealed secrets: it is a multi-account serve's"},
+			"holds sealed secrets, made with a key: it is a multi-account serve's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			state := t.TempDir()
