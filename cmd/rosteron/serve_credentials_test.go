@@ -103,6 +103,9 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	}
 	rcv.waitFor(t, 1)
 	waitOutboxEmpty(t, state)
+	// While serve runs, the store's write-ahead log is beside it: it
+	// holds the latest writes, the guard's stop among them.
+	assertNoPasswordInState(t, state, true, wrong)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	titles, bodies := rcv.got()
 	assert.Equal(t, []string{"Roster feed stopped: password rejected"}, titles)
@@ -117,7 +120,7 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	var gs struct{ Stopped bool }
 	require.NoError(t, json.Unmarshal(guard, &gs))
 	assert.True(t, gs.Stopped)
-	assertNoPasswordInState(t, state, wrong)
+	assertNoPasswordInState(t, state, false, wrong)
 
 	// The same password after a restart: no login, no second alert. The
 	// feed told the notifier its state before it logged "not logging
@@ -161,8 +164,9 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 
 // assertNoPasswordInState searches every byte of every file in the state
 // folder (the store, its -wal and -shm, the token, the addresses) for the
-// password, and for the demo one.
-func assertNoPasswordInState(t *testing.T, state string, passwords ...string) {
+// passwords, and for the demo one. While serve runs (running), the
+// store's -wal must be there to be searched.
+func assertNoPasswordInState(t *testing.T, state string, running bool, passwords ...string) {
 	t.Helper()
 	entries, err := os.ReadDir(state)
 	require.NoError(t, err)
@@ -173,6 +177,9 @@ func assertNoPasswordInState(t *testing.T, state string, passwords ...string) {
 		}
 	}
 	assert.Contains(t, names, stateStoreFile)
+	if running {
+		assert.Contains(t, names, stateStoreFile+"-wal")
+	}
 	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(state, name))
 		require.NoError(t, err)
