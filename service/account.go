@@ -42,6 +42,7 @@ type account struct {
 	stopped  bool
 	stopWhy  string    // why stopped, for people; never a secret
 	due      time.Time // the next refresh; zero for now
+	ready    bool      // begun: refreshes may be queued
 	queued   bool      // a refresh job is in the queue or running
 	lease    time.Time // when queued stops counting (a lost job)
 	queueGen int       // counts the dispatcher's marks, see enqueue
@@ -147,19 +148,36 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		Accepted:   opts.Accepted,
 		RetryLogin: opts.RetryLogin,
 	}
+	return r
+}
+
+// begin starts r's refreshes, once it serves: Refresher.Start loads the
+// lock-out guard's state, hashing the password (argon2id, 32 MiB, about
+// 0.1 s of a core), so that at a start of thousands of accounts every
+// page and feed serves its saved roster long before the last account is
+// ready to refresh. The dispatcher queues an account once it is ready.
+func (s *Service) begin(r *account) {
+	stopped, why := false, ""
 	switch {
+	case r.feed == nil:
+		// Stopped already: its Options failed.
 	case r.paused:
 		// Not started: a paused account is not refreshed, and its page
 		// and feeds serve its last roster.
-	case opts.Password == "":
-		r.stopped = true
-		r.stopWhy = "no RosterOn password is kept for it; set one and reload the account"
-		r.log.printf("not refreshed: %s", r.stopWhy)
+	case r.opts.Password == "":
+		stopped, why = true, "no RosterOn password is kept for it; set one and reload the account"
+		r.log.printf("not refreshed: %s", why)
 	case r.ref.Start():
-		r.stopped = true
-		r.stopWhy = stopWhy(r.feed.Status())
+		stopped, why = true, stopWhy(r.feed.Status())
 	}
-	return r
+	s.mu.Lock()
+	r.ready = true
+	if stopped {
+		r.stopped, r.stopWhy = true, why
+	}
+	s.mu.Unlock()
+	s.saveHealth(context.Background(), r)
+	s.poke()
 }
 
 // stopWhy says why a feed's refreshes stopped, from its status.
@@ -169,7 +187,8 @@ func stopWhy(st feed.Status) string {
 	case feed.StopRejected:
 		why = "RosterOn rejected the password"
 	case feed.StopLoginMessage:
-		why = "RosterOn refused the login with a message"
+		return "RosterOn refused the login with a message (its page quotes it); " +
+			"not retried until its password is updated or a retry is asked for"
 	case feed.StopRefused:
 		why = fmt.Sprintf("RosterOn refused %d logins in a row", feed.MaxRefusals)
 	}
@@ -177,17 +196,24 @@ func stopWhy(st feed.Status) string {
 }
 
 // install puts r in service, in place of the account's runtime before it
-// if any, which it stops. Its first refresh is due now after a Reload;
-// at the start, an account whose last good roster is recent keeps its
-// phase, and the others are due now.
-func (s *Service) install(r *account, reload bool) {
+// if any, which it stops; false once the service stops. Its first refresh
+// is due now after a Reload; at the start, an account whose last good
+// roster is recent keeps its phase, and the others are due now.
+func (s *Service) install(r *account, reload bool) bool {
 	now := s.now()
 	s.mu.Lock()
 	if s.runCtx == nil || s.runCtx.Err() != nil || s.stopping {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	old := s.accounts[r.id]
+	if !reload && (old != nil || s.removed[r.id]) {
+		// Built at the start from an older read of the store than a
+		// Reload or Remove made meanwhile: theirs stands.
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.removed, r.id)
 	if old != nil {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.
@@ -226,8 +252,7 @@ func (s *Service) install(r *account, reload bool) {
 		<-ctx.Done()
 		<-done
 	}()
-	s.saveHealth(context.Background(), r)
-	s.poke()
+	return true
 }
 
 // startDue is when an account's first refresh of this run is due: at its

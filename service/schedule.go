@@ -130,7 +130,7 @@ func (s *Service) dispatch(ctx context.Context) {
 			}
 		}
 		for _, r := range s.accounts {
-			if r.feed == nil || r.paused || r.stopped {
+			if r.feed == nil || !r.ready || r.paused || r.stopped {
 				continue
 			}
 			if r.queued {
