@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,33 +151,6 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 		"Roster feed working again"}, titles)
 	assert.Empty(t, outbox(t, state))
 	assert.NotContains(t, s.stderr.String(), mockserver.DemoPassword)
-}
-
-// assertNoPasswordInState searches every byte of every file in the state
-// folder (the store, its -wal and -shm, the token, the addresses) for the
-// passwords, and for the demo one. While serve runs (running), the
-// store's -wal must be there to be searched.
-func assertNoPasswordInState(t *testing.T, state string, running bool, passwords ...string) {
-	t.Helper()
-	entries, err := os.ReadDir(state)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	assert.Contains(t, names, stateStoreFile)
-	if running {
-		assert.Contains(t, names, stateStoreFile+"-wal")
-	}
-	for _, name := range names {
-		data, err := os.ReadFile(filepath.Join(state, name))
-		require.NoError(t, err)
-		for _, pw := range append(passwords, mockserver.DemoPassword) {
-			assert.False(t, bytes.Contains(data, []byte(pw)), "%s holds a password", name)
-		}
-	}
 }
 
 // waitFor waits until the receiver has n alerts; it fails the test at

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -193,5 +194,32 @@ func TestServeRefusesAMultiAccountStore(t *testing.T) {
 			assert.Contains(t, r.stderr, "give --state a folder of its own")
 			assert.Len(t, storedAccounts(t, state), len(tc.accounts), "untouched")
 		})
+	}
+}
+
+// assertNoPasswordInState searches every byte of every file in the state
+// folder (the store, its -wal and -shm, the token, the addresses) for the
+// passwords, and for the demo one. While serve runs (running), the
+// store's -wal must be there to be searched.
+func assertNoPasswordInState(t *testing.T, state string, running bool, passwords ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(state)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	assert.Contains(t, names, stateStoreFile)
+	if running {
+		assert.Contains(t, names, stateStoreFile+"-wal")
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(state, name))
+		require.NoError(t, err)
+		for _, pw := range append(passwords, mockserver.DemoPassword) {
+			assert.False(t, bytes.Contains(data, []byte(pw)), "%s holds a password", name)
+		}
 	}
 }
