@@ -75,6 +75,9 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 	r := &account{id: a.ID, row: a, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
 	r.label = fmt.Sprintf("#%d %s@%s", a.ID, a.Username, r.host)
 	r.log = &accountLog{w: s.log, prefix: "[" + r.label + "] "}
+	if s.cfg.Single {
+		r.log.prefix, r.log.single = "", true
+	}
 	opts, err := s.cfg.Options(ctx, a)
 	if err == nil && opts == nil {
 		err = errors.New("no options")
@@ -260,6 +263,9 @@ func (s *Service) install(r *account, reload bool) bool {
 // phase, no sooner than half an interval after its last good roster, when
 // that is recent; now otherwise.
 func (s *Service) startDue(r *account, now time.Time) time.Time {
+	if s.cfg.Single {
+		return now
+	}
 	var last time.Time
 	if r.feed != nil {
 		if st := r.feed.Status(); st.LastSuccess != nil {

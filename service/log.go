@@ -50,6 +50,9 @@ type accountLog struct {
 	w       *lineWriter
 	prefix  string
 	secrets []string
+	// single writes the warnings of a single-account serve's service as
+	// it always has: "rosteron: warning: …".
+	single bool
 }
 
 const servePrefix = "rosteron serve: "
@@ -59,6 +62,11 @@ func (a *accountLog) Write(p []byte) (int, error) {
 	var b strings.Builder
 	for line := range strings.Lines(text) {
 		rest, ok := strings.CutPrefix(line, servePrefix)
+		if a.single && !ok && strings.HasPrefix(line, "warning: ") {
+			b.WriteString("rosteron: ")
+			b.WriteString(line)
+			continue
+		}
 		b.WriteString(servePrefix)
 		b.WriteString(a.prefix)
 		if ok {

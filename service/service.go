@@ -139,7 +139,11 @@ type Config struct {
 	Join http.Handler
 	// Single makes /healthz the one account's health, as the
 	// single-account serve's has always been; otherwise it is the
-	// service's: the store's and the scheduler's.
+	// service's: the store's and the scheduler's. It keeps the rest of
+	// that serve's ways too: its log lines name no account (there is one)
+	// and its warnings are "rosteron: warning: …"; its first refresh is
+	// at once, and each next one after the refresher's own wait
+	// (Interval with its jitter), not at a phase of the interval.
 	Single bool
 	// Log gets one line per refresh, naming the account by its ID and
 	// username, never a secret.

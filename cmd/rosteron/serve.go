@@ -22,8 +22,10 @@ import (
 	"github.com/rosteron/rosteron/export"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/oneline"
+	"github.com/rosteron/rosteron/service"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
 )
 
 const serveUsage = `Usage: rosteron serve --url URL --username USER [flags]
@@ -72,13 +74,16 @@ Flags:
                       without a zone); the start-up lines say which
   --calendar-name NAME
                       the calendar's name (default "` + export.DefaultCalendarName + `")
-` + remindUsage + `  --state DIR         the folder for the last good roster, the calendar's
-                      event history, the token, the addresses, the
-                      lock-out guard's count (login-guard.json) and, with
-                      --notify, the alerts' state (notify.json), made 0700
-                      (default $XDG_STATE_HOME/rosteron, else
+` + remindUsage + `  --state DIR         the folder for the token, the addresses and the
+                      store, ` + stateStoreFile + `, which keeps the last good
+                      roster, the calendar's event history, the lock-out
+                      guard's count (login-guard.json) and, with --notify,
+                      the alerts' state (notify.json), and never the
+                      password; made 0700 (default
+                      $XDG_STATE_HOME/rosteron, else
                       ~/.local/state/rosteron); one of another user's is
-                      refused, one open to others made 0700
+                      refused, one open to others made 0700. Those files
+                      of an earlier rosteron are moved into the store
   --browser WS_URL    use the Chrome already running at this DevTools
                       address (default $ROSTERON_BROWSER)
 ` + browserTokenUsage + `  --chrome PATH       the Chrome to start for each refresh, unless --browser
@@ -140,12 +145,12 @@ password, or its login page answers with any other message (an account
 locked, say), or 3 logins in a row reach no home page without an outage,
 no more logins are made, lest the account be locked: not after a restart
 either, until the password changes or --retry-login is given (the count
-is kept in login-guard.json in the --state folder, keyed to a slow hash
-of the password, never the password). When every shift from today on
-vanishes at once, the roster served is kept and read again 5 minutes
-later: only if that read agrees is the empty roster served. SIGINT or
-SIGTERM stops the server after the requests under way, stops Chrome and
-exits 0.
+is kept as login-guard.json in the --state folder's store, keyed to a
+slow hash of the password, never the password). When every shift from
+today on vanishes at once, the roster served is kept and read again 5
+minutes later: only if that read agrees is the empty roster served.
+SIGINT or SIGTERM stops the server after the requests under way, stops
+Chrome and exits 0.
 `
 
 // The refresh below which serve warns that it is impolite.
@@ -247,7 +252,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := c.buildServe(cfg)
+	srv, err := c.buildServe(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -332,25 +337,35 @@ func (c *cli) checkServe(ctx context.Context, args []string) (*serveConfig, erro
 	return cfg, nil
 }
 
-// server is serve's feed, built and ready to run.
+// server is what serve's feed is run from, ready to run.
 type server struct {
-	cfg      *serveConfig
-	feed     *feed.Feed
-	notifier *feed.Notifier // nil without --notify
-	log      *scrubWriter
-	token    string
-	created  bool // the token was made at this start
-	normURL  string
+	cfg     *serveConfig
+	log     *scrubWriter
+	token   string
+	created bool // the token was made at this start
+	normURL string
+	// store is the state folder's stateStoreFile, opened without a key,
+	// and account the one account in it, the flags'.
+	store   *store.SQLite
+	account *store.Account
 }
 
-// buildServe makes the feed of cfg: the log that keeps secrets out, the
-// state folder, the token, the roster saved by an earlier run and the
-// alerts' notifier. From here on several goroutines write to stderr, one
+// close closes the store, once everything that writes to it stopped.
+func (sv *server) close() {
+	if sv.store != nil {
+		_ = sv.store.Close()
+	}
+}
+
+// buildServe readies what the feed of cfg is run from: the log that keeps
+// secrets out, the state folder, the token, and the store with the
+// flags' account in it, an earlier rosteron's files moved in (see
+// openStateStore). From here on several goroutines write to stderr, one
 // line at a time, and never the token or the password, should anything
 // quote them.
-func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
+func (c *cli) buildServe(ctx context.Context, cfg *serveConfig) (sv *server, err error) {
 	fl := &cfg.flow
-	sv := &server{cfg: cfg, token: cfg.token}
+	sv = &server{cfg: cfg, token: cfg.token}
 	sv.log = &scrubWriter{w: c.stderr, secrets: []string{cfg.token, fl.password}}
 	for _, t := range cfg.targets {
 		for _, s := range t.Secrets() {
@@ -386,72 +401,85 @@ func (c *cli) buildServe(cfg *serveConfig) (*server, error) {
 		sv.log.add(sv.token)
 	}
 	sv.normURL, _ = session.NormalizeURL(fl.url)
-	sv.feed = feed.New(
-		feed.WithLocation(cfg.loc),
-		feed.WithCalendarName(cfg.calendarName),
-		feed.WithRefreshInterval(cfg.refresh),
-		feed.WithReminders(cfg.remind, cfg.remindLeave),
-		feed.WithStateDir(cfg.stateDir),
-		feed.WithSource(sv.normURL, fl.username),
-		feed.WithSecrets(fl.password, sv.token),
-		// The lock-out guard's count and stop, in the state folder, are
-		// keyed to a slow hash of the password (see docs/serve.md).
-		feed.WithLoginKey(fl.password),
-	)
-	c.loadSaved(sv.feed, cfg.stateDir)
-
-	if len(cfg.targets) > 0 {
-		sv.notifier = feed.NewNotifier(sv.feed, cfg.targets...)
-		sv.notifier.Log = sv.log
-		sv.notifier.Mailer = cfg.mailer
-		if err := sv.notifier.Load(); err != nil {
-			c.errorf("warning: alerts start afresh: %v", err)
-		}
+	if err := c.openStateStore(ctx, sv); err != nil {
+		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			sv.close()
+		}
+	}()
 	return sv, nil
 }
 
-// loadSaved serves the roster an earlier run saved in the state folder, if
-// there is one it can: a feed started while RosterOn is down has that much
-// to serve.
-func (c *cli) loadSaved(fd *feed.Feed, stateDir string) {
-	loaded, err := fd.Load()
-	var histErr *feed.HistoryError
-	if errors.As(err, &histErr) {
-		c.errorf("warning: %v", err)
-		err = nil
-	}
-	if err != nil {
-		c.errorf("warning: not serving the saved roster: %v", err)
-	} else if loaded {
-		st := fd.Status()
-		fetched := "at an unknown time"
-		if st.LastSuccess != nil {
-			fetched = st.LastSuccess.Format(time.RFC3339)
-		}
-		fmt.Fprintf(c.stderr, "rosteron serve: serving the roster saved in %s (%d shifts, fetched %s) until a refresh succeeds\n",
-			filepath.Join(stateDir, feed.StateFile), st.Shifts, fetched)
-	}
-}
-
 // runServe serves the feed, and refreshes it and sends its alerts in the
-// background, until ctx ends or the server fails; then it stops all three
-// and returns.
+// background, until ctx ends or the server fails; then it stops all three,
+// closes the store and returns.
+//
+// The feed is the service's (package service), with the one account of
+// the flags, as serve --accounts runs many: the service builds its feed
+// from the store, refreshes it and sends its alerts; its /healthz is the
+// account's.
 func (c *cli) runServe(ctx context.Context, sv *server) error {
+	// Closed last, once nothing writes to it.
+	defer sv.close()
 	cfg := sv.cfg
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	accepted, runSync := c.serveSyncer(sv)
+	svc, err := service.New(service.Config{
+		Store: sv.store,
+		// Each refresh is the roster command's flow: a Chrome of its
+		// own, started and stopped with it (see docs/serve.md). One
+		// account needs no limiter: it has one session at a time.
+		Fetch: func(ctx context.Context, _ *store.Account, _ string, _ *session.Limiter) (*snapshot.Snapshot, error) {
+			return c.refresh(ctx, cfg.flow)
+		},
+		Options: func(context.Context, *store.Account) (*service.Options, error) {
+			return &service.Options{
+				Password: cfg.flow.password, Token: sv.token, Location: cfg.loc,
+				CalendarName: cfg.calendarName, Remind: cfg.remind, RemindLeave: cfg.remindLeave,
+				Targets: cfg.targets, Mailer: cfg.mailer,
+				Accepted: accepted, Run: runSync,
+				RetryLogin: cfg.retryLogin,
+			}, nil
+		},
+		Interval:   cfg.refresh,
+		JobTimeout: max(service.DefaultJobTimeout, 2*cfg.flow.flags.timeout),
+		Single:     true,
+		PublicURL:  cfg.public,
+		Log:        sv.log,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	// Whether a roster was saved, for the line that says it is served.
+	_, err = sv.store.LoadBlob(ctx, sv.account.ID, feed.StateFile)
+	saved := err == nil
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(runCtx) }()
+	if err := c.awaitAccount(ctx, sv, svc, ran, saved); err != nil {
+		_ = ln.Close()
+		stop()
+		<-ran
+		return err
+	}
 	if err := c.announce(sv, baseURL(cfg.addr, ln.Addr(), "")); err != nil {
 		_ = ln.Close()
+		stop()
+		<-ran
 		return err
 	}
 	// Connections past the cap wait in the kernel's queue until one ends.
 	ln = netutil.LimitListener(ln, cfg.maxConns)
 
 	srv := &http.Server{
-		Handler:           feed.Handler(sv.feed, sv.token, feed.WithPublicURL(cfg.public)),
+		Handler:           svc.Handler(),
 		ReadHeaderTimeout: cmp.Or(cfg.headerTimeout, serveHeaderTimeout),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
@@ -462,54 +490,61 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	refresher := &feed.Refresher{
-		Feed:     sv.feed,
-		Interval: cfg.refresh,
-		Log:      sv.log,
-		// Each refresh is the roster command's flow: a Chrome of its
-		// own, started and stopped with it (see docs/serve.md).
-		Fetch:      func(ctx context.Context) (*snapshot.Snapshot, error) { return c.refresh(ctx, cfg.flow) },
-		Notify:     sv.notifier,
-		RetryLogin: cfg.retryLogin,
-	}
-	synced := c.startServeSync(runCtx, sv, refresher)
-	refreshed := make(chan struct{})
-	go func() {
-		refresher.Run(runCtx)
-		close(refreshed)
-	}()
-	notified := make(chan struct{})
-	go func() {
-		if sv.notifier != nil {
-			sv.notifier.Run(runCtx)
-		}
-		close(notified)
-	}()
-
-	var serveErr error
+	var serveErr, runErr error
 	select {
 	case serveErr = <-served:
 	case <-ctx.Done():
+	case runErr = <-ran:
+		ran <- runErr
 	}
-	stop()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close()
 	}
-	<-refreshed
-	<-notified
-	<-synced
+	stop()
+	runErr = <-ran
 	if serveErr == nil {
 		serveErr = <-served
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
+	if runErr != nil {
+		return runErr
+	}
 	fmt.Fprintln(c.stderr, "rosteron serve: stopped")
 	return nil
+}
+
+// awaitAccount waits until the service runs the account, which it builds
+// at its start (the lock-out guard's hash of the password takes a tenth
+// of a second), so that the feed is served from the first request; then
+// it says which saved roster it serves, if any: saved is whether the
+// store held one.
+func (c *cli) awaitAccount(ctx context.Context, sv *server, svc *service.Service, ran chan error, saved bool) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if st, ok := svc.Status(sv.account.ID); ok {
+			// Loaded, unless the feed refused it (another's): then it has
+			// no roster, since no refresh is over yet.
+			if saved && st.LastSuccess != nil {
+				fmt.Fprintf(c.stderr, "rosteron serve: serving the roster saved in %s (%d shifts, fetched %s) until a refresh succeeds\n",
+					filepath.Join(sv.cfg.stateDir, stateStoreFile), st.Shifts, st.LastSuccess.Format(time.RFC3339))
+			}
+			return nil
+		}
+		select {
+		case err := <-ran:
+			ran <- err
+			if err == nil {
+				err = ctx.Err()
+			}
+			return err
+		case <-tick.C:
+		}
+	}
 }
 
 // announce keeps the feeds' addresses, which hold the token, in the
@@ -551,60 +586,12 @@ func (c *cli) announce(sv *server, base string) error {
 }
 
 // refresh is one of serve's refreshes: the roster command's flow, its
-// error classified for the lock-out guard.
+// error classified for the lock-out guard (service.Classify: a rejected
+// password or a refusal stops the refreshes, refused logins count, a
+// step after the login resets the count, an outage does neither).
 func (c *cli) refresh(ctx context.Context, fl flow) (*snapshot.Snapshot, error) {
 	snap, err := c.getRoster(ctx, fl)
-	return snap, classify(err)
-}
-
-// classify marks a refresh's error for the feed's lock-out guard:
-// feed.Permanent for the password RosterOn rejected with its known
-// sentence, and feed.RefusedByMessage, with the message, for a login its
-// login page refused with any other message (a lock-out, a reworded or
-// translated refusal): either stops the refreshes at once, since trying
-// the same password again could lock the account. feed.Refused for a login
-// submitted and answered otherwise, three of which in a row stop them.
-// feed.LoggedIn for a later step (the roster, the logout) that failed
-// after the login was accepted, which resets that count. Anything else is
-// an outage (the network, a 5xx, Chrome), which neither counts nor resets
-// the count.
-func classify(err error) error {
-	var message *session.LoginRefusedError
-	if errors.As(err, &message) {
-		return feed.RefusedByMessage(err, message.Message)
-	}
-	var rejected *session.BadCredentialsError
-	if errors.As(err, &rejected) || errors.Is(err, session.ErrCredentials) {
-		// The known sentence; and any other refusal of the credentials
-		// a later session may tell, to be safe.
-		return feed.Permanent(err)
-	}
-	var bad *session.BadResponseError
-	if errors.As(err, &bad) {
-		switch {
-		case bad.Purpose == session.PurposeHome && session.Submitted(err) && !session.Outage(err):
-			// Submitted, and answered with something other than the
-			// home page that is not an outage. A failure before the
-			// form left (filling it in, a script sending it elsewhere)
-			// tells nothing of the password, and does not count.
-			return feed.Refused(err)
-		case bad.Purpose == session.PurposeRoster || bad.Purpose == session.PurposeLogout:
-			// The home page was reached: the login was accepted.
-			return feed.LoggedIn(err)
-		}
-	}
-	var failed *session.BrowserError
-	if errors.As(err, &failed) && (failed.Purpose == session.PurposeRoster || failed.Purpose == session.PurposeLogout) {
-		// Chrome failed after the home page was reached: the login was
-		// accepted all the same.
-		return feed.LoggedIn(err)
-	}
-	if errors.Is(err, session.ErrNotLoggedIn) {
-		// Only GetRoster, which comes after a login that was accepted,
-		// tells it: RosterOn ended the session.
-		return feed.LoggedIn(err)
-	}
-	return err
+	return snap, service.Classify(err)
 }
 
 // defaultStateDir is $XDG_STATE_HOME/rosteron, else

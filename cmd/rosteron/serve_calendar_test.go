@@ -33,6 +33,10 @@ func TestServeSetsAsideABadHistory(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, len(items), strings.Count(body, "BEGIN:VEVENT"))
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
-	assert.Regexp(t, `(?m)^rosteron: warning: the calendar's event history was set aside: reading \S+calendar\.json: `, s.stderr.String())
+	// The file was moved into the store as it was: the feed's load reads
+	// it there, and names it.
+	assert.Regexp(t, `(?m)^rosteron serve: moved roster\.json, calendar\.json into \S+rosteron\.db$`, s.stderr.String())
+	assert.Regexp(t, `(?m)^rosteron: warning: the calendar's event history was set aside: reading calendar\.json: `, s.stderr.String())
 	assert.Contains(t, s.stderr.String(), "serving the roster saved in")
+	assert.NoFileExists(t, filepath.Join(state, feed.CalendarFile))
 }

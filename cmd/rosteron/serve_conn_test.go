@@ -27,7 +27,7 @@ func startServeWith(t *testing.T, env map[string]string, args []string, edit fun
 	cfg, err := c.checkServe(ctx, args)
 	require.NoError(t, err)
 	edit(cfg)
-	sv, err := c.buildServe(cfg)
+	sv, err := c.buildServe(ctx, cfg)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- c.runServe(ctx, sv) }()

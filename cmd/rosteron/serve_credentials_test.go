@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,10 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 )
 
 // alerts is a notify receiver that records the titles it gets.
@@ -101,6 +94,9 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	}
 	rcv.waitFor(t, 1)
 	waitOutboxEmpty(t, state)
+	// While serve runs, the store's write-ahead log is beside it: it
+	// holds the latest writes, the guard's stop among them.
+	assertNoPasswordInState(t, state, true, wrong)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	titles, bodies := rcv.got()
 	assert.Equal(t, []string{"Roster feed stopped: password rejected"}, titles)
@@ -110,9 +106,12 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	out := s.stderr.String()
 	assert.Contains(t, out, "no more refreshes until restarted")
 	assert.NotContains(t, out, mockserver.DemoPassword)
-	guard, err := os.ReadFile(filepath.Join(state, feed.GuardFile))
-	require.NoError(t, err)
-	assert.NotContains(t, string(guard), mockserver.DemoPassword)
+	guard, ok := storedBlob(t, state, feed.GuardFile)
+	require.True(t, ok, "the guard's stop is kept in the store")
+	var gs struct{ Stopped bool }
+	require.NoError(t, json.Unmarshal(guard, &gs))
+	assert.True(t, gs.Stopped)
+	assertNoPasswordInState(t, state, false, wrong)
 
 	// The same password after a restart: no login, no second alert. The
 	// feed told the notifier its state before it logged "not logging
@@ -174,8 +173,8 @@ func waitOutboxEmpty(t *testing.T, state string) {
 // outbox is the alerts queued and not yet delivered in the state folder.
 func outbox(t *testing.T, state string) []json.RawMessage {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(state, feed.NotifyFile))
-	require.NoError(t, err)
+	data, ok := storedBlob(t, state, feed.NotifyFile)
+	require.True(t, ok, "the alerts' state is kept in the store")
 	var st struct {
 		Outbox []json.RawMessage `json:"outbox"`
 	}
@@ -254,50 +253,4 @@ func loginPosts(mock *mockserver.Server) int {
 		}
 	}
 	return n
-}
-
-// classify tells the feed's lock-out guard what an error means: the
-// known sentence is a rejected password, any other login-page message a
-// refusal with that message, a step after the home page a login that was
-// accepted.
-func TestServeClassifyMarks(t *testing.T) {
-	t.Parallel()
-	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
-	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
-	assert.NotErrorIs(t, classify(bad), feed.ErrLoginMessage)
-	var be *session.BadCredentialsError
-	assert.ErrorAs(t, classify(bad), &be)
-
-	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
-	assert.ErrorIs(t, classify(locked), feed.ErrLoginMessage)
-	assert.ErrorIs(t, classify(locked), feed.ErrPermanent, "it stops at once")
-	assert.Equal(t, locked.Error(), classify(locked).Error())
-
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeRoster, Reason: "got a page that is not RosterOn's"},
-		&session.BadResponseError{Purpose: session.PurposeRoster, Status: 503, Reason: "HTTP 503"},
-		&session.BadResponseError{Purpose: session.PurposeLogout, Err: context.DeadlineExceeded},
-		fmt.Errorf("reading the roster: %w", &session.NotLoggedInError{Detail: "RosterOn ended the session"}),
-		// Chrome crashed once the login was accepted.
-		&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone},
-		&session.BrowserError{Purpose: session.PurposeLogout, Err: browser.ErrTabGone},
-	} {
-		got := classify(err)
-		assert.ErrorIs(t, got, feed.ErrLoggedIn, "%v", err)
-		assert.NotErrorIs(t, got, feed.ErrRefused, "%v", err)
-		assert.NotErrorIs(t, got, feed.ErrPermanent, "%v", err)
-		assert.ErrorIs(t, got, err)
-	}
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "got a page that is not RosterOn's"},
-		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
-		errors.New("net::ERR_CONNECTION_REFUSED"),
-		// The browser failed before the home page: an outage, which
-		// neither counts nor resets the count.
-		&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome},
-		&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone},
-	} {
-		assert.NotErrorIs(t, classify(err), feed.ErrLoggedIn, "%v", err)
-		assert.NotErrorIs(t, classify(err), feed.ErrRefused, "%v", err)
-	}
 }

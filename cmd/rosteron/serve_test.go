@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,8 +24,8 @@ import (
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
 )
 
 const goodToken = "0123456789abcdef0123456789abcdef"
@@ -121,32 +120,6 @@ func TestServeHelpNamesTheAlertsState(t *testing.T) {
 	assert.Contains(t, r.stdout, "alerts' state ("+feed.NotifyFile+")")
 	assert.Contains(t, r.stdout, "count ("+feed.GuardFile+")")
 	assert.Contains(t, r.stdout, "--retry-login")
-}
-
-// classify marks rejected credentials permanent, and leaves outages as
-// they are: they neither count towards the lock-out guard nor reset it.
-func TestServeClassify(t *testing.T) {
-	t.Parallel()
-	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
-	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
-	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
-	assert.ErrorIs(t, classify(locked), feed.ErrPermanent)
-	// A home step's failure counts only once the form was answered, which
-	// only a real login tells (TestServeStopsAfterThreeRefusedLogins); one
-	// made here was never submitted: filling in the form failed, say.
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "could not fill in the login form"},
-		&session.BadResponseError{Purpose: session.PurposeHome, Status: 503, Reason: "HTTP 503"},
-		&session.BadResponseError{Purpose: session.PurposeHome, Err: context.DeadlineExceeded},
-		// Not submitted: the login page itself was wrong.
-		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
-	} {
-		assert.Same(t, err, classify(err), "%v", err)
-	}
-	outage := errors.New("net::ERR_CONNECTION_REFUSED")
-	assert.Same(t, outage, classify(outage))
-	assert.NotErrorIs(t, classify(outage), feed.ErrRefused)
-	assert.NoError(t, classify(nil))
 }
 
 func TestScrubWriter(t *testing.T) {
@@ -307,14 +280,47 @@ func TestServeWithoutRosterOn(t *testing.T) {
 	assert.Contains(t, st.LastError, "ws://127.0.0.1:1")
 	assert.Equal(t, exitOK, s.stop(syscall.SIGINT))
 	assert.Contains(t, s.stderr.String(), "rosteron: warning: --refresh 2s is less than 5m: logging in to RosterOn that often is impolite")
-	assert.Contains(t, s.stderr.String(), "serving the roster saved in "+filepath.Join(state, feed.StateFile))
+	assert.Contains(t, s.stderr.String(), "serving the roster saved in "+filepath.Join(state, stateStoreFile))
+	assert.Contains(t, s.stderr.String(), "rosteron serve: moved "+feed.StateFile)
+	assert.NoFileExists(t, filepath.Join(state, feed.StateFile), "moved into the store")
 
-	// A roster saved for another user is not served.
+	// A roster saved for another user is not served: the store's account
+	// of joe is deleted, with a line saying so.
 	s = startServe(t, env, "--url", goodURL, "--username", "ann", "--state", state, "--browser", "ws://127.0.0.1:1")
 	resp, _ = httpGet(t, s.ics)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
-	assert.Contains(t, s.stderr.String(), "warning: not serving the saved roster")
+	assert.Contains(t, s.stderr.String(), "rosteron serve: "+filepath.Join(state, stateStoreFile)+" held the state of joe at ")
+	assert.NotContains(t, s.stderr.String(), "serving the roster saved")
+}
+
+// storedAccounts are the accounts in the state folder's store.
+func storedAccounts(t *testing.T, state string) []*store.Account {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(state, stateStoreFile), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	all, err := st.List(context.Background())
+	require.NoError(t, err)
+	return all
+}
+
+// storedBlob is what the state folder's store holds under name for its
+// one account, as serve keeps it; false when it holds nothing.
+func storedBlob(t *testing.T, state, name string) ([]byte, bool) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(state, stateStoreFile), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	all, err := st.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the single serve's store holds one account")
+	data, err := st.LoadBlob(context.Background(), all[0].ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false
+	}
+	require.NoError(t, err)
+	return data, true
 }
 
 // Without ROSTERON_FEED_TOKEN a token is made, kept and used again.

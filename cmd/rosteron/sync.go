@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/calendar"
-	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
 )
 
 const syncUsage = `Usage: rosteron sync --url URL --username USER (--caldav … | --google-…) [flags]
@@ -458,15 +458,13 @@ func (c *cli) checkServeSync(ctx context.Context, cmd string, f *serveFlags, cfg
 	return ss, nil
 }
 
-// startServeSync starts serve's calendar sync, if it has one, fed by the
-// refresher with each roster it took; the channel is closed once it has
-// stopped, after ctx ends.
-func (c *cli) startServeSync(ctx context.Context, sv *server, r *feed.Refresher) <-chan struct{} {
-	done := make(chan struct{})
+// serveSyncer is serve's calendar sync, if it has one: accepted is
+// given each roster the refreshes took, and run runs the sync until its
+// ctx ends (service.Options' Accepted and Run); both nil without one.
+func (c *cli) serveSyncer(sv *server) (accepted func(*snapshot.Snapshot, bool), run func(context.Context)) {
 	ss := sv.cfg.sync
 	if ss == nil {
-		close(done)
-		return done
+		return nil, nil
 	}
 	logf := func(line string) {
 		fmt.Fprintf(sv.log, "rosteron serve: %s %s\n", time.Now().Format(time.RFC3339), line)
@@ -474,19 +472,13 @@ func (c *cli) startServeSync(ctx context.Context, sv *server, r *feed.Refresher)
 	if ss.stopped != nil {
 		logf(fmt.Sprintf("calendar sync stopped: %v. No syncs until restarted, since trying the same credentials again "+
 			"could lock them out; put them right and restart (the feed goes on)", ss.stopped))
-		close(done)
-		return done
+		return nil, nil
 	}
 	// The CalDAV password, which the log's writer was not given, and
 	// one read again when a later sync opens the calendar.
 	c.onSecret(sv.log.add)
 	s := calendar.NewSyncer(ss.cal, ss.opts)
 	s.Log = logf
-	r.Accepted = s.Observe
 	logf(fmt.Sprintf("calendar sync: each roster read goes into %s", ss.cal))
-	go func() {
-		s.Run(ctx)
-		close(done)
-	}()
-	return done
+	return s.Observe, s.Run
 }
