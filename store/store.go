@@ -22,7 +22,8 @@ import (
 // ID names an account in the store. It is never reused.
 type ID int64
 
-// Errors of the store. Their messages never hold a secret.
+// Errors of the store. Their messages never hold a secret. Each matches
+// ErrStore too.
 var (
 	// ErrStore is matched by every error of the store.
 	ErrStore = errors.New("store")
@@ -32,13 +33,13 @@ var (
 	ErrNotFound = &notFound{}
 	// ErrExists: an account of that username on that instance is there
 	// already.
-	ErrExists = errors.New("store: an account of that username on that instance exists already")
+	ErrExists error = &kindError{"store: an account of that username on that instance exists already"}
 	// ErrNoKey: the store was opened without a key and was asked to seal
 	// or open a secret.
-	ErrNoKey = errors.New("store: opened without a key, so it keeps no secret")
+	ErrNoKey error = &kindError{"store: opened without a key, so it keeps no secret"}
 	// ErrWrongKey: a sealed value did not open with the key given: the key
 	// is not the one the store was sealed with, or the store was altered.
-	ErrWrongKey = errors.New("store: a sealed value does not open with this key: wrong key, or the store was altered")
+	ErrWrongKey error = &kindError{"store: a sealed value does not open with this key: wrong key, or the store was altered"}
 )
 
 type notFound struct{}
