@@ -79,25 +79,26 @@ func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, 
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, usagef(cmd, "the key file %s is a directory", path)
 	}
+	var key *store.Key
+	created := false
 	if named && create {
-		key, created, err := store.LoadOrCreateKey(path)
-		if err != nil {
-			return nil, keyErr(cmd, path, err)
-		}
-		if created {
-			c.errorf("warning: made a new key in %s: keep it apart from the store and its backups; "+
-				"without it the passwords in the store are lost", path)
-		} else {
-			c.warnOpenFile("key file", path)
-		}
-		return key, nil
+		key, created, err = store.LoadOrCreateKey(path)
+	} else {
+		key, err = store.LoadKey(path)
 	}
-	key, err := store.LoadKey(path)
+	var mode *store.KeyFileModeError
+	if errors.As(err, &mode) && key != nil {
+		// Others may read it: a warning, unless its folder keeps them
+		// out (a Docker secret, a systemd credential), as for passwords.
+		c.warnOpenFile("key file", path)
+		err = nil
+	}
 	if err != nil {
 		return nil, keyErr(cmd, path, err)
 	}
-	if named {
-		c.warnOpenFile("key file", path)
+	if created {
+		c.errorf("warning: made a new key in %s: keep it apart from the store and its backups; "+
+			"without it the passwords in the store are lost", path)
 	}
 	return key, nil
 }
