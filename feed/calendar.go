@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/rosteron/rosteron/export"
 )
@@ -35,9 +33,9 @@ func (e *HistoryError) Error() string {
 }
 func (e *HistoryError) Unwrap() error { return e.Err }
 
-// saveCalendar writes h to the state folder, if there is one, atomically.
+// saveCalendar writes h to the feed's State, if it has one, atomically.
 func (f *Feed) saveCalendar(h *export.ICSHistory) error {
-	if f.stateDir == "" || h == nil {
+	if f.state == nil || h == nil {
 		return nil
 	}
 	st := calendarState{Source: f.source, ICSHistory: *h}
@@ -48,23 +46,23 @@ func (f *Feed) saveCalendar(h *export.ICSHistory) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(f.stateDir, CalendarFile), append(data, '\n'))
+	return stateErr(f.state, CalendarFile, f.state.Save(CalendarFile, append(data, '\n')))
 }
 
-// loadCalendar reads the history saved in the state folder: nil, and no
+// loadCalendar reads the history saved in the feed's State: nil, and no
 // error, when there is none.
 func (f *Feed) loadCalendar() (*export.ICSHistory, error) {
-	if f.stateDir == "" {
+	if f.state == nil {
 		return nil, nil
 	}
-	path := filepath.Join(f.stateDir, CalendarFile)
-	data, err := os.ReadFile(path)
+	data, err := f.state.Load(CalendarFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &HistoryError{err}
+		return nil, &HistoryError{stateErr(f.state, CalendarFile, err)}
 	}
+	path := stateName(f.state, CalendarFile)
 	var st calendarState
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, &HistoryError{fmt.Errorf("reading %s: %w", path, err)}

@@ -39,7 +39,7 @@ type Feed struct {
 	refresh  time.Duration
 	remind   []time.Duration // WithReminders
 	remindLv bool
-	stateDir string
+	state    State // WithState, WithStateDir; nil saves nothing
 	source   Source
 	secrets  []string
 	now      func() time.Time
@@ -120,11 +120,6 @@ func WithRefreshInterval(d time.Duration) Option { return func(f *Feed) { f.refr
 func WithReminders(before []time.Duration, leave bool) Option {
 	return func(f *Feed) { f.remind, f.remindLv = slices.Clone(before), leave }
 }
-
-// WithStateDir makes the feed save each good roster in dir, with the
-// iCalendar feed's event history, and Load read them back. Without it
-// nothing is saved.
-func WithStateDir(dir string) Option { return func(f *Feed) { f.stateDir = dir } }
 
 // WithSource names the roster's instance and user, which are saved with it;
 // Load ignores a saved roster of another source.

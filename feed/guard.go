@@ -7,13 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/crypto/argon2"
-
-	"github.com/rosteron/rosteron/internal/atomicfile"
 )
 
 // The lock-out guard: RosterOn locks an account after a few refused
@@ -179,8 +175,8 @@ type guardState struct {
 // guard is the lock-out guard of a feed.
 type guard struct {
 	st    guardState
-	path  string // "" keeps it in memory
-	dirty bool   // the state differs from the file
+	store State // nil keeps it in memory
+	dirty bool  // the state differs from the saved one
 }
 
 func guardHash(password string, salt []byte) []byte {
@@ -192,20 +188,20 @@ func guardHash(password string, salt []byte) []byte {
 // so does one that cannot be read, which the error reports.
 func (f *Feed) loadGuard() (*guard, error) {
 	g := &guard{}
-	if f.stateDir == "" || f.loginKey == "" {
+	if f.state == nil || f.loginKey == "" {
 		return g, nil
 	}
-	g.path = filepath.Join(f.stateDir, GuardFile)
+	g.store = f.state
 	var saved guardState
-	data, err := os.ReadFile(g.path)
+	data, err := g.store.Load(GuardFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		err = nil
 	case err != nil:
-		err = fmt.Errorf("reading the lock-out guard's state: %w", err)
+		err = fmt.Errorf("reading the lock-out guard's state%s: %w", loadWhere(g.store, GuardFile), err)
 	default:
 		if jerr := json.Unmarshal(data, &saved); jerr != nil {
-			err = fmt.Errorf("reading the lock-out guard's state %s: %w", g.path, jerr)
+			err = fmt.Errorf("reading the lock-out guard's state %s: %w", stateWhere(g.store, GuardFile), jerr)
 			saved = guardState{}
 		}
 	}
@@ -228,15 +224,15 @@ func (f *Feed) loadGuard() (*guard, error) {
 
 // save writes the guard's state if it changed.
 func (g *guard) save() error {
-	if g.path == "" || !g.dirty {
+	if g.store == nil || !g.dirty {
 		return nil
 	}
 	data, err := json.MarshalIndent(g.st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the lock-out guard's state: %w", err)
 	}
-	if err := atomicfile.Replace(g.path, append(data, '\n'), 0o600, true); err != nil {
-		return fmt.Errorf("saving the lock-out guard's state: %w", err)
+	if err := g.store.Save(GuardFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("saving the lock-out guard's state: %w", stateErr(g.store, GuardFile, err))
 	}
 	g.dirty = false
 	return nil

@@ -13,15 +13,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/internal/backoff"
 	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/snapshot"
@@ -226,13 +223,6 @@ func NewNotifier(f *Feed, targets ...*Target) *Notifier {
 	return n
 }
 
-func (n *Notifier) path() string {
-	if n.feed.stateDir == "" {
-		return ""
-	}
-	return filepath.Join(n.feed.stateDir, NotifyFile)
-}
-
 // Load reads the roster last reported on and the alerts still to deliver
 // from the state folder. Without them the roster the feed serves (loaded
 // from its own state) is the baseline, so alerts turned on for a feed that
@@ -244,23 +234,23 @@ func (n *Notifier) Load() error {
 	if c, _, _ := n.feed.current(); c != nil {
 		n.baseline = c.snap
 	}
-	path := n.path()
-	if path == "" {
+	store := n.feed.state
+	if store == nil {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := store.Load(NotifyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading the alerts' state: %w", err)
+		return fmt.Errorf("reading the alerts' state%s: %w", loadWhere(store, NotifyFile), err)
 	}
 	var st notifyState
 	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("reading the alerts' state %s: %w", path, err)
+		return fmt.Errorf("reading the alerts' state %s: %w", stateWhere(store, NotifyFile), err)
 	}
 	if !sameSource(st.Source, n.feed.source) {
-		return fmt.Errorf("%s: %w", path, ErrOtherSource)
+		return fmt.Errorf("%s: %w", stateName(store, NotifyFile), ErrOtherSource)
 	}
 	keys := make(map[string]bool)
 	for _, t := range n.targets {
@@ -436,8 +426,8 @@ func (n *Notifier) names() string {
 
 // saveLocked writes the state file; n.mu is held.
 func (n *Notifier) saveLocked() error {
-	path := n.path()
-	if path == "" {
+	store := n.feed.state
+	if store == nil {
 		return nil
 	}
 	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox, Trouble: n.trouble,
@@ -449,8 +439,8 @@ func (n *Notifier) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encoding the alerts' state: %w", err)
 	}
-	if err := atomicfile.Replace(path, append(data, '\n'), 0o600, true); err != nil {
-		return fmt.Errorf("saving the alerts' state: %w", err)
+	if err := store.Save(NotifyFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("saving the alerts' state: %w", stateErr(store, NotifyFile, err))
 	}
 	return nil
 }

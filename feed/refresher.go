@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosteron/rosteron/snapshot"
@@ -89,6 +91,14 @@ type Refresher struct {
 	RetryLogin bool
 
 	rand func() float64 // [0, 1); for tests
+
+	// What Run kept between refreshes, for Start and Step.
+	stepMu   sync.Mutex  // one Start or Step at a time
+	begun    bool        // Start ran
+	g        *guard      // the lock-out guard, loaded by Start
+	failures int         // failed refreshes in a row
+	held     bool        // the last good read was an empty roster, held
+	stopped  atomic.Bool // refreshes stopped for good
 }
 
 func (r *Refresher) interval() time.Duration {
@@ -149,127 +159,189 @@ func (r *Refresher) Delay(failures int) time.Duration {
 // the next refresh comes after ConfirmEmpty. Only if that one finds none
 // either is the empty roster believed.
 func (r *Refresher) Run(ctx context.Context) {
+	if r.Start() {
+		<-ctx.Done()
+		return
+	}
+	for ctx.Err() == nil {
+		d, stopped := r.Step(ctx)
+		if stopped {
+			<-ctx.Done()
+			return
+		}
+		if ctx.Err() != nil || !r.wait(ctx, d) {
+			return
+		}
+	}
+}
+
+// Start readies the refreshes: it loads the lock-out guard's state
+// (applying RetryLogin) and, unless refreshes are stopped, marks the feed
+// started and tells Notify to resume (see Run). It reports whether
+// refreshes are stopped, by a stop an earlier run saved: it then logs why,
+// marks the feed stopped and tells Notify (CheckHealth), and the caller
+// must not call Step; the feed serves what it has and its status says
+// why. Call it once, before the first Step. Run calls it; a job engine
+// that runs one refresh at a time calls Start, then Step and CheckHealth.
+func (r *Refresher) Start() (stopped bool) {
+	r.stepMu.Lock()
+	defer r.stepMu.Unlock()
+	return r.startLocked()
+}
+
+func (r *Refresher) startLocked() (stopped bool) {
+	if r.begun {
+		return r.stopped.Load()
+	}
+	r.begun = true
 	g, err := r.Feed.loadGuard()
 	if err != nil {
 		r.logf("warning: %v; counting refused logins afresh", err)
 	}
+	r.g = g
 	if g.st.Stopped && r.RetryLogin {
 		g.retry()
 		r.saveGuard(g)
 		r.logf("trying the login again, as asked (--retry-login): if RosterOn refuses it, refreshes stop again")
 	}
 	if g.st.Stopped {
+		r.stopped.Store(true)
 		r.Feed.stop(g.st.Reason, g.st.Why, g.st.Message, g.st.Since)
 		r.logf("not logging in: refreshes stopped at %s because %s (%s); %s. To go on, %s",
 			g.st.Since.Format(time.RFC3339), stopText(g.st.Reason), orUnknown(g.st.Why), r.serving(), restartText(g.st.Reason))
-		r.checkHealth()
-		<-ctx.Done()
-		return
+		r.CheckHealth()
+		return true
 	}
 	r.Feed.markStarted()
 	if r.Notify != nil {
 		r.Notify.resume()
 	}
-	failures := 0
-	held := false // the last good read was an empty roster, held
-	for ctx.Err() == nil {
-		r.Feed.setNext(time.Time{})
-		start := r.Feed.now()
-		snap, err := r.Fetch(ctx)
-		took := r.Feed.now().Sub(start)
-		if ctx.Err() != nil {
-			r.logf("refresh stopped after %s", round(took))
-			return
-		}
-		var line string
-		var changed bool
-		var saveErr *SaveError
-		// A reason stops at once; a refusal without one counts.
-		reason := ""
-		switch {
-		case errors.Is(err, ErrLoginMessage):
-			reason = StopLoginMessage
-		case errors.Is(err, ErrPermanent):
-			reason = StopRejected
-		}
-		refused := reason != "" || errors.Is(err, ErrRefused)
-		if (err == nil && snap != nil) || (!refused && errors.Is(err, ErrLoggedIn)) {
-			g.accepted()
-			r.saveGuard(g)
-		}
-		if err == nil && snap != nil && !held {
-			if was, left := r.Feed.emptied(snap); was > 0 {
-				held = true
-				failures = 0
-				r.Feed.hold(r.Feed.now())
-				d := min(r.confirmEmpty(), r.interval())
-				r.Feed.setNext(r.Feed.now().Add(d))
-				r.logf("refresh ok in %s: %d shifts, none from today on where the roster served had %d: "+
-					"kept serving it, as this is more often a glitch than news; reading again in %s to confirm",
-					round(took), left, was, d.Round(time.Second))
-				r.checkHealth()
-				if !r.wait(ctx, d) {
-					return
-				}
-				continue
-			}
-		}
-		if err == nil {
-			if changed, err = r.Feed.Update(snap); errors.As(err, &saveErr) {
-				err = nil
-			}
-		}
-		if err == nil && r.Notify != nil {
-			r.Notify.Observe(snap)
-		}
-		if err == nil && r.Accepted != nil {
-			r.Accepted(snap, held && r.Feed.upcoming(snap.Items) == 0)
-		}
-		if err == nil {
-			failures = 0
-			what := "unchanged"
-			if changed {
-				what = "changed"
-			}
-			line = fmt.Sprintf("refresh ok in %s: %d shifts, %s", round(took), len(snap.Items), what)
-			if held {
-				line += ", the empty roster confirmed"
-				if len(snap.Items) > 0 && r.Feed.upcoming(snap.Items) > 0 {
-					line = fmt.Sprintf("refresh ok in %s: %d shifts, %s: the empty roster read before was a glitch",
-						round(took), len(snap.Items), what)
-				}
-				held = false
-			}
-			if saveErr != nil {
-				line += "; warning: " + saveErr.Error()
-			}
-		} else {
-			failures++
-			r.Feed.Fail(err)
-			why := r.Feed.scrub(errorText(err))
-			line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), why, r.serving())
-			if refused && g.refused(reason, why, r.Feed.scrub(loginMessage(err)), r.Feed.now()) {
-				r.saveGuard(g)
-				r.Feed.stop(g.st.Reason, why, g.st.Message, g.st.Since)
-				r.logf("%s; no more refreshes until restarted, because %s and trying again could get the account locked: %s",
-					line, stopText(g.st.Reason), restartText(g.st.Reason))
-				r.checkHealth()
-				<-ctx.Done()
-				return
-			}
-			if refused {
-				r.saveGuard(g)
-				line += fmt.Sprintf("; RosterOn refused the login (%d of %d in a row before refreshes stop)", g.st.Refusals, MaxRefusals)
-			}
-		}
-		d := r.Delay(failures)
-		r.Feed.setNext(r.Feed.now().Add(d))
-		r.logf("%s; next in %s", line, d.Round(time.Second))
-		r.checkHealth()
-		if !r.wait(ctx, d) {
-			return
+	return false
+}
+
+// Stopped reports whether refreshes have stopped for good, at Start or at
+// a Step, until a restart (see Run).
+func (r *Refresher) Stopped() bool { return r.stopped.Load() }
+
+// Step runs one refresh: it fetches the roster, and accepts it into the
+// Feed, holds it (an empty roster, see Run) or records the failure,
+// counts the login for the lock-out guard, and tells Notify (Observe, and
+// CheckHealth) and Accepted, logging one line, as Run does at each
+// refresh. It returns the wait before the next refresh, as Run waits it:
+// Delay of the failures in a row (0 after a success), or ConfirmEmpty (at
+// most Interval) while an empty roster is held; the Feed's status shows
+// the next refresh due then. stopped is true once refreshes have stopped
+// for good (see Run): Step must then not be called again, and a call
+// returns (0, true) at once.
+//
+// A Step whose ctx ends mid-fetch logs that the refresh stopped, counts
+// nothing and returns (0, false); one whose ctx has ended before it
+// fetches nothing. A Step called without Start calls it first.
+//
+// Steps of one Refresher must not overlap: a second call waits for the
+// first to return. They may run in any goroutine, one after the other;
+// Run must not be used alongside them.
+func (r *Refresher) Step(ctx context.Context) (next time.Duration, stopped bool) {
+	r.stepMu.Lock()
+	defer r.stepMu.Unlock()
+	if r.startLocked() {
+		return 0, true
+	}
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	g := r.g
+	r.Feed.setNext(time.Time{})
+	start := r.Feed.now()
+	snap, err := r.Fetch(ctx)
+	took := r.Feed.now().Sub(start)
+	if ctx.Err() != nil {
+		r.logf("refresh stopped after %s", round(took))
+		return 0, false
+	}
+	var line string
+	var changed bool
+	var saveErr *SaveError
+	// A reason stops at once; a refusal without one counts.
+	reason := ""
+	switch {
+	case errors.Is(err, ErrLoginMessage):
+		reason = StopLoginMessage
+	case errors.Is(err, ErrPermanent):
+		reason = StopRejected
+	}
+	refused := reason != "" || errors.Is(err, ErrRefused)
+	if (err == nil && snap != nil) || (!refused && errors.Is(err, ErrLoggedIn)) {
+		g.accepted()
+		r.saveGuard(g)
+	}
+	if err == nil && snap != nil && !r.held {
+		if was, left := r.Feed.emptied(snap); was > 0 {
+			r.held = true
+			r.failures = 0
+			r.Feed.hold(r.Feed.now())
+			d := min(r.confirmEmpty(), r.interval())
+			r.Feed.setNext(r.Feed.now().Add(d))
+			r.logf("refresh ok in %s: %d shifts, none from today on where the roster served had %d: "+
+				"kept serving it, as this is more often a glitch than news; reading again in %s to confirm",
+				round(took), left, was, d.Round(time.Second))
+			r.CheckHealth()
+			return d, false
 		}
 	}
+	if err == nil {
+		if changed, err = r.Feed.Update(snap); errors.As(err, &saveErr) {
+			err = nil
+		}
+	}
+	if err == nil && r.Notify != nil {
+		r.Notify.Observe(snap)
+	}
+	if err == nil && r.Accepted != nil {
+		r.Accepted(snap, r.held && r.Feed.upcoming(snap.Items) == 0)
+	}
+	if err == nil {
+		r.failures = 0
+		what := "unchanged"
+		if changed {
+			what = "changed"
+		}
+		line = fmt.Sprintf("refresh ok in %s: %d shifts, %s", round(took), len(snap.Items), what)
+		if r.held {
+			line += ", the empty roster confirmed"
+			if len(snap.Items) > 0 && r.Feed.upcoming(snap.Items) > 0 {
+				line = fmt.Sprintf("refresh ok in %s: %d shifts, %s: the empty roster read before was a glitch",
+					round(took), len(snap.Items), what)
+			}
+			r.held = false
+		}
+		if saveErr != nil {
+			line += "; warning: " + saveErr.Error()
+		}
+	} else {
+		r.failures++
+		r.Feed.Fail(err)
+		why := r.Feed.scrub(errorText(err))
+		line = fmt.Sprintf("refresh failed after %s: %s; %s", round(took), why, r.serving())
+		if refused && g.refused(reason, why, r.Feed.scrub(loginMessage(err)), r.Feed.now()) {
+			r.saveGuard(g)
+			r.stopped.Store(true)
+			r.Feed.stop(g.st.Reason, why, g.st.Message, g.st.Since)
+			r.logf("%s; no more refreshes until restarted, because %s and trying again could get the account locked: %s",
+				line, stopText(g.st.Reason), restartText(g.st.Reason))
+			r.CheckHealth()
+			return 0, true
+		}
+		if refused {
+			r.saveGuard(g)
+			line += fmt.Sprintf("; RosterOn refused the login (%d of %d in a row before refreshes stop)", g.st.Refusals, MaxRefusals)
+		}
+	}
+	d := r.Delay(r.failures)
+	r.Feed.setNext(r.Feed.now().Add(d))
+	r.logf("%s; next in %s", line, d.Round(time.Second))
+	r.CheckHealth()
+	return d, false
 }
 
 // wait waits d, or until ctx ends, which it reports false. Should the
@@ -300,15 +372,19 @@ func (r *Refresher) wait(ctx context.Context, d time.Duration) bool {
 		case <-t.C:
 		}
 		if i < len(steps)-1 {
-			r.checkHealth()
+			r.CheckHealth()
 		}
 	}
 	return true
 }
 
-// checkHealth tells the notifier the feed's state, for its alerts when
-// refreshes stop, the roster goes stale, and either mends.
-func (r *Refresher) checkHealth() {
+// CheckHealth tells Notify the feed's state, for its alerts when
+// refreshes stop, the roster goes stale, or no roster is read long after
+// the start, and when either mends. Step calls it after each refresh, and
+// Run between refreshes when the roster turns stale meanwhile; a job
+// engine running Steps calls it periodically instead. It is safe to call
+// from any goroutine, alongside a Step.
+func (r *Refresher) CheckHealth() {
 	if r.Notify != nil {
 		r.Notify.health(r.Feed.Status())
 	}

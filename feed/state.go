@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,9 +29,9 @@ type state struct {
 	Source
 }
 
-// save writes c to the state folder, if there is one, atomically.
+// save writes c to the feed's State, if it has one, atomically.
 func (f *Feed) save(c *content) error {
-	if f.stateDir == "" {
+	if f.state == nil {
 		return nil
 	}
 	items := c.snap.Items
@@ -51,8 +49,8 @@ func (f *Feed) save(c *content) error {
 	if err != nil {
 		return &SaveError{err}
 	}
-	if err := writeFileAtomic(filepath.Join(f.stateDir, StateFile), append(data, '\n')); err != nil {
-		return &SaveError{err}
+	if err := f.state.Save(StateFile, append(data, '\n')); err != nil {
+		return &SaveError{stateErr(f.state, StateFile, err)}
 	}
 	// After the roster: a crash between the two leaves the history of the
 	// calendar before, which the next calendar follows on from as well.
@@ -63,7 +61,7 @@ func (f *Feed) save(c *content) error {
 }
 
 // SaveError is Update's error when the roster is served but could not be
-// saved in the state folder.
+// saved in the feed's State.
 type SaveError struct{ Err error }
 
 func (e *SaveError) Error() string { return "saving the roster: " + e.Err.Error() }
@@ -73,7 +71,8 @@ func (e *SaveError) Unwrap() error { return e.Err }
 // or RosterOn instance than the feed's (see WithSource).
 var ErrOtherSource = errors.New("the saved roster is another user's or instance's")
 
-// Load reads the roster saved in the state folder, so that a feed started
+// Load reads the roster saved in the feed's State (the state folder, with
+// WithStateDir), so that a feed started
 // while RosterOn is down has something to serve, and the calendar's event
 // history, so that its events keep their UIDs. It reports whether it
 // found a roster; a missing file is not an error. The roster counts as
@@ -83,7 +82,7 @@ var ErrOtherSource = errors.New("the saved roster is another user's or instance'
 // A *HistoryError means that the history alone could not be used (see
 // HistoryError): the roster, if found, was loaded all the same.
 func (f *Feed) Load() (bool, error) {
-	if f.stateDir == "" {
+	if f.state == nil {
 		return false, nil
 	}
 	hist, histErr := f.loadCalendar()
@@ -103,13 +102,13 @@ func (f *Feed) loadRoster(hist *export.ICSHistory) (bool, error) {
 		f.hist = hist
 	}
 	f.mu.Unlock()
-	path := filepath.Join(f.stateDir, StateFile)
-	data, err := os.ReadFile(path)
+	path := stateWhere(f.state, StateFile)
+	data, err := f.state.Load(StateFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading the saved roster: %w", err)
+		return false, fmt.Errorf("reading the saved roster%s: %w", loadWhere(f.state, StateFile), err)
 	}
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
@@ -119,7 +118,7 @@ func (f *Feed) loadRoster(hist *export.ICSHistory) (bool, error) {
 		return false, fmt.Errorf("reading the saved roster %s: no \"items\"", path)
 	}
 	if !sameSource(st.Source, f.source) {
-		return false, fmt.Errorf("%s: %w", path, ErrOtherSource)
+		return false, fmt.Errorf("%s: %w", stateName(f.state, StateFile), ErrOtherSource)
 	}
 	if st.Fetched.IsZero() {
 		st.Fetched = st.Time

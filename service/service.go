@@ -70,6 +70,9 @@ const (
 	DefaultPerHost     = 2
 	DefaultLoginGap    = 2 * time.Second
 	DefaultMaxSessions = 4
+	// DefaultJobTimeout is Config.JobTimeout's default: three times a
+	// refresh's own 60 s limit.
+	DefaultJobTimeout = 3 * time.Minute
 )
 
 // Config is a Service's configuration. Store, Fetch and Options are
@@ -105,34 +108,16 @@ type Config struct {
 	Log io.Writer
 	// Now is the clock; nil for time.Now.
 	Now func() time.Time
+
+	// JobTimeout bounds one refresh job, from the host's gate to the
+	// session's logout (DefaultJobTimeout): a refresh still under way
+	// then is cut short, and tried again after the feed's backoff.
+	JobTimeout time.Duration
+
+	// For tests: River's fetch poll interval (riversqlite has no
+	// LISTEN/NOTIFY, so workers poll; default 1s) and the health tick
+	// (default a minute).
+	pollInterval time.Duration
+	healthEvery  time.Duration
 }
 
-// Service is many accounts' feeds, refreshed and served.
-type Service struct {
-	cfg Config
-}
-
-// New makes the service of cfg; Run starts it.
-func New(cfg Config) (*Service, error) {
-	return nil, errNotBuilt
-}
-
-// Run refreshes the accounts and sends their alerts until ctx ends, then
-// stops every refresh under way and returns.
-func (s *Service) Run(ctx context.Context) error { return errNotBuilt }
-
-// Handler serves /healthz, every account's /TOKEN/ page and feeds, and
-// Config.Join's /join and /manage/.
-func (s *Service) Handler() http.Handler { return http.NotFoundHandler() }
-
-// Reload reads the account again from the store (a new password, a new
-// token, new settings, paused or resumed) and, unless it is paused,
-// schedules a refresh now.
-func (s *Service) Reload(ctx context.Context, id store.ID) error { return errNotBuilt }
-
-// Remove stops serving and refreshing the account, at once.
-func (s *Service) Remove(id store.ID) {}
-
-// Status returns an account's feed status; false for an account the
-// service does not run.
-func (s *Service) Status(id store.ID) (feed.Status, bool) { return feed.Status{}, false }

@@ -1,0 +1,301 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/internal/oneline"
+	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
+)
+
+// account is one account's runtime: what it is served and refreshed
+// with. Reload replaces it whole; the fields after mu's comment are the
+// scheduler's, guarded by Service.mu.
+type account struct {
+	id    store.ID
+	label string // "#12 alice@host", for its log lines
+	host  string // its RosterOn host name, for the per-host limits
+	phase time.Duration
+	row   *store.Account
+	opts  *Options // nil when they could not be built
+
+	feed     *feed.Feed // nil when Options failed: nothing to serve
+	handler  http.Handler
+	tokenSum [sha256.Size]byte
+	hasToken bool
+	ref      *feed.Refresher
+	notifier *feed.Notifier
+	log      *accountLog
+
+	cancel context.CancelFunc // its goroutines' (notifier, Options.Run)
+	done   chan struct{}      // closed once they returned
+
+	// Guarded by Service.mu.
+	paused   bool
+	stopped  bool
+	stopWhy  string    // why stopped, for people; never a secret
+	due      time.Time // the next refresh; zero for now
+	queued   bool      // a refresh job is in the queue or running
+	lease    time.Time // when queued stops counting (a lost job)
+	queueGen int       // counts the dispatcher's marks, see enqueue
+	running  bool      // a worker of this process is refreshing it
+	health   store.Health
+	written  bool // health was saved in the store
+}
+
+// why says why the account is stopped.
+func (r *account) why() string { return r.stopWhy }
+
+// stop ends the account's goroutines.
+func (r *account) stop() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// hostOf is the host name of a RosterOn instance's address, lower case,
+// without a port: the unit of politeness.
+func hostOf(instance string) string {
+	u, err := url.Parse(instance)
+	if err != nil || u.Hostname() == "" {
+		return instance
+	}
+	return u.Hostname()
+}
+
+// build makes the runtime of a: its Options, its feed with the roster
+// saved in the store, its notifier and refresher, started (Start loads
+// the lock-out guard's state). A failure is the account's alone: it is
+// marked stopped with the reason, and logged.
+func (s *Service) build(ctx context.Context, a *store.Account) *account {
+	r := &account{id: a.ID, row: a, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
+	r.label = fmt.Sprintf("#%d %s@%s", a.ID, a.Username, r.host)
+	r.log = &accountLog{w: s.log, prefix: "[" + r.label + "] "}
+	opts, err := s.cfg.Options(ctx, a)
+	if err == nil && opts == nil {
+		err = errors.New("no options")
+	}
+	if err != nil {
+		r.stopped = true
+		r.stopWhy = "its settings could not be read: " + oneline.Text(err.Error()) +
+			"; fix them and reload the account"
+		r.log.printf("not refreshed: %s", r.stopWhy)
+		return r
+	}
+	r.opts = opts
+	secrets := []string{opts.Password, opts.Token}
+	secrets = append(secrets, opts.Secrets...)
+	for _, t := range opts.Targets {
+		secrets = append(secrets, t.Secrets()...)
+	}
+	if opts.Mailer != nil {
+		secrets = append(secrets, opts.Mailer.Secrets()...)
+	}
+	r.log.secrets = secrets
+	fopts := []feed.Option{
+		feed.WithLocation(opts.Location),
+		feed.WithCalendarName(opts.CalendarName),
+		feed.WithRefreshInterval(s.cfg.Interval),
+		feed.WithReminders(opts.Remind, opts.RemindLeave),
+		feed.WithState(store.State{Store: s.cfg.Store, ID: a.ID}),
+		feed.WithSource(a.Instance, a.Username),
+		feed.WithSecrets(secrets...),
+		// The lock-out guard's count and stop are keyed to a slow hash
+		// of the password: a new password starts afresh.
+		feed.WithLoginKey(opts.Password),
+	}
+	if s.cfg.Now != nil {
+		fopts = append(fopts, feed.WithClock(s.cfg.Now))
+	}
+	r.feed = feed.New(fopts...)
+	if opts.Token != "" {
+		r.tokenSum = sha256.Sum256([]byte(opts.Token))
+		r.hasToken = true
+		r.handler = feed.Handler(r.feed, opts.Token, feed.WithPublicURL(s.cfg.PublicURL))
+	}
+	if _, err := r.feed.Load(); err != nil {
+		var hist *feed.HistoryError
+		if errors.As(err, &hist) {
+			r.log.printf("warning: %v", err)
+		} else {
+			r.log.printf("warning: not serving the saved roster: %v", err)
+		}
+	}
+	if len(opts.Targets) > 0 {
+		r.notifier = feed.NewNotifier(r.feed, opts.Targets...)
+		r.notifier.Log = r.log
+		r.notifier.Mailer = opts.Mailer
+		if err := r.notifier.Load(); err != nil {
+			r.log.printf("warning: alerts start afresh: %v", err)
+		}
+	}
+	row := *a
+	r.ref = &feed.Refresher{
+		Feed:     r.feed,
+		Interval: s.cfg.Interval,
+		Log:      r.log,
+		Fetch: func(ctx context.Context) (*snapshot.Snapshot, error) {
+			return s.cfg.Fetch(ctx, &row, opts.Password, s.limiter(r.host))
+		},
+		Notify:     r.notifier,
+		Accepted:   opts.Accepted,
+		RetryLogin: opts.RetryLogin,
+	}
+	switch {
+	case r.paused:
+		// Not started: a paused account is not refreshed, and its page
+		// and feeds serve its last roster.
+	case opts.Password == "":
+		r.stopped = true
+		r.stopWhy = "no RosterOn password is kept for it; set one and reload the account"
+		r.log.printf("not refreshed: %s", r.stopWhy)
+	case r.ref.Start():
+		r.stopped = true
+		r.stopWhy = stopWhy(r.feed.Status())
+	}
+	return r
+}
+
+// stopWhy says why a feed's refreshes stopped, from its status.
+func stopWhy(st feed.Status) string {
+	why := "RosterOn refused the login"
+	switch st.Stopped {
+	case feed.StopRejected:
+		why = "RosterOn rejected the password"
+	case feed.StopLoginMessage:
+		why = "RosterOn refused the login with a message"
+	case feed.StopRefused:
+		why = fmt.Sprintf("RosterOn refused %d logins in a row", feed.MaxRefusals)
+	}
+	return why + "; not retried until its password is updated"
+}
+
+// install puts r in service, in place of the account's runtime before it
+// if any, which it stops. Its first refresh is due now after a Reload;
+// at the start, an account whose last good roster is recent keeps its
+// phase, and the others are due now.
+func (s *Service) install(r *account, reload bool) {
+	now := s.now()
+	s.mu.Lock()
+	if s.runCtx == nil || s.runCtx.Err() != nil || s.stopping {
+		s.mu.Unlock()
+		return
+	}
+	old := s.accounts[r.id]
+	if old != nil {
+		// A job queued or running for the account goes on with the new
+		// runtime: the queue holds at most one job per account.
+		r.queued, r.lease, r.queueGen, r.running = old.queued, old.lease, old.queueGen, old.running
+		if old.hasToken && s.tokens[old.tokenSum] == old {
+			delete(s.tokens, old.tokenSum)
+		}
+	}
+	if !reload {
+		r.due = s.startDue(r, now)
+	}
+	s.accounts[r.id] = r
+	if r.hasToken {
+		s.tokens[r.tokenSum] = r
+	}
+	ctx, cancel := context.WithCancel(s.runCtx)
+	r.cancel = cancel
+	r.done = make(chan struct{})
+	s.bg.Add(1)
+	s.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	go func() {
+		defer s.bg.Done()
+		defer close(r.done)
+		done := make(chan struct{})
+		if r.notifier != nil {
+			go func() { r.notifier.Run(ctx); close(done) }()
+		} else {
+			close(done)
+		}
+		if r.opts != nil && r.opts.Run != nil {
+			r.opts.Run(ctx)
+		}
+		<-ctx.Done()
+		<-done
+	}()
+	s.saveHealth(context.Background(), r)
+	s.poke()
+}
+
+// startDue is when an account's first refresh of this run is due: at its
+// phase, no sooner than half an interval after its last good roster, when
+// that is recent; now otherwise.
+func (s *Service) startDue(r *account, now time.Time) time.Time {
+	var last time.Time
+	if r.feed != nil {
+		if st := r.feed.Status(); st.LastSuccess != nil {
+			last = *st.LastSuccess
+		}
+	}
+	if r.row.Health.LastGood.After(last) {
+		last = r.row.Health.LastGood
+	}
+	if last.IsZero() || now.Sub(last) >= s.cfg.Interval || last.After(now) {
+		return now
+	}
+	return s.aligned(r, last.Add(s.cfg.Interval/2))
+}
+
+// accountHealth is what the store keeps of r's health now. Call with
+// s.mu held.
+func (s *Service) accountHealth(r *account) store.Health {
+	var h store.Health
+	if r.feed != nil {
+		st := r.feed.Status()
+		h.State = st.State
+		if st.LastSuccess != nil {
+			h.LastGood = *st.LastSuccess
+		}
+		if st.State != feed.StateOK {
+			h.Why = st.LastError
+		}
+	}
+	switch {
+	case r.stopped:
+		h.State, h.Why = feed.StateStopped, r.stopWhy
+	case !r.paused:
+		h.NextRefresh = r.due.UTC().Truncate(time.Second)
+	}
+	return h
+}
+
+// saveHealth records r's health in the store, when it changed and r is
+// still the account's runtime.
+func (s *Service) saveHealth(ctx context.Context, r *account) {
+	s.mu.Lock()
+	if s.accounts[r.id] != r {
+		s.mu.Unlock()
+		return
+	}
+	h := s.accountHealth(r)
+	if r.written && h == r.health {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.SetHealth(ctx, r.id, h); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			r.log.printf("warning: saving its health in the store: %v", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	r.health, r.written = h, true
+	s.mu.Unlock()
+}

@@ -1,0 +1,285 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/store"
+)
+
+// Service is many accounts' feeds, refreshed and served.
+//
+// Each account has a runtime (account.go): its feed, served behind its
+// token, its alerts and its feed.Refresher. Refreshes are River jobs
+// (worker.go), one kind, "refresh", one job per due account, which a
+// dispatcher (schedule.go) inserts when the account's next refresh is
+// due; the job runs one Refresher.Step behind its host's gate.
+type Service struct {
+	cfg Config
+	now func() time.Time
+	log *lineWriter
+
+	mu       sync.Mutex
+	accounts map[store.ID]*account
+	tokens   map[[sha256.Size]byte]*account
+	hosts    map[string]*host
+	runCtx   context.Context // the service's, while Run runs; nil before
+	stopping bool
+
+	reloadMu sync.Mutex // one Reload at a time
+	wake     chan struct{}
+	sched    atomic.Bool // the dispatcher runs
+	client   *river.Client[*sql.Tx]
+	db       *sql.DB
+	bg       sync.WaitGroup // the accounts' own goroutines
+}
+
+// host is a RosterOn host's share of the sessions: its gate (busy, at
+// most Config.PerHost refresh jobs at once) and the limiter its sessions
+// share, which spaces their requests by Config.LoginGap.
+type host struct {
+	limiter *session.Limiter
+	busy    int
+}
+
+// New makes the service of cfg; Run starts it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Fetch == nil || cfg.Options == nil {
+		return nil, errors.New("service: Config needs a Store, a Fetch and an Options")
+	}
+	if cfg.Interval < 0 || cfg.PerHost < 0 || cfg.LoginGap < 0 || cfg.MaxSessions < 0 || cfg.JobTimeout < 0 {
+		return nil, errors.New("service: Config's durations and counts must not be negative")
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.PerHost == 0 {
+		cfg.PerHost = DefaultPerHost
+	}
+	if cfg.LoginGap == 0 {
+		cfg.LoginGap = DefaultLoginGap
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.pollInterval == 0 {
+		cfg.pollInterval = river.FetchPollIntervalDefault
+	}
+	if cfg.healthEvery == 0 {
+		cfg.healthEvery = time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	s := &Service{
+		cfg:      cfg,
+		now:      cfg.Now,
+		log:      &lineWriter{w: cfg.Log},
+		accounts: map[store.ID]*account{},
+		tokens:   map[[sha256.Size]byte]*account{},
+		hosts:    map[string]*host{},
+		wake:     make(chan struct{}, 1),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// River's settings (see the package's README in docs/design.md too):
+//
+//   - JobTimeout (Config.JobTimeout, 3 min by default) bounds a refresh
+//     job; a session bounds its own run to 60 s, so the job's limit is
+//     only a backstop.
+//   - RescueStuckJobsAfter is JobTimeout + rescueMargin (5 min by
+//     default): a job still "running" that long belonged to a process
+//     that died mid-refresh, and is run again. It must be longer than
+//     JobTimeout, or a slow job still running would be run twice.
+//   - MaxAttempts is 3: a refresh that fails completes its job (the
+//     feed's own backoff decides when to try again), so River retries a
+//     job only after a panic, or once rescued.
+const (
+	rescueMargin = 2 * time.Minute
+	maxAttempts  = 3
+	// completedRetention is how long River keeps completed jobs: enough
+	// to look into, few enough rows at 10,000 accounts twice an hour.
+	completedRetention = time.Hour
+)
+
+// Run refreshes the accounts and sends their alerts until ctx ends, then
+// stops every refresh under way and returns.
+func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.runCtx != nil {
+		s.mu.Unlock()
+		return errors.New("service: Run was called already")
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.runCtx = runCtx
+	s.mu.Unlock()
+
+	s.db = s.cfg.Store.DB()
+	if s.db == nil {
+		return errors.New("service: the store has no database for the job engine")
+	}
+	driver := riversqlite.New(s.db)
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("service: the job engine's migrations: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("service: migrating the job engine's tables in the store: %w", err)
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &refreshWorker{s: s}); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	s.client, err = river.NewClient(driver, &river.Config{
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.MaxSessions}},
+		Workers:                     workers,
+		JobTimeout:                  s.cfg.JobTimeout,
+		RescueStuckJobsAfter:        s.cfg.JobTimeout + rescueMargin,
+		MaxAttempts:                 maxAttempts,
+		FetchPollInterval:           s.cfg.pollInterval,
+		FetchCooldown:               min(s.cfg.pollInterval, river.FetchCooldownDefault),
+		CompletedJobRetentionPeriod: completedRetention,
+		Logger:                      slog.New(slog.NewTextHandler(&prefixWriter{s.log, "rosteron serve: job engine: "}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return fmt.Errorf("service: the job engine: %w", err)
+	}
+	list, err := s.cfg.Store.List(ctx)
+	if err != nil {
+		return fmt.Errorf("service: listing the accounts: %w", err)
+	}
+	// Started with a context of its own: StopAndCancel below stops it,
+	// after the last jobs' results are saved.
+	if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("service: starting the job engine: %w", err)
+	}
+
+	var loops sync.WaitGroup
+	loops.Go(func() { s.dispatch(runCtx) })
+	loops.Go(func() { s.healthLoop(runCtx) })
+	// Building a runtime hashes its password for the lock-out guard
+	// (argon2id, 32 MiB), so they are built a few at a time, each put in
+	// service as soon as it is ready: one slow account holds up no other.
+	loops.Go(func() { s.startAll(runCtx, list) })
+
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stopCancel()
+	stopErr := s.client.StopAndCancel(stopCtx)
+	cancel()
+	loops.Wait()
+	s.bg.Wait()
+	if stopErr != nil {
+		return fmt.Errorf("service: stopping the job engine: %w", stopErr)
+	}
+	return nil
+}
+
+// startAll builds and starts the accounts of list, GOMAXPROCS at a time.
+func (s *Service) startAll(ctx context.Context, list []*store.Account) {
+	next := make(chan *store.Account)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(list))) {
+		wg.Go(func() {
+			for a := range next {
+				s.install(s.build(ctx, a), false)
+			}
+		})
+	}
+	for _, a := range list {
+		select {
+		case next <- a:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// ErrNotRunning is Reload's error before Run or after it returned.
+var ErrNotRunning = errors.New("service: not running")
+
+// Reload reads the account again from the store (a new password, a new
+// token, new settings, paused or resumed) and, unless it is paused,
+// schedules a refresh now.
+func (s *Service) Reload(ctx context.Context, id store.ID) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.mu.Lock()
+	running := s.runCtx != nil && s.runCtx.Err() == nil
+	s.mu.Unlock()
+	if !running {
+		return ErrNotRunning
+	}
+	a, err := s.cfg.Store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.Remove(id)
+		return fmt.Errorf("service: account #%d: %w", id, err)
+	}
+	if err != nil {
+		return fmt.Errorf("service: reading account #%d: %w", id, err)
+	}
+	s.install(s.build(ctx, a), true)
+	return nil
+}
+
+// Remove stops serving and refreshing the account, at once.
+func (s *Service) Remove(id store.ID) {
+	s.mu.Lock()
+	r := s.accounts[id]
+	if r != nil {
+		delete(s.accounts, id)
+		if r.hasToken && s.tokens[r.tokenSum] == r {
+			delete(s.tokens, r.tokenSum)
+		}
+	}
+	s.mu.Unlock()
+	if r != nil {
+		r.stop()
+		s.poke()
+	}
+}
+
+// Status returns an account's feed status; false for an account the
+// service does not run.
+func (s *Service) Status(id store.ID) (feed.Status, bool) {
+	s.mu.Lock()
+	r := s.accounts[id]
+	s.mu.Unlock()
+	if r == nil {
+		return feed.Status{}, false
+	}
+	if r.feed == nil {
+		return feed.Status{State: feed.StateStopped, LastError: r.why()}, true
+	}
+	return r.feed.Status(), true
+}
