@@ -32,12 +32,46 @@ var (
 	pageTemplate = template.Must(template.New("page").Parse(pageHTML))
 	// pageCSP allows the page's own inline style, by its hash, and data:
 	// images; nothing else, scripts least of all.
-	pageCSP = func() string {
-		sum := sha256.Sum256([]byte(pageCSS))
-		return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-			"'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-	}()
+	pageCSP = PageCSP(pageCSS, false)
 )
+
+// PageCSP returns the Content-Security-Policy of a page made as the
+// feed's page is: it loads nothing, runs no script, and allows only its
+// inline <style> whose text is style (by its hash, so style must be the
+// element's text exactly) and data: images (QRCode's). With formAction
+// its forms may submit to the page's own origin ('self'); without, to
+// nowhere. It may not be framed, nor set a <base>.
+func PageCSP(style string, formAction bool) string {
+	sum := sha256.Sum256([]byte(style))
+	action := "'none'"
+	if formAction {
+		action = "'self'"
+	}
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; img-src data:; base-uri 'none'; form-action " + action + "; frame-ancestors 'none'"
+}
+
+// PageStyle is the feed page's style sheet, the text of its inline
+// <style>, for another page to look the same: its PageCSP(PageStyle(),
+// ...) then allows it.
+func PageStyle() string { return pageCSS }
+
+// SetPageHeaders sets on h the strict headers the feed's page is served
+// with, for another package's pages to be served alike:
+// Content-Security-Policy (PageCSP of the feed page's style, no form
+// action), Referrer-Policy no-referrer (the address, which may hold a
+// token, goes nowhere), X-Content-Type-Options nosniff, X-Frame-Options
+// DENY, Cache-Control no-store and X-Robots-Tag noindex, nofollow. A page
+// of its own style, or with a form, sets Content-Security-Policy again
+// afterwards, to its PageCSP.
+func SetPageHeaders(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+}
 
 // HandlerOption configures Handler.
 type HandlerOption func(*handler)
@@ -138,12 +172,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request, token string) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(b.Len()))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", pageCSP)
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("X-Robots-Tag", "noindex, nofollow")
+	SetPageHeaders(hd)
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b.Bytes())
