@@ -67,6 +67,8 @@ type Server struct {
 	sessions map[string]*session // .ASPXAUTH value -> session
 	requests []Request
 	logins   int
+	// maxSessions is the most sessions logged in at once so far.
+	maxSessions int
 }
 
 // session is a logged-in session.
@@ -275,6 +277,17 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
+// MaxSessions returns the most sessions that were logged in at once so
+// far, each counted from its login to its logout (or its end on the
+// server's side: an expiry, ExpireSessions): how many people one host
+// served at the same time. A session whose client never logged out counts
+// until then, as it does on a real instance.
+func (s *Server) MaxSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxSessions
+}
+
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every handler builds a whole response before anything is written, so
@@ -462,6 +475,7 @@ func (s *Server) startSession(i int) string {
 	}
 	s.sessions[token] = &session{account: i}
 	s.logins++
+	s.maxSessions = max(s.maxSessions, len(s.sessions))
 	return token
 }
 
