@@ -599,47 +599,27 @@ func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options
 }
 
 // accountsFetcher returns the fetch every account's refresh and every
-// join's check goes through, and what stops its Chrome.
+// join's check goes through, in one shared Chrome (service.Browser), each
+// session within --timeout; and what stops that Chrome.
 func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.FetchFunc, func()) {
-	opts := []session.Option{session.WithTimeout(as.session.timeout)}
+	timeout := cmp.Or(as.session.timeout, session.DefaultTimeout)
+	opts := []session.Option{session.WithTimeout(timeout)}
 	if as.session.allowHTTP {
+		// checkRosterURL's rule: plain http to a host that is not this
+		// machine only with --allow-http.
 		opts = append(opts, session.WithAllowHTTP())
 	}
 	if mode, err := session.ParseRender(as.session.render); err == nil {
 		opts = append(opts, session.WithRender(mode))
 	}
-	opts = append(opts, session.WithWarnings(func(err error) {
-		fmt.Fprintf(lg, "rosteron serve: warning: %s\n", c.oneLine(err.Error()))
-	}))
-	timeout := cmp.Or(as.session.timeout, session.DefaultTimeout)
-	bopts := as.browser
-	// Until the shared browser lands, a Chrome per session.
+	b := service.NewBrowser(as.browser...)
+	b.OnWarning(func(a *store.Account, err error) {
+		fmt.Fprintf(lg, "rosteron serve: account %d: warning: %s\n", a.ID, c.oneLine(err.Error()))
+	})
+	fetch := b.Fetch(opts...)
 	return func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		o := append(slices.Clone(opts), session.WithBrowserOptions(bopts...))
-		if limiter != nil {
-			o = append(o, session.WithLimiter(limiter))
-		}
-		s, err := session.New(a.Instance, o...)
-		if err != nil {
-			return nil, classify(err)
-		}
-		defer func() {
-			cctx, ccancel := closeBudget(ctx)
-			defer ccancel()
-			_ = s.CloseContext(cctx)
-		}()
-		if err := s.LogIn(ctx, a.Username, password); err != nil {
-			return nil, classify(err)
-		}
-		snap, err := s.GetRoster(ctx)
-		if err != nil {
-			return nil, classify(err)
-		}
-		if err := s.LogOut(ctx); err != nil {
-			fmt.Fprintf(lg, "rosteron serve: account %d: warning: logging out failed: %s\n", a.ID, c.oneLine(err.Error()))
-		}
-		return snap, nil
-	}, func() {}
+		return fetch(ctx, a, password, limiter)
+	}, func() { _ = b.Close() }
 }

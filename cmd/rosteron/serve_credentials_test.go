@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,10 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 )
 
 // alerts is a notify receiver that records the titles it gets.
@@ -254,50 +249,4 @@ func loginPosts(mock *mockserver.Server) int {
 		}
 	}
 	return n
-}
-
-// classify tells the feed's lock-out guard what an error means: the
-// known sentence is a rejected password, any other login-page message a
-// refusal with that message, a step after the home page a login that was
-// accepted.
-func TestServeClassifyMarks(t *testing.T) {
-	t.Parallel()
-	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
-	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
-	assert.NotErrorIs(t, classify(bad), feed.ErrLoginMessage)
-	var be *session.BadCredentialsError
-	assert.ErrorAs(t, classify(bad), &be)
-
-	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
-	assert.ErrorIs(t, classify(locked), feed.ErrLoginMessage)
-	assert.ErrorIs(t, classify(locked), feed.ErrPermanent, "it stops at once")
-	assert.Equal(t, locked.Error(), classify(locked).Error())
-
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeRoster, Reason: "got a page that is not RosterOn's"},
-		&session.BadResponseError{Purpose: session.PurposeRoster, Status: 503, Reason: "HTTP 503"},
-		&session.BadResponseError{Purpose: session.PurposeLogout, Err: context.DeadlineExceeded},
-		fmt.Errorf("reading the roster: %w", &session.NotLoggedInError{Detail: "RosterOn ended the session"}),
-		// Chrome crashed once the login was accepted.
-		&session.BrowserError{Purpose: session.PurposeRoster, Err: browser.ErrTabGone},
-		&session.BrowserError{Purpose: session.PurposeLogout, Err: browser.ErrTabGone},
-	} {
-		got := classify(err)
-		assert.ErrorIs(t, got, feed.ErrLoggedIn, "%v", err)
-		assert.NotErrorIs(t, got, feed.ErrRefused, "%v", err)
-		assert.NotErrorIs(t, got, feed.ErrPermanent, "%v", err)
-		assert.ErrorIs(t, got, err)
-	}
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "got a page that is not RosterOn's"},
-		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
-		errors.New("net::ERR_CONNECTION_REFUSED"),
-		// The browser failed before the home page: an outage, which
-		// neither counts nor resets the count.
-		&session.BrowserError{Purpose: session.StepBrowser, Err: browser.ErrNoChrome},
-		&session.BrowserError{Purpose: session.PurposeHome, Err: browser.ErrTabGone},
-	} {
-		assert.NotErrorIs(t, classify(err), feed.ErrLoggedIn, "%v", err)
-		assert.NotErrorIs(t, classify(err), feed.ErrRefused, "%v", err)
-	}
 }

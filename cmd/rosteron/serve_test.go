@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,7 +24,6 @@ import (
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
-	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 )
 
@@ -121,32 +119,6 @@ func TestServeHelpNamesTheAlertsState(t *testing.T) {
 	assert.Contains(t, r.stdout, "alerts' state ("+feed.NotifyFile+")")
 	assert.Contains(t, r.stdout, "count ("+feed.GuardFile+")")
 	assert.Contains(t, r.stdout, "--retry-login")
-}
-
-// classify marks rejected credentials permanent, and leaves outages as
-// they are: they neither count towards the lock-out guard nor reset it.
-func TestServeClassify(t *testing.T) {
-	t.Parallel()
-	bad := fmt.Errorf("logging in: %w", &session.BadCredentialsError{Username: "joe"})
-	assert.ErrorIs(t, classify(bad), feed.ErrPermanent)
-	locked := fmt.Errorf("logging in: %w", &session.LoginRefusedError{Username: "joe", Message: "Your account has been locked."})
-	assert.ErrorIs(t, classify(locked), feed.ErrPermanent)
-	// A home step's failure counts only once the form was answered, which
-	// only a real login tells (TestServeStopsAfterThreeRefusedLogins); one
-	// made here was never submitted: filling in the form failed, say.
-	for _, err := range []error{
-		&session.BadResponseError{Purpose: session.PurposeHome, Reason: "could not fill in the login form"},
-		&session.BadResponseError{Purpose: session.PurposeHome, Status: 503, Reason: "HTTP 503"},
-		&session.BadResponseError{Purpose: session.PurposeHome, Err: context.DeadlineExceeded},
-		// Not submitted: the login page itself was wrong.
-		&session.BadResponseError{Purpose: session.PurposeLogin, Reason: "got a page that is not RosterOn's"},
-	} {
-		assert.Same(t, err, classify(err), "%v", err)
-	}
-	outage := errors.New("net::ERR_CONNECTION_REFUSED")
-	assert.Same(t, outage, classify(outage))
-	assert.NotErrorIs(t, classify(outage), feed.ErrRefused)
-	assert.NoError(t, classify(nil))
 }
 
 func TestScrubWriter(t *testing.T) {
