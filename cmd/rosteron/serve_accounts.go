@@ -465,6 +465,12 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	defer stop()
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(runCtx) }()
+	watched := make(chan struct{})
+	go func() {
+		c.watchStore(runCtx, st, svc, list, lg)
+		close(watched)
+	}()
+	defer func() { <-watched }()
 
 	var runErr, serveErr error
 	ranDone := false
@@ -622,4 +628,65 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 		defer cancel()
 		return fetch(ctx, a, password, limiter)
 	}, func() { _ = b.Close() }
+}
+
+// storeWatchInterval is how often serve --accounts reads the list of
+// accounts again, for the changes 'rosteron accounts' makes from another
+// process: tests shorten it.
+var storeWatchInterval = 10 * time.Second
+
+// watchStore tells svc of the accounts added, removed, paused or resumed
+// in the store by another process ('rosteron accounts'), every
+// storeWatchInterval, until ctx ends: a removed account stops being
+// served within that time, and an added one starts. known is the list the
+// service started with.
+func (c *cli) watchStore(ctx context.Context, st store.Store, svc *service.Service, known []*store.Account, lg *scrubWriter) {
+	paused := make(map[store.ID]bool, len(known))
+	for _, a := range known {
+		paused[a.ID] = a.Paused
+	}
+	t := time.NewTicker(storeWatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		list, err := st.List(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(lg, "rosteron serve: warning: reading the accounts again: %s\n", c.oneLine(err.Error()))
+			}
+			continue
+		}
+		now := make(map[store.ID]bool, len(list))
+		for _, a := range list {
+			now[a.ID] = a.Paused
+			was, ok := paused[a.ID]
+			if ok && was == a.Paused {
+				continue
+			}
+			if err := svc.Reload(ctx, a.ID); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(lg, "rosteron serve: warning: account %d changed in the store, and reading it failed: %s\n",
+					a.ID, c.oneLine(err.Error()))
+				continue
+			}
+			switch {
+			case !ok:
+				fmt.Fprintf(lg, "rosteron serve: account %d (%s at %s) added\n", a.ID, c.oneLine(a.Username), a.Instance)
+			case a.Paused:
+				fmt.Fprintf(lg, "rosteron serve: account %d paused: %s\n", a.ID, c.oneLine(or(a.PauseReason, "no reason given")))
+			default:
+				fmt.Fprintf(lg, "rosteron serve: account %d resumed\n", a.ID)
+			}
+		}
+		for id := range paused {
+			if _, ok := now[id]; !ok {
+				svc.Remove(id)
+				fmt.Fprintf(lg, "rosteron serve: account %d removed: no longer served\n", id)
+			}
+		}
+		paused = now
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
+	"github.com/rosteron/rosteron/store"
 )
 
 func TestAccountsMode(t *testing.T) {
@@ -200,4 +201,54 @@ func TestServeAccountsWithChrome(t *testing.T) {
 	unlock()
 	_, err = os.Stat(filepath.Join(state, lockName))
 	assert.NoError(t, err)
+}
+
+// Accounts added, paused and removed by 'rosteron accounts' while serve
+// runs are taken up by it: a removed account's page stops at once it is
+// seen, with no restart. No Chrome: the refreshes all fail.
+func TestServeAccountsSeesStoreChanges(t *testing.T) {
+	was := storeWatchInterval
+	storeWatchInterval = 50 * time.Millisecond
+	t.Cleanup(func() { storeWatchInterval = was })
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	secrets := storeWith(t, state, key, [3]string{"joe", instA, "joe-Pa55-word"})
+	joe := secrets["joe@"+instA].Token
+
+	s := startAccounts(t, nil, "--state", state, "--key-file", key, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	status := func(token string) int {
+		resp, _ := httpGet(t, s.base+"/"+token+"/roster.json")
+		return resp.StatusCode
+	}
+	require.Eventually(t, func() bool { return status(joe) != http.StatusNotFound }, 20*time.Second, 20*time.Millisecond)
+	resp, body := httpGet(t, s.base+"/healthz")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the service's health, not joe's: %s", body)
+
+	// Added from another process.
+	st, err := storeOpen(t, state, key)
+	require.NoError(t, err)
+	_, ann, err := st.Create(context.Background(), store.NewAccount{Username: "ann", Instance: instA, Password: "ann-Pa55-word"})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	require.Eventually(t, func() bool { return status(ann.Token) != http.StatusNotFound }, 20*time.Second, 20*time.Millisecond)
+
+	r := runWith(t, nil, "", "accounts", "remove", "--state", state, "joe")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Eventually(t, func() bool { return status(joe) == http.StatusNotFound }, 20*time.Second, 20*time.Millisecond)
+	assert.NotEqual(t, http.StatusNotFound, status(ann.Token), "ann is still served")
+
+	assert.Equal(t, exitOK, s.stop())
+	out := s.stderr.String()
+	assert.Contains(t, out, "account 2 (ann at "+instA+") added")
+	assert.Contains(t, out, "account 1 removed: no longer served")
+	for _, secret := range []string{"joe-Pa55-word", "ann-Pa55-word", joe, ann.Token, ann.Manage} {
+		assert.NotContains(t, out, secret)
+	}
+}
+
+func storeOpen(t *testing.T, dir, keyPath string) (*store.SQLite, error) {
+	t.Helper()
+	k, err := store.LoadKey(keyPath)
+	require.NoError(t, err)
+	return store.Open(context.Background(), filepath.Join(dir, storeFile), k)
 }
