@@ -107,6 +107,7 @@ type accountsFlags struct {
 	publicURL     string
 	allow         stringList
 	session       sessionFlags
+	caldav        caldavFlags
 
 	// list
 	addresses, json bool
@@ -141,6 +142,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 		fs.StringVar(&f.publicURL, "public-url", "", "")
 		fs.Var(&f.allow, "allow-instance", "")
 		f.session.registerBrowser(fs)
+		f.caldav.register(fs)
 	case "list":
 		fs.BoolVar(&f.addresses, "addresses", false, "")
 		fs.BoolVar(&f.json, "json", false, "")
@@ -244,6 +246,9 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 	if err != nil {
 		return err
 	}
+	if f.caldav.given() && f.caldav.passwordFile == "" {
+		return usagef(cmd, "--caldav needs --caldav-password-file FILE, the CalDAV password's first line")
+	}
 	password, prompt, err := c.addPasswordSource(ctx, cmd, f.password)
 	if err != nil {
 		return err
@@ -275,6 +280,14 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		return err
 	}
 
+	// The calendar first, as sync does: its refusal costs no login.
+	var cd *store.CalDAV
+	if f.caldav.given() {
+		if cd, err = c.addCalDAV(ctx, cmd, f); err != nil {
+			return fmt.Errorf("nothing saved: %w", err)
+		}
+	}
+
 	// One real login, as 'rosteron roster' makes: a password RosterOn
 	// refuses is never saved.
 	fmt.Fprintf(c.stderr, "rosteron accounts: checking the password of %s at %s with one login…\n", f.username, instance)
@@ -287,7 +300,7 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		Instance: instance,
 		Password: password,
 		Zone:     f.tz,
-		Settings: store.Settings{Notify: notify, CalendarName: f.calendarName, Remind: remind, RemindLeave: remindLeave},
+		Settings: store.Settings{Notify: notify, CalendarName: f.calendarName, Remind: remind, RemindLeave: remindLeave, CalDAV: cd},
 	})
 	if errors.Is(err, store.ErrExists) {
 		return fmt.Errorf("there is an account of %s at %s already: 'rosteron accounts list' shows it", f.username, instance)
@@ -307,6 +320,31 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		"pass them on to the account's owner ('rosteron accounts list --addresses' shows the page's again; "+
 		"the manage code is kept only as a hash)\n")
 	return nil
+}
+
+// addCalDAV checks the account's CalDAV calendar as sync does, by opening
+// it (made when missing), and returns it to be kept sealed in the
+// account's settings. Its password comes from --caldav-password-file
+// only: the credential and the Docker secret are the single-account
+// serve's.
+func (c *cli) addCalDAV(ctx context.Context, cmd string, f *accountsFlags) (*store.CalDAV, error) {
+	if f.caldav.passwordFile == "" {
+		return nil, usagef(cmd, "--caldav needs --caldav-password-file FILE, the CalDAV password's first line")
+	}
+	name := or(f.caldav.calendar, or(f.calendarName, syncCalendarName))
+	cctx, cancel := context.WithTimeout(ctx, serveOpenTimeout)
+	defer cancel()
+	cal, err := c.openCalDAV(cctx, cmd, f.caldav, name, f.session.allowHTTP)
+	if err != nil {
+		return nil, calendarErr(ctx, "the calendar", err)
+	}
+	fmt.Fprintf(c.stderr, "rosteron accounts: each roster read will go into %s\n", cal)
+	password, err := readPasswordFile(ctx, cmd, f.caldav.passwordFile)
+	if err != nil {
+		return nil, caldavNote(err)
+	}
+	return &store.CalDAV{URL: strings.TrimSpace(f.caldav.url), Username: strings.TrimSpace(f.caldav.username),
+		Password: password, Calendar: name}, nil
 }
 
 // pageAddress is an account's page: under public, else its path alone.

@@ -6,14 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/radicaletest"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -330,8 +331,44 @@ func TestAccountsAddWithChrome(t *testing.T) {
 	assert.Contains(t, r.stderr, "nothing saved")
 	assert.NotContains(t, r.stdout+r.stderr, "not-the-password")
 
-	// Adding the same account again is refused before any login.
+	// A calendar that refuses its password: exit 7, no login, nothing
+	// saved. One that takes it is checked, made, and kept sealed.
+	dav := radicaletest.Start(t, map[string]string{"bob": "dav-Pa55-word"})
 	logins := mock.Logins()
+	davWrong := notifyFile(t, "dav-wrong-word\n")
+	bobPw := notifyFile(t, "bob-demo-password\n")
+	addBob := func(davPw string) result {
+		return runWith(t, env, "", "accounts", "add", "--state", state, "--key-file", keyPath, "--url", url,
+			"--username", "bob.driver", "--password-file", bobPw, "--timeout", "30s",
+			"--caldav", dav.URL, "--caldav-username", "bob", "--caldav-password-file", davPw, "--caldav-calendar", "Shifts")
+	}
+	r = addBob(davWrong)
+	assert.Equal(t, exitCalendarAuth, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "nothing saved")
+	assert.Equal(t, logins, mock.Logins(), "no RosterOn login for a calendar that refused")
+	r = addBob(notifyFile(t, "dav-Pa55-word\n"))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "each roster read will go into")
+	assert.NotContains(t, r.stdout+r.stderr, "dav-Pa55-word")
+	assert.Contains(t, dav.Collections("bob"), "/bob/shifts/", "the calendar checked and made: %v", dav.Collections("bob"))
+	k, err := store.LoadKey(keyPath)
+	require.NoError(t, err)
+	st, err := store.Open(context.Background(), filepath.Join(state, storeFile), k)
+	require.NoError(t, err)
+	instance, err := session.NormalizeURL(url)
+	require.NoError(t, err)
+	bob, err := st.Find(context.Background(), instance, "bob.driver")
+	require.NoError(t, err)
+	settings, err := st.Settings(context.Background(), bob.ID)
+	require.NoError(t, err)
+	require.NotNil(t, settings.CalDAV)
+	assert.Equal(t, "dav-Pa55-word", settings.CalDAV.Password)
+	assert.Equal(t, "Shifts", settings.CalDAV.Calendar)
+	require.NoError(t, st.Delete(context.Background(), bob.ID))
+	require.NoError(t, st.Close())
+
+	// Adding the same account again is refused before any login.
+	logins = mock.Logins()
 	r = runWith(t, env, "", "accounts", "add", "--state", state, "--key-file", keyPath, "--url", url,
 		"--username", mockserver.DemoUsername, "--password-file", good, "--timeout", "30s")
 	assert.Equal(t, exitError, r.code)
@@ -342,12 +379,13 @@ func TestAccountsAddWithChrome(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	out := lines(r.stdout)
 	require.Len(t, out, 2, "one account: the refused one was not saved\n%s", r.stdout)
-	assert.Regexp(t, `^1\s+joe\.bloggs\s+`+regexp.QuoteMeta(strings.TrimSuffix(url, "/")), out[1])
+	assert.Regexp(t, `^1\s+joe\.bloggs\s+`+regexp.QuoteMeta(instance)+`\s`, out[1])
 	for _, s := range []string{token, manage, mockserver.DemoPassword} {
 		assert.NotContains(t, r.stdout+r.stderr, s)
 	}
 	data, err := os.ReadFile(filepath.Join(state, storeFile))
 	require.NoError(t, err)
-	assert.NotContains(t, string(data), mockserver.DemoPassword)
-	assert.NotContains(t, string(data), token)
+	for _, secret := range []string{mockserver.DemoPassword, "bob-demo-password", "dav-Pa55-word", token} {
+		assert.NotContains(t, string(data), secret)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/radicaletest"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
@@ -154,6 +155,15 @@ func TestServeAccountsWithChrome(t *testing.T) {
 	secrets := storeWith(t, state, key,
 		[3]string{mockserver.DemoUsername, instance, mockserver.DemoPassword}, [3]string{annUser, instance, annPassword})
 	env := chromeEnv(nil)
+	// Ann's roster goes into her CalDAV calendar too.
+	dav := radicaletest.Start(t, map[string]string{"ann": "dav-Pa55-word"})
+	st, err := storeOpen(t, state, key)
+	require.NoError(t, err)
+	annAccount, err := st.Find(context.Background(), instance, annUser)
+	require.NoError(t, err)
+	require.NoError(t, st.SetSettings(context.Background(), annAccount.ID, &store.Settings{
+		CalDAV: &store.CalDAV{URL: dav.URL, Username: "ann", Password: "dav-Pa55-word", Calendar: "Ward"}}))
+	require.NoError(t, st.Close())
 
 	s := startAccounts(t, env, "--state", state, "--key-file", key, "--timeout", "30s", "--allow-instance", instance)
 	for _, user := range []string{mockserver.DemoUsername, annUser} {
@@ -171,6 +181,14 @@ func TestServeAccountsWithChrome(t *testing.T) {
 		resp, _ := httpGet(t, page)
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 	}
+	annRoster, err := mock.Roster(annUser)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		cals := dav.Collections("ann")
+		return len(cals) == 1 && len(dav.Objects(firstKey(cals))) == len(annRoster)
+	}, 60*time.Second, 100*time.Millisecond, "ann's shifts in her calendar; %s", s.stderr.String())
+	assert.Equal(t, []string{"Ward"}, sortedValues(dav.Collections("ann")))
+
 	resp, body := httpGet(t, s.base+"/"+strings.Repeat("x", 32)+"/roster.json")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.NotContains(t, body, "BEGIN:VEVENT")
@@ -187,7 +205,7 @@ func TestServeAccountsWithChrome(t *testing.T) {
 	assert.Equal(t, exitOK, s.stop())
 	out := s.stderr.String()
 	assert.Contains(t, out, "rosteron serve: stopped")
-	for _, secret := range []string{mockserver.DemoPassword, annPassword} {
+	for _, secret := range []string{mockserver.DemoPassword, annPassword, "dav-Pa55-word"} {
 		assert.NotContains(t, out, secret)
 	}
 	for _, sec := range secrets {
@@ -251,4 +269,11 @@ func storeOpen(t *testing.T, dir, keyPath string) (*store.SQLite, error) {
 	k, err := store.LoadKey(keyPath)
 	require.NoError(t, err)
 	return store.Open(context.Background(), filepath.Join(dir, storeFile), k)
+}
+
+func firstKey(m map[string]string) string {
+	for k := range m {
+		return k
+	}
+	return ""
 }
