@@ -56,6 +56,13 @@ Subcommands:
                                 the page's address is printed whole
           --allow-instance URL  the RosterOn instances allowed
                                 (repeatable): the URL must be one
+          --caldav URL, --caldav-username USER,
+          --caldav-password-file FILE, --caldav-calendar NAME
+                                write each roster read into this CalDAV
+                                calendar too, as serve does; it is opened
+                                (made when missing) before the login, so
+                                a refused calendar password (exit 7)
+                                costs no login and saves nothing
           and the browser flags of 'rosteron roster' (--browser,
           --chrome, --timeout, --render, --allow-http, …) for the login
   list [--addresses] [--json]

@@ -277,3 +277,23 @@ func firstKey(m map[string]string) string {
 	}
 	return ""
 }
+
+// With --join, /join is served beside the pages; without it, it is not.
+func TestServeAccountsJoinPage(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	storeWith(t, state, key)
+	args := []string{"--state", state, "--key-file", key, "--browser", "ws://127.0.0.1:1", "--refresh", "1h"}
+
+	s := startAccounts(t, nil, append(args, "--join", "--allow-instance", instA, "--public-url", "http://127.0.0.1:8765/ward")...)
+	resp, body := httpGet(t, s.base+"/join")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, body, "<form")
+	assert.Equal(t, exitOK, s.stop())
+	assert.Contains(t, s.stderr.String(), "join page at http://127.0.0.1:8765/ward/join")
+
+	s = startAccounts(t, nil, args...)
+	resp, _ = httpGet(t, s.base+"/join")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, exitOK, s.stop())
+}
