@@ -95,9 +95,9 @@ running serve takes a change made here at the account's next refresh.
 
 Exit status: 0 success, 1 error, 2 usage error (an unknown account
 included), 3 to 6 as 'rosteron roster' for add's login (3: the password
-was refused, and nothing saved).
-
-` + serveAccountsUsage
+was refused, and nothing saved), 7 and 8 for add's calendar, as 'rosteron
+sync'. 'rosteron serve --accounts --help' tells of the server.
+`
 
 // accountsFlags are the flags of the accounts subcommands.
 type accountsFlags struct {

@@ -104,7 +104,7 @@ func TestAccountsHelp(t *testing.T) {
 		assert.Contains(t, r.stdout, "Usage: rosteron accounts SUBCOMMAND")
 		assert.Contains(t, r.stdout, "rotate-key --new-key-file PATH")
 		assert.Contains(t, r.stdout, "It needs serve stopped")
-		assert.Contains(t, r.stdout, "Usage: rosteron serve --accounts")
+		assert.Contains(t, r.stdout, "'rosteron serve --accounts --help'")
 	}
 	r := runWith(t, nil, "", "help")
 	assert.Regexp(t, `(?m)^  accounts  `, r.stdout)

@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -296,4 +299,22 @@ func TestServeAccountsJoinPage(t *testing.T) {
 	resp, _ = httpGet(t, s.base+"/join")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, exitOK, s.stop())
+}
+
+// serve --accounts' help names each of its flags, in lines of 80
+// characters at most, and none of the single-account serve's own.
+func TestServeAccountsHelp(t *testing.T) {
+	fs := newFlagSet("serve")
+	var f serveAccountsFlags
+	f.register(fs)
+	for i, line := range strings.Split(serveAccountsUsage, "\n") {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 80, "line %d: %q", i+1, line)
+	}
+	fs.VisitAll(func(fl *flag.Flag) {
+		if _, refused := fl.Value.(*refusedFlag); refused {
+			assert.NotRegexp(t, `(?m)^  --`+regexp.QuoteMeta(fl.Name)+`\b`, serveAccountsUsage)
+			return
+		}
+		assert.Regexp(t, `--`+regexp.QuoteMeta(fl.Name)+`\b`, serveAccountsUsage)
+	})
 }
