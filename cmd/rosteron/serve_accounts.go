@@ -513,8 +513,9 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 	}
 	return func(ctx context.Context, a *store.Account) (*service.Options, error) {
 		if len(as.allowed) > 0 && !slices.Contains(as.allowed, a.Instance) {
-			sayOnce(a.ID, "instance", "not refreshed: its instance %s is not one of --allow-instance's", a.Instance)
-			return nil, fmt.Errorf("the instance %s is not one of --allow-instance's", a.Instance)
+			// The service says so in its log, once each time it reads
+			// the account, and stops it.
+			return nil, fmt.Errorf("its instance %s is not one of --allow-instance's", a.Instance)
 		}
 		password, err := st.Password(ctx, a.ID)
 		if err != nil {

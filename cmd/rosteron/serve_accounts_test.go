@@ -318,3 +318,26 @@ func TestServeAccountsHelp(t *testing.T) {
 		assert.Regexp(t, `--`+regexp.QuoteMeta(fl.Name)+`\b`, serveAccountsUsage)
 	})
 }
+
+// An account of an instance not allowed is not refreshed, and the log
+// says why, once.
+func TestServeAccountsInstanceNotAllowed(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	storeWith(t, state, key, [3]string{"joe", instA, "joe-Pa55-word"}, [3]string{"ann", instB, "ann-Pa55-word"})
+	s := startAccounts(t, nil, "--state", state, "--key-file", key, "--browser", "ws://127.0.0.1:1", "--refresh", "1h",
+		"--allow-instance", instA)
+	const why = "its instance " + instB + " is not one of --allow-instance's"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Joe's refresh (which fails: no browser) shows he was started.
+	_, err := s.stderr.Wait(ctx, func(out string) bool {
+		return strings.Contains(out, why) && strings.Contains(out, "[#1 joe@a.example.org] ")
+	})
+	require.NoError(t, err, s.stderr.String())
+	assert.Equal(t, exitOK, s.stop())
+	out := s.stderr.String()
+	assert.Equal(t, 1, strings.Count(out, why), out)
+	assert.Regexp(t, `\[#2 ann@b\.example\.org\] [^\n]*not refreshed`, out)
+	assert.NotContains(t, out, "[#1 joe@a.example.org] not refreshed")
+}
