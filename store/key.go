@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // Key is the key secrets are sealed with: 32 random bytes, kept in a file
@@ -106,7 +107,8 @@ func (e *KeyFileModeError) Error() string {
 func (e *KeyFileModeError) Is(target error) bool { return target == ErrStore }
 
 // LoadKey reads the key file at path. When others than its owner may
-// read or write it, the key is returned with a *KeyFileModeError.
+// read or write it (on Unix, by its mode), the key is returned with a
+// *KeyFileModeError.
 func LoadKey(path string) (*Key, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -129,7 +131,7 @@ func LoadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, &opError{"reading the key file " + path, err}
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if openToOthers(fi.Mode()) {
 		return k, &KeyFileModeError{Path: path, Mode: fi.Mode()}
 	}
 	return k, nil
@@ -162,28 +164,63 @@ func LoadOrCreateKey(path string) (k *Key, created bool, err error) {
 
 // WriteKeyFile writes k to a new file at path, mode 0600. It never
 // overwrites a file: an existing one is an error matching fs.ErrExist.
+// The file appears whole or not at all: it is written aside and linked
+// into place, so that a LoadOrCreateKey beside it never reads half a key.
 func WriteKeyFile(path string, k *Key) error {
 	if k == nil {
 		return &opError{"writing the key file", errors.New("no key given")}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if k.zero() {
+		return &opError{"writing the key file", errZeroKey}
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
 		return &opError{"writing the key file", err}
 	}
+	defer os.Remove(tmp.Name())
+	if err := writeKey(tmp, k); err != nil {
+		return &opError{"writing the key file", err}
+	}
+	err = os.Link(tmp.Name(), path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// A file system without hard links: O_EXCL, which may show a
+		// half-written file for an instant.
+		var f *os.File
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			if err = writeKey(f, k); err != nil {
+				_ = os.Remove(path)
+			}
+		}
+	}
+	if err != nil {
+		return &opError{"writing the key file", err}
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// writeKey writes k to f, made 0600, syncs and closes it.
+func writeKey(f *os.File, k *Key) error {
 	data := k.encode()
-	_, err = f.Write(data)
-	clear(data)
+	defer clear(data)
+	err := f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		_ = os.Remove(path)
-		return &opError{"writing the key file", err}
-	}
-	return nil
+	return err
 }
 
 // fingerprint is a short, one-way name of the key, kept in each sealed
@@ -208,3 +245,8 @@ func (k *Key) subkey(context string) *[32]byte {
 	copy(s[:], m.Sum(nil))
 	return &s
 }
+
+// errZeroKey: a Key made with new(Key) or Key{}, not NewKey or ParseKey.
+var errZeroKey = errors.New("the key is all zeros: make keys with NewKey or read them with LoadKey")
+
+func (k *Key) zero() bool { return k.b == [32]byte{} }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,9 +34,18 @@ var sqliteMigrations embed.FS
 // It keeps one open connection (as riversqlite, which shares DB, asks),
 // so calls are serialised in the process; other processes (the
 // `accounts` commands beside a running serve) wait up to ten seconds for
-// a write lock. A caller holding a transaction on DB() must never call
-// the store before it ends it: the store would wait for the one
-// connection forever.
+// a write lock. Every transaction on DB(), River's too, begins IMMEDIATE
+// (it takes the write lock at BEGIN, so that two processes never
+// deadlock upgrading a read lock). A caller holding a transaction on
+// DB() must never call the store before it ends it: the store would wait
+// for the one connection forever.
+//
+// The file is in WAL mode with secure_delete: erased rows are zeroed in
+// the file, and Delete checkpoints the WAL and truncates it, so that a
+// deleted account's bytes are gone from both at once. Back it up with
+// SQLite's own means (VACUUM INTO, or sqlite3's .backup), never by
+// copying the file while serve runs; keep the key file out of the
+// backup.
 //
 // RotateKey needs the other processes that use the file (a running
 // serve) stopped: they keep the old key and fail with ErrWrongKey on the
@@ -57,18 +67,29 @@ var _ Store = (*SQLite)(nil)
 // date. key may be nil: then the store keeps no secret (see ErrNoKey).
 // A store whose schema is newer than this code knows is refused.
 func Open(ctx context.Context, path string, key *Key) (*SQLite, error) {
+	if key != nil && key.zero() {
+		return nil, &opError{"opening the store", errZeroKey}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, &opError{"opening the store", err}
 	}
 	f.Close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &opError{"opening the store", err}
+	}
 
+	// busy_timeout first: switching to WAL waits for another process's
+	// lock as everything else does.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)", "synchronous(FULL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "secure_delete(ON)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	// A file: URI of the absolute path, so that no character of the
+	// name (?, #, %) is read as part of the options.
+	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, &opError{"opening the store " + path, err}
@@ -138,6 +159,18 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	ms, err := loadMigrations(sqliteMigrations, "migrations/sqlite")
 	if err != nil {
 		return &opError{"migrating the store", err}
+	}
+	// A database with tables but no store_migrations is someone else's:
+	// never write into it.
+	var ours, tables int
+	if err := s.db.QueryRowContext(ctx, `SELECT
+		COUNT(*) FILTER (WHERE name = 'store_migrations'),
+		COUNT(*)
+		FROM sqlite_master WHERE type = 'table'`).Scan(&ours, &tables); err != nil {
+		return &opError{"opening the store " + s.path, err}
+	}
+	if ours == 0 && tables > 0 {
+		return &opError{"opening the store " + s.path, errors.New("the file is a database of something else (it has tables but no store_migrations): give rosteron a file of its own")}
 	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS store_migrations (
 		version INTEGER PRIMARY KEY,
@@ -676,7 +709,7 @@ func (s *SQLite) checkpoint(ctx context.Context) error {
 		return &opError{"erasing from the write-ahead log", err}
 	}
 	if busy != 0 {
-		return &opError{"erasing from the write-ahead log", errors.New("another process is reading the store, so the log could not be emptied; it will be at the next checkpoint")}
+		return &opError{"erasing from the write-ahead log", errors.New("the change is made, but another process kept reading the store for ten seconds, so the write-ahead log may hold the erased bytes until the next checkpoint")}
 	}
 	return nil
 }
@@ -718,7 +751,8 @@ func (s *SQLite) SaveBlob(ctx context.Context, id ID, name string, data []byte) 
 }
 
 // Secret returns the service-wide secret of that name, making it with
-// make the first time.
+// make the first time. make runs inside the store's transaction: it must
+// not call the store.
 func (s *SQLite) Secret(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -765,6 +799,9 @@ func (s *SQLite) Secret(ctx context.Context, name string, make func() ([]byte, e
 func (s *SQLite) RotateKey(ctx context.Context, next *Key) error {
 	if next == nil {
 		return &opError{"rotating the key", errors.New("no new key given")}
+	}
+	if next.zero() {
+		return &opError{"rotating the key", errZeroKey}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -868,4 +905,37 @@ func (s *SQLite) RotateKey(ctx context.Context, next *Key) error {
 	// The values sealed under the old key are overwritten in the file by
 	// secure_delete; empty the WAL of them too.
 	return s.checkpoint(ctx)
+}
+
+// CheckKey tells whether the store's key opens what the store has
+// sealed, by opening one sealed value: ErrWrongKey when it does not,
+// ErrNoKey when the store has no key and holds sealed values, nil when
+// it opens or nothing is sealed yet. Run it at start, so that a wrong
+// --key-file is told at once rather than at each account's refresh.
+func (s *SQLite) CheckKey(ctx context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var sealed []byte
+	var context string
+	var id ID
+	err := s.db.QueryRowContext(ctx, `SELECT id, token_sealed FROM accounts WHERE token_sealed IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &sealed)
+	switch {
+	case err == nil:
+		context = ctxToken(id)
+	case errors.Is(err, sql.ErrNoRows):
+		var name string
+		err = s.db.QueryRowContext(ctx, `SELECT name, sealed FROM secrets ORDER BY name LIMIT 1`).Scan(&name, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return &opError{"checking the key", err}
+		}
+		context = ctxSecret(name)
+	default:
+		return &opError{"checking the key", err}
+	}
+	p, err := open(s.key, context, sealed)
+	clear(p)
+	return err
 }

@@ -9,6 +9,18 @@
 // driver; the same interface will be kept in Postgres for many machines.
 // A store opened without a key holds no secret at all: it refuses to keep
 // a password, a credential in the settings or a sealed token.
+//
+// What a stolen store (the file without the key file) yields: usernames,
+// instances, zones, health, the feeds' state (rosters, calendar history),
+// and SHA-256 hashes of the tokens and manage secrets, which are 192-bit
+// random and so cannot be guessed from their hash. It yields no password,
+// no token, no manage secret, no notify target, no calendar credential:
+// those are sealed with NaCl secretbox under a subkey of the key for the
+// very row and column they are in (see seal.go), so that someone who can
+// write the file can neither read them nor move one account's password to
+// another. A deleted account is erased from the file and its write-ahead
+// log at once. Someone who has the key and the file has everything; the
+// key file is therefore kept apart from the store and its backups.
 package store
 
 import (
