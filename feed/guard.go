@@ -137,7 +137,7 @@ const (
 )
 
 // WithLoginKey gives the feed the password it logs in with, so that the
-// lock-out guard's count and stop, kept in the state folder, are keyed to
+// lock-out guard's count and stop, kept in the feed's State, are keyed to
 // it: a restart with the same password stays stopped, one with a new
 // password starts afresh. Only a slow, salted hash of it is kept, and only
 // in memory until it is written to GuardFile.

@@ -148,11 +148,14 @@ func (r *Refresher) Delay(failures int) time.Duration {
 // with another message, ErrLoginMessage) or after MaxRefusals refused
 // logins in a row (ErrRefused), since trying the same password again and
 // again can get the account locked; the feed goes on serving what it has.
-// With WithLoginKey and a state folder that stop outlives a restart with
-// the same password (see GuardFile): Run then starts stopped and never
-// logs in, unless RetryLogin. A Run that does not start stopped tells its
+// With WithLoginKey and a State (or state folder) that stop outlives a
+// restart with the same password (see GuardFile): Run then starts stopped
+// and never logs in, unless RetryLogin. A Run that does not start stopped tells its
 // Notify so: a stop alerted to before counts as dealt with, and a stale
 // roster or a new stop alerts anew.
+//
+// Run is Start, then Step and the wait it returns, over and over; it is
+// called once for a Refresher, and not alongside Start or Step.
 //
 // A refresh that finds every upcoming shift gone, where the roster served
 // had some, is held: the roster served is kept, nothing is alerted, and

@@ -71,11 +71,11 @@ func (e *SaveError) Unwrap() error { return e.Err }
 // or RosterOn instance than the feed's (see WithSource).
 var ErrOtherSource = errors.New("the saved roster is another user's or instance's")
 
-// Load reads the roster saved in the feed's State (the state folder, with
-// WithStateDir), so that a feed started
-// while RosterOn is down has something to serve, and the calendar's event
-// history, so that its events keep their UIDs. It reports whether it
-// found a roster; a missing file is not an error. The roster counts as
+// Load reads the roster saved in the feed's State (WithState, or the
+// state folder of WithStateDir), so that a feed started while RosterOn is
+// down has something to serve, and the calendar's event history, so that
+// its events keep their UIDs. It reports whether it found a roster; none
+// saved is not an error. The roster counts as
 // stale until a refresh succeeds. A roster is not loaded over one the feed
 // already has.
 //
