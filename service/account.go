@@ -50,9 +50,6 @@ type account struct {
 	written  bool // health was saved in the store
 }
 
-// why says why the account is stopped.
-func (r *account) why() string { return r.stopWhy }
-
 // stop ends the account's goroutines.
 func (r *account) stop() {
 	if r.cancel != nil {

@@ -274,12 +274,16 @@ func (s *Service) Remove(id store.ID) {
 func (s *Service) Status(id store.ID) (feed.Status, bool) {
 	s.mu.Lock()
 	r := s.accounts[id]
+	var why string
+	if r != nil {
+		why = r.stopWhy
+	}
 	s.mu.Unlock()
 	if r == nil {
 		return feed.Status{}, false
 	}
 	if r.feed == nil {
-		return feed.Status{State: feed.StateStopped, LastError: r.why()}, true
+		return feed.Status{State: feed.StateStopped, LastError: why}, true
 	}
 	return r.feed.Status(), true
 }

@@ -120,4 +120,3 @@ type Config struct {
 	pollInterval time.Duration
 	healthEvery  time.Duration
 }
-

@@ -1,0 +1,335 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/store"
+	"github.com/rosteron/rosteron/store/storetest"
+)
+
+// Each account is refreshed, round after round, and each token serves
+// its own roster and no other's; a wrong token gets the plain 404 and
+// nothing else.
+func TestEachTokenServesItsOwnRoster(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	log := &syncBuffer{}
+	accts := []testAccount{
+		addAccount(t, st, "alice", "a.example", "pw-alice-1111"),
+		addAccount(t, st, "bob", "a.example", "pw-bob-2222"),
+		addAccount(t, st, "carol", "b.example", "pw-carol-3333"),
+	}
+	rs := start(t, testConfig(st, f, log))
+	waitRefreshed(t, f, 3, accts...)
+
+	for _, a := range accts {
+		code, body := get(t, rs.srv.URL+"/"+a.token+"/"+feed.JSONName)
+		require.Equal(t, http.StatusOK, code, a.username)
+		require.Contains(t, body, marker(a.username))
+		for _, o := range accts {
+			if o.username != a.username {
+				require.NotContains(t, body, marker(o.username), "%s's feed holds %s's roster", a.username, o.username)
+			}
+		}
+		code, body = get(t, rs.srv.URL+"/"+a.token+"/")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, "<html")
+	}
+
+	// A wrong token, and a token's start, get exactly what a wrong token
+	// always got: http.NotFound.
+	for _, path := range []string{"/" + strings.Repeat("x", len(accts[0].token)) + "/" + feed.JSONName,
+		"/" + accts[0].token[:10] + "/" + feed.ICSName, "/nothing", "/"} {
+		code, body := get(t, rs.srv.URL+path)
+		require.Equal(t, http.StatusNotFound, code, path)
+		require.Equal(t, "404 page not found\n", body, path)
+	}
+
+	var h Health
+	code, body := get(t, rs.srv.URL+"/healthz")
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, json.Unmarshal([]byte(body), &h))
+	require.Equal(t, "ok", h.State)
+	require.Equal(t, 3, h.Accounts)
+	require.Equal(t, 3, h.ByState[feed.StateOK])
+	for _, a := range accts {
+		require.NotContains(t, body, a.username)
+	}
+
+	// Each account's lines name it, and none holds a secret.
+	out := log.String()
+	require.Contains(t, out, "rosteron serve: [#1 alice@a.example] ")
+	require.Contains(t, out, "refresh ok")
+	noSecrets(t, out, accts...)
+
+	// The store keeps each account's health for `accounts list`.
+	require.Eventually(t, func() bool {
+		for _, a := range accts {
+			got, err := st.Get(context.Background(), a.id)
+			if err != nil || got.Health.State != feed.StateOK || got.Health.LastGood.IsZero() || got.Health.NextRefresh.IsZero() {
+				return false
+			}
+		}
+		return true
+	}, time.Minute, 5*time.Millisecond)
+}
+
+// A rejected password stops that account alone, for good: it is never
+// tried again, while the others go on refreshing round after round, and
+// the service's /healthz stays 200. Its new password, and a Reload, start
+// it again.
+func TestRejectedPasswordStopsOneAccount(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	log := &syncBuffer{}
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	bob := addAccount(t, st, "bob", "a.example", wrongPassword)
+	carol := addAccount(t, st, "carol", "b.example", "pw-carol-3333")
+	rs := start(t, testConfig(st, f, log))
+
+	require.Eventually(t, func() bool {
+		s, ok := rs.s.Status(bob.id)
+		return ok && s.State == feed.StateStopped
+	}, time.Minute, 5*time.Millisecond)
+	before := f.count(alice.id)
+	waitRefreshed(t, f, before+5, alice, carol)
+	require.Equal(t, 1, f.count(bob.id), "the rejected password was tried again")
+
+	var h Health
+	code, body := get(t, rs.srv.URL+"/healthz")
+	require.Equal(t, http.StatusOK, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &h))
+	require.Equal(t, "ok", h.State)
+	require.Equal(t, 1, h.ByState[feed.StateStopped])
+	require.Equal(t, 2, h.ByState[feed.StateOK])
+	require.NotContains(t, body, "bob")
+
+	// Its page still serves, and says why.
+	code, _ = get(t, rs.srv.URL+"/"+bob.token+"/")
+	require.Equal(t, http.StatusOK, code)
+	// The store says it stopped, and why, for `accounts list`.
+	require.Eventually(t, func() bool {
+		a, err := st.Get(context.Background(), bob.id)
+		return err == nil && a.Health.State == feed.StateStopped && strings.Contains(a.Health.Why, "rejected")
+	}, time.Minute, 5*time.Millisecond)
+	noSecrets(t, log.String(), alice, bob, carol)
+
+	// The owner updates the password: a Reload starts it afresh.
+	require.NoError(t, st.SetPassword(context.Background(), bob.id, "pw-bob-new-4444"))
+	require.NoError(t, rs.s.Reload(context.Background(), bob.id))
+	waitRefreshed(t, f, 3, bob)
+	s, ok := rs.s.Status(bob.id)
+	require.True(t, ok)
+	require.Equal(t, feed.StateOK, s.State)
+	code, body = get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, marker("bob"))
+	f.mu.Lock()
+	require.Equal(t, wrongPassword, f.passwords[bob.id][0])
+	for _, pw := range f.passwords[bob.id][1:] {
+		require.Equal(t, "pw-bob-new-4444", pw)
+	}
+	f.mu.Unlock()
+}
+
+// Many accounts on one host never have more than PerHost sessions there
+// at once, and a host that is full holds up no other: both hosts reach
+// their limit together. An account is never queued twice.
+func TestPerHostLimitAndFairness(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	var accts []testAccount
+	for i := range 5 {
+		accts = append(accts, addAccount(t, st, "a"+string(rune('0'+i)), "a.example", "pw-a-"+strings.Repeat("1", i+6)))
+	}
+	for i := range 3 {
+		accts = append(accts, addAccount(t, st, "b"+string(rune('0'+i)), "b.example", "pw-b-"+strings.Repeat("2", i+6)))
+	}
+	hold := make(chan struct{})
+	f.setHold(hold, nil)
+	rs := start(t, testConfig(st, f, &syncBuffer{}))
+
+	// Sessions held open: each host fills up to its limit, at once.
+	require.Eventually(t, func() bool {
+		return f.activeOn("a.example") == 2 && f.activeOn("b.example") == 2
+	}, time.Minute, 5*time.Millisecond)
+
+	// While they are held, a second job for a held account is refused
+	// as a duplicate, and no account has two jobs.
+	var heldID store.ID
+	f.mu.Lock()
+	for id, n := range f.acct {
+		if n > 0 {
+			heldID = id
+		}
+	}
+	f.mu.Unlock()
+	res, err := rs.s.client.Insert(context.Background(), refreshArgs{Account: heldID}, nil)
+	require.NoError(t, err)
+	require.True(t, res.UniqueSkippedAsDuplicate)
+	for id, n := range liveJobs(t, st) {
+		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
+	}
+
+	close(hold)
+	f.setHold(nil, nil)
+	waitRefreshed(t, f, 3, accts...)
+	for id, n := range liveJobs(t, st) {
+		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.LessOrEqual(t, f.maxActive["a.example"], 2)
+	require.LessOrEqual(t, f.maxActive["b.example"], 2)
+	require.LessOrEqual(t, f.maxTotal, 4)
+	require.Equal(t, 1, f.maxAcct, "an account was refreshed twice at once")
+	require.True(t, f.limiterOK, "a host's sessions did not share one limiter")
+}
+
+// A service stopped mid-refresh and started again on the same store
+// comes back with every account intact: each serves its saved roster,
+// and is refreshed again, with no account's job doubled.
+func TestRestartMidRefresh(t *testing.T) {
+	path := t.TempDir() + "/store.db"
+	key := storetest.Key(t)
+	st := storetest.OpenAt(t, path, key)
+	f := newFake()
+	accts := []testAccount{
+		addAccount(t, st, "alice", "a.example", "pw-alice-1111"),
+		addAccount(t, st, "bob", "a.example", "pw-bob-2222"),
+		addAccount(t, st, "carol", "b.example", "pw-carol-3333"),
+	}
+	rs := start(t, testConfig(st, f, &syncBuffer{}))
+	waitRefreshed(t, f, 2, accts...)
+
+	// Hold the next refreshes, and stop the service under them.
+	hold := make(chan struct{})
+	started := make(chan store.ID, 16)
+	f.setHold(hold, started)
+	<-started
+	rs.stop(t)
+	require.NoError(t, st.Close())
+
+	st2 := storetest.OpenAt(t, path, key)
+	for _, a := range accts {
+		data, err := st2.LoadBlob(context.Background(), a.id, feed.StateFile)
+		require.NoError(t, err)
+		require.Contains(t, string(data), marker(a.username))
+	}
+	f.setHold(nil, nil)
+	counts := map[store.ID]int{}
+	for _, a := range accts {
+		counts[a.id] = f.count(a.id)
+	}
+	rs2 := start(t, testConfig(st2, f, &syncBuffer{}))
+	for _, a := range accts {
+		// The saved roster is served at once, before any refresh.
+		require.Eventually(t, func() bool {
+			code, body := get(t, rs2.srv.URL+"/"+a.token+"/"+feed.JSONName)
+			return code == http.StatusOK && strings.Contains(body, marker(a.username))
+		}, time.Minute, 5*time.Millisecond)
+	}
+	require.Eventually(t, func() bool {
+		for _, a := range accts {
+			if f.count(a.id) < counts[a.id]+2 {
+				return false
+			}
+		}
+		return true
+	}, time.Minute, 5*time.Millisecond)
+	for id, n := range liveJobs(t, st2) {
+		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
+	}
+	f.mu.Lock()
+	require.Equal(t, 1, f.maxAcct, "an account was refreshed twice at once")
+	f.mu.Unlock()
+	for _, a := range accts {
+		s, ok := rs2.s.Status(a.id)
+		require.True(t, ok)
+		require.Equal(t, feed.StateOK, s.State)
+	}
+}
+
+// A paused account is not refreshed, but serves its last roster; a
+// removed one is gone at once.
+func TestPauseAndRemove(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	bob := addAccount(t, st, "bob", "a.example", "pw-bob-2222")
+	rs := start(t, testConfig(st, f, &syncBuffer{}))
+	waitRefreshed(t, f, 2, alice, bob)
+
+	require.NoError(t, st.SetPaused(context.Background(), bob.id, true, "paused by its owner"))
+	require.NoError(t, rs.s.Reload(context.Background(), bob.id))
+	n := f.count(bob.id)
+	waitRefreshed(t, f, f.count(alice.id)+4, alice)
+	// At most the refresh under way at the Reload.
+	require.LessOrEqual(t, f.count(bob.id), n+1)
+	code, body := get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, marker("bob"))
+	h := rs.s.Health(context.Background())
+	require.Equal(t, 1, h.ByState["paused"])
+
+	rs.s.Remove(alice.id)
+	code, _ = get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+	require.Equal(t, http.StatusNotFound, code)
+	_, ok := rs.s.Status(alice.id)
+	require.False(t, ok)
+}
+
+// An account whose Options cannot be built is stopped with the reason,
+// and the others go on.
+func TestBrokenOptionsStopOneAccount(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	bob := addAccount(t, st, "bob", "a.example", "pw-bob-2222")
+	cfg := testConfig(st, f, &syncBuffer{})
+	opts := cfg.Options
+	cfg.Options = func(ctx context.Context, a *store.Account) (*Options, error) {
+		if a.ID == bob.id {
+			return nil, errAny
+		}
+		return opts(ctx, a)
+	}
+	rs := start(t, cfg)
+	waitRefreshed(t, f, 3, alice)
+	require.Zero(t, f.count(bob.id))
+	s, ok := rs.s.Status(bob.id)
+	require.True(t, ok)
+	require.Equal(t, feed.StateStopped, s.State)
+	require.Contains(t, s.LastError, "settings")
+	require.Equal(t, http.StatusOK, func() int { c, _ := get(t, rs.srv.URL+"/healthz"); return c }())
+}
+
+// Single makes /healthz the one account's, as the single-account serve's.
+func TestSingleHealthIsTheAccounts(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	alice := addAccount(t, st, "alice", "a.example", wrongPassword)
+	cfg := testConfig(st, f, &syncBuffer{})
+	cfg.Single = true
+	rs := start(t, cfg)
+	require.Eventually(t, func() bool {
+		s, ok := rs.s.Status(alice.id)
+		return ok && s.State == feed.StateStopped
+	}, time.Minute, 5*time.Millisecond)
+	code, body := get(t, rs.srv.URL+"/healthz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	var h feed.Health
+	require.NoError(t, json.Unmarshal([]byte(body), &h))
+	require.Equal(t, feed.StateStopped, h.State)
+}
+
+var _ = river.JobSnooze
