@@ -148,26 +148,6 @@ func (b *Browser) fetch(ctx context.Context, a *store.Account, password string, 
 	if password == "" {
 		return nil, feed.Permanent(fmt.Errorf("no RosterOn password is kept for %s on %s: set one to refresh it", a.Username, a.Instance))
 	}
-	snap, err := b.session(ctx, a, password, limiter, opts)
-	var failed *session.BrowserError
-	if errors.As(err, &failed) && failed.Purpose == session.PurposeLogin && !b.alive() && ctx.Err() == nil {
-		// Chrome died as the session began, before the login page
-		// came: nothing was sent to RosterOn, so the session is run
-		// once more, in a new Chrome.
-		snap, err = b.session(ctx, a, password, limiter, opts)
-	}
-	return snap, err
-}
-
-// alive reports whether the current browser runs.
-func (b *Browser) alive() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b != nil && b.b.Alive()
-}
-
-// session runs one session, from login to logout, and closes it.
-func (b *Browser) session(ctx context.Context, a *store.Account, password string, limiter *session.Limiter, opts []session.Option) (snap *snapshot.Snapshot, err error) {
 	br, err := b.get(ctx)
 	if err != nil {
 		if errors.Is(err, ErrBrowserClosed) {
@@ -175,6 +155,43 @@ func (b *Browser) session(ctx context.Context, a *store.Account, password string
 		}
 		return nil, &session.BrowserError{Purpose: session.StepBrowser, Err: err}
 	}
+	snap, err := b.session(ctx, br, a, password, limiter, opts)
+	var failed *session.BrowserError
+	if errors.As(err, &failed) && failed.Purpose == session.PurposeLogin && ctx.Err() == nil && dead(ctx, br) {
+		// Chrome died as the session began, before the login page
+		// came: nothing was sent to RosterOn, so the session is run
+		// once more, in a new Chrome.
+		if br, err = b.get(ctx); err != nil {
+			return nil, &session.BrowserError{Purpose: session.StepBrowser, Err: err}
+		}
+		snap, err = b.session(ctx, br, a, password, limiter, opts)
+	}
+	return snap, err
+}
+
+// deadWait is how long a session that failed as it began waits for its
+// browser to be known dead, the connection's loss being noticed apart
+// from the failure.
+const deadWait = 5 * time.Second
+
+// dead reports whether br is dead, or dies within deadWait.
+func dead(ctx context.Context, br *browser.Browser) bool {
+	ctx, cancel := context.WithTimeout(ctx, deadWait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for br.Alive() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// session runs one session in br, from login to logout, and closes it.
+func (b *Browser) session(ctx context.Context, br *browser.Browser, a *store.Account, password string, limiter *session.Limiter, opts []session.Option) (snap *snapshot.Snapshot, err error) {
 	// The shared browser and the limiter come last, so that no option
 	// given to Fetch can replace them.
 	s, err := session.New(a.Instance, append(opts[:len(opts):len(opts)], session.WithBrowser(br), session.WithLimiter(limiter))...)

@@ -73,10 +73,22 @@ func TestBrowserFetch(t *testing.T) {
 	assert.NotEqual(t, pid, b.PID())
 	assert.Empty(t, chrometest.Alive(tree), "no process of the killed Chrome is left")
 
+	// Killed just before a fetch, before its loss is noticed: the
+	// session, which fails before the login page, runs again in a new
+	// Chrome.
+	pid = b.PID()
+	require.NotZero(t, pid)
+	require.NoError(t, syscall.Kill(-pid, syscall.SIGKILL))
+	snap, err = fetch(ctx, account(users[0]), users[0].Password, limiter)
+	require.NoError(t, err)
+	assert.Equal(t, users[0].Roster, snap.Items)
+	assert.Equal(t, 3, b.Launches())
+	assert.Zero(t, m.Sessions(), "every session logged out")
+
 	require.NoError(t, b.Close())
 	_, err = fetch(ctx, account(users[0]), users[0].Password, limiter)
 	assert.ErrorIs(t, err, service.ErrBrowserClosed)
-	assert.Equal(t, 2, b.Launches(), "a closed browser starts no other")
+	assert.Equal(t, 3, b.Launches(), "a closed browser starts no other")
 }
 
 // A fetch without a password stops the account, sending nothing.
