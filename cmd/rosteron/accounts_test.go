@@ -153,6 +153,20 @@ func TestAccountsKeyFromCredentials(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "https://rota.example.org/r/"+secrets["joe@"+instA].Token+"/")
 
+	// A --key-file that does not exist is not made for a store that
+	// holds secrets sealed with another key.
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{
+		cmd("accounts", "add", "--state", state, "--key-file", missing, "--url", instA, "--username", "ann",
+			"--password-file", notifyFile(t, "pw\n"), "--browser", "ws://127.0.0.1:1"),
+		cmd("serve", "--accounts", "--state", state, "--key-file", missing, "--browser", "ws://127.0.0.1:1"),
+	} {
+		r = runWith(t, nil, "", args...)
+		assert.Equal(t, exitUsage, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "there is no key file "+missing+", but the store in "+state+" holds secrets sealed with a key")
+		assert.NoFileExists(t, missing)
+	}
+
 	// With no key, list --addresses cannot open the tokens.
 	r = runWith(t, nil, "", "accounts", "list", "--state", state, "--addresses")
 	assert.Equal(t, exitUsage, r.code)
@@ -286,7 +300,8 @@ func TestAccountsRotateKey(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "/"+secrets["joe@"+instA].Token+"/", "the same token, opened with the new key")
 	r = runWith(t, nil, "", "accounts", "list", "--state", state, "--addresses", "--key-file", oldKey)
-	assert.NotEqual(t, exitOK, r.code, "the old key opens nothing: %s", r.stdout)
+	assert.Equal(t, exitError, r.code, "the old key opens nothing: %s", r.stdout)
+	assert.Contains(t, r.stderr, "the key does not open the secrets of the store in "+state)
 	assert.NotContains(t, r.stdout, secrets["joe@"+instA].Token)
 
 	// A new key file that exists is never overwritten.

@@ -81,6 +81,15 @@ func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, 
 	}
 	var key *store.Key
 	created := false
+	if named && create && !exists(path) {
+		// A new key opens nothing sealed already: one made by mistake
+		// (a --key-file mistyped) would seal new accounts apart from the
+		// old ones.
+		if holdsSealed(stateDir) {
+			return nil, usagef(cmd, "there is no key file %s, but the store in %s holds secrets sealed with a key: "+
+				"give the key they were sealed with (a new one would open none of them)", path, stateDir)
+		}
+	}
 	if named && create {
 		key, created, err = store.LoadOrCreateKey(path)
 	} else {
@@ -190,5 +199,32 @@ func (c *cli) openStore(ctx context.Context, dir string, key *store.Key) (store.
 	if err != nil {
 		return nil, fmt.Errorf("opening the store in %s: %w", dir, err)
 	}
+	if key != nil {
+		// The key must open what the store holds: a wrong one is said
+		// once, here, rather than by every account's refresh.
+		if err := st.CheckKey(ctx); err != nil {
+			st.Close()
+			if errors.Is(err, store.ErrWrongKey) {
+				return nil, fmt.Errorf("the key does not open the secrets of the store in %s: it is not the key they were "+
+					"sealed with (after 'rosteron accounts rotate-key', give the new one)", dir)
+			}
+			return nil, fmt.Errorf("reading the store in %s: %w", dir, err)
+		}
+	}
 	return st, nil // not a nil *store.SQLite in a non-nil interface
+}
+
+// holdsSealed reports whether the store of dir holds values sealed with
+// a key: read without one.
+func holdsSealed(dir string) bool {
+	path := filepath.Join(dir, storeFile)
+	if !exists(path) {
+		return false
+	}
+	st, err := store.Open(context.Background(), path, nil)
+	if err != nil {
+		return false
+	}
+	defer st.Close()
+	return errors.Is(st.CheckKey(context.Background()), store.ErrNoKey)
 }
