@@ -21,8 +21,13 @@ import (
 )
 
 // lockName is the lock, in the --state folder, that serve --accounts holds
-// while it runs and rotate-key takes.
-const lockName = "serve.lock"
+// while it runs and rotate-key takes; rotateLockName the one rotate-key
+// holds exclusively while it re-seals, and add shared while it runs, so
+// that no account is sealed with a key being replaced.
+const (
+	lockName       = "serve.lock"
+	rotateLockName = "rotate.lock"
+)
 
 const accountsUsage = `Usage: rosteron accounts SUBCOMMAND --state DIR [--key-file PATH] [flags]
 
@@ -275,6 +280,18 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		}
 	}
 
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the state folder: %w", err)
+	}
+	unlock, err := lockShared(filepath.Join(dir, rotateLockName))
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("'rosteron accounts rotate-key' is re-sealing the store in %s: add the account once it is done, "+
+			"with the new key", dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := c.openStore(ctx, dir, key)
 	if err != nil {
 		return err
@@ -666,6 +683,14 @@ func (c *cli) accountsRotateKey(ctx context.Context, dir string, f *accountsFlag
 		return err
 	}
 	defer unlock()
+	unlockRotate, err := lockFile(filepath.Join(dir, rotateLockName))
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("an 'rosteron accounts add' or another rotate-key is running on %s: try again once it is done", dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlockRotate()
 	st, err := c.openStore(ctx, dir, key)
 	if err != nil {
 		return err

@@ -288,6 +288,15 @@ func TestAccountsRotateKey(t *testing.T) {
 	assert.NoFileExists(t, newKey)
 	unlock()
 
+	// Nor while an add runs, which holds rotate.lock shared.
+	unlockAdd, err := lockShared(filepath.Join(state, rotateLockName))
+	require.NoError(t, err)
+	r = runWith(t, nil, "", rotate...)
+	assert.Equal(t, exitError, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "an 'rosteron accounts add' or another rotate-key is running on "+state)
+	assert.NoFileExists(t, newKey)
+	unlockAdd()
+
 	r = runWith(t, nil, "", rotate...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "give serve --key-file "+newKey)
