@@ -87,7 +87,8 @@ Subcommands:
         must not exist, nor be inside --state); then give serve
         --key-file PATH and destroy the old key. It needs serve stopped:
         serve --accounts holds the lock ` + lockName + ` in --state while it
-        runs, and rotate-key refuses while it is held
+        runs, and rotate-key refuses while it is held (and while an add
+        runs)
 
 Flags of every subcommand:
   --state DIR         the folder of the store (default $XDG_STATE_HOME/rosteron,
