@@ -470,7 +470,6 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		c.watchStore(runCtx, st, svc, list, lg)
 		close(watched)
 	}()
-	defer func() { <-watched }()
 
 	var runErr, serveErr error
 	ranDone := false
@@ -481,6 +480,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	case <-ctx.Done():
 	}
 	stop()
+	<-watched
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -497,6 +497,9 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	}
 	if runErr != nil && ctx.Err() == nil {
 		return fmt.Errorf("the service stopped: %w", runErr)
+	}
+	if runErr != nil {
+		fmt.Fprintf(lg, "rosteron serve: warning: stopping: %s\n", c.oneLine(runErr.Error()))
 	}
 	fmt.Fprintln(lg, "rosteron serve: stopped")
 	return nil
@@ -663,16 +666,23 @@ func (c *cli) watchStore(ctx context.Context, st store.Store, svc *service.Servi
 		}
 		now := make(map[store.ID]bool, len(list))
 		for _, a := range list {
-			now[a.ID] = a.Paused
 			was, ok := paused[a.ID]
 			if ok && was == a.Paused {
+				now[a.ID] = a.Paused
 				continue
 			}
-			if err := svc.Reload(ctx, a.ID); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(lg, "rosteron serve: warning: account %d changed in the store, and reading it failed: %s\n",
-					a.ID, c.oneLine(err.Error()))
+			if err := svc.Reload(ctx, a.ID); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				fmt.Fprintf(lg, "rosteron serve: warning: account %d changed in the store, and reading it failed: %s; "+
+					"trying again\n", a.ID, c.oneLine(err.Error()))
+				if ok {
+					now[a.ID] = was // still there: tried again at the next look
+				}
 				continue
 			}
+			now[a.ID] = a.Paused
 			switch {
 			case !ok:
 				fmt.Fprintf(lg, "rosteron serve: account %d (%s at %s) added\n", a.ID, c.oneLine(a.Username), a.Instance)
