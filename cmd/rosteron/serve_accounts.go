@@ -43,8 +43,9 @@ password flags do not go with --accounts.
 
 While it runs it holds the lock ` + lockName + ` in --state: a second serve
 --accounts on the same store, and 'rosteron accounts rotate-key', are
-refused until it stops. Changes made with 'rosteron accounts' while it
-runs take effect at each account's next refresh.
+refused until it stops. It reads the accounts again every 10 seconds, so
+that one added, paused, resumed or removed with 'rosteron accounts' is
+served, stopped or dropped within that time, with no restart.
 
 ` + keySources + `
 Flags:
