@@ -318,7 +318,8 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 	// One real login, as 'rosteron roster' makes: a password RosterOn
 	// refuses is never saved.
 	fmt.Fprintf(c.stderr, "rosteron accounts: checking the password of %s at %s with one login…\n", f.username, instance)
-	if _, err := c.getRoster(ctx, flow{url: f.url, username: f.username, password: password, flags: &f.session, browser: bopts}); err != nil {
+	snap, err := c.getRoster(ctx, flow{url: f.url, username: f.username, password: password, flags: &f.session, browser: bopts})
+	if err != nil {
 		return fmt.Errorf("nothing saved: %w", err)
 	}
 
@@ -336,6 +337,18 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		return err
 	}
 	c.addSecrets("", secrets.Token, secrets.Manage)
+	// The roster that login read is the account's first: its page has
+	// it to show before serve's first refresh.
+	var loc *time.Location
+	if f.tz != "" {
+		loc, _ = time.LoadLocation(f.tz) // checked above
+	}
+	fd := feed.New(feed.WithState(store.State{Store: st, ID: a.ID}), feed.WithSource(a.Instance, a.Username),
+		feed.WithLocation(loc), feed.WithCalendarName(f.calendarName), feed.WithReminders(remind, remindLeave),
+		feed.WithSecrets(password, secrets.Token))
+	if _, err := fd.Update(snap); err != nil {
+		c.errorf("warning: the roster read is not kept, so the page waits for serve's first refresh: %v", err)
+	}
 	fmt.Fprintf(c.stdout, "account %d: %s at %s\n", a.ID, a.Username, a.Instance)
 	fmt.Fprintf(c.stdout, "page: %s\n", pageAddress(public, secrets.Token))
 	fmt.Fprintf(c.stdout, "manage code: %s\n", secrets.Manage)

@@ -12,9 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/radicaletest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/session"
+	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -383,6 +385,14 @@ func TestAccountsAddWithChrome(t *testing.T) {
 	require.NoError(t, err)
 	bob, err := st.Find(context.Background(), instance, "bob.driver")
 	require.NoError(t, err)
+	// The roster the check read is kept, for the page to show at once.
+	saved, err := st.LoadBlob(context.Background(), bob.ID, feed.StateFile)
+	require.NoError(t, err)
+	bobRoster, err := mock.Roster("bob.driver")
+	require.NoError(t, err)
+	var first snapshot.Snapshot
+	require.NoError(t, json.Unmarshal(saved, &first), string(saved))
+	assert.Equal(t, bobRoster, first.Items)
 	settings, err := st.Settings(context.Background(), bob.ID)
 	require.NoError(t, err)
 	require.NotNil(t, settings.CalDAV)
