@@ -42,10 +42,10 @@ type account struct {
 	stopped  bool
 	stopWhy  string    // why stopped, for people; never a secret
 	due      time.Time // the next refresh; zero for now
+	ready    bool      // begun: refreshes may be queued
 	queued   bool      // a refresh job is in the queue or running
 	lease    time.Time // when queued stops counting (a lost job)
 	queueGen int       // counts the dispatcher's marks, see enqueue
-	running  bool      // a worker of this process is refreshing it
 	health   store.Health
 	written  bool // health was saved in the store
 }
@@ -145,19 +145,36 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		Accepted:   opts.Accepted,
 		RetryLogin: opts.RetryLogin,
 	}
+	return r
+}
+
+// begin starts r's refreshes, once it serves: Refresher.Start loads the
+// lock-out guard's state, hashing the password (argon2id, 32 MiB, about
+// 0.1 s of a core), so that at a start of thousands of accounts every
+// page and feed serves its saved roster long before the last account is
+// ready to refresh. The dispatcher queues an account once it is ready.
+func (s *Service) begin(r *account) {
+	stopped, why := false, ""
 	switch {
+	case r.feed == nil:
+		// Stopped already: its Options failed.
 	case r.paused:
 		// Not started: a paused account is not refreshed, and its page
 		// and feeds serve its last roster.
-	case opts.Password == "":
-		r.stopped = true
-		r.stopWhy = "no RosterOn password is kept for it; set one and reload the account"
-		r.log.printf("not refreshed: %s", r.stopWhy)
+	case r.opts.Password == "":
+		stopped, why = true, "no RosterOn password is kept for it; set one and reload the account"
+		r.log.printf("not refreshed: %s", why)
 	case r.ref.Start():
-		r.stopped = true
-		r.stopWhy = stopWhy(r.feed.Status())
+		stopped, why = true, stopWhy(r.feed.Status())
 	}
-	return r
+	s.mu.Lock()
+	r.ready = true
+	if stopped {
+		r.stopped, r.stopWhy = true, why
+	}
+	s.mu.Unlock()
+	s.saveHealth(context.Background(), r)
+	s.poke()
 }
 
 // stopWhy says why a feed's refreshes stopped, from its status.
@@ -174,22 +191,22 @@ func stopWhy(st feed.Status) string {
 	return why + "; not retried until its password is updated"
 }
 
-// install puts r in service, in place of the account's runtime before it
+// install puts r in service (false once the service stops), in place of the account's runtime before it
 // if any, which it stops. Its first refresh is due now after a Reload;
 // at the start, an account whose last good roster is recent keeps its
 // phase, and the others are due now.
-func (s *Service) install(r *account, reload bool) {
+func (s *Service) install(r *account, reload bool) bool {
 	now := s.now()
 	s.mu.Lock()
 	if s.runCtx == nil || s.runCtx.Err() != nil || s.stopping {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	old := s.accounts[r.id]
 	if old != nil {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.
-		r.queued, r.lease, r.queueGen, r.running = old.queued, old.lease, old.queueGen, old.running
+		r.queued, r.lease, r.queueGen = old.queued, old.lease, old.queueGen
 		if old.hasToken && s.tokens[old.tokenSum] == old {
 			delete(s.tokens, old.tokenSum)
 		}
@@ -224,8 +241,7 @@ func (s *Service) install(r *account, reload bool) {
 		<-ctx.Done()
 		<-done
 	}()
-	s.saveHealth(context.Background(), r)
-	s.poke()
+	return true
 }
 
 // startDue is when an account's first refresh of this run is due: at its

@@ -101,7 +101,9 @@ func (f *fakeRosterOn) fetch(ctx context.Context, a *store.Account, password str
 		}
 	}
 	if password == wrongPassword {
-		return nil, feed.Permanent(fmt.Errorf("logging in: %w", session.ErrCredentials))
+		// Quoting the password, as a careless lower layer might: it must
+		// reach no log, page or store.
+		return nil, feed.Permanent(fmt.Errorf("logging in with %q: %w", password, session.ErrCredentials))
 	}
 	return rosterOf(a.Username), nil
 }

@@ -201,24 +201,41 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// startAll builds and starts the accounts of list, GOMAXPROCS at a time.
+// startAll builds the accounts of list and puts each in service, then
+// begins their refreshes, GOMAXPROCS at a time: every account serves its
+// saved roster before the slow part (begin) of any starts, and one slow
+// or broken account holds up no other.
 func (s *Service) startAll(ctx context.Context, list []*store.Account) {
-	next := make(chan *store.Account)
+	built := make([]*account, 0, len(list))
+	var mu sync.Mutex
+	each(ctx, list, func(a *store.Account) {
+		if r := s.build(ctx, a); s.install(r, false) {
+			mu.Lock()
+			built = append(built, r)
+			mu.Unlock()
+		}
+	})
+	each(ctx, built, s.begin)
+}
+
+// each calls f for each item of list, GOMAXPROCS at a time, until ctx
+// ends.
+func each[T any](ctx context.Context, list []T, f func(T)) {
+	next := make(chan T)
 	var wg sync.WaitGroup
 	for range max(1, min(runtime.GOMAXPROCS(0), len(list))) {
 		wg.Go(func() {
-			for a := range next {
-				s.install(s.build(ctx, a), false)
+			for v := range next {
+				f(v)
 			}
 		})
 	}
-	for _, a := range list {
+loop:
+	for _, v := range list {
 		select {
-		case next <- a:
+		case next <- v:
 		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
+			break loop
 		}
 	}
 	close(next)
@@ -248,7 +265,11 @@ func (s *Service) Reload(ctx context.Context, id store.ID) error {
 	if err != nil {
 		return fmt.Errorf("service: reading account #%d: %w", id, err)
 	}
-	s.install(s.build(ctx, a), true)
+	r := s.build(ctx, a)
+	if !s.install(r, true) {
+		return ErrNotRunning
+	}
+	s.begin(r)
 	return nil
 }
 

@@ -130,7 +130,7 @@ func (s *Service) dispatch(ctx context.Context) {
 			}
 		}
 		for _, r := range s.accounts {
-			if r.feed == nil || r.paused || r.stopped {
+			if r.feed == nil || !r.ready || r.paused || r.stopped {
 				continue
 			}
 			if r.queued {
@@ -250,7 +250,11 @@ func (s *Service) healthLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if r.ref != nil {
+			s.mu.Lock()
+			paused := r.paused
+			s.mu.Unlock()
+			if r.ref != nil && !paused {
+				// A paused account's roster ages on purpose: no alert.
 				r.ref.CheckHealth()
 			}
 			s.saveHealth(ctx, r)

@@ -7,6 +7,39 @@
 //
 // The single-account `rosteron serve` is this same service with one
 // account.
+//
+// # Scheduling
+//
+// Refreshes are River jobs of one kind, "refresh" (args: the account's
+// ID), in River's tables beside the store's in the same SQLite database,
+// which has one connection: riversqlite recommends it, and two would
+// answer each other SQLITE_BUSY. No store call is ever made while a River
+// transaction is open, since the transaction holds that connection.
+//
+//   - One dispatcher goroutine inserts a job for each due account that is
+//     not paused, stopped or queued already, at most Config.PerHost per
+//     RosterOn host at once (queued or running), the longest due first;
+//     it sleeps on a timer until the next is due or an account changes.
+//   - A job is unique by its account among the live states (available,
+//     pending, scheduled, running, retryable), without ByPeriod: see
+//     refreshArgs.InsertOpts.
+//   - A job runs one feed.Refresher.Step behind its host's gate and
+//     completes whether the refresh succeeded or not: the feed's backoff
+//     says when to try again. River retries a job only after a panic (3
+//     attempts) or once it rescues a job whose process died mid-refresh:
+//     RescueStuckJobsAfter is Config.JobTimeout (3 min) + 2 min.
+//   - A job whose host is full (one left by an earlier run) is snoozed
+//     for one or two login gaps, under River's 5 s scheduler interval,
+//     rather than waiting in a worker.
+//   - Refreshes are spread over the interval: each account has a phase
+//     (its ID times the golden ratio, mod the interval), and after a good
+//     refresh the next is at its phase at least half an interval later,
+//     plus up to 2% of the interval of jitter. After a failure, the
+//     feed's backoff; after a Reload, at once.
+//   - A service stopped mid-refresh snoozes that job for 0 s, so that it
+//     runs first at the next start; one killed leaves it "running", and
+//     River rescues it after RescueStuckJobsAfter (the account waits that
+//     long, and its host has one place fewer meanwhile).
 package service
 
 import (

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
 	"github.com/rosteron/rosteron/store/storetest"
 )
@@ -122,6 +122,14 @@ func TestRejectedPasswordStopsOneAccount(t *testing.T) {
 		return err == nil && a.Health.State == feed.StateStopped && strings.Contains(a.Health.Why, "rejected")
 	}, time.Minute, 5*time.Millisecond)
 	noSecrets(t, log.String(), alice, bob, carol)
+	s, _ := rs.s.Status(bob.id)
+	require.NotEmpty(t, s.LastError)
+	require.NotContains(t, s.LastError, wrongPassword)
+	_, page := get(t, rs.srv.URL+"/"+bob.token+"/")
+	require.NotContains(t, page, wrongPassword)
+	row, err := st.Get(context.Background(), bob.id)
+	require.NoError(t, err)
+	require.NotContains(t, row.Health.Why, wrongPassword)
 
 	// The owner updates the password: a Reload starts it afresh.
 	require.NoError(t, st.SetPassword(context.Background(), bob.id, "pw-bob-new-4444"))
@@ -156,7 +164,9 @@ func TestPerHostLimitAndFairness(t *testing.T) {
 	}
 	hold := make(chan struct{})
 	f.setHold(hold, nil)
-	rs := start(t, testConfig(st, f, &syncBuffer{}))
+	cfg := testConfig(st, f, &syncBuffer{})
+	cfg.MaxSessions = 5 // one worker more than both hosts' limits
+	rs := start(t, cfg)
 
 	// Sessions held open: each host fills up to its limit, at once.
 	require.Eventually(t, func() bool {
@@ -179,6 +189,29 @@ func TestPerHostLimitAndFairness(t *testing.T) {
 	for id, n := range liveJobs(t, st) {
 		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
 	}
+	// A job for another account of the full host (as one left by an
+	// earlier run would be) waits in the queue, snoozed, not in a
+	// session.
+	var other store.ID
+	f.mu.Lock()
+	for _, a := range accts {
+		if a.host == "a.example" && f.acct[a.id] == 0 {
+			other = a.id
+		}
+	}
+	f.mu.Unlock()
+	res, err = rs.s.client.Insert(context.Background(), refreshArgs{Account: other}, nil)
+	require.NoError(t, err)
+	// The dispatcher queues no more than PerHost jobs for a host, so
+	// this account had none.
+	require.False(t, res.UniqueSkippedAsDuplicate)
+	require.Eventually(t, func() bool {
+		var snoozes int
+		err := st.DB().QueryRowContext(context.Background(),
+			`SELECT coalesce(json_extract(metadata, '$.snoozes'), 0) FROM river_job WHERE id = ?`, res.Job.ID).Scan(&snoozes)
+		return err == nil && snoozes > 0
+	}, time.Minute, 5*time.Millisecond, "the job of a full host was not snoozed")
+	require.Equal(t, 2, f.activeOn("a.example"))
 
 	close(hold)
 	f.setHold(nil, nil)
@@ -332,4 +365,64 @@ func TestSingleHealthIsTheAccounts(t *testing.T) {
 	require.Equal(t, feed.StateStopped, h.State)
 }
 
-var _ = river.JobSnooze
+// A refresh that outlives the job's time limit is cut short, its job
+// completed, and the account tried again after the feed's backoff.
+func TestJobTimeout(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	log := &syncBuffer{}
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	f.setHold(make(chan struct{}), nil) // never released
+	cfg := testConfig(st, f, log)
+	cfg.JobTimeout = 300 * time.Millisecond
+	rs := start(t, cfg)
+	require.Eventually(t, func() bool {
+		return strings.Contains(log.String(), "cut short by the job's time limit")
+	}, time.Minute, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		rs.s.mu.Lock()
+		defer rs.s.mu.Unlock()
+		r := rs.s.accounts[alice.id]
+		return !r.queued && r.due.After(time.Now().Add(feed.DefaultBackoff/2))
+	}, time.Minute, 5*time.Millisecond)
+	require.Zero(t, liveJobs(t, st)[alice.id])
+	require.Equal(t, 1, f.count(alice.id))
+}
+
+// Options.Run runs for as long as the account does: a Reload or Remove
+// ends it.
+func TestOptionsRunFollowsTheAccount(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	cfg := testConfig(st, f, &syncBuffer{})
+	runs := make(chan context.Context, 4)
+	accepted := make(chan bool, 100)
+	opts := cfg.Options
+	cfg.Options = func(ctx context.Context, a *store.Account) (*Options, error) {
+		o, err := opts(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		o.Run = func(ctx context.Context) { runs <- ctx; <-ctx.Done() }
+		o.Accepted = func(_ *snapshot.Snapshot, confirmed bool) {
+			select {
+			case accepted <- confirmed:
+			default:
+			}
+		}
+		return o, nil
+	}
+	rs := start(t, cfg)
+	first := <-runs
+	<-accepted
+	require.NoError(t, rs.s.Reload(context.Background(), alice.id))
+	second := <-runs
+	<-first.Done()
+	require.NoError(t, second.Err())
+	rs.s.Remove(alice.id)
+	<-second.Done()
+
+	err := rs.s.Reload(context.Background(), 999)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -69,14 +69,14 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		return nil
 	}
 	h := s.hostLocked(r.host)
-	if h.busy >= s.cfg.PerHost {
-		// A job queued by an earlier run, whose host is full: it waits
-		// in the queue, not in a worker.
+	if !r.ready || h.busy >= s.cfg.PerHost {
+		// A job queued by an earlier run, for an account not yet begun
+		// or whose host is full: it waits in the queue, not in a
+		// worker.
 		s.mu.Unlock()
 		return river.JobSnooze(s.snooze())
 	}
 	h.busy++
-	r.running = true
 	s.mu.Unlock()
 
 	var next time.Duration
@@ -85,7 +85,6 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		defer func() {
 			s.mu.Lock()
 			h.busy--
-			r.running = false
 			s.mu.Unlock()
 			s.poke() // a place on the host is free
 		}()
