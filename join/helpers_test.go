@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/join"
 	"github.com/rosteron/rosteron/session"
@@ -382,4 +384,16 @@ func prefixes(s ...string) []netip.Prefix {
 		ps = append(ps, netip.MustParsePrefix(p))
 	}
 	return ps
+}
+
+// assertQR checks that qr is the QR code of text, as feed.QRCode makes it
+// (whose own tests read its codes back). It does not decode qr here: the
+// test decoder misses about one code in a hundred of random 32-character
+// tokens, and the tokens here are random.
+func assertQR(t *testing.T, text, qr string) {
+	t.Helper()
+	want, _, err := feed.QRCode(text)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(qr, "data:image/png;base64,"), "the QR code is not a PNG data: URI")
+	assert.Equal(t, want, qr, "the QR code is not that of %s", text)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/feed"
-	"github.com/rosteron/rosteron/internal/qrtest"
 	"github.com/rosteron/rosteron/join"
 	"github.com/rosteron/rosteron/store"
 )
@@ -245,9 +244,7 @@ func TestManageNewToken(t *testing.T) {
 	assert.Equal(t, a.ID, b.ID)
 	assert.Equal(t, []store.ID{a.ID, a.ID}, e.svc.reloaded())
 
-	text, err := qrtest.DecodeDataURI(nj.qr)
-	require.NoError(t, err)
-	assert.Equal(t, nj.page, text)
+	assertQR(t, nj.page, nj.qr)
 	assert.Contains(t, e.log.String(), "(alice@roster.hospital-a.example) got a new feed address")
 }
 
