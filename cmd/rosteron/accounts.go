@@ -530,7 +530,7 @@ func (c *cli) accountsList(ctx context.Context, dir string, f *accountsFlags) er
 			t := a.Health.LastGood
 			j.LastGood = &t
 		}
-		if !a.Health.NextRefresh.IsZero() && !a.Paused {
+		if !a.Health.NextRefresh.IsZero() && !a.Paused && state != feed.StateStopped {
 			t := a.Health.NextRefresh
 			j.NextRefresh = &t
 		}
