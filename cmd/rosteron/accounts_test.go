@@ -225,6 +225,20 @@ func TestAccountsListPauseResumeRemove(t *testing.T) {
 	assert.Equal(t, "/"+secrets["ann@"+instB].Token+"/", got[2].Page)
 	assert.NotContains(t, r.stdout, secrets["joe@"+instA].Manage)
 
+	// The health the service recorded: ok with its times, stopped with
+	// why and no next refresh.
+	st, err := storeOpen(t, state, keyPath)
+	require.NoError(t, err)
+	good := time.Date(2026, 12, 5, 9, 30, 0, 0, time.Local)
+	require.NoError(t, st.SetHealth(context.Background(), 1, store.Health{State: "ok", LastGood: good, NextRefresh: good.Add(30 * time.Minute)}))
+	require.NoError(t, st.SetHealth(context.Background(), 2, store.Health{State: "stopped", Why: "RosterOn refused the password",
+		LastGood: good, NextRefresh: good.Add(time.Hour)}))
+	require.NoError(t, st.Close())
+	r = accounts("list")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `(?m)^1\s+joe\s+\S+\s+2026-12-05 09:30\s+ok\s+2026-12-05 10:00$`, r.stdout)
+	assert.Regexp(t, `(?m)^2\s+ann\s+\S+\s+2026-12-05 09:30\s+stopped: RosterOn refused the password\s+-$`, r.stdout)
+
 	// An ambiguous username names the IDs to choose from.
 	r = accounts("pause", "ann")
 	assert.Equal(t, exitUsage, r.code)
