@@ -184,17 +184,18 @@ func stopWhy(st feed.Status) string {
 	case feed.StopRejected:
 		why = "RosterOn rejected the password"
 	case feed.StopLoginMessage:
-		why = "RosterOn refused the login with a message"
+		return "RosterOn refused the login with a message (its page quotes it); " +
+			"not retried until its password is updated or a retry is asked for"
 	case feed.StopRefused:
 		why = fmt.Sprintf("RosterOn refused %d logins in a row", feed.MaxRefusals)
 	}
 	return why + "; not retried until its password is updated"
 }
 
-// install puts r in service (false once the service stops), in place of the account's runtime before it
-// if any, which it stops. Its first refresh is due now after a Reload;
-// at the start, an account whose last good roster is recent keeps its
-// phase, and the others are due now.
+// install puts r in service, in place of the account's runtime before it
+// if any, which it stops; false once the service stops. Its first refresh
+// is due now after a Reload; at the start, an account whose last good
+// roster is recent keeps its phase, and the others are due now.
 func (s *Service) install(r *account, reload bool) bool {
 	now := s.now()
 	s.mu.Lock()
@@ -203,6 +204,13 @@ func (s *Service) install(r *account, reload bool) bool {
 		return false
 	}
 	old := s.accounts[r.id]
+	if !reload && (old != nil || s.removed[r.id]) {
+		// Built at the start from an older read of the store than a
+		// Reload or Remove made meanwhile: theirs stands.
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.removed, r.id)
 	if old != nil {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.

@@ -37,6 +37,7 @@ type Service struct {
 	mu       sync.Mutex
 	accounts map[store.ID]*account
 	tokens   map[[sha256.Size]byte]*account
+	removed  map[store.ID]bool // by Remove, lest the start put them back
 	hosts    map[string]*host
 	runCtx   context.Context // the service's, while Run runs; nil before
 	stopping bool
@@ -95,6 +96,7 @@ func New(cfg Config) (*Service, error) {
 		log:      &lineWriter{w: cfg.Log},
 		accounts: map[store.ID]*account{},
 		tokens:   map[[sha256.Size]byte]*account{},
+		removed:  map[store.ID]bool{},
 		hosts:    map[string]*host{},
 		wake:     make(chan struct{}, 1),
 	}
@@ -276,6 +278,7 @@ func (s *Service) Reload(ctx context.Context, id store.ID) error {
 // Remove stops serving and refreshing the account, at once.
 func (s *Service) Remove(id store.ID) {
 	s.mu.Lock()
+	s.removed[id] = true
 	r := s.accounts[id]
 	if r != nil {
 		delete(s.accounts, id)

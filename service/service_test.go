@@ -426,3 +426,26 @@ func TestOptionsRunFollowsTheAccount(t *testing.T) {
 	err := rs.s.Reload(context.Background(), 999)
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
+
+// A new token, and a Reload: the old address stops working at once, the
+// new one serves the same roster.
+func TestNewTokenReplacesTheOld(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	rs := start(t, testConfig(st, f, &syncBuffer{}))
+	waitRefreshed(t, f, 1, alice)
+	require.Eventually(t, func() bool {
+		code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+		return code == http.StatusOK
+	}, time.Minute, 5*time.Millisecond)
+
+	tok, err := st.NewToken(context.Background(), alice.id)
+	require.NoError(t, err)
+	require.NoError(t, rs.s.Reload(context.Background(), alice.id))
+	code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+	require.Equal(t, http.StatusNotFound, code)
+	code, body := get(t, rs.srv.URL+"/"+tok+"/"+feed.JSONName)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, marker("alice"))
+}
