@@ -242,11 +242,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case "/manage":
-		if r.Method != http.MethodPost {
+		if r.Method == http.MethodPost {
+			h.methodNotAllowed(w, r, "GET, HEAD")
+		} else {
 			w.Header().Set("Location", h.base+"/manage/")
 			w.WriteHeader(http.StatusMovedPermanently)
-			return
 		}
+		return
 	case "/manage/":
 		if r.Method == http.MethodPost {
 			h.methodNotAllowed(w, r, "GET, HEAD")

@@ -335,6 +335,16 @@ func TestMethodsAndSizes(t *testing.T) {
 	res := e.client.get("/manage/zone")
 	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
 	assert.Equal(t, "POST", res.Header.Get("Allow"))
+	res = e.client.get("/manage")
+	assert.Equal(t, http.StatusMovedPermanently, res.StatusCode)
+	assert.Equal(t, "/manage/", res.Header.Get("Location"))
+	for _, p := range []string{"/manage", "/manage/"} {
+		res = e.client.post(p, nil)
+		assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode, p)
+		assert.Equal(t, "GET, HEAD", res.Header.Get("Allow"), p)
+	}
+	res = e.client.post("/manage/nothing", nil)
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 
 	req, err := http.NewRequest(http.MethodHead, e.public+"/join", nil)
 	require.NoError(t, err)

@@ -148,7 +148,12 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // message answers with a page of text, and a link when link is set.
 func (h *handler) message(w http.ResponseWriter, r *http.Request, status int, title, text, link string) {
 	v := &view{Title: title, Text: text}
-	if link != "" {
+	switch {
+	case strings.HasSuffix(link, "/join"):
+		v.Link, v.LinkText = link, "Join"
+	case strings.HasSuffix(link, "/manage/"):
+		v.Link, v.LinkText = link, "Manage your account"
+	case link != "":
 		v.Link, v.LinkText = link, "Back"
 	}
 	h.render(w, r, status, "message", v)
