@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/internal/radicaletest"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 	"github.com/rosteron/rosteron/mockserver"
@@ -205,7 +206,24 @@ func TestServeAccountsWithChrome(t *testing.T) {
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "stop it first")
 
+	// The one shared Chrome, when it is this process's child, goes with
+	// the serve.
+	var chromes []int
+	if env[chrometest.EnvBrowser] == "" {
+		for _, pid := range chrometest.Tree(os.Getpid())[1:] {
+			args := chrometest.Args(pid)
+			if len(args) == 0 {
+				continue
+			}
+			if name := strings.ToLower(filepath.Base(args[0])); strings.Contains(name, "chrom") || strings.Contains(name, "headless") {
+				chromes = append(chromes, pid)
+			}
+		}
+		assert.NotEmpty(t, chromes, "a Chrome started for the refreshes")
+	}
 	assert.Equal(t, exitOK, s.stop())
+	assert.Eventually(t, func() bool { return len(chrometest.Alive(chromes)) == 0 }, 20*time.Second, 20*time.Millisecond,
+		"Chrome stopped with serve")
 	out := s.stderr.String()
 	assert.Contains(t, out, "rosteron serve: stopped")
 	for _, secret := range []string{mockserver.DemoPassword, annPassword, "dav-Pa55-word"} {
