@@ -48,6 +48,7 @@ Commands:
   diff      compare two rosters: the shifts added, removed and changed
   serve     serve the roster as a calendar feed, refreshed on a schedule
   address   print the feed addresses serve keeps in its state folder
+  accounts  add, list, pause and remove the accounts of serve --accounts
   mock      serve a mock RosterOn Mobile to try rosteron against
   chrome    run a headless Chrome for other machines' --browser
   healthcheck exit 0 when a URL answers 2xx, for container health checks
@@ -82,6 +83,7 @@ var commands = []*command{
 	{"parse", parseUsage, (*cli).parse},
 	{"diff", diffUsage, (*cli).diff},
 	{"serve", serveUsage, (*cli).serve},
+	{"accounts", accountsUsage, (*cli).accounts},
 	{"address", addressUsage, (*cli).address},
 	{"mock", mockUsage(), (*cli).mock},
 	{"chrome", chromeUsage, (*cli).chrome},

@@ -249,6 +249,11 @@ func TestHelpTexts(t *testing.T) {
 			new(serveFlags).register(fs)
 			return fs
 		},
+		"accounts": func() *flag.FlagSet {
+			fs := newFlagSet("accounts")
+			new(keyFlags).register(fs)
+			return fs
+		},
 		"address": func() *flag.FlagSet {
 			fs := newFlagSet("address")
 			fs.String("state", "", "")

@@ -248,6 +248,9 @@ const (
 const defaultMaxConns = 256
 
 func (c *cli) serve(ctx context.Context, args []string) error {
+	if accountsMode(args) {
+		return c.serveAccounts(ctx, args)
+	}
 	cfg, err := c.checkServe(ctx, args)
 	if err != nil {
 		return err
