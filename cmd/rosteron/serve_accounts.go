@@ -24,6 +24,7 @@ import (
 	"github.com/rosteron/rosteron/calendar/caldav"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/netguard"
+	"github.com/rosteron/rosteron/internal/safedial"
 	"github.com/rosteron/rosteron/join"
 	"github.com/rosteron/rosteron/service"
 	"github.com/rosteron/rosteron/session"
@@ -77,6 +78,16 @@ Flags:
                       rate limits
   --per-host K        the most sessions open at once on one RosterOn
                       host (default 2)
+  --login-gap DURATION
+                      the least time between two logins to one RosterOn
+                      host (default 2s): one host takes at most one login
+                      per gap, however many accounts it has
+  --allow-private-targets
+                      let accounts' alert and CalDAV addresses be on this
+                      machine or a private network. Without it they must be
+                      public internet addresses, since anyone who joins can
+                      set them: the server would otherwise fetch, for a
+                      stranger, addresses only it can reach
   --max-sessions N    the most sessions open at once in the shared
                       Chrome (default 4)
   --max-connections N the most connections served at once (default 256)
@@ -109,6 +120,8 @@ type serveAccountsFlags struct {
 	joinCodeFile string
 	trusted      stringList
 	perHost      int
+	loginGap     time.Duration
+	private      bool
 	maxSessions  int
 	maxConns     int
 	session      sessionFlags
@@ -131,6 +144,8 @@ func (f *serveAccountsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.joinCodeFile, "join-code-file", "", "")
 	fs.Var(&f.trusted, "trusted-proxy", "")
 	fs.IntVar(&f.perHost, "per-host", service.DefaultPerHost, "")
+	fs.DurationVar(&f.loginGap, "login-gap", service.DefaultLoginGap, "")
+	fs.BoolVar(&f.private, "allow-private-targets", false, "")
 	fs.IntVar(&f.maxSessions, "max-sessions", service.DefaultMaxSessions, "")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxConns, "")
 	f.session.registerBrowser(fs)
@@ -198,13 +213,17 @@ type accountsServer struct {
 	joinCode    string
 	trusted     []netip.Prefix
 	perHost     int
+	loginGap    time.Duration
 	maxSessions int
 	maxConns    int
 	mailer      *feed.Mailer
-	session     *sessionFlags
-	browser     []browser.Option
-	key         *store.Key
-	joinOn      bool
+	// notifyClient and caldavClient are every account's: they refuse
+	// private addresses unless --allow-private-targets; nil then.
+	notifyClient, caldavClient *http.Client
+	session                    *sessionFlags
+	browser                    []browser.Option
+	key                        *store.Key
+	joinOn                     bool
 }
 
 func (c *cli) serveAccounts(ctx context.Context, args []string) error {
@@ -238,8 +257,18 @@ func (c *cli) checkServeAccounts(ctx context.Context, args []string) (*accountsS
 		return nil, usagef(cmd, "--%s is the single-account serve's, and --accounts serves the accounts of the store: "+
 			"one mode or the other (add accounts with 'rosteron accounts add')", f.single[0])
 	}
-	as := &accountsServer{addr: f.addr, refresh: f.refresh, perHost: f.perHost, maxSessions: f.maxSessions,
-		maxConns: f.maxConns, session: &f.session}
+	as := &accountsServer{addr: f.addr, refresh: f.refresh, perHost: f.perHost, loginGap: f.loginGap,
+		maxSessions: f.maxSessions, maxConns: f.maxConns, session: &f.session}
+	if f.loginGap <= 0 {
+		return nil, usagef(cmd, "invalid --login-gap %v: want a positive duration, such as 2s", f.loginGap)
+	}
+	if !f.private {
+		as.notifyClient = safedial.Client(feed.DefaultNotifyTimeout)
+		// The Notifier's own rule: a POST redirected is given up, not
+		// turned into a GET.
+		as.notifyClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		as.caldavClient = safedial.Client(2 * time.Minute)
+	}
 	if as.dir, err = f.key.stateDir(cmd, c.getenv); err != nil {
 		return nil, err
 	}
@@ -395,7 +424,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	late := &lateService{}
 	var joinHandler http.Handler
 	if as.joinOn {
-		checks := session.NewLimiter(as.perHost, service.DefaultLoginGap)
+		checks := session.NewLimiter(as.perHost, 0)
 		joinHandler, err = join.New(join.Config{
 			Store:   st,
 			Service: late,
@@ -421,6 +450,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		Options:     c.accountOptions(st, as, lg),
 		Interval:    as.refresh,
 		PerHost:     as.perHost,
+		LoginGap:    as.loginGap,
 		MaxSessions: as.maxSessions,
 		PublicURL:   as.public,
 		Join:        joinHandler,
@@ -454,10 +484,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		Handler:           svc.Handler(),
 		ReadHeaderTimeout: serveHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       serveIdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(lg, "rosteron serve: http: ", 0),
+		// A join's answer waits for its check, one whole login.
+		WriteTimeout:   max(time.Minute, cmp.Or(as.session.timeout, session.DefaultTimeout)+30*time.Second),
+		IdleTimeout:    serveIdleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       log.New(lg, "rosteron serve: http: ", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -545,6 +576,7 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 			Remind:       settings.Remind,
 			RemindLeave:  settings.RemindLeave,
 			Mailer:       as.mailer,
+			NotifyClient: as.notifyClient,
 			Secrets:      []string{password, token},
 		}
 		if a.Zone != "" {
@@ -570,7 +602,7 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 			o.Targets = append(o.Targets, t)
 		}
 		if settings.CalDAV != nil {
-			c.accountSync(a, settings.CalDAV, o, lg, as.session.allowHTTP)
+			c.accountSync(a, settings.CalDAV, o, lg, as.session.allowHTTP, as.caldavClient)
 		}
 		return o, nil
 	}
@@ -579,7 +611,7 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 // accountSync makes o write each roster accepted into the account's CalDAV
 // calendar, as the single-account serve's sync does: the calendar is
 // opened at the first sync.
-func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options, lg *scrubWriter, allowHTTP bool) {
+func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options, lg *scrubWriter, allowHTTP bool, client *http.Client) {
 	c.addSecrets(cd.Username, cd.Password)
 	o.Secrets = append(o.Secrets, cd.Password)
 	logf := func(line string) {
@@ -593,7 +625,7 @@ func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options
 	name := or(cd.Calendar, or(o.CalendarName, syncCalendarName))
 	cal := &lazyCalendar{name: "the calendar " + name, open: func(ctx context.Context) (calendar.Calendar, error) {
 		cal, err := caldav.Open(ctx, caldav.Config{URL: cd.URL, Username: cd.Username, Password: cd.Password,
-			Calendar: name, AllowHTTP: allowHTTP})
+			Calendar: name, AllowHTTP: allowHTTP, Client: client})
 		if err != nil {
 			return nil, err // not a nil *caldav.Calendar in a non-nil interface
 		}

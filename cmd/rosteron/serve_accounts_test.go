@@ -169,7 +169,9 @@ func TestServeAccountsWithChrome(t *testing.T) {
 		CalDAV: &store.CalDAV{URL: dav.URL, Username: "ann", Password: "dav-Pa55-word", Calendar: "Ward"}}))
 	require.NoError(t, st.Close())
 
-	s := startAccounts(t, env, "--state", state, "--key-file", key, "--timeout", "30s", "--allow-instance", instance)
+	// Radicale is on loopback: allowed as a target only by the flag.
+	s := startAccounts(t, env, "--state", state, "--key-file", key, "--timeout", "30s", "--allow-instance", instance,
+		"--allow-private-targets")
 	for _, user := range []string{mockserver.DemoUsername, annUser} {
 		page := s.base + "/" + secrets[user+"@"+instance].Token + "/"
 		require.Eventually(t, func() bool {
@@ -358,4 +360,42 @@ func TestServeAccountsInstanceNotAllowed(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, why), out)
 	assert.Regexp(t, `\[#2 ann@b\.example\.org\] [^\n]*not refreshed`, out)
 	assert.NotContains(t, out, "[#1 joe@a.example.org] not refreshed")
+}
+
+// Without --allow-private-targets, an account's CalDAV calendar on this
+// machine is never reached: anyone who joins can set one, and the server
+// must not fetch, for a stranger, addresses only it can reach. The feed
+// goes on.
+func TestServeAccountsRefusesPrivateTargets(t *testing.T) {
+	needChrome(t)
+	mock := mockserver.New()
+	ts := httptest.NewServer(mock)
+	defer ts.Close()
+	instance, err := session.NormalizeURL(ts.URL + mock.BasePath())
+	require.NoError(t, err)
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	secrets := storeWith(t, state, key, [3]string{mockserver.DemoUsername, instance, mockserver.DemoPassword})
+	dav := radicaletest.Start(t, map[string]string{"demo": "dav-Pa55-word"})
+	st, err := storeOpen(t, state, key)
+	require.NoError(t, err)
+	a, err := st.Find(context.Background(), instance, mockserver.DemoUsername)
+	require.NoError(t, err)
+	require.NoError(t, st.SetSettings(context.Background(), a.ID, &store.Settings{
+		CalDAV: &store.CalDAV{URL: dav.URL, Username: "demo", Password: "dav-Pa55-word", Calendar: "Ward"}}))
+	require.NoError(t, st.Close())
+
+	s := startAccounts(t, chromeEnv(nil), "--state", state, "--key-file", key, "--timeout", "30s", "--allow-instance", instance)
+	page := s.base + "/" + secrets[mockserver.DemoUsername+"@"+instance].Token + "/"
+	require.Eventually(t, func() bool {
+		resp, _ := httpGet(t, page+"roster.json")
+		return resp.StatusCode == http.StatusOK
+	}, 90*time.Second, 100*time.Millisecond, s.stderr.String())
+	require.Eventually(t, func() bool {
+		return strings.Contains(s.stderr.String(), "is a loopback (this machine) address")
+	}, 60*time.Second, 50*time.Millisecond, "the sync is refused; %s", s.stderr.String())
+	assert.Empty(t, dav.Collections("demo"), "nothing reached the calendar on loopback")
+	assert.Equal(t, exitOK, s.stop())
+	out := s.stderr.String()
+	assert.NotContains(t, out, "dav-Pa55-word")
 }
