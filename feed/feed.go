@@ -44,6 +44,8 @@ type Feed struct {
 	secrets  []string
 	now      func() time.Time
 	loginKey string // WithLoginKey: the password, for the lock-out guard's key
+	// loginHasher is WithLoginHasher's; nil for argon2id.
+	loginHasher func(password string, salt []byte) []byte
 
 	updateMu sync.Mutex // one Update at a time, so the roster saved last is the one served
 

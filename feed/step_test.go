@@ -2,6 +2,8 @@ package feed
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"sync"
@@ -268,4 +270,40 @@ func TestStartStoppedBySavedGuard(t *testing.T) {
 	require.True(t, stopped)
 	r, _ = refresher("new-"+testPassword, again.fetch, &writes{})
 	assert.False(t, r.Start())
+}
+
+// A keyed hasher stands in for argon2id: the same password with the same
+// hasher stays stopped, another password starts afresh, another key
+// does not match, and the state holds the MAC, never the password.
+func TestStartWithLoginHasher(t *testing.T) {
+	t.Parallel()
+	st := newMemState()
+	rejected := Permanent(errors.New("RosterOn rejected the login credentials"))
+	var calls atomic.Int32
+	hasher := func(key string) func(string, []byte) []byte {
+		return func(password string, salt []byte) []byte {
+			calls.Add(1)
+			m := hmac.New(sha256.New, []byte(key))
+			m.Write(salt)
+			m.Write([]byte(password))
+			return m.Sum(nil)
+		}
+	}
+	refresher := func(password, key string, fetch FetchFunc) *Refresher {
+		f, _ := newTestFeed(t, WithState(st), WithLoginKey(password), WithSecrets(password), WithLoginHasher(hasher(key)))
+		return &Refresher{Feed: f, Fetch: fetch, Log: &writes{}}
+	}
+	r := refresher(testPassword, "k1", (&script{}).then(nil, rejected).fetch)
+	require.False(t, r.Start())
+	_, stopped := r.Step(t.Context())
+	require.True(t, stopped)
+	require.NotZero(t, calls.Load(), "the hasher was used")
+
+	ok := (&script{}).then(snap(time.Now(), "Ward 4B"), nil)
+	assert.True(t, refresher(testPassword, "k1", ok.fetch).Start(), "same password, same key: still stopped")
+	assert.False(t, refresher(testPassword, "k2", ok.fetch).Start(), "another key cannot tell the password")
+	assert.False(t, refresher("a-new-password", "k1", ok.fetch).Start(), "a new password starts afresh")
+	data, err := st.Load(GuardFile)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), testPassword)
 }

@@ -111,6 +111,9 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		// of the password: a new password starts afresh.
 		feed.WithLoginKey(opts.Password),
 	}
+	if opts.LoginHasher != nil {
+		fopts = append(fopts, feed.WithLoginHasher(opts.LoginHasher))
+	}
 	if s.cfg.Now != nil {
 		fopts = append(fopts, feed.WithClock(s.cfg.Now))
 	}

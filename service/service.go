@@ -91,6 +91,11 @@ type Options struct {
 	// long as the account does (the sync's own loop).
 	Accepted func(snap *snapshot.Snapshot, confirmed bool)
 	Run      func(ctx context.Context)
+	// LoginHasher, when set, keys the lock-out guard's state to the
+	// password with it rather than with argon2id (feed.WithLoginHasher):
+	// a keyed MAC, so that thousands of accounts start without seconds of
+	// hashing each.
+	LoginHasher func(password string, salt []byte) []byte
 	// RetryLogin clears a stop saved by an earlier run, for one login.
 	RetryLogin bool
 	// Secrets are scrubbed from the account's log lines and pages.

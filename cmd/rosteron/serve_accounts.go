@@ -3,6 +3,9 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -421,6 +424,20 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	fetch, closeBrowser := c.accountsFetcher(as, lg)
 	defer closeBrowser()
 
+	// The lock-out guard keys its count to each password by a MAC with
+	// this secret, sealed in the store (and so kept across a new key),
+	// rather than by argon2id: thousands of accounts then start in
+	// moments, and the guard's state still yields nothing to guess a
+	// password from without the key.
+	guardKey, err := st.Secret(ctx, "login-guard", func() ([]byte, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return b, err
+	})
+	if err != nil {
+		return fmt.Errorf("the lock-out guard's key: %w", err)
+	}
+
 	late := &lateService{}
 	var joinHandler http.Handler
 	if as.joinOn {
@@ -447,7 +464,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	svc, err := service.New(service.Config{
 		Store:       st,
 		Fetch:       fetch,
-		Options:     c.accountOptions(st, as, lg),
+		Options:     c.accountOptions(st, as, lg, guardKey),
 		Interval:    as.refresh,
 		PerHost:     as.perHost,
 		LoginGap:    as.loginGap,
@@ -539,7 +556,14 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 
 // accountOptions reads an account's options from the store: its
 // password, its token and its settings, opened with the key.
-func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter) service.OptionsFunc {
+func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter, guardKey []byte) service.OptionsFunc {
+	hasher := func(password string, salt []byte) []byte {
+		m := hmac.New(sha256.New, guardKey)
+		m.Write(salt)
+		m.Write([]byte{0})
+		m.Write([]byte(password))
+		return m.Sum(nil)
+	}
 	var once sync.Map // what has been said once: "ID/what"
 	sayOnce := func(id store.ID, what, format string, args ...any) {
 		if _, said := once.LoadOrStore(fmt.Sprintf("%d/%s", id, what), true); !said {
@@ -577,6 +601,7 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 			RemindLeave:  settings.RemindLeave,
 			Mailer:       as.mailer,
 			NotifyClient: as.notifyClient,
+			LoginHasher:  hasher,
 			Secrets:      []string{password, token},
 		}
 		if a.Zone != "" {
