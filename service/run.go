@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/session"
@@ -155,6 +158,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("service: migrating the job engine's tables in the store: %w", err)
+	}
+	if s.cfg.Exclusive {
+		if err := rescueOrphans(ctx, driver, s.now()); err != nil {
+			return err
+		}
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &refreshWorker{s: s}); err != nil {
@@ -315,4 +323,40 @@ func (s *Service) Status(id store.ID) (feed.Status, bool) {
 		return feed.Status{State: feed.StateStopped, LastError: why}, true
 	}
 	return r.feed.Status(), true
+}
+
+// rescueOrphans makes every job left running in the store available
+// again, at once: with Config.Exclusive no other process runs the store's
+// jobs, so a job still running before this one starts belongs to a
+// process that died mid-refresh (killed, a power cut). River would
+// rescue it only after RescueStuckJobsAfter, minutes in which its
+// account is not refreshed. The attempt is recorded as River's rescuer
+// records one.
+func rescueOrphans(ctx context.Context, driver *riversqlite.Driver, now time.Time) error {
+	exec := driver.GetExecutor()
+	for {
+		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 100, StuckHorizon: now.Add(time.Second)})
+		if err != nil {
+			return fmt.Errorf("service: finding the jobs a stopped serve left running: %w", err)
+		}
+		if len(stuck) == 0 {
+			return nil
+		}
+		p := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
+		for _, job := range stuck {
+			e, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(job.Attempt, 1),
+				Error: "left running by a serve that stopped mid-refresh; taken up at the next start"})
+			if err != nil {
+				return fmt.Errorf("service: %w", err)
+			}
+			p.ID = append(p.ID, job.ID)
+			p.Error = append(p.Error, e)
+			p.FinalizedAt = append(p.FinalizedAt, nil)
+			p.ScheduledAt = append(p.ScheduledAt, now)
+			p.State = append(p.State, string(rivertype.JobStateAvailable))
+		}
+		if _, err := exec.JobRescueMany(ctx, p); err != nil {
+			return fmt.Errorf("service: taking up the jobs a stopped serve left running: %w", err)
+		}
+	}
 }

@@ -142,6 +142,11 @@ type Config struct {
 	PublicURL *url.URL
 	// Join, when set, serves /join and /manage/ (package join).
 	Join http.Handler
+	// Exclusive says that no other process runs this store's jobs (serve
+	// holds a lock on the store): a job left running at start is an
+	// orphan of a process that died, and is run again at once rather
+	// than after River's rescue time.
+	Exclusive bool
 	// Single makes /healthz the one account's health, as the
 	// single-account serve's has always been; otherwise it is the
 	// service's: the store's and the scheduler's. It keeps the rest of

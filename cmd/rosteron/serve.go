@@ -351,12 +351,17 @@ type server struct {
 	// and account the one account in it, the flags'.
 	store   *store.SQLite
 	account *store.Account
+	// unlock lets go of the state folder's lock, held while serve runs.
+	unlock func()
 }
 
 // close closes the store, once everything that writes to it stopped.
 func (sv *server) close() {
 	if sv.store != nil {
 		_ = sv.store.Close()
+	}
+	if sv.unlock != nil {
+		sv.unlock()
 	}
 }
 
@@ -454,8 +459,11 @@ func (c *cli) runServe(ctx context.Context, sv *server) error {
 		Interval:   cfg.refresh,
 		JobTimeout: max(service.DefaultJobTimeout, 2*cfg.flow.flags.timeout),
 		Single:     true,
-		PublicURL:  cfg.public,
-		Log:        sv.log,
+		// The state folder's lock is held: a refresh left running is a
+		// killed serve's, and runs again at once.
+		Exclusive: true,
+		PublicURL: cfg.public,
+		Log:       sv.log,
 	})
 	if err != nil {
 		_ = ln.Close()

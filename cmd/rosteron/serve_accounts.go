@@ -472,6 +472,9 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		PublicURL:   as.public,
 		Join:        joinHandler,
 		Log:         lg,
+		// serve.lock is held: a refresh left running is a killed serve's,
+		// and runs again at once.
+		Exclusive: true,
 	})
 	if err != nil {
 		return err

@@ -34,18 +34,32 @@ var migratedFiles = []string{feed.StateFile, feed.CalendarFile, feed.GuardFile, 
 // is refused untouched.
 func (c *cli) openStateStore(ctx context.Context, sv *server) error {
 	cfg := sv.cfg
-	path := filepath.Join(cfg.stateDir, stateStoreFile)
-	st, err := store.Open(ctx, path, nil)
+	// One serve per state folder: a second would refresh the same
+	// account and take up the first's refresh as an orphan.
+	unlock, err := lockFile(filepath.Join(cfg.stateDir, lockName))
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("another 'rosteron serve' is running on %s (it holds %s): one serve per state folder",
+			cfg.stateDir, filepath.Join(cfg.stateDir, lockName))
+	}
 	if err != nil {
 		return err
 	}
+	path := filepath.Join(cfg.stateDir, stateStoreFile)
+	st, err := store.Open(ctx, path, nil)
+	if err != nil {
+		unlock()
+		return err
+	}
 	sv.store = st
+	sv.unlock = unlock
 	if sv.account, err = c.singleAccount(ctx, sv, path); err == nil {
 		err = c.migrateStateFiles(ctx, sv, path)
 	}
 	if err != nil {
 		_ = st.Close()
 		sv.store = nil
+		sv.unlock = nil
+		unlock()
 		return err
 	}
 	return nil

@@ -223,3 +223,21 @@ func assertNoPasswordInState(t *testing.T, state string, running bool, passwords
 		}
 	}
 }
+
+// One serve per state folder: a second, while the first holds the lock,
+// is refused before it touches the store; once the lock is free it
+// starts.
+func TestServeOnePerStateFolder(t *testing.T) {
+	env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
+	state := t.TempDir()
+	require.NoError(t, os.Chmod(state, 0o700))
+	unlock, err := lockFile(filepath.Join(state, lockName))
+	require.NoError(t, err)
+	r := runWith(t, env, "", "serve", "--url", goodURL, "--username", "joe", "--state", state,
+		"--browser", "ws://127.0.0.1:1", "--addr", "127.0.0.1:0")
+	unlock()
+	assert.Equal(t, exitError, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "another 'rosteron serve' is running on "+state)
+	_, err = os.Stat(filepath.Join(state, stateStoreFile))
+	assert.ErrorIs(t, err, os.ErrNotExist, "the store was not touched")
+}
