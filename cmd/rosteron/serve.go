@@ -37,6 +37,9 @@ read and never log in. When RosterOn is down or answers badly the last good
 roster is served, marked stale; it is kept in the --state folder, so a
 restart while RosterOn is down serves it too.
 
+For a whole ward, many accounts in one server with a join page, see
+'rosteron serve --accounts --help'.
+
 The feeds' addresses and the page's hold a secret token: anyone with them
 can read the roster. serve keeps them in the --state folder (` + addressesFile + `,
 0600), where 'rosteron address' prints them from:
