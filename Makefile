@@ -46,7 +46,7 @@ test: chrome vet
 # mock server. With -short every test that needs Chrome skips (see
 # internal/chrometest), so none starts.
 unit:
-	$(GO) test -short -count=1 ./snapshot/ ./export/ ./mockserver/ ./feed/ ./calendar/ ./calendar/calendartest/ ./internal/oneline/ ./internal/pyrepr/ ./internal/atomicfile/ ./internal/backoff/
+	$(GO) test -short -count=1 ./snapshot/ ./export/ ./mockserver/ ./feed/ ./calendar/ ./calendar/calendartest/ ./internal/oneline/ ./internal/pyrepr/ ./internal/atomicfile/ ./internal/backoff/ ./store/... ./service/ ./join/ ./internal/safedial/
 
 # fuzz feeds snapshot.Parse generated pages, seeded from snapshot/testdata,
 # for FUZZTIME; an input that fails is saved under
