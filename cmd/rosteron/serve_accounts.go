@@ -689,6 +689,13 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 	})
 	fetch := b.Fetch(opts...)
 	return func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
+		// Every login goes through here: a refresh, a join's check, a
+		// new password's. None goes to an instance --allow-instance does
+		// not name, whatever the store says, so that someone who can
+		// write the store cannot send a member's password elsewhere.
+		if len(as.allowed) > 0 && !slices.Contains(as.allowed, a.Instance) {
+			return nil, feed.Permanent(fmt.Errorf("the instance %s is not one of --allow-instance's: not logging in there", a.Instance))
+		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		return fetch(ctx, a, password, limiter)
