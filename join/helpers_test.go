@@ -87,6 +87,8 @@ func (s *fakeService) Reload(_ context.Context, id store.ID) error {
 	return nil
 }
 
+func (s *fakeService) Verified(ctx context.Context, id store.ID) error { return s.Reload(ctx, id) }
+
 func (s *fakeService) Remove(id store.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

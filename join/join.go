@@ -38,7 +38,17 @@ import (
 type Service interface {
 	Reload(ctx context.Context, id store.ID) error
 	Remove(id store.ID)
+	// Verified tells that the account's password was just checked with
+	// one real login: any lock-out stop kept for it is lifted (the
+	// account starts afresh, as with a new password) and it is reloaded.
+	Verified(ctx context.Context, id store.ID) error
 }
+
+// ErrBusy is matched by a CheckFunc's error when no login can be made
+// now without going past the service's limits (its sessions on the
+// instance, its logins' gap): the page answers 503 with Retry-After
+// rather than queueing.
+var ErrBusy = errors.New("join: no place to check a login now; try again shortly")
 
 // CheckFunc tries one login with the credentials, to check them before an
 // account is saved or its password replaced. Its errors are the session's

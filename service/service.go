@@ -44,6 +44,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -171,4 +172,23 @@ type Config struct {
 	// (default a minute).
 	pollInterval time.Duration
 	healthEvery  time.Duration
+}
+
+// ErrBusy is Check's error when no session can start now within the
+// limits: the host's sessions, the browser's, or the host's login gap.
+var ErrBusy = errors.New("service: no place for another login now")
+
+// Check tries one login with the credentials, through the same limits
+// as the refreshes (the instance's sessions and login gap, the browser's
+// sessions), without queueing: ErrBusy when no place is free now. It is
+// for a join's or a new password's check.
+func (s *Service) Check(ctx context.Context, a *store.Account, password string) error {
+	return s.check(ctx, a, password)
+}
+
+// Verified reloads the account as Reload does, after its password was
+// just checked with one real login: a lock-out stop kept for the
+// password is lifted, as RetryLogin lifts it.
+func (s *Service) Verified(ctx context.Context, id store.ID) error {
+	return s.verified(ctx, id)
 }

@@ -383,6 +383,13 @@ func (l *lateService) Reload(ctx context.Context, id store.ID) error {
 	return errors.New("the service is not started yet")
 }
 
+func (l *lateService) Verified(ctx context.Context, id store.ID) error {
+	if s := l.get(); s != nil {
+		return s.Verified(ctx, id)
+	}
+	return errors.New("the service is not started yet")
+}
+
 func (l *lateService) Remove(id store.ID) {
 	if s := l.get(); s != nil {
 		s.Remove(id)
