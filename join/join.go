@@ -332,6 +332,8 @@ func humanWait(d time.Duration) string {
 		return "a minute"
 	case m == 1:
 		return "1 minute"
+	case d > 2*time.Hour:
+		return fmt.Sprintf("%d hours", int((d+time.Hour-1)/time.Hour))
 	default:
 		return fmt.Sprintf("%d minutes", m)
 	}

@@ -300,7 +300,7 @@ func TestManagePassword(t *testing.T) {
 	assert.Equal(t, newPassword, pw)
 	assert.False(t, e.account(a.ID).Paused, "the password pause was not ended")
 	assert.Equal(t, calls+2, e.check.count())
-	assert.Equal(t, a.ID, e.svc.reloaded()[len(e.svc.reloaded())-1])
+	assert.Equal(t, []store.ID{a.ID}, e.svc.verified(), "the service was not told the password was verified")
 	assert.Contains(t, e.log.String(), "updated its RosterOn password, and is resumed")
 
 	// The owner's own pause stays through a password update.
