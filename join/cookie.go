@@ -47,7 +47,9 @@ func newSessions(key []byte, secure bool, base string) (*sessions, error) {
 	}
 	s := &sessions{aead: aead, name: "rosteron-manage", path: base + "/manage/", secure: secure}
 	if secure {
-		s.name = "__Secure-rosteron-manage"
+		// __Host-: only this host can set it, so a sibling subdomain
+		// cannot toss one in; it must have Path=/, and its name scopes it.
+		s.name, s.path = "__Host-rosteron-manage", "/"
 	}
 	return s, nil
 }
@@ -92,10 +94,13 @@ var errNoSession = errors.New("no manage session")
 // open returns the account ID and manage code of r's cookie, when it has
 // one that opens and has not expired.
 func (s *sessions) open(r *http.Request, now time.Time) (store.ID, string, error) {
-	ck, err := r.Cookie(s.name)
-	if err != nil {
+	// More than one (one set for a wider domain or path beside ours): no
+	// telling which is ours, so none is taken.
+	cks := r.CookiesNamed(s.name)
+	if len(cks) != 1 {
 		return 0, "", errNoSession
 	}
+	ck := cks[0]
 	sealed, err := base64.RawURLEncoding.DecodeString(ck.Value)
 	if err != nil || len(sealed) < s.aead.NonceSize() {
 		return 0, "", errNoSession

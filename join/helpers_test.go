@@ -45,6 +45,7 @@ type checker struct {
 	mu    sync.Mutex
 	good  string
 	down  bool
+	err   error    // when set, every check's error
 	calls []string // usernames, in order
 }
 
@@ -52,6 +53,9 @@ func (c *checker) Check(_ context.Context, instance, username, password string) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, username)
+	if c.err != nil {
+		return c.err
+	}
 	if c.down {
 		return &session.BadResponseError{Purpose: session.PurposeLogin, Reason: "no answer", Err: errors.New("connection refused")}
 	}
@@ -67,6 +71,12 @@ func (c *checker) count() int {
 	return len(c.calls)
 }
 
+func (c *checker) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+}
+
 func (c *checker) set(good string, down bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -75,9 +85,10 @@ func (c *checker) set(good string, down bool) {
 
 // fakeService records what the pages tell it.
 type fakeService struct {
-	mu      sync.Mutex
-	reloads []store.ID
-	removes []store.ID
+	mu       sync.Mutex
+	reloads  []store.ID
+	removes  []store.ID
+	verifies []store.ID
 }
 
 func (s *fakeService) Reload(_ context.Context, id store.ID) error {
@@ -87,7 +98,18 @@ func (s *fakeService) Reload(_ context.Context, id store.ID) error {
 	return nil
 }
 
-func (s *fakeService) Verified(ctx context.Context, id store.ID) error { return s.Reload(ctx, id) }
+func (s *fakeService) Verified(_ context.Context, id store.ID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.verifies = append(s.verifies, id)
+	return nil
+}
+
+func (s *fakeService) verified() []store.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.verifies)
+}
 
 func (s *fakeService) Remove(id store.ID) {
 	s.mu.Lock()

@@ -93,3 +93,53 @@ func TestMemoryLimiter(t *testing.T) {
 	assert.Equal(t, int64(1), retrySeconds(10*time.Millisecond))
 	assert.Equal(t, int64(300), retrySeconds(5*time.Minute))
 }
+
+func TestMemoryLimiterWindow(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	now := t0
+	m := NewMemoryLimiter(func() time.Time { return now })
+	ctx := context.Background()
+	l := Limit{N: 3, Per: 24 * time.Hour, Window: true}
+	for i := range 3 {
+		now = t0.Add(time.Duration(i) * time.Hour)
+		ok, _, err := m.Take(ctx, "k", l)
+		require.NoError(t, err)
+		require.True(t, ok, "attempt %d", i+1)
+	}
+	now = t0.Add(10 * time.Hour)
+	ok, wait, err := m.Take(ctx, "k", l)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Equal(t, 14*time.Hour, wait)
+	// A refund gives the last attempt back.
+	require.NoError(t, m.Refund(ctx, "k", l))
+	ok, _, _ = m.Take(ctx, "k", l)
+	assert.True(t, ok)
+	ok, _, _ = m.Take(ctx, "k", l)
+	assert.False(t, ok)
+	// The first attempt leaves the window after 24 hours, not before.
+	now = t0.Add(24*time.Hour - time.Nanosecond)
+	ok, _, _ = m.Take(ctx, "k", l)
+	assert.False(t, ok)
+	now = t0.Add(24 * time.Hour)
+	ok, _, _ = m.Take(ctx, "k", l)
+	assert.True(t, ok)
+	// A full window is swept away once empty.
+	now = t0.Add(72 * time.Hour)
+	_, _, _ = m.Take(ctx, "other", l)
+	m.mu.Lock()
+	_, kept := m.buckets["k"]
+	m.mu.Unlock()
+	assert.False(t, kept, "an empty window was kept")
+
+	// A bucket's refund gives a token back, no more than full.
+	b := Limit{N: 1, Per: time.Hour}
+	ok, _, _ = m.Take(ctx, "b", b)
+	require.True(t, ok)
+	require.NoError(t, m.Refund(ctx, "b", b))
+	require.NoError(t, m.Refund(ctx, "b", b))
+	ok, _, _ = m.Take(ctx, "b", b)
+	assert.True(t, ok)
+	ok, _, _ = m.Take(ctx, "b", b)
+	assert.False(t, ok)
+}

@@ -10,14 +10,17 @@
 // Every POST is checked twice against cross-site forgery (net/http's
 // CrossOriginProtection, and a token in the form that is the HMAC of a
 // random value in a cookie), and the ones that can reach RosterOn or guess
-// a secret are rate limited, per client address and per username, before
-// anything else is done with them.
+// a secret are rate limited, per client address, per username and per
+// account, before anything else is done with them (see Limits). A join
+// for a username that has an account already never reaches RosterOn: its
+// password is compared with the saved one.
 package join
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +32,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/internal/netguard"
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -328,9 +332,46 @@ func humanWait(d time.Duration) string {
 		return "a minute"
 	case m == 1:
 		return "1 minute"
+	case d > 2*time.Hour:
+		return fmt.Sprintf("%d hours", int((d+time.Hour-1)/time.Hour))
 	default:
 		return fmt.Sprintf("%d minutes", m)
 	}
+}
+
+// refund gives back an attempt counted under key, when the limiter can.
+func (h *handler) refund(r *http.Request, key string, l Limit) {
+	rf, ok := h.limiter.(Refunder)
+	if !ok {
+		return
+	}
+	if err := rf.Refund(context.WithoutCancel(r.Context()), key, l); err != nil {
+		h.log.printf("could not give back an attempt (%s): %v", strings.SplitN(key, ":", 2)[0], err)
+	}
+}
+
+// busyRetry is the Retry-After of a check the service had no place for.
+const busyRetry = 10 * time.Second
+
+// busy answers a check the service had no place for (ErrBusy).
+func (h *handler) busy(w http.ResponseWriter, r *http.Request, back string) {
+	w.Header().Set("Retry-After", fmt.Sprint(retrySeconds(busyRetry)))
+	h.message(w, r, http.StatusServiceUnavailable, "Busy",
+		"There are too many logins at once: try again in a moment. Nothing was changed.", back)
+}
+
+// scrub returns err's text without the password, nor its usual encodings
+// (URL-escaped, base64, and base64 of "username:password" as in Basic
+// authentication), for a log line: a check's error may quote what it
+// sent.
+func scrub(err error, username, password string) string {
+	secrets := []string{password, url.QueryEscape(password), url.PathEscape(password)}
+	for _, plain := range []string{password, username + ":" + password} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			secrets = append(secrets, enc.EncodeToString([]byte(plain)))
+		}
+	}
+	return oneline.Redact(err.Error(), secrets...)
 }
 
 // usernameKey is the rate limits' key of a username on an instance.

@@ -94,17 +94,55 @@ func (h *handler) joinPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !h.take(w, r, usernameKey(instance, username), h.limits.Username, "a join for "+username+"@"+instanceHost(instance)) {
+	userKey := usernameKey(instance, username)
+	if !h.take(w, r, userKey, h.limits.Username, "a join for "+username+"@"+instanceHost(instance)) {
+		return
+	}
+	const refused = "RosterOn did not accept that username and password. Check them, and that you can log in to RosterOn itself."
+	const already = "This account has joined already: use your manage code, or ask whoever runs this service."
+	// A username that has an account already is never checked with
+	// RosterOn again from here: anyone may type a colleague's username,
+	// and wrong passwords sent to RosterOn would lock their account. The
+	// password is compared with the saved one instead, in constant time.
+	// That compare answers sooner than a login would, so the time of the
+	// answer tells that the username has an account here; that is
+	// accepted: the answer itself does not, and nothing is sent anywhere.
+	member, err := h.findMember(r.Context(), instance, username)
+	if err != nil {
+		h.log.printf("could not look up a join for %s@%s: %v", username, instanceHost(instance), err)
+		refuse(http.StatusInternalServerError, "Your join could not be checked. Try again later.")
+		return
+	}
+	if member != nil {
+		saved, err := h.cfg.Store.Password(r.Context(), member.ID)
+		if err != nil {
+			h.log.printf("could not check a join for %s: reading its password: %v", who(member), err)
+			refuse(http.StatusInternalServerError, "Your join could not be checked. Try again later.")
+			return
+		}
+		typed, kept := sha256.Sum256([]byte(password)), sha256.Sum256([]byte(saved))
+		if saved == "" || subtle.ConstantTimeCompare(typed[:], kept[:]) != 1 {
+			h.log.printf("refused a join for %s@%s: not the saved password (RosterOn not asked)", username, instanceHost(instance))
+			refuse(http.StatusUnprocessableEntity, refused)
+			return
+		}
+		h.log.printf("refused a join for %s: it has joined already", who(member))
+		refuse(http.StatusConflict, already)
 		return
 	}
 	if err := h.cfg.Check(r.Context(), instance, username, password); err != nil {
-		if errors.Is(err, session.ErrCredentials) {
+		switch {
+		case errors.Is(err, ErrBusy):
+			h.refund(r, userKey, h.limits.Username)
+			h.log.printf("could not check a join for %s@%s now: too many logins at once", username, instanceHost(instance))
+			h.busy(w, r, h.base+"/join")
+		case errors.Is(err, session.ErrCredentials):
 			h.log.printf("refused a join for %s@%s: RosterOn refused the login", username, instanceHost(instance))
-			refuse(http.StatusUnprocessableEntity, "RosterOn did not accept that username and password. Check them, and that you can log in to RosterOn itself.")
-			return
+			refuse(http.StatusUnprocessableEntity, refused)
+		default:
+			h.log.printf("could not check a join for %s@%s with RosterOn: %s", username, instanceHost(instance), scrub(err, username, password))
+			refuse(http.StatusServiceUnavailable, "Could not reach RosterOn to check your password. Try again later.")
 		}
-		h.log.printf("could not check a join for %s@%s with RosterOn: %v", username, instanceHost(instance), err)
-		refuse(http.StatusServiceUnavailable, "Could not reach RosterOn to check your password. Try again later.")
 		return
 	}
 	// The login worked: what follows is done even if the client goes away.
@@ -117,11 +155,11 @@ func (h *handler) joinPost(w http.ResponseWriter, r *http.Request) {
 	})
 	if errors.Is(err, store.ErrExists) {
 		h.log.printf("refused a join for %s@%s: it has joined already", username, instanceHost(instance))
-		refuse(http.StatusConflict, "This account has joined already: use your manage code, or ask whoever runs this service.")
+		refuse(http.StatusConflict, already)
 		return
 	}
 	if err != nil {
-		h.log.printf("could not save the join of %s@%s: %v", username, instanceHost(instance), err)
+		h.log.printf("could not save the join of %s@%s: %s", username, instanceHost(instance), scrub(err, username, password))
 		refuse(http.StatusInternalServerError, "Your account could not be saved. Try again later.")
 		return
 	}
@@ -138,6 +176,30 @@ func (h *handler) joinPost(w http.ResponseWriter, r *http.Request) {
 		h.log.printf("%s: making the QR code: %v", who(a), err)
 	}
 	h.render(w, r, http.StatusOK, "joined", out)
+}
+
+// findMember returns the account of username on instance, nil for none.
+// Usernames are matched without regard to case, as RosterOn does: the
+// store's Find is asked first, and, when it finds none, the accounts are
+// scanned, for a store whose Find matches case exactly.
+func (h *handler) findMember(ctx context.Context, instance, username string) (*store.Account, error) {
+	a, err := h.cfg.Store.Find(ctx, instance, username)
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	all, err := h.cfg.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if a.Instance == instance && strings.EqualFold(a.Username, username) {
+			return a, nil
+		}
+	}
+	return nil, nil
 }
 
 // checkUsername says what is wrong with a username, "" if nothing.

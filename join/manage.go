@@ -79,6 +79,9 @@ func (h *handler) manageAction(act string) func(http.ResponseWriter, *http.Reque
 				Error: "Your manage session has ended: enter your manage code again, then make the change again."})
 			return
 		}
+		if !h.take(w, r, fmt.Sprintf("manage:%d", a.ID), h.limits.Manage, "a change to "+who(a)) {
+			return
+		}
 		fn(w, r, a)
 	}
 }
@@ -427,6 +430,15 @@ func (h *handler) resume(w http.ResponseWriter, r *http.Request, a *store.Accoun
 }
 
 func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	// Only an instance the service is allowed to log in to is sent a
+	// login, whatever the store says of the account.
+	if !h.instances[a.Instance] {
+		h.log.printf("refused a password update of %s: its RosterOn is not one this service may log in to", who(a))
+		h.showAccount(w, r, a, http.StatusForbidden, "",
+			"This service may not log in to your account's RosterOn ("+instanceHost(a.Instance)+"), so the password cannot be checked. "+
+				"Nothing was sent and nothing was changed: ask whoever runs this service.")
+		return
+	}
 	client := clientAddr(r, h.cfg.TrustedProxies)
 	if !h.take(w, r, addrKey(client), h.limits.Address, "a password update from "+client.String()) {
 		return
@@ -436,19 +448,27 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, a *store.A
 		h.showAccount(w, r, a, http.StatusUnprocessableEntity, "", msg)
 		return
 	}
-	if !h.take(w, r, usernameKey(a.Instance, a.Username), h.limits.Username, "a password update of "+who(a)) {
+	// The account's own limit, not the username's of /join: one flooding
+	// /join with this username cannot block its owner's update.
+	pwKey := fmt.Sprintf("password:%d", a.ID)
+	if !h.take(w, r, pwKey, h.limits.Password, "a password update of "+who(a)) {
 		return
 	}
 	if err := h.cfg.Check(r.Context(), a.Instance, a.Username, password); err != nil {
-		if errors.Is(err, session.ErrCredentials) {
+		switch {
+		case errors.Is(err, ErrBusy):
+			h.refund(r, pwKey, h.limits.Password)
+			h.log.printf("could not check a password update of %s now: too many logins at once", who(a))
+			h.busy(w, r, h.base+"/manage/")
+		case errors.Is(err, session.ErrCredentials):
 			h.log.printf("refused a password update of %s: RosterOn refused the login", who(a))
 			h.showAccount(w, r, a, http.StatusUnprocessableEntity, "",
 				"RosterOn did not accept that password. Nothing was changed.")
-			return
+		default:
+			h.log.printf("could not check a password update of %s with RosterOn: %s", who(a), scrub(err, a.Username, password))
+			h.showAccount(w, r, a, http.StatusServiceUnavailable, "",
+				"Could not reach RosterOn to check the password. Nothing was changed: try again later.")
 		}
-		h.log.printf("could not check a password update of %s with RosterOn: %v", who(a), err)
-		h.showAccount(w, r, a, http.StatusServiceUnavailable, "",
-			"Could not reach RosterOn to check the password. Nothing was changed: try again later.")
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
@@ -464,7 +484,35 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, a *store.A
 		}
 		what += ", and is resumed"
 	}
-	h.changed(w, r, a, what, "password")
+	h.log.printf("%s %s", who(a), what)
+	// The login just worked: any lock-out stop of the account is lifted.
+	if err := h.cfg.Service.Verified(ctx, a.ID); err != nil {
+		h.log.printf("%s: the service did not take up the new password: %v", who(a), err)
+	}
+	w.Header().Set("Location", h.base+"/manage/?done=password")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// currentCode reports whether the form's "current" field is the
+// account's manage code, answering the request itself when it is not:
+// the changes that cannot be undone ask for it again, so that a stolen
+// cookie cannot take the account over or erase it.
+func (h *handler) currentCode(w http.ResponseWriter, r *http.Request, a *store.Account, what string) bool {
+	code := strings.TrimSpace(r.PostForm.Get("current"))
+	if code != "" && len(code) <= maxSecret {
+		b, err := h.cfg.Store.ByManage(r.Context(), code)
+		if err == nil && b.ID == a.ID {
+			return true
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.log.printf("looking up a manage code: %v", err)
+			h.message(w, r, http.StatusInternalServerError, "Try again later", "Your account could not be looked up. Try again later.", h.base+"/manage/")
+			return false
+		}
+	}
+	h.log.printf("refused %s of %s: its manage code was not typed again", what, who(a))
+	h.showAccount(w, r, a, http.StatusForbidden, "", "Type your current manage code to "+what+". Nothing was changed.")
+	return false
 }
 
 func (h *handler) newToken(w http.ResponseWriter, r *http.Request, a *store.Account) {
@@ -484,6 +532,9 @@ func (h *handler) newToken(w http.ResponseWriter, r *http.Request, a *store.Acco
 }
 
 func (h *handler) newCode(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	if !h.currentCode(w, r, a, "get a new manage code") {
+		return
+	}
 	code, err := h.cfg.Store.NewManage(context.WithoutCancel(r.Context()), a.ID)
 	if err != nil {
 		h.failed(w, r, a, "making a new manage code", err)
@@ -497,6 +548,9 @@ func (h *handler) newCode(w http.ResponseWriter, r *http.Request, a *store.Accou
 func (h *handler) deleteAccount(w http.ResponseWriter, r *http.Request, a *store.Account) {
 	if r.PostForm.Get("confirm") != "yes" {
 		h.showAccount(w, r, a, http.StatusUnprocessableEntity, "", "Tick the box to confirm that the account is to be deleted.")
+		return
+	}
+	if !h.currentCode(w, r, a, "delete the account") {
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())

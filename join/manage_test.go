@@ -300,7 +300,7 @@ func TestManagePassword(t *testing.T) {
 	assert.Equal(t, newPassword, pw)
 	assert.False(t, e.account(a.ID).Paused, "the password pause was not ended")
 	assert.Equal(t, calls+2, e.check.count())
-	assert.Equal(t, a.ID, e.svc.reloaded()[len(e.svc.reloaded())-1])
+	assert.Equal(t, []store.ID{a.ID}, e.svc.verified(), "the service was not told the password was verified")
 	assert.Contains(t, e.log.String(), "updated its RosterOn password, and is resumed")
 
 	// The owner's own pause stays through a password update.
@@ -319,7 +319,7 @@ func TestManagePassword(t *testing.T) {
 
 func TestManagePasswordRateLimited(t *testing.T) {
 	e := newEnv(t, func(c *join.Config) {
-		c.Limits = join.Limits{Username: join.Limit{N: 3, Per: 15 * time.Minute}}
+		c.Limits = join.Limits{Password: join.Limit{N: 2, Per: 15 * time.Minute}}
 	})
 	c, _, _ := e.joinAndLogin("alice") // one check
 	for range 2 {
@@ -344,7 +344,16 @@ func TestManageDelete(t *testing.T) {
 	e.account(a.ID)
 	assert.Empty(t, e.svc.removed())
 
-	res = c.post("/manage/delete", url.Values{"confirm": {"yes"}})
+	// Without the manage code typed again, nothing is deleted.
+	for _, current := range []string{"", "wrong code", j.token} {
+		res = c.post("/manage/delete", url.Values{"confirm": {"yes"}, "current": {current}})
+		assert.Equal(t, http.StatusForbidden, res.StatusCode)
+		assert.Contains(t, res.body, "Type your current manage code")
+	}
+	e.account(a.ID)
+	assert.Empty(t, e.svc.removed())
+
+	res = c.post("/manage/delete", url.Values{"confirm": {"yes"}, "current": {j.manage}})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assertPageHeaders(t, res)
 	assert.Contains(t, res.body, "Your account is deleted")
@@ -377,7 +386,15 @@ func TestManageCodeChangeEndsSessions(t *testing.T) {
 
 	// A new manage code from the page: shown once, the old one dead, this
 	// session kept, the other one ended.
+	// Not without the current code typed again: a stolen cookie cannot
+	// take the account over.
 	res := c.post("/manage/code", nil)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, res.body, "Type your current manage code")
+	_, err := e.store.ByManage(context.Background(), j.manage)
+	require.NoError(t, err, "the code changed without the current one")
+
+	res = c.post("/manage/code", url.Values{"current": {j.manage}})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assertPageHeaders(t, res)
 	m := manageRE.FindStringSubmatch(res.body)
@@ -450,11 +467,12 @@ func TestSecureCookies(t *testing.T) {
 	j := e.join(e.client, "alice")
 	res = e.client.post("/manage/login", url.Values{"code": {j.manage}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.body)
-	ck = setCookie(t, res, "__Secure-rosteron-manage")
+	ck = setCookie(t, res, "__Host-rosteron-manage")
 	assert.True(t, ck.Secure)
 	assert.True(t, ck.HttpOnly)
 	assert.Equal(t, http.SameSiteStrictMode, ck.SameSite)
-	assert.Equal(t, "/manage/", ck.Path)
+	assert.Equal(t, "/", ck.Path, "a __Host- cookie has Path=/")
+	assert.Empty(t, ck.Domain)
 	assert.Contains(t, e.client.get("/manage/").body, `action="/manage/zone"`)
 }
 
@@ -522,15 +540,16 @@ func TestLogHoldsNoSecret(t *testing.T) {
 	e.check.set(newPassword, false)
 	c.post("/manage/password", url.Values{"password": {newPassword}})
 	nj := e.parseJoined(c.post("/manage/token", nil))
-	res := c.post("/manage/code", nil)
-	e.secret(manageRE.FindStringSubmatch(res.body)[1])
+	res := c.post("/manage/code", url.Values{"current": {j.manage}})
+	newCode := manageRE.FindStringSubmatch(res.body)[1]
+	e.secret(newCode)
 	for _, ck := range res.Cookies() {
 		e.secret(ck.Value)
 	}
 	for _, ck := range c.http.Jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(e.public, "http://"), Path: "/manage/"}) {
 		e.secret(ck.Value)
 	}
-	c.post("/manage/delete", url.Values{"confirm": {"yes"}})
+	c.post("/manage/delete", url.Values{"confirm": {"yes"}, "current": {newCode}})
 
 	logged := e.log.String()
 	for _, s := range []string{j.token, j.manage, nj.token} {
