@@ -26,8 +26,7 @@ func (e *opError) Unwrap() error        { return e.err }
 func (e *opError) Is(target error) bool { return target == ErrStore }
 
 // NotErasedError is a warning, not a failure: the change is made and
-// committed (Delete's account is gone for good, RotateKey's values are
-// sealed under the new key), but the checkpoint that empties the
+// committed (Delete's account is gone for good), but the checkpoint that empties the
 // write-ahead log failed, most often because another process kept
 // reading the store, so the erased bytes may stay in the file's -wal
 // until the next checkpoint (the next Delete, or SQLite's own when the

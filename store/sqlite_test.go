@@ -471,3 +471,40 @@ func TestDeleteBusyCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, info.Size(), "the write-ahead log is truncated")
 }
+
+// TestRotateKeyBusyCheckpoint: a reader holding the checkpoint back does
+// not make RotateKey fail, since the rotation is committed, and a caller
+// seeing an error would throw the new key away.
+func TestRotateKeyBusyCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path, testKey(t))
+	require.NoError(t, err)
+	defer s.Close()
+	s.checkpointWait = time.Millisecond
+	a, _, err := s.Create(ctx, NewAccount{Username: "alice", Instance: "https://a.example", Password: "pw-alice"})
+	require.NoError(t, err)
+
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	require.NoError(t, err)
+	defer tx.Rollback()
+	var n int
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n))
+
+	next := testKey(t)
+	require.NoError(t, s.RotateKey(ctx, next))
+	info, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	require.NotZero(t, info.Size(), "the checkpoint was held back")
+	require.NoError(t, tx.Rollback())
+	require.NoError(t, s.Close())
+	s2, err := Open(ctx, path, next)
+	require.NoError(t, err)
+	defer s2.Close()
+	pw, err := s2.Password(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "pw-alice", pw, "sealed under the new key")
+}

@@ -205,9 +205,10 @@ type Store interface {
 	Secret(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error)
 
 	// RotateKey seals every secret again under next, in one transaction;
-	// the store uses next from then on. A *NotErasedError says the key
-	// IS rotated, but the values sealed under the old one may stay in the
-	// write-ahead log until the next checkpoint.
+	// the store uses next from then on. Any error means the store is
+	// still sealed under the old key: a checkpoint that fails after the
+	// commit is not reported (what it leaves in the write-ahead log is
+	// sealed under the old key).
 	RotateKey(ctx context.Context, next *Key) error
 
 	// DB is the database, for the job engine's tables beside the store's.
