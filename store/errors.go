@@ -24,3 +24,21 @@ func (e *opError) Error() string {
 }
 func (e *opError) Unwrap() error        { return e.err }
 func (e *opError) Is(target error) bool { return target == ErrStore }
+
+// NotErasedError is a warning, not a failure: the change is made and
+// committed (Delete's account is gone for good), but the checkpoint that empties the
+// write-ahead log failed, most often because another process kept
+// reading the store, so the erased bytes may stay in the file's -wal
+// until the next checkpoint (the next Delete, or SQLite's own when the
+// log grows). Find it with errors.As. It does not match ErrStore.
+type NotErasedError struct {
+	// Done says what was done, e.g. "account 3 is deleted".
+	Done string
+	// Err is the checkpoint's error.
+	Err error
+}
+
+func (e *NotErasedError) Error() string {
+	return "store: " + e.Done + ", but its erased bytes may stay in the write-ahead log until the next checkpoint (" + e.Err.Error() + ")"
+}
+func (e *NotErasedError) Unwrap() error { return e.Err }

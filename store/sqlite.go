@@ -58,6 +58,10 @@ type SQLite struct {
 	// writing, so that no call seals under a key RotateKey replaces.
 	mu  sync.RWMutex
 	key *Key
+
+	// checkpointWait, when set (by tests), is how long a checkpoint
+	// waits for other processes instead of busy_timeout's ten seconds.
+	checkpointWait time.Duration
 }
 
 var _ Store = (*SQLite)(nil)
@@ -210,6 +214,11 @@ func (s *SQLite) migrateOne(ctx context.Context, ms []migration) (done bool, err
 		return true, nil
 	}
 	m := ms[have]
+	if check := migrationChecks[m.version]; check != nil {
+		if err := check(ctx, tx); err != nil {
+			return false, &opError{"migrating the store " + s.path + " with " + m.name, err}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, &opError{"migrating the store " + s.path + " with " + m.name, err}
 	}
@@ -220,6 +229,44 @@ func (s *SQLite) migrateOne(ctx context.Context, ms []migration) (done bool, err
 		return false, &opError{"migrating the store " + s.path + " with " + m.name, err}
 	}
 	return false, nil
+}
+
+// migrationChecks are checks run in a migration's transaction before it,
+// by version, to refuse with a clear error a store the migration would
+// fail on (the transaction is rolled back: the store stays as it was).
+var migrationChecks = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: checkUsernameCase,
+}
+
+// checkUsernameCase refuses a store holding two accounts of one instance
+// whose usernames differ only in case (ASCII), which migration 0002 makes
+// one account, naming their IDs.
+func checkUsernameCase(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT instance, group_concat(id, ', '), group_concat(username, ', ')
+		FROM (SELECT id, instance, username FROM accounts ORDER BY id)
+		GROUP BY instance, lower(username) HAVING COUNT(*) > 1 ORDER BY MIN(id)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var dups []string
+	for rows.Next() {
+		var instance, ids, names string
+		if err := rows.Scan(&instance, &ids, &names); err != nil {
+			return err
+		}
+		dups = append(dups, fmt.Sprintf("accounts %s (%s at %s)", ids, names, instance))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	return fmt.Errorf("RosterOn usernames are case-insensitive, and the store holds one login as more than one account: %s. "+
+		"Nothing was changed. Keep one of each: remove the others with the rosteron that made them ('rosteron accounts remove ID'), "+
+		"or with sqlite3 (DELETE FROM blobs WHERE account_id = ID; DELETE FROM accounts WHERE id = ID), then start this rosteron again",
+		strings.Join(dups, "; "))
 }
 
 // DB is the database, for the job engine's tables. See SQLite: never
@@ -344,7 +391,7 @@ func (s *SQLite) Create(ctx context.Context, n NewAccount) (*Account, Secrets, e
 	var a *Account
 	err = s.inTx(ctx, "creating an account", func(tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE instance = ? AND username = ?`, n.Instance, n.Username).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE instance = ? AND lower(username) = lower(?)`, n.Instance, n.Username).Scan(&one)
 		if err == nil {
 			return ErrExists
 		}
@@ -396,9 +443,10 @@ func (s *SQLite) Get(ctx context.Context, id ID) (*Account, error) {
 	return s.one(ctx, "reading an account", `id = ?`, id)
 }
 
-// Find returns the account of that instance and username.
+// Find returns the account of that instance and username, the username
+// in any case (ASCII letters: SQLite's lower()).
 func (s *SQLite) Find(ctx context.Context, instance, username string) (*Account, error) {
-	return s.one(ctx, "finding an account", `instance = ? AND username = ?`, instance, username)
+	return s.one(ctx, "finding an account", `instance = ? AND lower(username) = lower(?)`, instance, username)
 }
 
 // ByToken returns the account whose token this is.
@@ -674,6 +722,12 @@ func (s *SQLite) NewManage(ctx context.Context, id ID) (string, error) {
 // Delete erases the account, its sealed values and its blobs, then
 // checkpoints the WAL into the file and truncates it, so that the erased
 // bytes (zeroed in the file by secure_delete) are gone from the WAL too.
+//
+// When the deletion is committed but the checkpoint fails (another
+// process kept reading the store through the ten seconds' wait), Delete
+// returns a *NotErasedError: the account is deleted, and its bytes may
+// stay in the write-ahead log until the next checkpoint. Callers treat it
+// as a success with a warning to show, never as a failed delete.
 func (s *SQLite) Delete(ctx context.Context, id ID) error {
 	err := s.inTx(ctx, "deleting an account", func(tx *sql.Tx) error {
 		// Blobs first, though they cascade: a store opened without
@@ -697,19 +751,33 @@ func (s *SQLite) Delete(ctx context.Context, id ID) error {
 	if err != nil {
 		return err
 	}
-	return s.checkpoint(ctx)
+	return s.checkpoint(ctx, fmt.Sprintf("account %d is deleted", id))
 }
 
-// checkpoint copies the WAL into the file and truncates it. A checkpoint
-// another process's reader holds back is an error: the erased bytes may
-// still be in the WAL.
-func (s *SQLite) checkpoint(ctx context.Context) error {
-	var busy, logFrames, done int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return &opError{"erasing from the write-ahead log", err}
+// checkpoint copies the WAL into the file and truncates it, after a
+// committed change (done says which). A checkpoint that fails, or that
+// another process's reader holds back, is a *NotErasedError: the erased
+// bytes may still be in the WAL.
+func (s *SQLite) checkpoint(ctx context.Context, done string) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return &NotErasedError{done, err}
+	}
+	defer conn.Close()
+	if s.checkpointWait > 0 {
+		// Tests only: a shorter wait than busy_timeout's ten seconds, on
+		// the one connection, set back before it is given back.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.checkpointWait.Milliseconds())); err != nil {
+			return &NotErasedError{done, err}
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = 10000")
+	}
+	var busy, logFrames, moved int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &moved); err != nil {
+		return &NotErasedError{done, err}
 	}
 	if busy != 0 {
-		return &opError{"erasing from the write-ahead log", errors.New("the change is made, but another process kept reading the store for ten seconds, so the write-ahead log may hold the erased bytes until the next checkpoint")}
+		return &NotErasedError{done, errors.New("another process kept reading the store, which held the checkpoint back")}
 	}
 	return nil
 }
@@ -903,8 +971,13 @@ func (s *SQLite) RotateKey(ctx context.Context, next *Key) error {
 	}
 	s.key = next
 	// The values sealed under the old key are overwritten in the file by
-	// secure_delete; empty the WAL of them too.
-	return s.checkpoint(ctx)
+	// secure_delete; empty the WAL of them too. A checkpoint held back
+	// is no failure: the rotation is committed, and what stays in the WAL
+	// is sealed under the old key, which opens nothing once destroyed. An
+	// error here would have a caller throw the new key away, and with it
+	// every secret in the store.
+	_ = s.checkpoint(ctx, "the key is rotated")
+	return nil
 }
 
 // CheckKey tells whether the store's key opens what the store has

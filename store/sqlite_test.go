@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -338,4 +339,172 @@ func TestOpenOddPaths(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, "relative.db"))
 	require.NoError(t, err)
 	assert.Greater(t, fi.Size(), int64(0))
+}
+
+// storeAtVersion1 makes a store file with migration 0001 only, as a
+// rosteron from before 0002 left it, holding accounts of these usernames
+// on one instance (and one blob each); it returns the file's path.
+func storeAtVersion1(t *testing.T, usernames ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	ms, err := loadMigrations(sqliteMigrations, "migrations/sqlite")
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `CREATE TABLE store_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, ms[0].sql)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO store_migrations (version, applied) VALUES (1, 0)`)
+	require.NoError(t, err)
+	for i, u := range usernames {
+		res, err := db.ExecContext(ctx, `INSERT INTO accounts (username, instance, created, token_hash, manage_hash) VALUES (?, 'https://a.example', 1, ?, ?)`,
+			u, hashSecret(fmt.Sprint("t", i)), hashSecret(fmt.Sprint("m", i)))
+		require.NoError(t, err)
+		id, err := res.LastInsertId()
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, `INSERT INTO blobs (account_id, name, data, updated) VALUES (?, 'roster.json', ?, 1)`, id, u)
+		require.NoError(t, err)
+	}
+	return path
+}
+
+func TestMigrationUsernameCase(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("NoDuplicates", func(t *testing.T) {
+		path := storeAtVersion1(t, "Jane.Doe", "bob")
+		s, err := Open(ctx, path, nil)
+		require.NoError(t, err)
+		defer s.Close()
+		a, err := s.Find(ctx, "https://a.example", "jane.doe")
+		require.NoError(t, err)
+		assert.Equal(t, "Jane.Doe", a.Username)
+		data, err := s.LoadBlob(ctx, a.ID, "roster.json")
+		require.NoError(t, err)
+		assert.Equal(t, "Jane.Doe", string(data))
+		_, _, err = s.Create(ctx, NewAccount{Username: "JANE.DOE", Instance: "https://a.example"})
+		assert.ErrorIs(t, err, ErrExists)
+		// The index holds even against a write that skips Create's check.
+		_, err = s.DB().ExecContext(ctx, `INSERT INTO accounts (username, instance, created, token_hash, manage_hash) VALUES ('BOB', 'https://a.example', 1, x'01', x'02')`)
+		assert.ErrorContains(t, err, "UNIQUE")
+	})
+
+	t.Run("Duplicates", func(t *testing.T) {
+		path := storeAtVersion1(t, "Jane.Doe", "bob", "jane.doe", "carol", "BOB")
+		_, err := Open(ctx, path, nil)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrStore)
+		msg := err.Error()
+		assert.Contains(t, msg, "0002_username_case.sql")
+		assert.Contains(t, msg, "accounts 1, 3 (Jane.Doe, jane.doe at https://a.example)")
+		assert.Contains(t, msg, "accounts 2, 5 (bob, BOB at https://a.example)")
+		assert.NotContains(t, msg, "carol")
+		assert.Contains(t, msg, "Nothing was changed")
+
+		// Untouched: still version 1, every account and blob there.
+		db, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		defer db.Close()
+		var version, accounts, blobs, indexes int
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT MAX(version) FROM store_migrations`).Scan(&version))
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&accounts))
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM blobs`).Scan(&blobs))
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'accounts_instance_username_nocase'`).Scan(&indexes))
+		assert.Equal(t, 1, version)
+		assert.Equal(t, 5, accounts)
+		assert.Equal(t, 5, blobs)
+		assert.Zero(t, indexes)
+
+		// Once the duplicates are gone, as the message says, it opens.
+		_, err = db.ExecContext(ctx, `DELETE FROM blobs WHERE account_id IN (3, 5); DELETE FROM accounts WHERE id IN (3, 5)`)
+		require.NoError(t, err)
+		s, err := Open(ctx, path, nil)
+		require.NoError(t, err)
+		defer s.Close()
+		a, err := s.Find(ctx, "https://a.example", "JANE.doe")
+		require.NoError(t, err)
+		assert.Equal(t, ID(1), a.ID)
+	})
+}
+
+// TestDeleteBusyCheckpoint: a reader in another connection holds the
+// checkpoint back; the account is deleted all the same, and Delete says
+// so with a *NotErasedError rather than a failure.
+func TestDeleteBusyCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	s.checkpointWait = time.Millisecond
+	a, _, err := s.Create(ctx, NewAccount{Username: "alice", Instance: "https://a.example"})
+	require.NoError(t, err)
+	b, _, err := s.Create(ctx, NewAccount{Username: "bob", Instance: "https://a.example"})
+	require.NoError(t, err)
+
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n))
+	require.Equal(t, 2, n)
+
+	err = s.Delete(ctx, a.ID)
+	var ne *NotErasedError
+	require.ErrorAs(t, err, &ne)
+	assert.NotErrorIs(t, err, ErrStore, "a warning, not a failure")
+	assert.Contains(t, err.Error(), fmt.Sprintf("account %d is deleted", a.ID))
+	assert.Contains(t, err.Error(), "write-ahead log")
+	_, err = s.Get(ctx, a.ID)
+	assert.ErrorIs(t, err, ErrNotFound, "the account is gone all the same")
+
+	// The reader gone, the next Delete checkpoints cleanly.
+	require.NoError(t, tx.Rollback())
+	s.checkpointWait = 0
+	require.NoError(t, s.Delete(ctx, b.ID))
+	info, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	assert.Zero(t, info.Size(), "the write-ahead log is truncated")
+}
+
+// TestRotateKeyBusyCheckpoint: a reader holding the checkpoint back does
+// not make RotateKey fail, since the rotation is committed, and a caller
+// seeing an error would throw the new key away.
+func TestRotateKeyBusyCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path, testKey(t))
+	require.NoError(t, err)
+	defer s.Close()
+	s.checkpointWait = time.Millisecond
+	a, _, err := s.Create(ctx, NewAccount{Username: "alice", Instance: "https://a.example", Password: "pw-alice"})
+	require.NoError(t, err)
+
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	require.NoError(t, err)
+	defer tx.Rollback()
+	var n int
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n))
+
+	next := testKey(t)
+	require.NoError(t, s.RotateKey(ctx, next))
+	info, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	require.NotZero(t, info.Size(), "the checkpoint was held back")
+	require.NoError(t, tx.Rollback())
+	require.NoError(t, s.Close())
+	s2, err := Open(ctx, path, next)
+	require.NoError(t, err)
+	defer s2.Close()
+	pw, err := s2.Password(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "pw-alice", pw, "sealed under the new key")
 }

@@ -153,10 +153,13 @@ type Secrets struct {
 // there or not at all, whatever crashes.
 type Store interface {
 	// Create adds an account and returns it with its secrets, shown this
-	// once. ErrExists when its username and instance are taken.
+	// once. ErrExists when its username and instance are taken, the
+	// username in any case: RosterOn usernames are case-insensitive
+	// (ASCII letters are folded; SQLite's lower() folds no other).
 	Create(ctx context.Context, a NewAccount) (*Account, Secrets, error)
 	// Get returns one account; List all, by ID; Find the one of that
-	// instance and username. ErrNotFound when there is none.
+	// instance and username, the username in any case (as Create).
+	// ErrNotFound when there is none.
 	Get(ctx context.Context, id ID) (*Account, error)
 	List(ctx context.Context) ([]*Account, error)
 	Find(ctx context.Context, instance, username string) (*Account, error)
@@ -184,7 +187,10 @@ type Store interface {
 
 	// Delete erases the account: its sealed secrets, its roster and its
 	// state are gone from the database file at once, not merely unlinked
-	// (secure_delete and a checkpoint on SQLite).
+	// (secure_delete and a checkpoint on SQLite). A *NotErasedError
+	// (errors.As) says the account IS deleted but its bytes may stay in
+	// the write-ahead log until the next checkpoint: a success with a
+	// warning, never a failed delete.
 	Delete(ctx context.Context, id ID) error
 
 	// LoadBlob and SaveBlob keep an account's feed state by name (the
@@ -199,7 +205,10 @@ type Store interface {
 	Secret(ctx context.Context, name string, make func() ([]byte, error)) ([]byte, error)
 
 	// RotateKey seals every secret again under next, in one transaction;
-	// the store uses next from then on.
+	// the store uses next from then on. Any error means the store is
+	// still sealed under the old key: a checkpoint that fails after the
+	// commit is not reported (what it leaves in the write-ahead log is
+	// sealed under the old key).
 	RotateKey(ctx context.Context, next *Key) error
 
 	// DB is the database, for the job engine's tables beside the store's.

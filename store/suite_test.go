@@ -86,6 +86,31 @@ func testStore(t *testing.T, fresh newDB) {
 		assert.Len(t, all, 2)
 	})
 
+	t.Run("UsernameInAnyCase", func(t *testing.T) {
+		s := open(t)
+		a, _, err := s.Create(ctx, NewAccount{Username: "Jane.Doe", Instance: "https://a.example"})
+		require.NoError(t, err)
+		_, _, err = s.Create(ctx, NewAccount{Username: "jane.doe", Instance: "https://a.example"})
+		assert.ErrorIs(t, err, ErrExists, "RosterOn usernames are case-insensitive: one login, one account")
+		_, _, err = s.Create(ctx, NewAccount{Username: "JANE.DOE", Instance: "https://a.example", Password: "pw"})
+		assert.ErrorIs(t, err, ErrExists)
+		for _, u := range []string{"Jane.Doe", "jane.doe", "JANE.DOE", "jAnE.dOe"} {
+			got, err := s.Find(ctx, "https://a.example", u)
+			require.NoError(t, err, u)
+			assert.Equal(t, a, got, u)
+			assert.Equal(t, "Jane.Doe", got.Username, "the username is kept as it was given")
+		}
+		_, err = s.Find(ctx, "https://a.example", "jane.doe2")
+		assert.ErrorIs(t, err, ErrNotFound)
+		_, err = s.Find(ctx, "https://b.example", "jane.doe")
+		assert.ErrorIs(t, err, ErrNotFound)
+		_, _, err = s.Create(ctx, NewAccount{Username: "JANE.doe", Instance: "https://b.example"})
+		assert.NoError(t, err, "another instance is another account")
+		all, err := s.List(ctx)
+		require.NoError(t, err)
+		assert.Len(t, all, 2)
+	})
+
 	t.Run("CreateRequiresUsernameAndInstance", func(t *testing.T) {
 		s := open(t)
 		_, _, err := s.Create(ctx, NewAccount{Instance: "https://a.example"})

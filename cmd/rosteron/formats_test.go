@@ -57,13 +57,6 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// umask returns the process's umask, which new files are created under.
-func umask() fs.FileMode {
-	m := syscall.Umask(0)
-	syscall.Umask(m)
-	return fs.FileMode(m)
-}
-
 // Every format written with --output is what standard output gets, and
 // the directory holds nothing else afterwards.
 func TestParseOutputFile(t *testing.T) {

@@ -26,12 +26,12 @@ var migratedFiles = []string{feed.StateFile, feed.CalendarFile, feed.GuardFile, 
 
 // openStateStore opens the state folder's store without a key, finds the
 // flags' account in it or makes it, and moves into it the files an
-// earlier rosteron kept in the folder. An account of another user or
-// instance is deleted, with a line saying so: the single-account serve
-// has one account, and a saved roster of another's has never been served
-// (the next save overwrote it). A store with more than one account, or
-// one whose account holds sealed secrets, is a multi-account serve's, and
-// is refused untouched.
+// earlier rosteron kept in the folder. A store holding the account of
+// another user or instance is refused untouched: a mistyped --username or
+// --url must not erase the real account's roster, calendar event history
+// and lock-out stop. A store with more than one account, or one whose
+// account holds sealed secrets, is a multi-account serve's, and is
+// refused untouched too.
 func (c *cli) openStateStore(ctx context.Context, sv *server) error {
 	cfg := sv.cfg
 	// One serve per state folder: a second would refresh the same
@@ -66,7 +66,7 @@ func (c *cli) openStateStore(ctx context.Context, sv *server) error {
 }
 
 // singleAccount returns the flags' account in the store, made if need
-// be, after deleting any other.
+// be; an error, changing nothing, when the store holds another's.
 func (c *cli) singleAccount(ctx context.Context, sv *server, path string) (*store.Account, error) {
 	cfg := sv.cfg
 	st := sv.store
@@ -99,11 +99,11 @@ func (c *cli) singleAccount(ctx context.Context, sv *server, path string) (*stor
 			mine = a
 			continue
 		}
-		if err := st.Delete(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		fmt.Fprintf(c.stderr, "rosteron serve: %s held the state of %s at %s, not of this serve's account: deleted it, "+
-			"its saved roster with it (a saved roster of another account is never served)\n", path, a.Username, a.Instance)
+		return nil, fmt.Errorf("%s holds the state of %s at %s, not of this serve's account (%s at %s), and a single-account serve keeps one: "+
+			"it changed nothing, so as not to erase that account's saved roster, calendar event history and lock-out stop. "+
+			"If --username or --url is mistyped, correct it; to serve both, give this one --state a folder of its own; "+
+			"to start afresh, delete %s and its -wal and -shm files (the state of %s goes with them)",
+			path, a.Username, a.Instance, username, sv.normURL, path, a.Username)
 	}
 	if mine == nil {
 		a, _, err := st.Create(ctx, store.NewAccount{Username: username, Instance: sv.normURL, Zone: zone, Token: sv.token})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -115,10 +117,11 @@ func TestServeMigratesTheStateFolder(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(state, feed.StateFile))
 }
 
-// A state folder's store that holds the account of another user is
-// the single serve's of another account: that account is deleted, its
-// roster with it, with a line saying so, and the flags' account made.
-func TestServeReplacesAnotherUsersAccount(t *testing.T) {
+// A state folder's store that holds the account of another user or
+// instance is refused, untouched: a mistyped --username or --url must
+// not erase the real account's roster. The username in another case is
+// the same account.
+func TestServeRefusesAnotherUsersAccount(t *testing.T) {
 	state := t.TempDir()
 	env := map[string]string{"ROSTERON_PASSWORD": "s3cret-Pa55", "ROSTERON_FEED_TOKEN": goodToken}
 	fd := feed.New(feed.WithStateDir(state), feed.WithSource(goodURL, "ann"))
@@ -132,30 +135,52 @@ func TestServeReplacesAnotherUsersAccount(t *testing.T) {
 	before := storedAccounts(t, state)
 	require.Len(t, before, 1)
 	require.Equal(t, "ann", before[0].Username)
+	roster, ok := storedBlob(t, state, feed.StateFile)
+	require.True(t, ok)
 
-	// The same folder, for joe on another instance's address.
-	other := "https://other.example.com/RosterOnProd/Mobile"
-	s = startServe(t, env, "--url", other, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
-	resp, _ = httpGet(t, s.json)
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "ann's roster is not joe's")
-	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	// The same folder, for joe, or for ann on another instance's address.
 	dbPath := filepath.Join(state, stateStoreFile)
-	assert.Contains(t, s.stderr.String(), "rosteron serve: "+dbPath+" held the state of ann at "+goodURL+
-		", not of this serve's account: deleted it, its saved roster with it (a saved roster of another account is never served)\n")
+	other := "https://other.example.com/RosterOnProd/Mobile"
+	for _, tc := range []struct{ url, username string }{{other, "joe"}, {goodURL, "joe"}, {other, "ann"}} {
+		r := runWith(t, env, "", "serve", "--url", tc.url, "--username", tc.username, "--state", state,
+			"--browser", "ws://127.0.0.1:1", "--addr", "127.0.0.1:0")
+		assert.Equal(t, exitError, r.code, r.stderr)
+		assert.Contains(t, r.stderr, dbPath+" holds the state of ann at "+goodURL+", not of this serve's account ("+tc.username+" at "+tc.url+")")
+		assert.Contains(t, r.stderr, "it changed nothing")
+		assert.Contains(t, r.stderr, "give this one --state a folder of its own")
+		assert.Contains(t, r.stderr, "delete "+dbPath+" and its -wal and -shm files")
+		assert.NotContains(t, r.stderr, "s3cret-Pa55")
+		assert.NotContains(t, r.stderr, goodToken)
+		after := storedAccounts(t, state)
+		require.Len(t, after, 1)
+		assert.Equal(t, before[0].ID, after[0].ID, "ann's account untouched")
+		got, ok := storedBlob(t, state, feed.StateFile)
+		require.True(t, ok, "ann's roster kept")
+		assert.Equal(t, roster, got)
+	}
+
+	// The same user with the username in another case is the same
+	// account, as the feed has always matched a saved roster.
+	s = startServe(t, env, "--url", goodURL, "--username", "ANN", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	resp, _ = httpGet(t, s.json)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "ann's roster, served to ANN")
+	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
+	assert.NotContains(t, s.stderr.String(), "holds the state of")
+	assert.Equal(t, before[0].ID, storedAccounts(t, state)[0].ID)
+
+	// Started afresh as the message says, the folder serves joe.
+	require.NoError(t, os.Remove(dbPath))
+	for _, f := range []string{dbPath + "-wal", dbPath + "-shm"} {
+		if err := os.Remove(f); !errors.Is(err, fs.ErrNotExist) {
+			require.NoError(t, err, f)
+		}
+	}
+	s = startServe(t, env, "--url", other, "--username", "joe", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
 	after := storedAccounts(t, state)
 	require.Len(t, after, 1)
 	assert.Equal(t, "joe", after[0].Username)
 	assert.Equal(t, other, after[0].Instance)
-	assert.NotEqual(t, before[0].ID, after[0].ID)
-	_, ok := storedBlob(t, state, feed.StateFile)
-	assert.False(t, ok, "ann's roster went with her account")
-
-	// The same user with the username in another case is the same
-	// account, as the feed has always matched a saved roster.
-	s = startServe(t, env, "--url", other, "--username", "JOE", "--state", state, "--browser", "ws://127.0.0.1:1", "--refresh", "1h")
-	require.Equal(t, exitOK, s.stop(syscall.SIGTERM))
-	assert.NotContains(t, s.stderr.String(), "held the state of")
-	assert.Equal(t, after[0].ID, storedAccounts(t, state)[0].ID)
 }
 
 // A store of a multi-account serve, with more than one account or with

@@ -284,14 +284,14 @@ func TestServeWithoutRosterOn(t *testing.T) {
 	assert.Contains(t, s.stderr.String(), "rosteron serve: moved "+feed.StateFile)
 	assert.NoFileExists(t, filepath.Join(state, feed.StateFile), "moved into the store")
 
-	// A roster saved for another user is not served: the store's account
-	// of joe is deleted, with a line saying so.
-	s = startServe(t, env, "--url", goodURL, "--username", "ann", "--state", state, "--browser", "ws://127.0.0.1:1")
-	resp, _ = httpGet(t, s.ics)
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
-	assert.Contains(t, s.stderr.String(), "rosteron serve: "+filepath.Join(state, stateStoreFile)+" held the state of joe at ")
-	assert.NotContains(t, s.stderr.String(), "serving the roster saved")
+	// A roster saved for another user is not served: the state folder
+	// of joe's account is refused to ann, and joe's roster kept.
+	r := runWith(t, env, "", "serve", "--url", goodURL, "--username", "ann", "--state", state, "--browser", "ws://127.0.0.1:1", "--addr", "127.0.0.1:0")
+	assert.Equal(t, exitError, r.code, r.stderr)
+	assert.Contains(t, r.stderr, filepath.Join(state, stateStoreFile)+" holds the state of joe at ")
+	assert.NotContains(t, r.stderr, "serving the roster saved")
+	_, ok := storedBlob(t, state, feed.StateFile)
+	assert.True(t, ok, "joe's roster kept")
 }
 
 // storedAccounts are the accounts in the state folder's store.
