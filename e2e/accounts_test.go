@@ -25,6 +25,7 @@ import (
 	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/service"
+	"github.com/rosteron/rosteron/snapshot"
 )
 
 // assertNoSecrets checks that none of secrets is in any of outs.
@@ -65,11 +66,19 @@ func TestAccountsServeEachTokenItsOwnRoster(t *testing.T) {
 		}
 	}
 
+	// The roster the add read is served at once: the first refresh is
+	// half an interval after it.
 	p, local := startAccounts(t, s, "--refresh", "10m")
 	for i, a := range adds {
-		p.waitFor(t, "the first refresh of "+users[i].Username, 90*time.Second, func() bool {
-			return accountHealth(t, local, a.token).OK
+		p.waitFor(t, "the roster of "+users[i].Username, 30*time.Second, func() bool {
+			resp, _ := fetch(t, "GET", local+"/"+a.token+"/roster.json")
+			return resp.StatusCode == http.StatusOK
 		})
+		// Bug: the roster the add read a moment ago is "stale" and
+		// "refreshing", and the page says it is being read again now,
+		// while the first refresh is half an interval away.
+		_, hb := fetch(t, "GET", local+"/"+a.token+"/healthz")
+		assert.True(t, accountHealth(t, local, a.token).OK, "a roster read by the add a moment ago is fresh: %s", hb)
 	}
 	for i, a := range adds {
 		want, err := m.Roster(users[i].Username)
@@ -85,7 +94,7 @@ func TestAccountsServeEachTokenItsOwnRoster(t *testing.T) {
 		}
 		resp, body = fetch(t, "GET", local+"/"+a.token+"/")
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
-		assert.Contains(t, body, want[0].Title)
+		assert.Contains(t, body, soonTitle(t, want))
 	}
 
 	// A wrong token, a token's neighbour, other paths: 404, no roster.
@@ -184,19 +193,23 @@ func TestAccountsRejectedPasswordLeavesOthersRefreshing(t *testing.T) {
 		l, _ := listAccounts(t, s)
 		return len(l) == 3 && l[1].State == "stopped"
 	})
-	assert.Equal(t, 1, logins.of(users[1].Username)-before[1], "one refused login, never more")
+	refused := logins.of(users[1].Username) - before[1]
+	// One login: its form posted once, and once more with the login
+	// page's scripts when RosterOn says the password is wrong, as
+	// session.LogIn documents for --render auto.
+	assert.True(t, refused == 1 || refused == 2, "one refused login, never more: %d posts", refused)
 	list, lr := listAccounts(t, s)
 	require.Len(t, list, 3)
 	assert.Equal(t, "stopped", list[1].State)
-	assert.Contains(t, strings.ToLower(list[1].Why), "refused", "%+v", list[1])
+	assert.Regexp(t, `(?i)rejected the password|refused`, list[1].Why, "%+v", list[1])
 	assert.Equal(t, "ok", list[0].State)
 	assert.Equal(t, "ok", list[2].State)
 	table := cli(t, nil, "", s.args("list")...)
-	assert.Regexp(t, `(?m)^`+adds[1].id+`\s+`+regexp.QuoteMeta(users[1].Username)+`\s.*stopped: .*refused`, table.stdout)
+	assert.Regexp(t, `(?m)^`+adds[1].id+`\s+`+regexp.QuoteMeta(users[1].Username)+`\s.*stopped: .*(rejected|refused)`, table.stdout)
 
 	resp, page := fetch(t, "GET", local+"/"+adds[1].token+"/")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, strings.ToLower(page), "refused", "the page says why it is stopped")
+	assert.Regexp(t, `(?i)(turned down|rejected|refused)[^<]*password|password[^<]*(turned down|rejected|refused)`, page, "the page says why it is stopped")
 	h := accountHealth(t, local, adds[1].token)
 	assert.False(t, h.OK)
 
@@ -208,7 +221,7 @@ func TestAccountsRejectedPasswordLeavesOthersRefreshing(t *testing.T) {
 	p.waitFor(t, "two more refreshes of the others", 60*time.Second, func() bool {
 		return logins.of(users[0].Username) >= n0+2 && logins.of(users[2].Username) >= n2+2
 	})
-	assert.Equal(t, 1, logins.of(users[1].Username)-before[1], "one refused login, never more")
+	assert.Equal(t, refused, logins.of(users[1].Username)-before[1], "never tried again")
 	assert.Equal(t, 0, p.stop(t), "stderr: %s", p.stderr)
 	assertNoSecrets(t, []string{users[0].Password, users[1].Password, changed.Password, users[2].Password,
 		adds[0].token, adds[1].token, adds[2].token},
@@ -459,7 +472,7 @@ func TestAccountsJoinInChromeAtPhoneWidth(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, page, "the page's address among %v; text %q", pages, text)
-	assert.Contains(t, text, page, "the page's address shown")
+	assert.Contains(t, text, "Your roster page")
 	assert.LessOrEqual(t, eval(`document.documentElement.scrollWidth`).(float64), float64(width), "no sideways scrolling")
 	assert.NotContains(t, text, u.Password)
 
@@ -472,7 +485,7 @@ func TestAccountsJoinInChromeAtPhoneWidth(t *testing.T) {
 	require.NoError(t, err)
 	pageText, err := browser.Eval[string](ctx, tab, `document.body.innerText`)
 	require.NoError(t, err)
-	assert.Contains(t, pageText, want[0].Title)
+	assert.Contains(t, pageText, soonTitle(t, want))
 	assert.Regexp(t, `\d\d:\d\d–\d\d:\d\d`, pageText)
 	assert.LessOrEqual(t, eval(`document.documentElement.scrollWidth`).(float64), float64(width), "no sideways scrolling")
 
@@ -508,7 +521,9 @@ func TestAccountsJoinInChromeAtPhoneWidth(t *testing.T) {
 		assert.NotEqual(t, http.StatusTooManyRequests, code, "%v", codes)
 		assert.NotEqual(t, http.StatusOK, code, "a wrong password joins nobody: %v", codes)
 	}
-	assert.LessOrEqual(t, logins.of(victim), 5, "RosterOn saw at most 5 logins for %s", victim)
+	// The limit is there to keep the account clear of RosterOn's own
+	// lock-out: what counts is the logins RosterOn sees.
+	assert.LessOrEqual(t, logins.of(victim), 5, "RosterOn saw at most 5 login attempts for %s", victim)
 
 	list, lr := listAccounts(t, s)
 	require.Len(t, list, 1, lr.stdout)
@@ -516,4 +531,20 @@ func TestAccountsJoinInChromeAtPhoneWidth(t *testing.T) {
 	assert.Equal(t, "ok", list[0].State)
 	assert.Equal(t, 0, p.stop(t), "stderr: %s", p.stderr)
 	assertNoSecrets(t, []string{u.Password, users[1].Password, token, manage}, p.stdout.String(), p.stderr.String(), lr.stdout)
+}
+
+// soonTitle is the title of a shift in the next few days, which the page
+// shows whatever the zone.
+func soonTitle(t *testing.T, items []snapshot.Item) string {
+	t.Helper()
+	from := time.Now().AddDate(0, 0, 1)
+	to := time.Now().AddDate(0, 0, 5)
+	for _, it := range items {
+		d := time.Date(it.Date.Year, it.Date.Month, it.Date.Day, 12, 0, 0, 0, time.UTC)
+		if !d.Before(from.Truncate(24*time.Hour)) && d.Before(to) {
+			return it.Title
+		}
+	}
+	t.Fatalf("no shift in the next days among %d", len(items))
+	return ""
 }
