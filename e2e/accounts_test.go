@@ -454,9 +454,11 @@ func TestAccountsJoinInChromeAtPhoneWidth(t *testing.T) {
 	require.NoError(t, err)
 	var text string
 	p.waitFor(t, "the joined page", 60*time.Second, func() bool {
-		v, err := browser.Eval[string](ctx, tab, `document.body ? document.body.innerText : ''`)
+		// The form's footer speaks of the manage code too: wait for the
+		// answer's field of it.
+		v, err := browser.Eval[string](ctx, tab, `document.querySelector('#manage') ? document.body.innerText : ''`)
 		text = v
-		return err == nil && strings.Contains(v, "manage code")
+		return err == nil && strings.Contains(v, "Your manage code")
 	})
 	manage, err := browser.Eval[string](ctx, tab, `document.querySelector('#manage').value`)
 	require.NoError(t, err)
