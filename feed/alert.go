@@ -305,6 +305,18 @@ func notice(kind, title, text, tags string) *alert {
 // troubleAlert says what went wrong with the feed and what to do.
 func troubleAlert(trouble string, st Status, f *Feed) *alert {
 	now := f.wall(f.now())
+	if trouble == StateStopped && f.resume != "" {
+		title := "Roster feed stopped: password rejected"
+		switch st.Stopped {
+		case StopLoginMessage:
+			title = "Roster feed stopped: login refused by RosterOn"
+		case StopRefused:
+			title = "Roster feed stopped: logins refused"
+		}
+		// The login page's message may name the account: the page has it.
+		text := managedStopText(Status{Stopped: st.Stopped})
+		return notice(trouble, title, text+" "+f.resume+" The calendar keeps the roster as it was last read.", "warning")
+	}
 	switch {
 	case trouble == StateStopped && st.Stopped == StopRejected:
 		return notice(trouble, "Roster feed stopped: password rejected",

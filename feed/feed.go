@@ -46,6 +46,9 @@ type Feed struct {
 	loginKey string // WithLoginKey: the password, for the lock-out guard's key
 	// loginHasher is WithLoginHasher's; nil for argon2id.
 	loginHasher func(password string, salt []byte) []byte
+	// resume is WithResumeAdvice's: what its owner does once refreshes
+	// stopped; "" for the single serve's restart and --retry-login.
+	resume string
 
 	updateMu sync.Mutex // one Update at a time, so the roster saved last is the one served
 

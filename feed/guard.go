@@ -156,6 +156,17 @@ func WithLoginHasher(hash func(password string, salt []byte) []byte) Option {
 	return func(f *Feed) { f.loginHasher = hash }
 }
 
+// WithResumeAdvice replaces, on the page and in the alerts, what the feed
+// says to do once refreshes stopped (restart rosteron with the right
+// password, or with --retry-login) by advice: for a service whose
+// members neither restart it nor give it flags, such as "Give your
+// password again on your manage page: it is checked with one login, and
+// refreshes start again." It is one or two sentences, ending with a full
+// stop.
+func WithResumeAdvice(advice string) Option {
+	return func(f *Feed) { f.resume = advice }
+}
+
 // argon2id costs: about 50-200 ms on a small machine, once a start.
 const (
 	guardTime    = 2

@@ -262,6 +262,9 @@ func (f *Feed) problem(st Status, c *content, now time.Time) *problemView {
 				"(an account unlocked, say), restart rosteron with --retry-login to try the same password once more, " +
 				"or with the new password if it changed."
 		}
+		if f.resume != "" {
+			text = managedStopText(st) + " " + f.resume
+		}
 		if st.StoppedTime != nil {
 			text += " This happened at " + clock(st.StoppedTime) + "."
 		}
@@ -343,4 +346,21 @@ func viewShift(it snapshot.Item) shiftView {
 		v.Name = "all day" // the name is in Times
 	}
 	return v
+}
+
+// managedStopText says why refreshes stopped, without the single serve's
+// advice (restart, --retry-login), for a feed WithResumeAdvice.
+func managedStopText(st Status) string {
+	switch st.Stopped {
+	case StopRefused:
+		return fmt.Sprintf("RosterOn refused %d logins in a row (the account may be locked or the password expired), "+
+			"so no more tries will be made: trying again and again could get the account locked.", MaxRefusals)
+	case StopLoginMessage:
+		said := "with a message on its login page"
+		if st.LoginMessage != "" {
+			said = "with this message on its login page: \u201c" + st.LoginMessage + "\u201d"
+		}
+		return "RosterOn refused the login " + said + ". No more tries will be made: trying again could get the account locked harder."
+	}
+	return "RosterOn turned down the password, so no more tries will be made: trying again and again could get the account locked."
 }

@@ -146,6 +146,26 @@ func (f *Feed) loadRoster(hist *export.ICSHistory) (bool, error) {
 	return true, nil
 }
 
+// TrustLoaded serves the roster Load read as the last good refresh's,
+// not marked stale, with the next refresh due at next: for a scheduler
+// that keeps an account's place in its spread rather than reading every
+// roster again at a start. It does nothing unless the roster served is
+// the one loaded, fetched less than an interval before now (the feed's
+// refresh interval); it reports whether it trusted it.
+func (f *Feed) TrustLoaded(next time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur == nil || f.lastOK || f.fails > 0 || f.stopped || f.refresh <= 0 {
+		return false
+	}
+	if age := f.now().Sub(f.cur.fetched); age < 0 || age >= f.refresh {
+		return false
+	}
+	f.lastOK = true
+	f.next = next
+	return true
+}
+
 // sameSource tells whether a saved roster belongs to the feed. Sources not
 // named on either side match anything; usernames match in any case, as
 // RosterOn's do.
