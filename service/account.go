@@ -25,6 +25,7 @@ type account struct {
 	phase time.Duration
 	row   *store.Account
 	opts  *Options // nil when they could not be built
+	retry bool     // built by Verified: a stop is lifted, due now
 
 	feed     *feed.Feed // nil when Options failed: nothing to serve
 	handler  http.Handler
@@ -71,8 +72,8 @@ func hostOf(instance string) string {
 // saved in the store, its notifier and refresher, started (Start loads
 // the lock-out guard's state). A failure is the account's alone: it is
 // marked stopped with the reason, and logged.
-func (s *Service) build(ctx context.Context, a *store.Account) *account {
-	r := &account{id: a.ID, row: a, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
+func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *account {
+	r := &account{id: a.ID, row: a, retry: retry, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
 	r.label = fmt.Sprintf("#%d %s@%s", a.ID, a.Username, r.host)
 	r.log = &accountLog{w: s.log, prefix: "[" + r.label + "] "}
 	if s.cfg.Single {
@@ -153,7 +154,7 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		},
 		Notify:     r.notifier,
 		Accepted:   opts.Accepted,
-		RetryLogin: opts.RetryLogin,
+		RetryLogin: opts.RetryLogin || retry,
 	}
 	return r
 }
@@ -229,8 +230,13 @@ func (s *Service) install(r *account, reload bool) bool {
 			delete(s.tokens, old.tokenSum)
 		}
 	}
-	if !reload {
+	switch {
+	case !reload:
 		r.due = s.startDue(r, now)
+	case old != nil && !dueNow(old, r):
+		// Nothing that calls for a login changed: the next refresh keeps
+		// its time.
+		r.due = old.due
 	}
 	s.accounts[r.id] = r
 	if r.hasToken {
@@ -260,6 +266,18 @@ func (s *Service) install(r *account, reload bool) bool {
 		<-done
 	}()
 	return true
+}
+
+// dueNow says whether r, reloaded in place of old, is due at once: a new
+// password, resumed, its settings read at last, or a stop lifted.
+func dueNow(old, r *account) bool {
+	switch {
+	case r.retry, old.opts == nil, r.opts == nil:
+		return true
+	case old.paused && !r.paused:
+		return true
+	}
+	return old.opts.Password != r.opts.Password
 }
 
 // startDue is when an account's first refresh of this run is due: at its
