@@ -390,6 +390,20 @@ func (l *lateService) Verified(ctx context.Context, id store.ID) error {
 	return errors.New("the service is not started yet")
 }
 
+// check is the join pages' CheckFunc: one login through the service,
+// whose ErrBusy is join.ErrBusy.
+func (l *lateService) check(ctx context.Context, instance, username, password string) error {
+	s := l.get()
+	if s == nil {
+		return fmt.Errorf("%w: the service is not started yet", join.ErrBusy)
+	}
+	err := s.Check(ctx, &store.Account{Instance: instance, Username: username}, password)
+	if errors.Is(err, service.ErrBusy) {
+		return fmt.Errorf("%w: %w", join.ErrBusy, err)
+	}
+	return err
+}
+
 func (l *lateService) Remove(id store.ID) {
 	if s := l.get(); s != nil {
 		s.Remove(id)
@@ -448,16 +462,13 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	late := &lateService{}
 	var joinHandler http.Handler
 	if as.joinOn {
-		checks := session.NewLimiter(as.perHost, 0)
 		joinHandler, err = join.New(join.Config{
 			Store:   st,
 			Service: late,
 			// One real login through the shared Chrome, before an account
-			// is saved or its password replaced.
-			Check: func(ctx context.Context, instance, username, password string) error {
-				_, err := fetch(ctx, &store.Account{Instance: instance, Username: username}, password, checks)
-				return err
-			},
+			// is saved or its password replaced, within the refreshes'
+			// limits (the host's sessions and login gap, the browser's).
+			Check: late.check,
 			Instances:      as.allowed,
 			Code:           as.joinCode,
 			PublicURL:      as.public,
@@ -742,7 +753,10 @@ func (c *cli) watchStore(ctx context.Context, st store.Store, svc *service.Servi
 		now := make(map[store.ID]bool, len(list))
 		for _, a := range list {
 			was, ok := paused[a.ID]
-			if ok && was == a.Paused {
+			if p, known := svc.Known(a.ID); known && p == a.Paused {
+				// The service has it as it is (a change made through
+				// /join or /manage, which reloaded it already): no
+				// Reload, which would read it again for nothing.
 				now[a.ID] = a.Paused
 				continue
 			}
