@@ -468,7 +468,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 			// One real login through the shared Chrome, before an account
 			// is saved or its password replaced, within the refreshes'
 			// limits (the host's sessions and login gap, the browser's).
-			Check: late.check,
+			Check:          late.check,
 			Instances:      as.allowed,
 			Code:           as.joinCode,
 			PublicURL:      as.public,
