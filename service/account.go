@@ -83,7 +83,20 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 	if err == nil && opts == nil {
 		err = errors.New("no options")
 	}
-	if err != nil {
+	var declined *NotRefreshed
+	switch {
+	case errors.As(err, &declined):
+		r.stopped = true
+		r.stopWhy = oneline.Text(declined.Why)
+		s.mu.Lock()
+		said := s.said[a.ID] == r.stopWhy
+		s.said[a.ID] = r.stopWhy
+		s.mu.Unlock()
+		if !said {
+			r.log.printf("%s", r.stopWhy)
+		}
+		return r
+	case err != nil:
 		r.stopped = true
 		r.stopWhy = "its settings could not be read: " + oneline.Text(err.Error()) +
 			"; fix them and reload the account"

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,28 @@ func TestVerifiedLiftsTheStop(t *testing.T) {
 	require.Equal(t, 1, f.count(bob.id))
 	require.NoError(t, rs.s.Verified(context.Background(), bob.id))
 	waitRefreshed(t, f, 2, bob)
+}
+
+// An account its Options decline is stopped with their reason, said once
+// however often it is reloaded.
+func TestNotRefreshedSaidOnce(t *testing.T) {
+	st := storetest.Open(t)
+	f := newFake()
+	log := &syncBuffer{}
+	ann := addAccount(t, st, "ann", "b.example", "pw-ann-1111")
+	cfg := testConfig(st, f, log)
+	const why = "its instance https://b.example/RosterOn is not one of --allow-instance's: not refreshed"
+	cfg.Options = func(context.Context, *store.Account) (*Options, error) { return nil, &NotRefreshed{Why: why} }
+	rs := start(t, cfg)
+	require.Eventually(t, func() bool {
+		s, ok := rs.s.Status(ann.id)
+		return ok && s.State == feed.StateStopped
+	}, time.Minute, time.Millisecond)
+	require.NoError(t, rs.s.Reload(context.Background(), ann.id))
+	require.NoError(t, rs.s.Reload(context.Background(), ann.id))
+	s, _ := rs.s.Status(ann.id)
+	require.Equal(t, why, s.LastError)
+	require.Equal(t, 1, strings.Count(log.String(), why), log.String())
+	require.NotContains(t, log.String(), "could not be read")
+	require.Equal(t, 0, f.count(ann.id))
 }

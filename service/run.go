@@ -54,6 +54,8 @@ type Service struct {
 	stepping  map[store.ID]chan struct{}
 	reloading map[store.ID]int
 	stepWaits int // Reloads waiting for a step now, for tests
+	// said is, by account, the NotRefreshed reason last logged.
+	said map[store.ID]string
 
 	reloadMu sync.Mutex // one Reload at a time
 	wake     chan struct{}
@@ -118,6 +120,7 @@ func New(cfg Config) (*Service, error) {
 		hosts:     map[string]*host{},
 		stepping:  map[store.ID]chan struct{}{},
 		reloading: map[store.ID]int{},
+		said:      map[store.ID]string{},
 		wake:      make(chan struct{}, 1),
 	}
 	if s.now == nil {

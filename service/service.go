@@ -106,6 +106,14 @@ type Options struct {
 	Secrets []string
 }
 
+// NotRefreshed is an OptionsFunc's error for an account it declines on
+// purpose, rather than failing to read: the account is stopped with Why
+// as its reason, as it is worded (never a secret), and the service logs
+// it once per account and reason in the process, not at every Reload.
+type NotRefreshed struct{ Why string }
+
+func (e *NotRefreshed) Error() string { return e.Why }
+
 // OptionsFunc builds an account's Options, at start and whenever Reload
 // is called for it: from the store (the multi-account serve) or from the
 // command line (the single-account one).
