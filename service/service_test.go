@@ -395,6 +395,11 @@ func TestJobTimeout(t *testing.T) {
 	}, time.Minute, 5*time.Millisecond)
 	require.Zero(t, liveJobs(t, st)[alice.id])
 	require.Equal(t, 1, f.count(alice.id))
+	// The page shows when the next try is.
+	s, ok := rs.s.Status(alice.id)
+	require.True(t, ok)
+	require.NotNil(t, s.NextRefresh)
+	require.True(t, s.NextRefresh.After(time.Now().Add(feed.DefaultBackoff/2)), "next refresh %v", s.NextRefresh)
 }
 
 // Options.Run runs for as long as the account does: a Reload or Remove
