@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -455,11 +456,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", as.refresh)
 	}
 
-	st, err := c.openStore(ctx, as.dir, as.key)
-	if err != nil {
-		return err
+	// The lock first, then the store: a second serve opens nothing
+	// (and migrates nothing) of a store the first one runs.
+	if err := os.MkdirAll(as.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the state folder: %w", err)
 	}
-	defer st.Close()
 	lockPath := filepath.Join(as.dir, lockName)
 	unlock, err := lockFile(lockPath)
 	if errors.Is(err, errLocked) {
@@ -469,6 +470,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		return err
 	}
 	defer unlock()
+	st, err := c.openStore(ctx, as.dir, as.key)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 
 	fetch, closeBrowser := c.accountsFetcher(as, lg)
 	defer closeBrowser()
