@@ -104,6 +104,9 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 		return r
 	}
 	r.opts = opts
+	s.mu.Lock()
+	delete(s.said, a.ID) // a later decline is said again
+	s.mu.Unlock()
 	secrets := []string{opts.Password, opts.Token}
 	secrets = append(secrets, opts.Secrets...)
 	for _, t := range opts.Targets {
