@@ -76,3 +76,19 @@ func TestHoldsSealed(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, sealed)
 }
+
+// serve --accounts takes its lock before it opens the store: a second
+// serve opens (and makes, migrates) nothing of a store the first runs.
+func TestServeAccountsLocksBeforeOpening(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.MkdirAll(state, 0o700))
+	unlock, err := lockFile(filepath.Join(state, lockName))
+	require.NoError(t, err)
+	defer unlock()
+	key := filepath.Join(t.TempDir(), "key")
+	r := runWith(t, nil, "", "serve", "--accounts", "--state", state, "--key-file", key, "--browser", "ws://127.0.0.1:1",
+		"--addr", "127.0.0.1:0")
+	assert.Equal(t, exitError, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "another 'rosteron serve --accounts' is running on "+state)
+	assert.NoFileExists(t, filepath.Join(state, storeFile))
+}
