@@ -25,6 +25,7 @@ type account struct {
 	phase time.Duration
 	row   *store.Account
 	opts  *Options // nil when they could not be built
+	retry bool     // built by Verified: a stop is lifted, due now
 
 	feed     *feed.Feed // nil when Options failed: nothing to serve
 	handler  http.Handler
@@ -71,8 +72,8 @@ func hostOf(instance string) string {
 // saved in the store, its notifier and refresher, started (Start loads
 // the lock-out guard's state). A failure is the account's alone: it is
 // marked stopped with the reason, and logged.
-func (s *Service) build(ctx context.Context, a *store.Account) *account {
-	r := &account{id: a.ID, row: a, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
+func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *account {
+	r := &account{id: a.ID, row: a, retry: retry, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
 	r.label = fmt.Sprintf("#%d %s@%s", a.ID, a.Username, r.host)
 	r.log = &accountLog{w: s.log, prefix: "[" + r.label + "] "}
 	if s.cfg.Single {
@@ -82,7 +83,20 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 	if err == nil && opts == nil {
 		err = errors.New("no options")
 	}
-	if err != nil {
+	var declined *NotRefreshed
+	switch {
+	case errors.As(err, &declined):
+		r.stopped = true
+		r.stopWhy = oneline.Text(declined.Why)
+		s.mu.Lock()
+		said := s.said[a.ID] == r.stopWhy
+		s.said[a.ID] = r.stopWhy
+		s.mu.Unlock()
+		if !said {
+			r.log.printf("%s", r.stopWhy)
+		}
+		return r
+	case err != nil:
 		r.stopped = true
 		r.stopWhy = "its settings could not be read: " + oneline.Text(err.Error()) +
 			"; fix them and reload the account"
@@ -90,6 +104,9 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		return r
 	}
 	r.opts = opts
+	s.mu.Lock()
+	delete(s.said, a.ID) // a later decline is said again
+	s.mu.Unlock()
 	secrets := []string{opts.Password, opts.Token}
 	secrets = append(secrets, opts.Secrets...)
 	for _, t := range opts.Targets {
@@ -153,7 +170,7 @@ func (s *Service) build(ctx context.Context, a *store.Account) *account {
 		},
 		Notify:     r.notifier,
 		Accepted:   opts.Accepted,
-		RetryLogin: opts.RetryLogin,
+		RetryLogin: opts.RetryLogin || retry,
 	}
 	return r
 }
@@ -229,8 +246,13 @@ func (s *Service) install(r *account, reload bool) bool {
 			delete(s.tokens, old.tokenSum)
 		}
 	}
-	if !reload {
+	switch {
+	case !reload:
 		r.due = s.startDue(r, now)
+	case old != nil && !dueNow(old, r):
+		// Nothing that calls for a login changed: the next refresh keeps
+		// its time.
+		r.due = old.due
 	}
 	s.accounts[r.id] = r
 	if r.hasToken {
@@ -260,6 +282,18 @@ func (s *Service) install(r *account, reload bool) bool {
 		<-done
 	}()
 	return true
+}
+
+// dueNow says whether r, reloaded in place of old, is due at once: a new
+// password, resumed, its settings read at last, or a stop lifted.
+func dueNow(old, r *account) bool {
+	switch {
+	case r.retry, old.opts == nil, r.opts == nil:
+		return true
+	case old.paused && !r.paused:
+		return true
+	}
+	return old.opts.Password != r.opts.Password
 }
 
 // startDue is when an account's first refresh of this run is due: at its

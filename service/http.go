@@ -60,9 +60,11 @@ func (s *Service) single() http.Handler {
 	return nil
 }
 
-// Health is the service's /healthz: the store's and the scheduler's
-// health, and how many accounts are in each state. It never names an
-// account, and one account's trouble (an expired password, a stale
+// Health is the service's health: the store's and the scheduler's, and
+// how many accounts are in each state. Its /healthz, which anyone may
+// ask, has the state, the store and the scheduler alone: how many
+// accounts there are, and how they fare, are the operator's ('rosteron
+// accounts list'). One account's trouble (an expired password, a stale
 // roster) never makes it fail: each account's own health is on its page.
 type Health struct {
 	// State is "ok" while the store answers and the scheduler runs
@@ -72,9 +74,10 @@ type Health struct {
 	Store     string `json:"store"`
 	Scheduler string `json:"scheduler"`
 	// Accounts counts the accounts served; ByState by state: ok, stale,
-	// stopped, starting (no roster yet) and paused.
-	Accounts int            `json:"accounts"`
-	ByState  map[string]int `json:"by_state"`
+	// stopped, starting (no roster yet) and paused. Neither is in
+	// /healthz's answer.
+	Accounts int            `json:"-"`
+	ByState  map[string]int `json:"-"`
 }
 
 // storePing bounds the store's ping: the database has one connection,

@@ -44,6 +44,18 @@ type Service struct {
 	hosts    map[string]*host
 	runCtx   context.Context // the service's, while Run runs; nil before
 	stopping bool
+	// active counts the sessions under way (refresh steps and Checks),
+	// at most Config.MaxSessions.
+	active int
+	// stepping has, for each account whose refresh job runs, a channel
+	// closed once that job is finished (its due time and health saved);
+	// reloading counts the Reloads waiting for it, during which no new
+	// step of the account starts.
+	stepping  map[store.ID]chan struct{}
+	reloading map[store.ID]int
+	stepWaits int // Reloads waiting for a step now, for tests
+	// said is, by account, the NotRefreshed reason last logged.
+	said map[store.ID]string
 
 	reloadMu sync.Mutex // one Reload at a time
 	wake     chan struct{}
@@ -99,14 +111,17 @@ func New(cfg Config) (*Service, error) {
 		cfg.Log = io.Discard
 	}
 	s := &Service{
-		cfg:      cfg,
-		now:      cfg.Now,
-		log:      &lineWriter{w: cfg.Log},
-		accounts: map[store.ID]*account{},
-		tokens:   map[[sha256.Size]byte]*account{},
-		removed:  map[store.ID]bool{},
-		hosts:    map[string]*host{},
-		wake:     make(chan struct{}, 1),
+		cfg:       cfg,
+		now:       cfg.Now,
+		log:       &lineWriter{w: cfg.Log},
+		accounts:  map[store.ID]*account{},
+		tokens:    map[[sha256.Size]byte]*account{},
+		removed:   map[store.ID]bool{},
+		hosts:     map[string]*host{},
+		stepping:  map[store.ID]chan struct{}{},
+		reloading: map[store.ID]int{},
+		said:      map[store.ID]string{},
+		wake:      make(chan struct{}, 1),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -224,7 +239,7 @@ func (s *Service) startAll(ctx context.Context, list []*store.Account) {
 	built := make([]*account, 0, len(list))
 	var mu sync.Mutex
 	each(ctx, list, func(a *store.Account) {
-		if r := s.build(ctx, a); s.install(r, false) {
+		if r := s.build(ctx, a, false); s.install(r, false) {
 			mu.Lock()
 			built = append(built, r)
 			mu.Unlock()
@@ -261,17 +276,60 @@ loop:
 var ErrNotRunning = errors.New("service: not running")
 
 // Reload reads the account again from the store (a new password, a new
-// token, new settings, paused or resumed) and, unless it is paused,
-// schedules a refresh now.
+// token, new settings, paused or resumed). A refresh of the account under
+// way is waited for first, so that the new runtime starts from the
+// lock-out guard's state that refresh saved. The next refresh is due now
+// for a new account, a new password, an account resumed or one whose
+// settings could not be read before; otherwise it keeps its time.
 func (s *Service) Reload(ctx context.Context, id store.ID) error {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
+	return s.reload(ctx, id, false)
+}
+
+// reload is Reload; retry lifts a lock-out stop kept for the password, for
+// one login, due now (Verified).
+func (s *Service) reload(ctx context.Context, id store.ID, retry bool) error {
 	s.mu.Lock()
 	running := s.runCtx != nil && s.runCtx.Err() == nil
+	if running {
+		s.reloading[id]++
+	}
 	s.mu.Unlock()
 	if !running {
 		return ErrNotRunning
 	}
+	defer func() {
+		s.mu.Lock()
+		if s.reloading[id]--; s.reloading[id] <= 0 {
+			delete(s.reloading, id)
+		}
+		s.mu.Unlock()
+		s.poke()
+	}()
+	// No step of the account starts from here on (work snoozes it); wait
+	// for the one under way, if any.
+	for {
+		s.mu.Lock()
+		ch := s.stepping[id]
+		s.mu.Unlock()
+		if ch == nil {
+			break
+		}
+		s.mu.Lock()
+		s.stepWaits++
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		s.stepWaits--
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	a, err := s.cfg.Store.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Remove(id)
@@ -280,7 +338,7 @@ func (s *Service) Reload(ctx context.Context, id store.ID) error {
 	if err != nil {
 		return fmt.Errorf("service: reading account #%d: %w", id, err)
 	}
-	r := s.build(ctx, a)
+	r := s.build(ctx, a, retry)
 	if !s.install(r, true) {
 		return ErrNotRunning
 	}

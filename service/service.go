@@ -35,7 +35,10 @@
 //     (its ID times the golden ratio, mod the interval), and after a good
 //     refresh the next is at its phase at least half an interval later,
 //     plus up to 2% of the interval of jitter. After a failure, the
-//     feed's backoff; after a Reload, at once.
+//     feed's backoff. A Reload waits for the account's refresh under
+//     way, if any, and keeps its next refresh's time, unless the password
+//     changed, the account was resumed or is new (or Verified): then at
+//     once.
 //   - A service stopped mid-refresh snoozes that job for 0 s, so that it
 //     runs first at the next start; one killed leaves it "running", and
 //     River rescues it after RescueStuckJobsAfter (the account waits that
@@ -102,6 +105,14 @@ type Options struct {
 	// Secrets are scrubbed from the account's log lines and pages.
 	Secrets []string
 }
+
+// NotRefreshed is an OptionsFunc's error for an account it declines on
+// purpose, rather than failing to read: the account is stopped with Why
+// as its reason, as it is worded (never a secret), and the service logs
+// it once per account and reason in the process, not at every Reload.
+type NotRefreshed struct{ Why string }
+
+func (e *NotRefreshed) Error() string { return e.Why }
 
 // OptionsFunc builds an account's Options, at start and whenever Reload
 // is called for it: from the store (the multi-account serve) or from the

@@ -59,6 +59,12 @@ func TestEachTokenServesItsOwnRoster(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.NoError(t, json.Unmarshal([]byte(body), &h))
 	require.Equal(t, "ok", h.State)
+	require.Equal(t, "ok", h.Store)
+	require.Equal(t, "running", h.Scheduler)
+	// The public answer counts nothing: the operator's list does.
+	require.NotContains(t, body, "by_state")
+	require.NotContains(t, body, "accounts")
+	h = rs.s.Health(context.Background())
 	require.Equal(t, 3, h.Accounts)
 	require.Equal(t, 3, h.ByState[feed.StateOK])
 	for _, a := range accts {
@@ -109,6 +115,8 @@ func TestRejectedPasswordStopsOneAccount(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	require.NoError(t, json.Unmarshal([]byte(body), &h))
 	require.Equal(t, "ok", h.State)
+	require.NotContains(t, body, "by_state")
+	h = rs.s.Health(context.Background())
 	require.Equal(t, 1, h.ByState[feed.StateStopped])
 	require.Equal(t, 2, h.ByState[feed.StateOK])
 	require.NotContains(t, body, "bob")
@@ -387,6 +395,11 @@ func TestJobTimeout(t *testing.T) {
 	}, time.Minute, 5*time.Millisecond)
 	require.Zero(t, liveJobs(t, st)[alice.id])
 	require.Equal(t, 1, f.count(alice.id))
+	// The page shows when the next try is.
+	s, ok := rs.s.Status(alice.id)
+	require.True(t, ok)
+	require.NotNil(t, s.NextRefresh)
+	require.True(t, s.NextRefresh.After(time.Now().Add(feed.DefaultBackoff/2)), "next refresh %v", s.NextRefresh)
 }
 
 // Options.Run runs for as long as the account does: a Reload or Remove

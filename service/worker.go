@@ -69,15 +69,29 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		return nil
 	}
 	h := s.hostLocked(r.host)
-	if !r.ready || h.busy >= s.cfg.PerHost {
+	if !r.ready || h.busy >= s.cfg.PerHost || s.active >= s.cfg.MaxSessions || s.reloading[r.id] > 0 {
 		// A job queued by an earlier run, for an account not yet begun
-		// or whose host is full: it waits in the queue, not in a
+		// or whose host is full (or the browser, with Checks), or an
+		// account being reloaded: it waits in the queue, not in a
 		// worker.
 		s.mu.Unlock()
 		return river.JobSnooze(s.snooze())
 	}
 	h.busy++
+	s.active++
+	stepDone := make(chan struct{})
+	s.stepping[r.id] = stepDone
 	s.mu.Unlock()
+	defer func() {
+		// The job is finished: a Reload waiting for it builds the new
+		// runtime from the guard's state and the due time saved.
+		s.mu.Lock()
+		if s.stepping[r.id] == stepDone {
+			delete(s.stepping, r.id)
+		}
+		s.mu.Unlock()
+		close(stepDone)
+	}()
 
 	var next time.Duration
 	var stopped bool
@@ -85,6 +99,7 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		defer func() {
 			s.mu.Lock()
 			h.busy--
+			s.active--
 			s.mu.Unlock()
 			s.poke() // a place on the host is free
 		}()
@@ -102,6 +117,7 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 		next = feed.DefaultBackoff
 		r.log.printf("rosteron serve: refresh cut short by the job's time limit of %s; trying again in %s",
 			s.cfg.JobTimeout, next)
+		r.feed.SetNextRefresh(now.Add(next))
 		s.finish(ctx, job, r, now.Add(next))
 		return nil
 	}

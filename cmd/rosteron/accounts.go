@@ -76,12 +76,14 @@ Subcommands:
         refresh. Never a password. --addresses adds each page's address
         (it needs the key; whole with --public-url, else its path);
         --json prints a JSON array instead
-  remove ID|USERNAME[@HOST]
+  remove id:ID|USERNAME[@HOST]
         erase the account: its sealed password, its roster and its state
         are gone from the store at once
-  pause ID|USERNAME[@HOST], resume ID|USERNAME[@HOST]
+  pause id:ID|USERNAME[@HOST], resume id:ID|USERNAME[@HOST]
         stop refreshing the account, or start again. A username held on
-        two instances needs @HOST or the ID
+        two instances needs @HOST or the ID. An ID is written id:12 (or
+        '#12', quoted for the shell): a bare number is a username, as
+        employee numbers are
   rotate-key --new-key-file PATH
         seal everything again under a new key, written to PATH (which
         must not exist, nor be inside --state); then give serve
@@ -198,7 +200,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 		return c.accountsRotateKey(ctx, dir, &f)
 	}
 	if len(pos) != 1 {
-		return usagef(cmd, "accounts %s takes one account: its ID, or USERNAME[@HOST] (got %d arguments)", sub, len(pos))
+		return usagef(cmd, "accounts %s takes one account: id:ID, or USERNAME[@HOST] (got %d arguments)", sub, len(pos))
 	}
 	return c.accountsChange(ctx, dir, &f, sub, pos[0])
 }
@@ -301,7 +303,7 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 	}
 	defer st.Close()
 	if a, err := st.Find(ctx, instance, f.username); err == nil {
-		return fmt.Errorf("there is an account of %s at %s already (ID %d): 'rosteron accounts remove %d' first, to add it again",
+		return fmt.Errorf("there is an account of %s at %s already (ID %d): 'rosteron accounts remove id:%d' first, to add it again",
 			a.Username, a.Instance, a.ID, a.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -581,11 +583,18 @@ func listTime(t *time.Time, none string) string {
 	return t.Local().Format("2006-01-02 15:04")
 }
 
-// findAccount finds the account of sel: an ID, else USERNAME or
-// USERNAME@HOST. An unknown or ambiguous one is a usage error.
+// findAccount finds the account of sel: #ID or id:ID by its ID, else
+// USERNAME or USERNAME@HOST. A bare number is a username (RosterOn
+// usernames are often employee numbers): one that matches no username
+// but is an ID is refused, pointing to #ID, lest a mistyped number erase
+// another person's account. An unknown or ambiguous one is a usage error.
 func findAccount(ctx context.Context, st store.Store, sel string) (*store.Account, error) {
 	const cmd = "accounts"
-	if id, err := strconv.ParseInt(sel, 10, 64); err == nil {
+	if rest, ok := cutIDPrefix(sel); ok {
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, usagef(cmd, "%q is not an account ID: id:ID or #ID takes the number 'rosteron accounts list' shows", sel)
+		}
 		a, err := st.Get(ctx, store.ID(id))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, usagef(cmd, "no account of ID %d: 'rosteron accounts list' shows them", id)
@@ -614,6 +623,11 @@ func findAccount(ctx context.Context, st store.Store, sel string) (*store.Accoun
 	}
 	switch len(found) {
 	case 0:
+		if id, err := strconv.ParseInt(sel, 10, 64); err == nil && id > 0 {
+			if _, err := st.Get(ctx, store.ID(id)); err == nil {
+				return nil, usagef(cmd, "no account of username %q; to name the account of ID %d, write id:%d (or '#%d', quoted for the shell)", sel, id, id, id)
+			}
+		}
 		return nil, usagef(cmd, "no account %q: 'rosteron accounts list' shows them", sel)
 	case 1:
 		return found[0], nil
@@ -622,7 +636,19 @@ func findAccount(ctx context.Context, st store.Store, sel string) (*store.Accoun
 	for _, a := range found {
 		ids = append(ids, fmt.Sprintf("%d (%s)", a.ID, a.Instance))
 	}
-	return nil, usagef(cmd, "%q is more than one account: %s; name one by its ID or USERNAME@HOST", sel, strings.Join(ids, ", "))
+	return nil, usagef(cmd, "%q is more than one account: %s; name one by id:ID or USERNAME@HOST", sel, strings.Join(ids, ", "))
+}
+
+// cutIDPrefix is sel without its "#" or "id:" (any case), and whether it
+// had one.
+func cutIDPrefix(sel string) (string, bool) {
+	if rest, ok := strings.CutPrefix(sel, "#"); ok {
+		return rest, true
+	}
+	if len(sel) >= 3 && strings.EqualFold(sel[:3], "id:") {
+		return sel[3:], true
+	}
+	return sel, false
 }
 
 func instanceHost(instance string) string {
@@ -656,7 +682,7 @@ func (c *cli) accountsChange(ctx context.Context, dir string, f *accountsFlags, 
 		if err := st.SetPaused(ctx, a.ID, true, "paused by the operator"); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "rosteron accounts: paused %s: no more refreshes until 'rosteron accounts resume %d'\n", name, a.ID)
+		fmt.Fprintf(c.stderr, "rosteron accounts: paused %s: no more refreshes until 'rosteron accounts resume id:%d'\n", name, a.ID)
 	case "resume":
 		if !a.Paused {
 			fmt.Fprintf(c.stderr, "rosteron accounts: %s was not paused\n", name)

@@ -246,9 +246,12 @@ func TestAccountsListPauseResumeRemove(t *testing.T) {
 	r = accounts("pause", "nobody")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, `no account "nobody"`)
-	r = accounts("pause", "9")
+	r = accounts("pause", "#9")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "no account of ID 9")
+	r = accounts("pause", "#x")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `"#x" is not an account ID`)
 
 	r = accounts("pause", "ANN@b.example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -262,7 +265,12 @@ func TestAccountsListPauseResumeRemove(t *testing.T) {
 	r = accounts("list")
 	assert.Regexp(t, `(?m)^3\s+ann\s+\S+\s+never\s+paused: paused by the operator\s+-$`, r.stdout)
 
+	// A bare number is a username: one that is only an ID is refused,
+	// pointing to #ID.
 	r = accounts("resume", "3")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `no account of username "3"; to name the account of ID 3, write id:3`)
+	r = accounts("resume", "id:3")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "resumed account 3")
 	r = accounts("list", "--json")
@@ -283,6 +291,33 @@ func TestAccountsListPauseResumeRemove(t *testing.T) {
 	for _, p := range passwords {
 		assert.NotContains(t, string(data), p)
 	}
+}
+
+// A bare all-digit selector is a username (an employee number), never
+// another account's ID.
+func TestAccountsNumberIsAUsername(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	keyPath := filepath.Join(t.TempDir(), "key")
+	storeWith(t, state, keyPath,
+		[3]string{"joe", instA, "joe-Pa55-word"}, [3]string{"ann", instA, "ann-Pa55-word"}, [3]string{"1", instA, "one-Pa55-word"})
+	accounts := func(args ...string) result {
+		t.Helper()
+		return runWith(t, nil, "", append([]string{"accounts", args[0], "--state", state}, args[1:]...)...)
+	}
+	r := accounts("remove", "1")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "erased account 3 (1 at "+instA+")")
+	r = accounts("remove", "2")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "write id:2")
+	r = accounts("remove", "#2")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "erased account 2 (ann at "+instA+")")
+	var got []accountJSON
+	r = accounts("list", "--json")
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+	require.Len(t, got, 1)
+	assert.Equal(t, "joe", got[0].Username)
 }
 
 // rotate-key refuses while serve holds the lock; with it free, the store

@@ -31,7 +31,8 @@ const (
 // keyUsage documents --key-file in the help texts.
 const keyUsage = `  --key-file PATH     the key that seals the passwords, tokens and other
                       credentials in the store; made (0600) when it does
-                      not exist yet, with a warning. Never inside --state,
+                      not exist yet, with a warning; refused when others
+                      may read it (chmod 600 it). Never inside --state,
                       whose backups would carry it. Default: the systemd
                       credential rosteron-key
                       ($CREDENTIALS_DIRECTORY/rosteron-key), else the
@@ -85,7 +86,15 @@ func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, 
 		// A new key opens nothing sealed already: one made by mistake
 		// (a --key-file mistyped) would seal new accounts apart from the
 		// old ones.
-		if holdsSealed(stateDir) {
+		sealed, err := holdsSealed(stateDir)
+		if err != nil {
+			// Busy (a serve holds it) or unreadable: a new key is made
+			// only for a store known to hold nothing sealed.
+			return nil, fmt.Errorf("there is no key file %s, and the store in %s could not be read to see whether "+
+				"it holds secrets sealed with a key (%w): give the key it was sealed with, or try again once it can be read",
+				path, stateDir, err)
+		}
+		if sealed {
 			return nil, usagef(cmd, "there is no key file %s, but the store in %s holds secrets sealed with a key: "+
 				"give the key they were sealed with (a new one would open none of them)", path, stateDir)
 		}
@@ -97,9 +106,14 @@ func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, 
 	}
 	var mode *store.KeyFileModeError
 	if errors.As(err, &mode) && key != nil {
-		// Others may read it: a warning, unless its folder keeps them
-		// out (a Docker secret, a systemd credential), as for passwords.
-		c.warnOpenFile("key file", path)
+		// Others may read it: refused, unless it is a systemd
+		// credential or a Docker secret (often mounted 0444), whose
+		// folders keep others out.
+		if !c.inSecretsFolder(path) {
+			return nil, usagef(cmd, "the key file %s has mode %04o: others than its owner may read it; "+
+				"run 'chmod 600 %s' (or give it as the systemd credential %s or the Docker secret %s)",
+				path, mode.Mode.Perm(), path, keyCredentialName, keySecretName)
+		}
 		err = nil
 	}
 	if err != nil {
@@ -215,16 +229,47 @@ func (c *cli) openStore(ctx context.Context, dir string, key *store.Key) (store.
 }
 
 // holdsSealed reports whether the store of dir holds values sealed with
-// a key: read without one.
-func holdsSealed(dir string) bool {
+// a key: read without one. An error when the store exists but could not
+// be read (busy, damaged): the caller cannot tell then.
+func holdsSealed(dir string) (bool, error) {
 	path := filepath.Join(dir, storeFile)
 	if !exists(path) {
-		return false
+		return false, nil
 	}
 	st, err := store.Open(context.Background(), path, nil)
 	if err != nil {
-		return false
+		return false, err
 	}
 	defer st.Close()
-	return errors.Is(st.CheckKey(context.Background()), store.ErrNoKey)
+	err = st.CheckKey(context.Background())
+	switch {
+	case errors.Is(err, store.ErrNoKey):
+		return true, nil
+	case err == nil:
+		return false, nil
+	}
+	return false, err
+}
+
+// inSecretsFolder says whether path is in $CREDENTIALS_DIRECTORY or the
+// Docker secrets' folder (/run/secrets), whose files others cannot reach
+// whatever their mode.
+func (c *cli) inSecretsFolder(path string) bool {
+	dir, err := realPath(filepath.Dir(path))
+	if err != nil {
+		return false
+	}
+	secrets := c.secretsDir
+	if secrets == "" {
+		secrets = defaultSecretsDir
+	}
+	for _, d := range []string{c.getenv("CREDENTIALS_DIRECTORY"), secrets} {
+		if d == "" {
+			continue
+		}
+		if r, err := realPath(d); err == nil && r == dir {
+			return true
+		}
+	}
+	return false
 }

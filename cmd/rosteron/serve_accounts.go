@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +29,7 @@ import (
 	"github.com/rosteron/rosteron/calendar/caldav"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/netguard"
+	"github.com/rosteron/rosteron/internal/oneline"
 	"github.com/rosteron/rosteron/internal/safedial"
 	"github.com/rosteron/rosteron/join"
 	"github.com/rosteron/rosteron/service"
@@ -227,6 +230,32 @@ type accountsServer struct {
 	browser                    []browser.Option
 	key                        *store.Key
 	joinOn                     bool
+	// secrets are each account's secrets (store.ID → []string), as its
+	// Options last had them, for the lines written about it outside
+	// its service log: replaced at each read, never piled up in the
+	// process's list, which every log line is scrubbed against.
+	secrets sync.Map
+}
+
+// accountSecrets are an account's secrets, for scrubbing a line about it.
+func (as *accountsServer) accountSecrets(id store.ID) []string {
+	if v, ok := as.secrets.Load(id); ok {
+		return v.([]string)
+	}
+	return nil
+}
+
+// secretForms are a secret as a log might show it: as it is, in base64,
+// and in base64 with the user before it (HTTP basic authentication).
+func secretForms(user, secret string) []string {
+	if secret == "" {
+		return nil
+	}
+	forms := []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))}
+	if user != "" {
+		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(user+":"+secret)))
+	}
+	return forms
 }
 
 func (c *cli) serveAccounts(ctx context.Context, args []string) error {
@@ -390,6 +419,20 @@ func (l *lateService) Verified(ctx context.Context, id store.ID) error {
 	return errors.New("the service is not started yet")
 }
 
+// check is the join pages' CheckFunc: one login through the service,
+// whose ErrBusy is join.ErrBusy.
+func (l *lateService) check(ctx context.Context, instance, username, password string) error {
+	s := l.get()
+	if s == nil {
+		return fmt.Errorf("%w: the service is not started yet", join.ErrBusy)
+	}
+	err := s.Check(ctx, &store.Account{Instance: instance, Username: username}, password)
+	if errors.Is(err, service.ErrBusy) {
+		return fmt.Errorf("%w: %w", join.ErrBusy, err)
+	}
+	return err
+}
+
 func (l *lateService) Remove(id store.ID) {
 	if s := l.get(); s != nil {
 		s.Remove(id)
@@ -413,11 +456,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", as.refresh)
 	}
 
-	st, err := c.openStore(ctx, as.dir, as.key)
-	if err != nil {
-		return err
+	// The lock first, then the store: a second serve opens nothing
+	// (and migrates nothing) of a store the first one runs.
+	if err := os.MkdirAll(as.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the state folder: %w", err)
 	}
-	defer st.Close()
 	lockPath := filepath.Join(as.dir, lockName)
 	unlock, err := lockFile(lockPath)
 	if errors.Is(err, errLocked) {
@@ -427,6 +470,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		return err
 	}
 	defer unlock()
+	st, err := c.openStore(ctx, as.dir, as.key)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 
 	fetch, closeBrowser := c.accountsFetcher(as, lg)
 	defer closeBrowser()
@@ -448,16 +496,13 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	late := &lateService{}
 	var joinHandler http.Handler
 	if as.joinOn {
-		checks := session.NewLimiter(as.perHost, 0)
 		joinHandler, err = join.New(join.Config{
 			Store:   st,
 			Service: late,
 			// One real login through the shared Chrome, before an account
-			// is saved or its password replaced.
-			Check: func(ctx context.Context, instance, username, password string) error {
-				_, err := fetch(ctx, &store.Account{Instance: instance, Username: username}, password, checks)
-				return err
-			},
+			// is saved or its password replaced, within the refreshes'
+			// limits (the host's sessions and login gap, the browser's).
+			Check:          late.check,
 			Instances:      as.allowed,
 			Code:           as.joinCode,
 			PublicURL:      as.public,
@@ -582,20 +627,17 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 	}
 	return func(ctx context.Context, a *store.Account) (*service.Options, error) {
 		if len(as.allowed) > 0 && !slices.Contains(as.allowed, a.Instance) {
-			// The service says so in its log, once each time it reads
-			// the account, and stops it.
-			return nil, fmt.Errorf("its instance %s is not one of --allow-instance's", a.Instance)
+			// The service stops it, and says so once.
+			return nil, &service.NotRefreshed{Why: fmt.Sprintf("its instance %s is not one of --allow-instance's: not refreshed", a.Instance)}
 		}
 		password, err := st.Password(ctx, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("opening the password: %w", err)
 		}
-		c.addSecrets(a.Username, password)
 		token, err := st.Token(ctx, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("opening the token: %w", err)
 		}
-		c.addSecrets("", token)
 		settings, err := st.Settings(ctx, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("opening the settings: %w", err)
@@ -612,7 +654,10 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 			Mailer:       as.mailer,
 			NotifyClient: as.notifyClient,
 			LoginHasher:  hasher,
-			Secrets:      []string{password, token},
+			// The account's secrets are scrubbed from its own log lines
+			// (the service's per-account log) and pages, not added to
+			// the process's list, which would grow at each new password.
+			Secrets: append(secretForms(a.Username, password), secretForms("", token)...),
 		}
 		if a.Zone != "" {
 			loc, err := time.LoadLocation(a.Zone)
@@ -632,13 +677,15 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 				sayOnce(a.ID, fmt.Sprintf("notify%d", i), "alert target #%d (%s) skipped: email alerts need serve's --smtp and --smtp-from", i+1, t)
 				continue
 			}
-			c.addSecrets("", t.Secrets()...)
-			o.Secrets = append(o.Secrets, t.Secrets()...)
+			for _, sec := range t.Secrets() {
+				o.Secrets = append(o.Secrets, secretForms("", sec)...)
+			}
 			o.Targets = append(o.Targets, t)
 		}
 		if settings.CalDAV != nil {
 			c.accountSync(a, settings.CalDAV, o, lg, as.session.allowHTTP, as.caldavClient)
 		}
+		as.secrets.Store(a.ID, slices.Clone(o.Secrets))
 		return o, nil
 	}
 }
@@ -647,10 +694,11 @@ func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter
 // calendar, as the single-account serve's sync does: the calendar is
 // opened at the first sync.
 func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options, lg *scrubWriter, allowHTTP bool, client *http.Client) {
-	c.addSecrets(cd.Username, cd.Password)
-	o.Secrets = append(o.Secrets, cd.Password)
+	o.Secrets = append(o.Secrets, secretForms(cd.Username, cd.Password)...)
+	secrets := slices.Clone(o.Secrets)
 	logf := func(line string) {
-		fmt.Fprintf(lg, "rosteron serve: %s account %d: %s\n", time.Now().Format(time.RFC3339), a.ID, c.oneLine(line))
+		fmt.Fprintf(lg, "rosteron serve: %s account %d: %s\n", time.Now().Format(time.RFC3339), a.ID,
+			c.oneLine(oneline.Redact(line, secrets...)))
 	}
 	account, err := calendar.AccountID(a.Instance, a.Username)
 	if err != nil {
@@ -692,7 +740,8 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 	}
 	b := service.NewBrowser(as.browser...)
 	b.OnWarning(func(a *store.Account, err error) {
-		fmt.Fprintf(lg, "rosteron serve: account %d: warning: %s\n", a.ID, c.oneLine(err.Error()))
+		fmt.Fprintf(lg, "rosteron serve: account %d: warning: %s\n", a.ID,
+			c.oneLine(oneline.Redact(err.Error(), as.accountSecrets(a.ID)...)))
 	})
 	fetch := b.Fetch(opts...)
 	return func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
@@ -742,7 +791,10 @@ func (c *cli) watchStore(ctx context.Context, st store.Store, svc *service.Servi
 		now := make(map[store.ID]bool, len(list))
 		for _, a := range list {
 			was, ok := paused[a.ID]
-			if ok && was == a.Paused {
+			if p, known := svc.Known(a.ID); known && p == a.Paused {
+				// The service has it as it is (a change made through
+				// /join or /manage, which reloaded it already): no
+				// Reload, which would read it again for nothing.
 				now[a.ID] = a.Paused
 				continue
 			}
