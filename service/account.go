@@ -128,6 +128,15 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 		// of the password: a new password starts afresh.
 		feed.WithLoginKey(opts.Password),
 	}
+	if !s.cfg.Single {
+		// Its owner cannot restart the service or give it flags.
+		advice := "Ask whoever runs this roster service to give it the right password."
+		if s.cfg.Join != nil {
+			advice = "Once it is sorted out, give your password on your manage page (/manage/, with your manage code): " +
+				"it is checked with one login, and refreshes start again."
+		}
+		fopts = append(fopts, feed.WithResumeAdvice(advice))
+	}
 	if opts.LoginHasher != nil {
 		fopts = append(fopts, feed.WithLoginHasher(opts.LoginHasher))
 	}
@@ -249,6 +258,12 @@ func (s *Service) install(r *account, reload bool) bool {
 	switch {
 	case !reload:
 		r.due = s.startDue(r, now)
+		if r.feed != nil && r.due.After(now) {
+			// Its saved roster is recent and its refresh keeps its place
+			// in the spread: served as fresh until then, not as a roster
+			// "being read again now".
+			r.feed.TrustLoaded(r.due)
+		}
 	case old != nil && !dueNow(old, r):
 		// Nothing that calls for a login changed: the next refresh keeps
 		// its time.

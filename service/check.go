@@ -49,8 +49,19 @@ func (s *Service) check(ctx context.Context, a *store.Account, password string) 
 		case <-t.C:
 		}
 	}
-	_, err := s.cfg.Fetch(ctx, a, password, lim)
+	_, err := s.cfg.Fetch(context.WithValue(ctx, checkKey{}, true), a, password, lim)
 	return err
+}
+
+type checkKey struct{}
+
+// IsCheck reports whether a FetchFunc's ctx is a Check's: one login to
+// check a password, whose refusal a fetch should not post again (as
+// RenderAuto does to be sure), so that a wrong password costs RosterOn
+// one attempt, not two.
+func IsCheck(ctx context.Context) bool {
+	v, _ := ctx.Value(checkKey{}).(bool)
+	return v
 }
 
 func (s *Service) verified(ctx context.Context, id store.ID) error {

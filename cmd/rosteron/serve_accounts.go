@@ -744,6 +744,11 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 			c.oneLine(oneline.Redact(err.Error(), as.accountSecrets(a.ID)...)))
 	})
 	fetch := b.Fetch(opts...)
+	// A check (a join's, a new password's) runs the login page's scripts
+	// from the start, so that a refusal is never posted a second time as
+	// RenderAuto posts it: a wrong password typed at /join costs RosterOn
+	// one attempt.
+	check := b.Fetch(append(slices.Clone(opts), session.WithRender(session.RenderAlways))...)
 	return func(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
 		// Every login goes through here: a refresh, a join's check, a
 		// new password's. None goes to an instance --allow-instance does
@@ -754,6 +759,9 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
+		if service.IsCheck(ctx) {
+			return check(ctx, a, password, limiter)
+		}
 		return fetch(ctx, a, password, limiter)
 	}, func() { _ = b.Close() }
 }
