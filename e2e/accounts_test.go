@@ -126,8 +126,10 @@ func TestAccountsServeEachTokenItsOwnRoster(t *testing.T) {
 	assert.Equal(t, "ok", h.State)
 	assert.Equal(t, "ok", h.Store)
 	assert.Equal(t, "running", h.Scheduler)
-	assert.Equal(t, 3, h.Accounts)
-	assert.Equal(t, 3, h.ByState["ok"], body)
+	// How many members there are, and how they fare, is the operator's
+	// to read ('accounts list'), not anyone's who reaches /healthz.
+	assert.NotContains(t, body, "accounts")
+	assert.NotContains(t, body, "by_state")
 	for _, u := range users {
 		assert.NotContains(t, body, u.Username, "the service's health names no account")
 	}
