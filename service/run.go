@@ -208,6 +208,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 
 	var loops sync.WaitGroup
+	// Running from here on, before any account is served, so that
+	// /healthz never says stopped while the pages answer.
+	s.sched.Store(true)
 	loops.Go(func() { s.dispatch(runCtx) })
 	loops.Go(func() { s.healthLoop(runCtx) })
 	// Building a runtime hashes its password for the lock-out guard

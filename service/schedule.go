@@ -111,7 +111,6 @@ func (s *Service) lease() time.Duration {
 // gate all the same, for jobs left by an earlier run, and snoozes a job
 // whose host is full (see work).
 func (s *Service) dispatch(ctx context.Context) {
-	s.sched.Store(true)
 	defer s.sched.Store(false)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
