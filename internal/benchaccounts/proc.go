@@ -25,7 +25,7 @@ func readCPU() cpuUse {
 	me := os.Getpid()
 	var u cpuUse
 	for _, p := range chrometest.Tree(me) {
-		own, reaped, ok := procCPU(p)
+		own, reaped, ok := chrometest.CPU(p)
 		if !ok {
 			continue
 		}
@@ -39,19 +39,6 @@ func readCPU() cpuUse {
 	return u
 }
 
-// procCPU reads a process's own processor time and that of the children
-// it has reaped.
-func procCPU(pid int) (own, reaped time.Duration, ok bool) {
-	f := chrometest.Stat(pid)
-	if len(f) < 15 {
-		return 0, 0, false
-	}
-	ticks := func(k int) time.Duration {
-		v, _ := strconv.ParseInt(f[k], 10, 64)
-		return time.Duration(v) * time.Second / 100 // USER_HZ is 100 on Linux
-	}
-	return ticks(11) + ticks(12), ticks(13) + ticks(14), true
-}
 
 // status reads a field of /proc/PID/status in bytes: VmRSS, VmHWM.
 func status(pid int, field string) int64 { return procField(pid, "status", field) }

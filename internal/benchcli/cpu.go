@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -129,7 +128,7 @@ func cpuOf(url string, f cpuFlow, n int) (map[string]float64, float64, error) {
 func chromeCPU(pid int) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for _, p := range chrometest.Tree(pid) {
-		self, reaped, ok := procCPU(p)
+		self, reaped, ok := chrometest.CPU(p)
 		if !ok {
 			continue
 		}
@@ -160,19 +159,6 @@ func chromeKind(p, root int) string {
 	}
 }
 
-// procCPU reads a process's own processor time and that of the children
-// it has reaped.
-func procCPU(pid int) (self, reaped time.Duration, ok bool) {
-	f := chrometest.Stat(pid)
-	if len(f) < 15 {
-		return 0, 0, false
-	}
-	ticks := func(k int) time.Duration {
-		v, _ := strconv.ParseInt(f[k], 10, 64)
-		return time.Duration(v) * time.Second / 100 // USER_HZ is 100 on Linux
-	}
-	return ticks(11) + ticks(12), ticks(13) + ticks(14), true
-}
 
 func goCPU() time.Duration {
 	var ru syscall.Rusage

@@ -68,6 +68,20 @@ func Stat(pid int) []string {
 	return strings.Fields(s[i+1:])
 }
 
+// CPU reads a process's own processor time and that of the children it
+// has reaped, from its Stat; ok is false when the process is gone.
+func CPU(pid int) (self, reaped time.Duration, ok bool) {
+	f := Stat(pid)
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	ticks := func(k int) time.Duration {
+		v, _ := strconv.ParseInt(f[k], 10, 64)
+		return time.Duration(v) * time.Second / 100 // USER_HZ is 100 on Linux
+	}
+	return ticks(11) + ticks(12), ticks(13) + ticks(14), true
+}
+
 // Args returns pid's command line as words, nil when the process is gone.
 // Chrome rewrites its helpers' titles into one line, so words are split
 // at spaces as well as at NULs.
