@@ -39,7 +39,6 @@ func readCPU() cpuUse {
 	return u
 }
 
-
 // status reads a field of /proc/PID/status in bytes: VmRSS, VmHWM.
 func status(pid int, field string) int64 { return procField(pid, "status", field) }
 

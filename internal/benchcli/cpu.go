@@ -159,7 +159,6 @@ func chromeKind(p, root int) string {
 	}
 }
 
-
 func goCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
