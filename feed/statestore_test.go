@@ -157,7 +157,7 @@ func TestStateErrorsNameWhatFailed(t *testing.T) {
 	st.put(CalendarFile, []byte("[]"))
 	st.put(NotifyFile, []byte("nope"))
 	st.put(GuardFile, []byte("nope"))
-	f, c := newTestFeed(t, WithState(st), WithLoginKey(testPassword))
+	f, _ := newTestFeed(t, WithState(st), WithLoginKey(testPassword))
 	_, err := f.Load()
 	require.Error(t, err)
 	assert.Regexp(t, `^reading the saved roster \(roster.json\): `, err.Error())
@@ -179,7 +179,7 @@ func TestStateErrorsNameWhatFailed(t *testing.T) {
 
 	st = newMemState()
 	st.failErr = errors.New("database is locked")
-	f, c = newTestFeed(t, WithState(st))
+	f, c := newTestFeed(t, WithState(st))
 	_, err = f.Update(snap(c.Now(), "Ward 4B"))
 	var se *SaveError
 	require.ErrorAs(t, err, &se)

@@ -252,7 +252,11 @@ func Transport(base *http.Transport, opts ...Option) *http.Transport {
 	}
 	t.Proxy = nil
 	t.OnProxyConnectResponse = nil
-	t.Dial = nil //nolint:staticcheck // dropped, as DialContext replaces it
+	// The deprecated dialers are cleared, lest a base that set them dial
+	// around the guard: DialContext is the one left.
+	//lint:ignore SA1019 cleared, never used
+	t.Dial = nil
+	//lint:ignore SA1019 cleared, never used
 	t.DialTLS = nil
 	t.DialTLSContext = nil // TLS goes over DialContext's connection, so it is guarded too
 	t.DialContext = DialContext(opts...)
