@@ -646,21 +646,27 @@ func (s *SQLite) SetSettings(ctx context.Context, id ID, st *Settings) error {
 	})
 }
 
+// execOne runs a statement that changes one account's row: ErrNotFound
+// when it changed none.
+func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // update runs one UPDATE of one account; ErrNotFound when there is none.
 func (s *SQLite) update(ctx context.Context, op, set string, id ID, args ...any) error {
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET `+set+` WHERE id = ?`, append(args, id)...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `UPDATE accounts SET `+set+` WHERE id = ?`, append(args, id)...)
 	})
 }
 
@@ -735,18 +741,7 @@ func (s *SQLite) Delete(ctx context.Context, id ID) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE account_id = ?`, id); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `DELETE FROM accounts WHERE id = ?`, id)
 	})
 	if err != nil {
 		return err
