@@ -1,7 +1,10 @@
 package feed
 
 import (
+	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -154,6 +157,20 @@ func WithLoginKey(password string) Option {
 // across restarts.
 func WithLoginHasher(hash func(password string, salt []byte) []byte) Option {
 	return func(f *Feed) { f.loginHasher = hash }
+}
+
+// KeyedLoginHasher is the hash for WithLoginHasher of a service holding
+// key, a secret of its own kept apart from the guard's state:
+// HMAC-SHA256 of the salt and the password under key.
+func KeyedLoginHasher(key []byte) func(password string, salt []byte) []byte {
+	key = bytes.Clone(key)
+	return func(password string, salt []byte) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write(salt)
+		m.Write([]byte{0})
+		m.Write([]byte(password))
+		return m.Sum(nil)
+	}
 }
 
 // WithResumeAdvice replaces, on the page and in the alerts, what the feed

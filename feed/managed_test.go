@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -80,4 +81,19 @@ func TestResumeAdvice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// KeyedLoginHasher: the same key, password and salt give the same bytes
+// (a restart stays stopped); another key, password or salt does not,
+// and the password is not in them.
+func TestKeyedLoginHasher(t *testing.T) {
+	t.Parallel()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	salt := []byte("salt-salt-salt-1")
+	h := KeyedLoginHasher(key)(testPassword, salt)
+	assert.Equal(t, h, KeyedLoginHasher(bytes.Clone(key))(testPassword, salt))
+	assert.NotEqual(t, h, KeyedLoginHasher([]byte("another key, of the same length."))(testPassword, salt))
+	assert.NotEqual(t, h, KeyedLoginHasher(key)("another-password", salt))
+	assert.NotEqual(t, h, KeyedLoginHasher(key)(testPassword, []byte("salt-salt-salt-2")))
+	assert.NotContains(t, string(h), testPassword)
 }

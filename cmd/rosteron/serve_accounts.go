@@ -3,9 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -612,13 +610,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 // accountOptions reads an account's options from the store: its
 // password, its token and its settings, opened with the key.
 func (c *cli) accountOptions(st store.Store, as *accountsServer, lg *scrubWriter, guardKey []byte) service.OptionsFunc {
-	hasher := func(password string, salt []byte) []byte {
-		m := hmac.New(sha256.New, guardKey)
-		m.Write(salt)
-		m.Write([]byte{0})
-		m.Write([]byte(password))
-		return m.Sum(nil)
-	}
+	hasher := feed.KeyedLoginHasher(guardKey)
 	var once sync.Map // what has been said once: "ID/what"
 	sayOnce := func(id store.ID, what, format string, args ...any) {
 		if _, said := once.LoadOrStore(fmt.Sprintf("%d/%s", id, what), true); !said {

@@ -20,9 +20,7 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +37,7 @@ import (
 	"time"
 
 	"github.com/rosteron/rosteron/browser"
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/chrometest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/service"
@@ -286,13 +285,8 @@ func run(c config, w io.Writer) error {
 			}
 			// As serve --accounts keys the lock-out guard: a MAC, not
 			// argon2id at every start.
-			hasher := func(password string, salt []byte) []byte {
-				m := hmac.New(sha256.New, guardKey)
-				m.Write(salt)
-				m.Write([]byte(password))
-				return m.Sum(nil)
-			}
-			return &service.Options{Password: pw, Token: tok, Secrets: []string{pw, tok}, LoginHasher: hasher}, nil
+			return &service.Options{Password: pw, Token: tok, Secrets: []string{pw, tok},
+				LoginHasher: feed.KeyedLoginHasher(guardKey)}, nil
 		},
 		Interval:    c.interval,
 		PerHost:     c.perHost,
