@@ -213,7 +213,65 @@ type Store interface {
 
 	// DB is the database, for the job engine's tables beside the store's.
 	DB() *sql.DB
+	// Kind is the database the store is in (KindSQLite, KindPostgres):
+	// the job engine's driver follows it.
+	Kind() Kind
 	Close() error
+
+	// Changes returns what changed since stamp, by this process or any
+	// other on the same database: accounts whose row changed (created,
+	// password, settings, zone, token, paused or resumed; not health)
+	// and accounts whose feed state was saved (SaveBlob, SaveBlobsTx),
+	// each ID once, and the stamp to ask with next. Stamp 0 asks for
+	// nothing old: it returns no change, only the current stamp. A
+	// deleted account is not among them: List tells.
+	Changes(ctx context.Context, since Stamp) ([]Change, Stamp, error)
+
+	// TakeSlot claims one of limit places of the named resource (a
+	// RosterOn host's sessions) for holder until lease has passed, for
+	// every process on the database together: ok is false when limit
+	// places are held and none has expired. The lease is measured by the
+	// database's clock where it has one. ReleaseSlot frees the place
+	// (nothing when holder no longer holds it).
+	TakeSlot(ctx context.Context, name string, limit int, holder string, lease time.Duration) (slot int, ok bool, err error)
+	ReleaseSlot(ctx context.Context, name string, slot int, holder string) error
+	// NextTurn reserves the named resource's next turn (a RosterOn host's
+	// next login), turns being at least gap apart across every process:
+	// it returns the time of the reserved turn, now or later.
+	NextTurn(ctx context.Context, name string, gap time.Duration) (time.Time, error)
+	// Hit counts one event under key (a rate limit's key, which the
+	// caller makes secret-free, a MAC of an address or username) among
+	// the last window's: ok is false, and nothing is counted, when limit
+	// were counted already; retry is then when the oldest leaves the
+	// window.
+	Hit(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retry time.Duration, err error)
+
+	// SaveBlobsTx and SetHealthTx are SaveBlob and SetHealth inside a
+	// transaction of DB() that the caller commits: the feed state a
+	// refresh job made, committed with the job's completion and what it
+	// queued (the outbox). On SQLite tx is the store's one connection.
+	SaveBlobsTx(ctx context.Context, tx *sql.Tx, id ID, blobs map[string][]byte) error
+	SetHealthTx(ctx context.Context, tx *sql.Tx, id ID, h Health) error
+}
+
+// Kind is a store's database.
+type Kind string
+
+// The stores' kinds.
+const (
+	KindSQLite   Kind = "sqlite"
+	KindPostgres Kind = "postgres"
+)
+
+// Stamp is a point in a store's changes (Changes).
+type Stamp int64
+
+// Change is one account's change, as Changes reports it.
+type Change struct {
+	ID ID
+	// Account: its row changed (Reload it); State: its feed state was
+	// saved (load it again).
+	Account, State bool
 }
 
 // State is an account's feed state in a store: it has the methods of
