@@ -313,6 +313,36 @@ func (c *Cluster) open(database string) *sql.DB {
 	return stdlib.OpenDB(*c.Config(database))
 }
 
+// StartCluster starts a cluster of its own, outside a test (a benchmark
+// program): the caller stops it with Close. It fails without PostgreSQL.
+func StartCluster() (*Cluster, error) {
+	bin := Bin()
+	if bin == "" {
+		return nil, fmt.Errorf("PostgreSQL is not installed (Debian's postgresql, or set %s)", EnvBin)
+	}
+	var c *Cluster
+	var err error
+	for range 3 {
+		if c, err = start(bin); err == nil || !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	return c, err
+}
+
+// Close stops a cluster that StartCluster started and removes its folder.
+func (c *Cluster) Close() { c.stop() }
+
+// CreateDatabase makes an empty database of that name.
+func (c *Cluster) CreateDatabase(name string) (*Database, error) {
+	admin := c.open("postgres")
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, fmt.Errorf("creating database %s: %w", name, err)
+	}
+	return &Database{Name: name, DSN: c.DSN(name), Password: c.Password, cluster: c}, nil
+}
+
 // Database is a database of its own for one test.
 type Database struct {
 	// Name is the database's name; DSN its address without the
