@@ -185,7 +185,6 @@ func checkUsernameCase(ctx context.Context, tx *sql.Tx) error {
 		strings.Join(dups, "; "))
 }
 
-
 // Delete erases the account, its sealed values and its blobs, then
 // checkpoints the WAL into the file and truncates it, so that the erased
 // bytes (zeroed in the file by secure_delete) are gone from the WAL too.
