@@ -476,15 +476,22 @@ func testFleet(t *testing.T, fresh newDB) {
 		assert.True(t, ok, "another key counts apart")
 
 		// The window slides: once the first leaves, one more is let in.
-		ok, _, err = s.Hit(ctx, "mac-c", 1, 50*time.Millisecond)
+		const window = 300 * time.Millisecond
+		first := time.Now()
+		ok, _, err = s.Hit(ctx, "mac-c", 1, window)
 		require.NoError(t, err)
 		require.True(t, ok)
-		ok, retry, err = s.Hit(ctx, "mac-c", 1, 50*time.Millisecond)
+		ok, retry, err = s.Hit(ctx, "mac-c", 1, window)
 		require.NoError(t, err)
-		require.False(t, ok)
-		assert.LessOrEqual(t, retry, 50*time.Millisecond)
+		if time.Since(first) < window {
+			// (A machine slow enough to take the window between the
+			// two calls lets the second in, rightly.)
+			assert.False(t, ok, "the second within the window")
+			assert.LessOrEqual(t, retry, window)
+			assert.Positive(t, retry)
+		}
 		eventually(t, "mac-c let in again", func() bool {
-			ok, _, err := other.Hit(ctx, "mac-c", 1, 50*time.Millisecond)
+			ok, _, err := other.Hit(ctx, "mac-c", 1, window)
 			require.NoError(t, err)
 			return ok
 		})
