@@ -104,11 +104,19 @@ func (s *base) TakeSlot(ctx context.Context, name string, limit int, holder stri
 			return err
 		}
 		expires := now + int64(lease)
-		// The places exist as rows, so that they can be locked.
-		if _, err := s.exec(ctx, tx, `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+		// The places exist as rows, so that they can be locked; made
+		// once (an insert, even one that does nothing, waits on a row
+		// another transaction is updating).
+		var have int
+		if err := s.queryRow(ctx, tx, `SELECT COUNT(*) FROM slots WHERE name = ? AND slot < ?`, name, limit).Scan(&have); err != nil {
+			return err
+		}
+		if have < limit {
+			if _, err := s.exec(ctx, tx, `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
 			INSERT INTO slots (name, slot, holder, expires) SELECT ?, i, '', 0 FROM n WHERE true
 			ON CONFLICT (name, slot) DO NOTHING`, limit, name); err != nil {
-			return err
+				return err
+			}
 		}
 		err = s.queryRow(ctx, tx, `UPDATE slots SET expires = ? WHERE name = ? AND holder = ? AND slot < ? AND expires > ? RETURNING slot`,
 			expires, name, holder, limit, now).Scan(&slot)
