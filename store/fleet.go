@@ -137,11 +137,16 @@ func (s *base) TakeSlot(ctx context.Context, name string, limit int, holder stri
 		if err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE slots SET holder = ?, expires = ? WHERE name = ? AND slot = ?`, holder, expires, name, slot); err != nil {
+		// Free still: the row lock makes it so on Postgres, and the
+		// condition says so again.
+		res, err := s.exec(ctx, tx, `UPDATE slots SET holder = ?, expires = ? WHERE name = ? AND slot = ? AND (holder = '' OR expires <= ?)`,
+			holder, expires, name, slot, now)
+		if err != nil {
 			return err
 		}
-		ok = true
-		return nil
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
 	})
 	if err != nil || !ok {
 		return 0, false, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -399,6 +400,12 @@ func testFleet(t *testing.T, fresh newDB) {
 					}
 					held[slot] = holder
 					mu.Unlock()
+					// Some work while holding it, as a login would.
+					for range 3 {
+						if _, err := s.Get(ctx, 1); err != nil && !errors.Is(err, ErrNotFound) {
+							errs <- err
+						}
+					}
 
 					mu.Lock()
 					delete(held, slot)
