@@ -393,3 +393,15 @@ func TestCheckKeyBothKinds(t *testing.T) {
 		})
 	}
 }
+
+// A wrong password is a clear error that does not hold it.
+func TestPostgresWrongPassword(t *testing.T) {
+	d := pgtest.NewDatabase(t)
+	const wrong = "Wrong-Db-Pw-Tz4Nq"
+	_, err := OpenPostgres(context.Background(), PostgresConfig{DSN: d.DSN, Password: wrong}, nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrStore)
+	assert.Contains(t, err.Error(), "password authentication failed")
+	assert.NotContains(t, err.Error(), wrong)
+	assert.NotContains(t, err.Error(), d.Password)
+}
