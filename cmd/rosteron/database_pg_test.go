@@ -113,6 +113,14 @@ func TestAccountsOnPostgres(t *testing.T) {
 		}, 30*time.Second, 20*time.Millisecond, "the account's page on each replica; %s", s.stderr.String())
 	}
 
+	// An import while the replicas run: add and serve do not exclude
+	// each other.
+	more := writeUsers(t, []mockserver.User{{Username: "late.joiner", Password: "late-Pa55-word"}})
+	secrets = append(secrets, "late-Pa55-word")
+	r = accounts("import", "--url", goodURL, "--no-check", more)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "1 added")
+
 	r = accounts("rotate-key", "--new-key-file", key+".new")
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "a 'rosteron serve --accounts' is running on postgres 127.0.0.1/"+db.Name+": stop it first")
@@ -158,4 +166,45 @@ func TestAccountsOnPostgres(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	noSecret(r)
 	assert.Contains(t, r.stdout, strings.TrimSuffix(pages[users[3].Username][0], "/"))
+}
+
+// A serve whose lock connection is cut (the database restarted, an
+// operator's pg_terminate_backend) takes its lock again on a new one, so
+// that rotate-key still sees it running.
+func TestServeTakesItsDatabaseLockAgain(t *testing.T) {
+	was := serveLockCheck
+	serveLockCheck = 20 * time.Millisecond
+	t.Cleanup(func() { serveLockCheck = was })
+	env, pwFile, db := pgEnv(t)
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	s := startAccounts(t, env, "--state", state, "--key-file", key, "--database-password-file", pwFile,
+		"--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	admin := db.Open(t)
+	holder := func() int {
+		var pid int
+		err := admin.QueryRow(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock'
+			AND ((classid::bigint << 32) | objid::bigint) = $1`, pgServeLock).Scan(&pid)
+		if err != nil {
+			return 0
+		}
+		return pid
+	}
+	first := holder()
+	require.NotZero(t, first, "serve holds its lock")
+	_, err := admin.Exec(`SELECT pg_terminate_backend($1)`, first)
+	require.NoError(t, err)
+	awaitOutput(t, s.stderr, make(chan int, 1), 30*time.Second, "the lock taken again", func(out string) bool {
+		return strings.Contains(out, "holds serve's lock on postgres 127.0.0.1/"+db.Name+" again")
+	})
+	again := holder()
+	assert.NotZero(t, again)
+	assert.NotEqual(t, first, again)
+	r := runWith(t, env, "", "accounts", "rotate-key", "--state", state, "--key-file", key, "--new-key-file", key+".new",
+		"--database-password-file", pwFile)
+	assert.Equal(t, exitError, r.code)
+	assert.Contains(t, r.stderr, "stop it first")
+	assert.Equal(t, exitOK, s.stop())
+	assert.Contains(t, s.stderr.String(), "warning: lost the connection that holds serve's lock")
+	assert.NotContains(t, s.stderr.String(), db.Password)
 }
