@@ -210,7 +210,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := f.key.stateDir(cmd, c.getenv)
+	dir, err := c.stateDirFor(cmd, f.key, f.db)
 	if err != nil {
 		return err
 	}
@@ -755,8 +755,10 @@ func (c *cli) accountsRotateKey(ctx context.Context, loc *storeLoc, f *accountsF
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("checking the new key file: %w", err)
 	}
-	if err := keyOutsideState(cmd, f.newKeyFile, dir); err != nil {
-		return err
+	if dir != "" {
+		if err := keyOutsideState(cmd, f.newKeyFile, dir); err != nil {
+			return err
+		}
 	}
 	if !loc.postgres() && !exists(loc.sqliteFile()) {
 		return usagef(cmd, "no store in %s: there is nothing to rotate", dir)

@@ -90,6 +90,17 @@ func (l *storeLoc) sqliteFile() string {
 	return filepath.Join(l.dir, storeFile)
 }
 
+// stateDirFor is --state, else the default state folder; with a
+// database, which needs none, "" when there is no default (no $HOME, as
+// in a container run as a user of its own).
+func (c *cli) stateDirFor(cmd string, k keyFlags, d dbFlags) (string, error) {
+	dir, err := k.stateDir(cmd, c.getenv)
+	if err != nil && (d.url != "" || c.getenv(envDatabase) != "") {
+		return "", nil
+	}
+	return dir, err
+}
+
 // storeLocation returns the store of the flags: PostgreSQL with
 // --database (or $ROSTERON_DATABASE), its password read, else the SQLite
 // file in dir.
