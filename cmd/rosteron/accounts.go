@@ -116,8 +116,8 @@ Flags of every subcommand:
                       else ~/.local/state/rosteron)
 ` + keyUsage + databaseUsage + `  -h, --help          print this help
 
-Only add, rotate-key and list --addresses need the key; the others work
-without one (with --key-file, the key is read, never made, by them). A
+Only add, import, rotate-key and list --addresses need the key; the
+others work without one (with --key-file, the key is read, never made, by them). A
 running serve --accounts reads the accounts again every 10 seconds: an
 account added, paused, resumed or removed here is served, stopped or
 dropped within that time.
