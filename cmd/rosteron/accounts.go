@@ -117,10 +117,10 @@ Flags of every subcommand:
 ` + keyUsage + databaseUsage + `  -h, --help          print this help
 
 Only add, import, rotate-key and list --addresses need the key; the
-others work without one (with --key-file, the key is read, never made, by them). A
-running serve --accounts reads the accounts again every 10 seconds: an
-account added, paused, resumed or removed here is served, stopped or
-dropped within that time.
+others work without one (with --key-file, the key is read, never made,
+by them). A running serve --accounts reads the accounts again every 10
+seconds: an account added, paused, resumed or removed here is served,
+stopped or dropped within that time.
 
 Exit status: 0 success, 1 error, 2 usage error (an unknown account
 included), 3 to 6 as 'rosteron roster' for add's login (3: the password
