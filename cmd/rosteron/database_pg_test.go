@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,4 +209,71 @@ func TestServeTakesItsDatabaseLockAgain(t *testing.T) {
 	assert.Equal(t, exitOK, s.stop())
 	assert.Contains(t, s.stderr.String(), "warning: lost the connection that holds serve's lock")
 	assert.NotContains(t, s.stderr.String(), db.Password)
+}
+
+// Two replicas on one database, each with its own Chrome, against the
+// mock with generated users imported unchecked: every account is
+// refreshed, and its page and feed answer with its own roster on either
+// replica.
+func TestServeReplicasOnPostgresWithChrome(t *testing.T) {
+	needChrome(t)
+	env, pwFile, _ := pgEnv(t)
+	env = chromeEnv(env)
+	users := mockserver.GenerateUsers(mockUserPrefix, 4, 11, time.Now())
+	mock := mockserver.New(mockserver.WithMoreUsers(users...))
+	ts := httptestServer(t, mock)
+	url := ts + mock.BasePath()
+	key := filepath.Join(t.TempDir(), "key")
+	file := writeUsers(t, users)
+	r := runWith(t, env, "", "accounts", "import", "--key-file", key, "--database-password-file", pwFile,
+		"--url", url, "--no-check", file)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	pages := readAddresses(t, r.stdout)
+
+	serve := func() *accountsServed {
+		return startAccounts(t, env, "--key-file", key, "--database-password-file", pwFile, "--timeout", "30s",
+			"--allow-instance", url, "--refresh", "1h", "--per-host", "2")
+	}
+	check := func(s *accountsServed, u mockserver.User) {
+		t.Helper()
+		page := s.base + pages[u.Username][0]
+		require.Eventually(t, func() bool {
+			resp, _ := httpGet(t, page+"roster.json")
+			return resp.StatusCode == http.StatusOK
+		}, 120*time.Second, 100*time.Millisecond, "%s's roster; %s", u.Username, s.stderr.String())
+		_, body := httpGet(t, page+"roster.json")
+		var snap struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &snap), body)
+		assert.Len(t, snap.Items, len(u.Roster), "%s sees their own roster", u.Username)
+	}
+	// The second replica starts once the first has refreshed every
+	// account: a replica that runs a job for an account it has not
+	// loaded yet completes it without a refresh (service.work's r == nil,
+	// the service's to mend), which would leave that account's page
+	// empty for a whole period.
+	one := serve()
+	for _, u := range users {
+		check(one, u)
+	}
+	two := serve()
+	for _, u := range users {
+		check(two, u)
+	}
+	assert.LessOrEqual(t, mock.MaxSessions(), 2, "--per-host held across the replicas")
+	assert.Equal(t, exitOK, one.stop())
+	assert.Equal(t, exitOK, two.stop())
+	for _, u := range users {
+		assert.NotContains(t, one.stderr.String()+two.stderr.String(), u.Password)
+	}
+}
+
+// httptestServer serves h on loopback until the test ends, and returns
+// its address.
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
 }
