@@ -199,7 +199,12 @@ func (n *Notifier) deliverPendingTo(ctx context.Context, t *Target) (time.Durati
 		case err == nil:
 			// Recorded even when ctx ended meanwhile: the receiver has it.
 			n.setFailures(t.key, 0)
-			n.done(a, t.key)
+			if err := n.record(a, t.key); err != nil {
+				// Not recorded: no more sends until it can be, lest
+				// each be made again.
+				n.logf("warning: alerts: %v", err)
+				return n.delay(1, 0), err
+			}
 			n.logf("alert delivered to %s: %s", t, a.Title)
 			continue
 		case ctx.Err() != nil:
@@ -223,6 +228,18 @@ func (n *Notifier) deliverPendingTo(ctx context.Context, t *Target) (time.Durati
 		return d, fmt.Errorf("alert to %s: %w", t, err)
 	}
 	return 0, ctx.Err()
+}
+
+// record is done in Outbox mode, with the save's error.
+func (n *Notifier) record(a *alert, key string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a.Pending = slices.DeleteFunc(a.Pending, func(k string) bool { return k == key })
+	if len(a.Pending) == 0 {
+		n.outbox = slices.DeleteFunc(n.outbox, func(b *alert) bool { return b == a })
+	}
+	n.sent.record(a, key)
+	return n.saveSentLocked()
 }
 
 // setFailures sets a target's failures in a row, saved with the next
