@@ -340,6 +340,7 @@ func (n *Notifier) health(st Status) {
 		a = mendedAlert(st, n.feed)
 		n.unmended = false
 	default:
+		n.catchUpLocked()
 		n.mu.Unlock()
 		return
 	}
@@ -403,6 +404,7 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 	if !first {
 		ch = snapshot.Diff(n.baseline, snap)
 		if ch.Empty() {
+			n.catchUpLocked()
 			n.mu.Unlock()
 			return
 		}

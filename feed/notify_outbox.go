@@ -133,6 +133,20 @@ func (n *Notifier) pruneLocked() {
 	n.outbox = slices.DeleteFunc(n.outbox, func(a *alert) bool { return len(a.Pending) == 0 })
 }
 
+// catchUpLocked drops from the outbox, in Outbox mode, what the
+// deliveries recorded since: so that Pending, which a refresh's commit
+// asks, does not count what was delivered meanwhile. n.mu is held.
+func (n *Notifier) catchUpLocked() {
+	if !n.Outbox || len(n.outbox) == 0 {
+		return
+	}
+	if err := n.loadSentLocked(); err != nil {
+		n.logf("warning: alerts: %v", err)
+		return
+	}
+	n.pruneLocked()
+}
+
 // Pending counts the deliveries still to make: an alert to each target
 // that has not had it. It reads no state: it is what the notifier knows,
 // as of its last Load or save.
