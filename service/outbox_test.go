@@ -312,7 +312,12 @@ func TestOutboxCrashBeforeCommitDeliversNothing(t *testing.T) {
 // A receiver that fails is tried again by the notify job, snoozed for
 // its wait, until it takes the alert: delivered once, after two 503s.
 func TestOutboxRetriesAFailingReceiver(t *testing.T) {
-	st := storetest.Open(t)
+	storetest.Kinds(t, func(t *testing.T, open func(*testing.T, *store.Key) store.Store) {
+		testOutboxRetries(t, open(t, storetest.Key(t)))
+	})
+}
+
+func testOutboxRetries(t *testing.T, st store.Store) {
 	rcv := newNtfyLike(t, 2)
 	c := &changingRoster{}
 	a := addAccount(t, st, "carol", "c.example", "pw-carol-3333")
@@ -331,6 +336,7 @@ func TestOutboxRetriesAFailingReceiver(t *testing.T) {
 	assert.Equal(t, 3, tries, "two 503s, then the delivery")
 	assert.Contains(t, log.String(), "503")
 	assert.Zero(t, countJobs(t, st.DB(), "notify", "discarded"))
+	t.Log(log.String())
 }
 
 // recordingSync is an Options.Sync that records the rosters it is given,
