@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosteron/rosteron/internal/backoff"
@@ -199,6 +200,11 @@ type Notifier struct {
 	// In Outbox mode: the deliveries made or given up, and each target's
 	// failed deliveries in a row (NotifySentFile).
 	sent sentState
+	// pending is Pending's count, kept as the outbox changes, so that
+	// Pending takes no lock: a refresh's commit asks it holding the
+	// database's one connection (SQLite), which a save under mu may be
+	// waiting for.
+	pending atomic.Int64
 }
 
 // notifyState is NotifyFile's content.
@@ -247,6 +253,7 @@ func NewNotifier(f *Feed, targets ...*Target) *Notifier {
 func (n *Notifier) Load() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	defer n.countLocked()
 	n.baseline, n.outbox, n.trouble, n.unmended = nil, nil, "", false
 	n.sent = sentState{}
 	if c, _, _ := n.feed.current(); c != nil {
@@ -349,6 +356,7 @@ func (n *Notifier) health(st Status) {
 		a.Pending = append(a.Pending, t.key)
 	}
 	n.outbox = append(n.outbox, a)
+	n.countLocked()
 	n.trouble = trouble
 	err := n.saveLocked()
 	n.mu.Unlock()
@@ -420,6 +428,7 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 			a.Pending = append(a.Pending, t.key)
 		}
 		n.outbox = append(n.outbox, a)
+		n.countLocked()
 	}
 	if err == nil {
 		n.baseline = &snapshot.Snapshot{Time: snap.Time, Items: snap.Items}
@@ -523,6 +532,7 @@ func (n *Notifier) done(a *alert, key string) {
 	if len(a.Pending) == 0 {
 		n.outbox = slices.DeleteFunc(n.outbox, func(b *alert) bool { return b == a })
 	}
+	n.countLocked()
 	var err error
 	if n.Outbox {
 		n.sent.record(a, key)

@@ -131,6 +131,7 @@ func (n *Notifier) pruneLocked() {
 		a.Pending = slices.DeleteFunc(a.Pending, func(k string) bool { return n.sent.done(a, k) })
 	}
 	n.outbox = slices.DeleteFunc(n.outbox, func(a *alert) bool { return len(a.Pending) == 0 })
+	n.countLocked()
 }
 
 // catchUpLocked drops from the outbox, in Outbox mode, what the
@@ -148,16 +149,18 @@ func (n *Notifier) catchUpLocked() {
 }
 
 // Pending counts the deliveries still to make: an alert to each target
-// that has not had it. It reads no state: it is what the notifier knows,
-// as of its last Load or save.
-func (n *Notifier) Pending() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+// that has not had it. It reads no state and takes no lock, so that it
+// may be asked inside a transaction: it is what the notifier knows, as
+// of its last Load, save or roster observed.
+func (n *Notifier) Pending() int { return int(n.pending.Load()) }
+
+// countLocked keeps Pending's count; n.mu is held.
+func (n *Notifier) countLocked() {
 	c := 0
 	for _, a := range n.outbox {
 		c += len(a.Pending)
 	}
-	return c
+	n.pending.Store(int64(c))
 }
 
 // DeliverPending loads the alerts' state committed (Load) and delivers
@@ -252,6 +255,7 @@ func (n *Notifier) record(a *alert, key string) error {
 	if len(a.Pending) == 0 {
 		n.outbox = slices.DeleteFunc(n.outbox, func(b *alert) bool { return b == a })
 	}
+	n.countLocked()
 	n.sent.record(a, key)
 	return n.saveSentLocked()
 }

@@ -107,6 +107,17 @@ func (c *changingRoster) fetch(_ context.Context, a *store.Account, _ string, _ 
 	return s, nil
 }
 
+// logOnFailure is a service log shown when the test fails.
+func logOnFailure(t *testing.T) *syncBuffer {
+	b := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("OUTBOX_LOG") != "" {
+			t.Log(b.String())
+		}
+	})
+	return b
+}
+
 // eachKind runs f as a subtest on each kind of store.
 func eachKind(t *testing.T, f func(t *testing.T, kind store.Kind)) {
 	for _, kind := range []store.Kind{store.KindSQLite, store.KindPostgres} {
@@ -198,7 +209,7 @@ func TestOutboxAlertsOnceAcrossReplicas(t *testing.T) {
 		rcv := newNtfyLike(t, 0)
 		c := &changingRoster{}
 		a := addAccount(t, st1, "alice", "a.example", "pw-alice-1111")
-		log := &syncBuffer{}
+		log := logOnFailure(t)
 		var by1, by2 atomic.Int32
 		start(t, outboxConfig(st1, countingFetch(c.fetch, &by1), rcv.URL, nil, log))
 		// The second once the first has migrated River's tables (the
@@ -286,7 +297,7 @@ func TestOutboxCrashBeforeCommitDeliversNothing(t *testing.T) {
 		rcv := newNtfyLike(t, 0)
 		c := &changingRoster{}
 		a := addAccount(t, st, "bob", "b.example", "pw-bob-22222")
-		log := &syncBuffer{}
+		log := logOnFailure(t)
 		start(t, outboxConfig(st, c.fetch, rcv.URL, nil, log))
 		waitBaseline(t, st, a.id)
 
@@ -321,7 +332,7 @@ func testOutboxRetries(t *testing.T, st store.Store) {
 	rcv := newNtfyLike(t, 2)
 	c := &changingRoster{}
 	a := addAccount(t, st, "carol", "c.example", "pw-carol-3333")
-	log := &syncBuffer{}
+	log := logOnFailure(t)
 	start(t, outboxConfig(st, c.fetch, rcv.URL, nil, log))
 	waitBaseline(t, st, a.id)
 	c.version.Store(1)
@@ -336,7 +347,6 @@ func testOutboxRetries(t *testing.T, st store.Store) {
 	assert.Equal(t, 3, tries, "two 503s, then the delivery")
 	assert.Contains(t, log.String(), "503")
 	assert.Zero(t, countJobs(t, st.DB(), "notify", "discarded"))
-	t.Log(log.String())
 }
 
 // recordingSync is an Options.Sync that records the rosters it is given,
