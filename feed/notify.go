@@ -253,6 +253,11 @@ func NewNotifier(f *Feed, targets ...*Target) *Notifier {
 func (n *Notifier) Load() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.loadLocked()
+}
+
+// loadLocked is Load; n.mu is held.
+func (n *Notifier) loadLocked() error {
 	defer n.countLocked()
 	n.baseline, n.outbox, n.trouble, n.unmended = nil, nil, "", false
 	n.sent = sentState{}
@@ -337,6 +342,21 @@ func (n *Notifier) health(st Status) {
 		trouble = troubleNoRoster
 	}
 	n.mu.Lock()
+	if n.Outbox && (troubleRank(trouble) > troubleRank(n.trouble) || n.unmended && trouble == "") {
+		// About to alert, maybe: from the state committed, which a
+		// refresh on another replica may have moved on since this
+		// runtime read it, lest its older baseline and trouble be saved
+		// over the newer ones. Inside a refresh job it is the job's own.
+		baseline, outbox, was, unmended, sent := n.baseline, n.outbox, n.trouble, n.unmended, n.sent
+		if err := n.loadLocked(); err != nil {
+			// Kept as they were: an alert now could be one too many.
+			n.baseline, n.outbox, n.trouble, n.unmended, n.sent = baseline, outbox, was, unmended, sent
+			n.countLocked()
+			n.mu.Unlock()
+			n.logf("warning: alerts: %v", err)
+			return
+		}
+	}
 	var a *alert
 	switch {
 	case troubleRank(trouble) > troubleRank(n.trouble):

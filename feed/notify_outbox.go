@@ -177,7 +177,12 @@ func (n *Notifier) countLocked() {
 // by account sees to it).
 func (n *Notifier) DeliverPending(ctx context.Context) (retryIn time.Duration, err error) {
 	if err := n.Load(); err != nil {
-		return 0, err
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		if errors.Is(err, ErrOtherSource) || errors.As(err, &syntax) || errors.As(err, &typ) {
+			return 0, err // trying again reads the same
+		}
+		return n.delay(1, 0), err
 	}
 	var errs []error
 	for _, t := range n.targets {

@@ -205,3 +205,38 @@ func TestLoadRoster(t *testing.T) {
 	_, err = LoadRoster(st, outboxURL, "someone-else")
 	require.ErrorIs(t, err, ErrOtherSource)
 }
+
+// A replica about to alert to trouble (the leader's health check) does so
+// from the state committed, not from what its runtime read before another
+// replica's refresh moved it on: the newer baseline and alerts are kept.
+func TestNotifierOutboxHealthFromTheStateCommitted(t *testing.T) {
+	t.Parallel()
+	st := newMemState()
+	rcv := newReceiver(t)
+	c := newClock()
+	stale := outboxNotifier(t, st, c, target(t, rcv.URL+"/t")) // read before the others' refreshes
+	other := outboxNotifier(t, st, c, target(t, rcv.URL+"/t"))
+	first := snap(c.Now(), "Ward 4B", "Ward 5")
+	other.Observe(first)
+	second := moved(first, "09:00 - 17:30")
+	other.Observe(second)
+	var before notifyState
+	require.NoError(t, json.Unmarshal(st.get(NotifyFile), &before))
+	require.Len(t, before.Outbox, 1)
+
+	stale.health(Status{State: StateStale})
+	var after notifyState
+	require.NoError(t, json.Unmarshal(st.get(NotifyFile), &after))
+	require.Len(t, after.Outbox, 2, "the change's alert kept, the trouble's added")
+	assert.Equal(t, before.Outbox[0].ID, after.Outbox[0].ID)
+	require.NotNil(t, after.Baseline)
+	assert.Equal(t, second.Items, after.Baseline.Items, "the newer baseline kept")
+	assert.Equal(t, StateStale, after.Trouble)
+	assert.Equal(t, 2, stale.Pending())
+
+	// The same trouble seen again by the other replica: no second alert.
+	other.health(Status{State: StateStale})
+	var again notifyState
+	require.NoError(t, json.Unmarshal(st.get(NotifyFile), &again))
+	assert.Len(t, again.Outbox, 2)
+}
