@@ -375,3 +375,33 @@ func TestPostgresStolenStoreYieldsNoSecret(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Changed-Pw-Yt6Uo0", pw)
 }
+
+func TestCheckKeyBothKinds(t *testing.T) {
+	ctx := context.Background()
+	for name, fresh := range map[string]newDB{"sqlite": freshSQLite, "postgres": freshPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := fresh(t)
+			key := testKey(t)
+			s := db(key)
+			require.NoError(t, CheckKey(ctx, s), "nothing sealed yet")
+			_, _, err := s.Create(ctx, NewAccount{Username: "a", Instance: "https://a.example", Password: "pw"})
+			require.NoError(t, err)
+			require.NoError(t, CheckKey(ctx, s))
+			require.NoError(t, s.Close())
+			assert.ErrorIs(t, CheckKey(ctx, db(testKey(t))), ErrWrongKey)
+			assert.ErrorIs(t, CheckKey(ctx, db(nil)), ErrNoKey)
+		})
+	}
+}
+
+// A wrong password is a clear error that does not hold it.
+func TestPostgresWrongPassword(t *testing.T) {
+	d := pgtest.NewDatabase(t)
+	const wrong = "Wrong-Db-Pw-Tz4Nq"
+	_, err := OpenPostgres(context.Background(), PostgresConfig{DSN: d.DSN, Password: wrong}, nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrStore)
+	assert.Contains(t, err.Error(), "password authentication failed")
+	assert.NotContains(t, err.Error(), wrong)
+	assert.NotContains(t, err.Error(), d.Password)
+}
