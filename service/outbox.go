@@ -123,8 +123,12 @@ type outboxMarks struct {
 // single-account serve's.
 func (s *Service) outboxOn() bool { return !s.cfg.Single }
 
-// addOutbox adds the outbox's workers and queue to River's configuration.
+// addOutbox adds the outbox's workers and queue to River's configuration;
+// the single-account serve, which has no outbox, polls no queue for it.
 func (s *Service) addOutbox(workers *river.Workers, queues map[string]river.QueueConfig) error {
+	if !s.outboxOn() {
+		return nil
+	}
 	if err := river.AddWorkerSafely(workers, &notifyWorker{s: s}); err != nil {
 		return err
 	}
