@@ -95,7 +95,11 @@ clean:
 # multi-account service and one Chrome (internal/benchaccounts), and
 # appends that section to BENCHMARKS.md: with the default 2-second gap
 # between a host's requests, 50 hosts can take the 5.6 refreshes a second
-# of 10,000 accounts every 30 minutes, and 20 could not.
+# of 10,000 accounts every 30 minutes, and 20 could not. Then the same on
+# a PostgreSQL of its own (Debian's postgresql, started on loopback), with
+# one and with two service replicas, each with its own Chrome: their
+# refreshes a second, queue latency and Postgres rows and bytes per account
+# (docs/scale.md).
 BENCH_RUNS ?= 15
 BENCH_ACCOUNTS ?= 1000
 BENCH_HOSTS    ?= 50
@@ -109,3 +113,5 @@ bench: chrome build
 	$(GO) run ./internal/benchcli -bin ./rosteron -runs $(BENCH_RUNS) -out BENCHMARKS.md -gobench bench.out -benchstat benchstat.out || { rm -f bench.out benchstat.out; exit 1; }
 	@rm -f bench.out benchstat.out
 	$(GO) run ./internal/benchaccounts -accounts $(BENCH_ACCOUNTS) -hosts $(BENCH_HOSTS) -per-host 2 -interval 2m -duration 5m -out BENCHMARKS.md
+	$(GO) run ./internal/benchaccounts -postgres -workers 1 -accounts $(BENCH_ACCOUNTS) -hosts $(BENCH_HOSTS) -per-host 2 -interval 2m -duration 5m -out BENCHMARKS.md
+	$(GO) run ./internal/benchaccounts -postgres -workers 2 -accounts $(BENCH_ACCOUNTS) -hosts $(BENCH_HOSTS) -per-host 2 -interval 2m -duration 5m -out BENCHMARKS.md

@@ -1,4 +1,4 @@
-// Command benchaccounts measures the multi-account service (issue 18) under
+// Command benchaccounts measures the multi-account service (issues 18, 19) under
 // a sustained load: many accounts, each with a roster of its own, spread
 // over many RosterOn instances (mock servers on loopback addresses
 // 127.0.0.2, 127.0.0.3, …, each a host name of its own), refreshed by one
@@ -14,6 +14,12 @@
 // in all and on each host (the mocks' own counts, from login to logout),
 // and the errors. With -out it writes that section into the file: in
 // place of the section it wrote before, or at the end.
+//
+// With -postgres the store and the jobs are in a PostgreSQL of its own
+// (internal/pgtest starts Debian's on loopback), and -workers N runs N
+// replicas of the service on it, each with its own store handle and
+// Chrome, as on N machines; it adds River's queue latency and the
+// database's rows and bytes per account.
 //
 // Linux only: the loopback addresses other than 127.0.0.1 and /proc.
 package main
@@ -39,6 +45,7 @@ import (
 	"github.com/rosteron/rosteron/browser"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/internal/chrometest"
+	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/rosteron/rosteron/mockserver"
 	"github.com/rosteron/rosteron/service"
 	"github.com/rosteron/rosteron/session"
@@ -59,6 +66,8 @@ type config struct {
 	plain       bool
 	seed        int64
 	out         string
+	postgres    bool
+	workers     int
 }
 
 func main() {
@@ -74,6 +83,8 @@ func main() {
 	flag.BoolVar(&c.plain, "plain", false, "serve plain pages rather than the realistic script stack and 80–140 shift rosters")
 	flag.Int64Var(&c.seed, "seed", 1, "the generated users' seed")
 	flag.StringVar(&c.out, "out", "", "write the Markdown section into this file (replacing the one written before), besides stdout")
+	flag.BoolVar(&c.postgres, "postgres", false, "keep the store and the jobs in a PostgreSQL of its own (Debian's postgresql, started on loopback) rather than SQLite")
+	flag.IntVar(&c.workers, "workers", 1, "with -postgres: replicas of the service, each with its own store handle and its own Chrome")
 	flag.Parse()
 	if c.warmup == 0 {
 		c.warmup = c.duration / 5
@@ -92,6 +103,8 @@ func (c config) check() error {
 		return errors.New("-hosts: at most 250 (127.0.0.2 to 127.0.0.251)")
 	case c.interval <= 0 || c.duration <= 0 || c.warmup < 0 || c.warmup >= c.duration:
 		return errors.New("-interval and -duration must be positive, and -warmup shorter than -duration")
+	case c.workers < 1 || (c.workers > 1 && !c.postgres):
+		return errors.New("-workers: at least 1, and more than 1 only with -postgres (SQLite is one process's)")
 	}
 	return nil
 }
@@ -132,6 +145,9 @@ func stopHosts(hosts []*host) {
 // their errors, and the fetches under way at once.
 type counter struct {
 	fetch service.FetchFunc
+	// shared, when set, is the counter the counts go to: one over every
+	// replica.
+	shared *counter
 
 	inFlight, maxInFlight atomic.Int64
 
@@ -142,7 +158,11 @@ type counter struct {
 	shifts int
 }
 
-func (c *counter) Fetch(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
+func (w *counter) Fetch(ctx context.Context, a *store.Account, password string, limiter *session.Limiter) (*snapshot.Snapshot, error) {
+	c := w
+	if w.shared != nil {
+		c = w.shared
+	}
 	n := c.inFlight.Add(1)
 	for {
 		m := c.maxInFlight.Load()
@@ -150,7 +170,7 @@ func (c *counter) Fetch(ctx context.Context, a *store.Account, password string, 
 			break
 		}
 	}
-	snap, err := c.fetch(ctx, a, password, limiter)
+	snap, err := w.fetch(ctx, a, password, limiter)
 	c.inFlight.Add(-1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -210,6 +230,7 @@ type result struct {
 	errs       map[string]int
 	nerrs      int
 	shifts     int
+	pg         *pgFigures // with -postgres
 }
 
 func run(c config, w io.Writer) error {
@@ -251,7 +272,27 @@ func run(c config, w io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "rosteron.db"), key)
+	// open opens a store handle: the one SQLite file, or, with -postgres,
+	// one handle per replica on the one database, as replicas on many
+	// machines would have.
+	var open func() (store.Store, error)
+	var pgdb *pgtest.Database
+	if c.postgres {
+		cl, err := pgtest.StartCluster()
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if pgdb, err = cl.CreateDatabase("bench"); err != nil {
+			return err
+		}
+		open = func() (store.Store, error) {
+			return store.OpenPostgres(ctx, store.PostgresConfig{DSN: pgdb.DSN, Password: pgdb.Password}, key)
+		}
+	} else {
+		open = func() (store.Store, error) { return store.Open(ctx, filepath.Join(dir, "rosteron.db"), key) }
+	}
+	st, err := open()
 	if err != nil {
 		return err
 	}
@@ -262,40 +303,61 @@ func run(c config, w io.Writer) error {
 		}
 	}
 
-	br := service.NewBrowser(append(chrometest.Options(), browser.WithReadyTabs(c.maxSessions))...)
-	defer br.Close()
-	cnt := &counter{fetch: br.Fetch(session.WithTimeout(time.Minute)), errs: map[string]int{}}
 	gap := c.loginGap
 	if gap == 0 {
 		gap = time.Nanosecond // the Config's zero is its default
 	}
 	guardKey := make([]byte, 32)
 	_, _ = rand.Read(guardKey)
-	svc, err := service.New(service.Config{
-		Store: st,
-		Fetch: cnt.Fetch,
-		Options: func(ctx context.Context, a *store.Account) (*service.Options, error) {
-			pw, err := st.Password(ctx, a.ID)
-			if err != nil {
-				return nil, err
+	cnt := &counter{errs: map[string]int{}}
+	var (
+		brs  []*service.Browser
+		svcs []*service.Service
+	)
+	defer func() {
+		for _, b := range brs {
+			b.Close()
+		}
+	}()
+	for w := range c.workers {
+		wst := st
+		if w > 0 {
+			if wst, err = open(); err != nil {
+				return err
 			}
-			tok, err := st.Token(ctx, a.ID)
-			if err != nil {
-				return nil, err
-			}
-			// As serve --accounts keys the lock-out guard: a MAC, not
-			// argon2id at every start.
-			return &service.Options{Password: pw, Token: tok, Secrets: []string{pw, tok},
-				LoginHasher: feed.KeyedLoginHasher(guardKey)}, nil
-		},
-		Interval:    c.interval,
-		PerHost:     c.perHost,
-		LoginGap:    gap,
-		MaxSessions: c.maxSessions,
-		Log:         io.Discard,
-	})
-	if err != nil {
-		return err
+			defer wst.Close()
+		}
+		br := service.NewBrowser(append(chrometest.Options(), browser.WithReadyTabs(c.maxSessions))...)
+		brs = append(brs, br)
+		wc := &counter{fetch: br.Fetch(session.WithTimeout(time.Minute)), errs: cnt.errs}
+		wc.shared = cnt
+		svc, err := service.New(service.Config{
+			Store: wst,
+			Fetch: wc.Fetch,
+			Options: func(ctx context.Context, a *store.Account) (*service.Options, error) {
+				pw, err := wst.Password(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				tok, err := wst.Token(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				// As serve --accounts keys the lock-out guard: a MAC, not
+				// argon2id at every start.
+				return &service.Options{Password: pw, Token: tok, Secrets: []string{pw, tok},
+					LoginHasher: feed.KeyedLoginHasher(guardKey)}, nil
+			},
+			Interval:    c.interval,
+			PerHost:     c.perHost,
+			LoginGap:    gap,
+			MaxSessions: c.maxSessions,
+			Log:         io.Discard,
+		})
+		if err != nil {
+			return err
+		}
+		svcs = append(svcs, svc)
 	}
 	res.setup = time.Since(started)
 
@@ -306,7 +368,7 @@ func run(c config, w io.Writer) error {
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		sample(runCtx, res, br, hosts)
+		sample(runCtx, res, brs, hosts)
 	}()
 	var (
 		warmMu  sync.Mutex
@@ -318,18 +380,30 @@ func run(c config, w io.Writer) error {
 		cpuWarm = u
 		warmMu.Unlock()
 	})
-	runErr := svc.Run(runCtx)
+	runErrs := make([]error, len(svcs))
+	var wg sync.WaitGroup
+	for i, svc := range svcs {
+		wg.Go(func() { runErrs[i] = svc.Run(runCtx) })
+	}
+	wg.Wait()
 	end := time.Now()
 	cpuEnd := readCPU()
 	warm.Stop()
 	<-sampled
 	warmMu.Lock()
 	defer warmMu.Unlock()
-	if runErr != nil && !errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, context.Canceled) {
-		return fmt.Errorf("the service stopped: %w", runErr)
+	for _, runErr := range runErrs {
+		if runErr != nil && !errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, context.Canceled) {
+			return fmt.Errorf("the service stopped: %w", runErr)
+		}
+	}
+	if c.postgres {
+		if err := measurePostgres(ctx, st.DB(), pgdb, res, t0.Add(c.warmup), c.accounts); err != nil {
+			return err
+		}
 	}
 
-	res.chrome = chromeVersion(br)
+	res.chrome = chromeVersion(brs[0])
 	res.refreshes = cnt.between(t0, end.Add(time.Hour))
 	from := t0.Add(c.warmup)
 	res.measured = cnt.between(from, end)
@@ -344,7 +418,9 @@ func run(c config, w io.Writer) error {
 		res.hostMax = append(res.hostMax, h.mock.MaxSessions())
 	}
 	res.inFlight = cnt.maxInFlight.Load()
-	res.launches = br.Launches()
+	for _, b := range brs {
+		res.launches += b.Launches()
+	}
 	cnt.mu.Lock()
 	res.errs, res.nerrs, res.shifts = cnt.errs, cnt.nerrs, cnt.shifts
 	cnt.mu.Unlock()
@@ -379,15 +455,19 @@ func chromeVersion(b *service.Browser) string {
 
 // sample reads, every half second until ctx ends, the memory of the
 // Chrome tree and the sessions logged in over all hosts.
-func sample(ctx context.Context, res *result, br *service.Browser, hosts []*host) {
+func sample(ctx context.Context, res *result, brs []*service.Browser, hosts []*host) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if pid := br.PID(); pid > 0 {
-			sum, largest := chromeMemory(pid)
-			res.chromePeak = max(res.chromePeak, sum)
-			res.chromeMax = max(res.chromeMax, largest)
+		var all int64
+		for _, br := range brs {
+			if pid := br.PID(); pid > 0 {
+				sum, largest := chromeMemory(pid)
+				all += sum
+				res.chromeMax = max(res.chromeMax, largest)
+			}
 		}
+		res.chromePeak = max(res.chromePeak, all)
 		n := 0
 		for _, h := range hosts {
 			n += h.mock.Sessions()
@@ -408,12 +488,18 @@ func (r *result) markdown() string {
 	if c.plain {
 		pages = "plain pages"
 	}
-	fmt.Fprintf(&b, "%s\n\n## Many accounts in one serve (benchaccounts)\n\n", sectionStart)
-	fmt.Fprintf(&b, "`go run ./internal/benchaccounts -accounts %d -hosts %d -per-host %d -max-sessions %d -interval %v -duration %v -warmup %v -login-gap %v%s`: "+
-		"%d accounts in a SQLite store, spread over %d mock RosterOn hosts on loopback, each with a roster of its own, on %s; "+
+	start, end := markers(c)
+	title, where := "Many accounts in one serve (benchaccounts)", "a SQLite store"
+	if c.postgres {
+		title = fmt.Sprintf("Many accounts, %d %s on Postgres (benchaccounts -postgres)", c.workers, map[bool]string{true: "worker", false: "workers"}[c.workers == 1])
+		where = fmt.Sprintf("a Postgres store (Debian's PostgreSQL on loopback, fsync off) with %d service %s, each with its own store handle and its own Chrome,", c.workers, map[bool]string{true: "replica", false: "replicas"}[c.workers == 1])
+	}
+	fmt.Fprintf(&b, "%s\n\n## %s\n\n", start, title)
+	fmt.Fprintf(&b, "`go run ./internal/benchaccounts -accounts %d -hosts %d -per-host %d -max-sessions %d -interval %v -duration %v -warmup %v -login-gap %v%s%s`: "+
+		"%d accounts in %s spread over %d mock RosterOn hosts on loopback, each with a roster of its own, on %s; "+
 		"one service, one shared Chrome (%s), %d CPUs, load average %s before and %s after. Setting up (mocks, store, %d accounts sealed) took %s.\n\n",
-		c.accounts, c.hosts, c.perHost, c.maxSessions, c.interval, c.duration, c.warmup, c.loginGap, map[bool]string{true: " -plain"}[c.plain],
-		c.accounts, c.hosts, pages, r.chrome, runtime.NumCPU(), r.loadBefore, r.loadAfter, c.accounts, r.setup.Round(time.Millisecond))
+		c.accounts, c.hosts, c.perHost, c.maxSessions, c.interval, c.duration, c.warmup, c.loginGap, map[bool]string{true: " -plain"}[c.plain], pgFlags(c),
+		c.accounts, where, c.hosts, pages, r.chrome, runtime.NumCPU(), r.loadBefore, r.loadAfter, c.accounts, r.setup.Round(time.Millisecond))
 	asked := float64(c.accounts) / c.interval.Minutes()
 	b.WriteString("| measure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| refreshes asked for (accounts ÷ interval) | %.0f a minute |\n", asked)
@@ -457,7 +543,10 @@ func (r *result) markdown() string {
 		fmt.Fprintf(&b, "\nWith -login-gap %v between logins to one host, one host takes at most %.2f sessions a second (and -per-host ÷ a session's length), so %d hosts at most %.0f a minute.\n",
 			c.loginGap, perHost, c.hosts, perHost*float64(c.hosts)*60)
 	}
-	fmt.Fprintf(&b, "\n%s\n", sectionEnd)
+	if r.pg != nil {
+		r.pg.markdown(&b)
+	}
+	fmt.Fprintf(&b, "\n%s\n", end)
 	return b.String()
 }
 
@@ -486,9 +575,30 @@ const (
 	sectionEnd   = "<!-- benchaccounts: end -->"
 )
 
+// markers are the section's markers for c: one section for SQLite, and
+// one for each count of Postgres workers.
+func markers(c config) (start, end string) {
+	if !c.postgres {
+		return sectionStart, sectionEnd
+	}
+	tag := fmt.Sprintf("benchaccounts-postgres-%d", c.workers)
+	return "<!-- " + tag + ": start -->", "<!-- " + tag + ": end -->"
+}
+
+func pgFlags(c config) string {
+	if !c.postgres {
+		return ""
+	}
+	return fmt.Sprintf(" -postgres -workers %d", c.workers)
+}
+
 // writeSection puts section in the file at path: in place of the one
 // between the markers, or at the end.
 func writeSection(path, section string) error {
+	sectionStart, sectionEnd := section[:strings.Index(section, "\n")], ""
+	if i := strings.LastIndex(strings.TrimRight(section, "\n"), "\n"); i >= 0 {
+		sectionEnd = strings.TrimSpace(section[i:])
+	}
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
