@@ -95,6 +95,11 @@ type Options struct {
 	// long as the account does (the sync's own loop).
 	Accepted func(snap *snapshot.Snapshot, confirmed bool)
 	Run      func(ctx context.Context)
+	// Sync, when set, syncs the calendar once with a roster committed:
+	// in a service whose replicas share the accounts (not Single), a
+	// calendar job after each refresh that accepted a roster calls it, on
+	// any replica, and Accepted and Run are then not used (outbox.go).
+	Sync SyncFunc
 	// LoginHasher, when set, keys the lock-out guard's state to the
 	// password with it rather than with argon2id (feed.WithLoginHasher):
 	// a keyed MAC, so that thousands of accounts start without seconds of
