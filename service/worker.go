@@ -72,7 +72,24 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 	s.catchUp(ctx)
 	s.mu.Lock()
 	r := s.accounts[job.Args.Account]
-	if r == nil || r.feed == nil || r.paused || r.stopped {
+	if r == nil && s.removed[job.Args.Account] {
+		// Removed (Remove) since it was queued.
+		s.mu.Unlock()
+		return s.finish(ctx, job, nil, time.Time{})
+	}
+	if r == nil {
+		// Not loaded here (yet): this replica is starting, or the
+		// account was just created elsewhere. Loaded now, unless it is
+		// gone, and the job waits in the queue meanwhile, rather than
+		// being completed with no refresh.
+		s.mu.Unlock()
+		err := s.reload(ctx, job.Args.Account, false, false)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.finish(ctx, job, nil, time.Time{})
+		}
+		return river.JobSnooze(s.snooze())
+	}
+	if r.feed == nil || r.paused || r.stopped {
 		// Removed, paused or stopped since it was queued.
 		s.mu.Unlock()
 		return s.finish(ctx, job, nil, time.Time{})
