@@ -196,17 +196,19 @@ func (s *Service) finish(ctx context.Context, job *river.Job[refreshArgs], r *ac
 	ctx = context.WithoutCancel(ctx)
 	var blobs map[string][]byte
 	var h store.Health
+	var rec *refreshRecord
 	if r != nil {
 		s.mu.Lock()
 		r.due = due
 		h = s.accountHealth(r)
 		s.mu.Unlock()
 		blobs = r.state.take()
-		rec, err := json.Marshal(refreshRecord{Job: job.ID, Next: due.UTC()})
+		rec = &refreshRecord{Job: job.ID, Next: due.UTC()}
+		b, err := json.Marshal(rec)
 		if err != nil {
 			return err
 		}
-		blobs[refreshBlob] = rec
+		blobs[refreshBlob] = b
 	}
 	err := s.commit(ctx, job, r, blobs, h)
 	if r != nil && errors.Is(err, store.ErrNotFound) {
@@ -229,6 +231,7 @@ func (s *Service) finish(ctx context.Context, job *river.Job[refreshArgs], r *ac
 	s.mu.Lock()
 	if r != nil {
 		r.state.committed(blobs)
+		r.last = rec
 		if s.accounts[r.id] == r {
 			r.health, r.written = h, true
 		}
