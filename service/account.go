@@ -39,8 +39,9 @@ type account struct {
 	// state is its feed state in the store, buffered during a job.
 	state *acctState
 	// last is the refresh record the last committed job of the account
-	// left (refreshBlob), when there is one; fromJob says the runtime is
-	// built because another replica committed it.
+	// left (refreshBlob), when there is one, guarded by Service.mu once
+	// installed; fromJob says the runtime is built because another
+	// replica committed it.
 	last    *refreshRecord
 	fromJob bool
 

@@ -162,7 +162,10 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 		return
 	}
 	rec, ok := r.state.lastRefresh(ctx)
-	job := ok && (r.last == nil || r.last.Job != rec.Job)
+	s.mu.Lock()
+	last := r.last
+	s.mu.Unlock()
+	job := ok && (last == nil || last.Job != rec.Job)
 	if err := s.reload(ctx, c.ID, false, job); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
 		s.mu.Lock()
 		s.stale[c.ID] = true
@@ -207,12 +210,4 @@ func (s *Service) forget(id store.ID) {
 		s.Remove(id)
 		s.log.printf("rosteron serve: account %d removed: no longer served", id)
 	}
-}
-
-// migrationLock runs f under the store's migration lock (a
-// pg_advisory_lock on Postgres).
-//
-// TODO(h-store): store.MigrationLock once merged.
-var migrationLock = func(ctx context.Context, st store.Store, f func(context.Context) error) error {
-	return f(ctx)
 }

@@ -20,14 +20,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/feed"
-	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
 	"github.com/rosteron/rosteron/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain is in fleet_test.go.
 
 // ntfyLike is an HTTP receiver of alerts over loopback, as ntfy takes
 // them: it counts each alert by its ID, and answers the first fail
