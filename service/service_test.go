@@ -391,7 +391,10 @@ func TestJobTimeout(t *testing.T) {
 		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
 		f.setHold(make(chan struct{}), nil) // never released
 		cfg := testConfig(st, f, log)
-		cfg.JobTimeout = 300 * time.Millisecond
+		// Long enough for the store's calls before the fetch (the
+		// changes, the host's place, the login turn) on a loaded
+		// machine under -race: the fetch is what it cuts short.
+		cfg.JobTimeout = 2 * time.Second
 		rs := start(t, cfg)
 		require.Eventually(t, func() bool {
 			return strings.Contains(log.String(), "cut short by the job's time limit")
