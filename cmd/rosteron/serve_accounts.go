@@ -591,11 +591,6 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	defer stop()
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(runCtx) }()
-	watched := make(chan struct{})
-	go func() {
-		c.watchStore(runCtx, st, svc, list, lg)
-		close(watched)
-	}()
 
 	var runErr, serveErr error
 	ranDone := false
@@ -606,7 +601,6 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	case <-ctx.Done():
 	}
 	stop()
-	<-watched
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -783,73 +777,3 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 	}, func() { _ = b.Close() }
 }
 
-// storeWatchInterval is how often serve --accounts reads the list of
-// accounts again, for the changes 'rosteron accounts' makes from another
-// process: tests shorten it.
-var storeWatchInterval = 10 * time.Second
-
-// watchStore tells svc of the accounts added, removed, paused or resumed
-// in the store by another process ('rosteron accounts'), every
-// storeWatchInterval, until ctx ends: a removed account stops being
-// served within that time, and an added one starts. known is the list the
-// service started with.
-func (c *cli) watchStore(ctx context.Context, st store.Store, svc *service.Service, known []*store.Account, lg *scrubWriter) {
-	paused := make(map[store.ID]bool, len(known))
-	for _, a := range known {
-		paused[a.ID] = a.Paused
-	}
-	t := time.NewTicker(storeWatchInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		list, err := st.List(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				fmt.Fprintf(lg, "rosteron serve: warning: reading the accounts again: %s\n", c.oneLine(err.Error()))
-			}
-			continue
-		}
-		now := make(map[store.ID]bool, len(list))
-		for _, a := range list {
-			was, ok := paused[a.ID]
-			if p, known := svc.Known(a.ID); known && p == a.Paused {
-				// The service has it as it is (a change made through
-				// /join or /manage, which reloaded it already): no
-				// Reload, which would read it again for nothing.
-				now[a.ID] = a.Paused
-				continue
-			}
-			if err := svc.Reload(ctx, a.ID); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				fmt.Fprintf(lg, "rosteron serve: warning: account %d changed in the store, and reading it failed: %s; "+
-					"trying again\n", a.ID, c.oneLine(err.Error()))
-				if ok {
-					now[a.ID] = was // still there: tried again at the next look
-				}
-				continue
-			}
-			now[a.ID] = a.Paused
-			switch {
-			case !ok:
-				fmt.Fprintf(lg, "rosteron serve: account %d (%s at %s) added\n", a.ID, c.oneLine(a.Username), a.Instance)
-			case a.Paused:
-				fmt.Fprintf(lg, "rosteron serve: account %d paused: %s\n", a.ID, c.oneLine(or(a.PauseReason, "no reason given")))
-			default:
-				fmt.Fprintf(lg, "rosteron serve: account %d resumed\n", a.ID)
-			}
-		}
-		for id := range paused {
-			if _, ok := now[id]; !ok {
-				svc.Remove(id)
-				fmt.Fprintf(lg, "rosteron serve: account %d removed: no longer served\n", id)
-			}
-		}
-		paused = now
-	}
-}
