@@ -776,4 +776,3 @@ func (c *cli) accountsFetcher(as *accountsServer, lg *scrubWriter) (service.Fetc
 		return fetch(ctx, a, password, limiter)
 	}, func() { _ = b.Close() }
 }
-
