@@ -189,6 +189,9 @@ type envOptions struct {
 	// prefix is the path a reverse proxy serves the pages below, and
 	// strips before passing requests on.
 	prefix string
+	// store, when set, is the store the pages use in place of the env's
+	// own: one store shared by two envs is two replicas on one database.
+	store store.Store
 }
 
 func newEnvWith(t *testing.T, o envOptions, tweak ...func(*join.Config)) *env {
@@ -211,8 +214,12 @@ func newEnvWith(t *testing.T, o envOptions, tweak ...func(*join.Config)) *env {
 	e.base = o.prefix
 	pub, err := url.Parse(e.public)
 	require.NoError(t, err)
+	var st store.Store = e.store
+	if o.store != nil {
+		st = o.store
+	}
 	cfg := join.Config{
-		Store:     e.store,
+		Store:     st,
 		Service:   e.svc,
 		Check:     e.check.Check,
 		Instances: []string{instanceA, instanceB},

@@ -80,8 +80,13 @@ type Config struct {
 	// secret.
 	Log io.Writer
 
-	// Limiter counts the rate-limited attempts; nil for a MemoryLimiter.
+	// Limiter counts the rate-limited attempts; nil for a MemoryLimiter,
+	// or for the store's (NewStoreLimiter) with SharedLimits.
 	Limiter Limiter
+	// SharedLimits counts the attempts in Store (a StoreLimiter) when
+	// Limiter is nil, so that every server on one database shares the
+	// counts: for many replicas behind one load balancer.
+	SharedLimits bool
 	// Limits are the rate limits; a zero Limit takes DefaultLimits'.
 	Limits Limits
 	// Now is the clock of the manage sessions' expiry and of the
@@ -187,6 +192,11 @@ func New(cfg Config) (http.Handler, error) {
 		log:       &logger{w: cfg.Log},
 		instances: instances,
 		codeSum:   sha256.Sum256([]byte(cfg.Code)),
+	}
+	if h.limiter == nil && cfg.SharedLimits {
+		if h.limiter, err = NewStoreLimiter(context.Background(), cfg.Store); err != nil {
+			return nil, err
+		}
 	}
 	if h.limiter == nil {
 		h.limiter = NewMemoryLimiter(now)

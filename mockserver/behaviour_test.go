@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -283,6 +284,27 @@ func TestWithUsers(t *testing.T) {
 
 	none := mockserver.New(mockserver.WithUsers())
 	assert.NotNil(t, none)
+}
+
+// WithMoreUsers adds generated users beside the demo login, which still
+// works; a generated user never hides a default one.
+func TestWithMoreUsers(t *testing.T) {
+	t.Parallel()
+	many := mockserver.GenerateUsers("user", 3, 7, fixedNow)
+	clash := mockserver.User{Username: strings.ToUpper(mockserver.DemoUsername), Password: "not-the-demo-one"}
+	s, ts := start(t, mockserver.WithMoreUsers(append(many, clash)...))
+
+	for _, u := range many {
+		c := newClient(t, ts, s)
+		require.Equal(t, http.StatusFound, c.login(u.Username, u.Password).resp.StatusCode, u.Username)
+		assert.Equal(t, normalize(u.Roster), normalize(parseRoster(t, c.get(rosterPath).body)), u.Username)
+	}
+	demo := newClient(t, ts, s)
+	require.Equal(t, http.StatusFound, demo.login(mockserver.DemoUsername, mockserver.DemoPassword).resp.StatusCode,
+		"the demo login is kept")
+	other := newClient(t, ts, s)
+	assert.NotEqual(t, http.StatusFound, other.login(mockserver.DemoUsername, "not-the-demo-one").resp.StatusCode,
+		"the demo user is the default one, not the added one of the same name")
 }
 
 func TestDefaultRosterFollowsClock(t *testing.T) {

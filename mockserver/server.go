@@ -109,7 +109,9 @@ func New(opts ...Option) *Server {
 		}
 	}
 	if !s.custom {
-		s.accounts = defaultAccounts(s.shifts)
+		// The default users first: a user of WithMoreUsers whose
+		// username is one of theirs never hides them.
+		s.accounts = append(defaultAccounts(s.shifts), s.accounts...)
 	}
 	s.control = s.controlMux()
 	return s
@@ -135,6 +137,21 @@ func normalizeBase(p string) string {
 func WithUsers(users ...User) Option {
 	return func(s *Server) {
 		s.custom = true
+		for _, u := range users {
+			u.Roster = copyItems(u.Roster)
+			roster := u.Roster
+			s.accounts = append(s.accounts, account{user: u, roster: func(time.Time) []snapshot.Item { return roster }})
+		}
+	}
+}
+
+// WithMoreUsers adds users besides the default ones (or besides those of
+// WithUsers, whichever the server has): a mock serving many people that
+// still has the demo login. Rosters are copied as WithUsers copies them;
+// a user whose username differs only in case from one given before is
+// hidden by it.
+func WithMoreUsers(users ...User) Option {
+	return func(s *Server) {
 		for _, u := range users {
 			u.Roster = copyItems(u.Roster)
 			roster := u.Roster

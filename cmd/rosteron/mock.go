@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosteron/rosteron/internal/atomicfile"
 	"github.com/rosteron/rosteron/mockserver"
 )
 
@@ -45,6 +46,15 @@ Flags:
                        (default ` + mockserver.DebianScriptDir + `)
   --shifts N           give the demo user a roster of N shifts, such as 124
                        for the size of a typical real roster (default 32)
+  --users N            serve N generated users besides the demo ones:
+                       usernames ` + mockUserPrefix + `.0001 to ` + mockUserPrefix + `.N, each
+                       with a password and a roster of its own (default 0)
+  --users-seed S       the generated users' seed: the same N and S give
+                       the same usernames and passwords (default 1)
+  --users-out FILE     write the generated users, one 'username,password'
+                       line each, to FILE (made 0600, replaced whole), as
+                       'rosteron accounts import' reads them; their
+                       passwords are never printed
   -h, --help           print this help
 
 Rosters change while it runs through its control endpoint, under /_mock/
@@ -92,6 +102,25 @@ func indent(list string, n, width int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
+// mockUserPrefix is the generated users' usernames' prefix.
+const mockUserPrefix = "user"
+
+// maxMockUsers bounds --users: the mock keeps every user in memory.
+const maxMockUsers = 100000
+
+// writeMockUsers writes users as 'username,password' lines, the file
+// 'rosteron accounts import' reads, made 0600 whatever the umask.
+func writeMockUsers(path string, users []mockserver.User) error {
+	var b strings.Builder
+	for _, u := range users {
+		b.WriteString(u.Username + "," + u.Password + "\n")
+	}
+	if err := atomicfile.Replace(path, []byte(b.String()), 0o600, true); err != nil {
+		return fmt.Errorf("--users-out: %w", err)
+	}
+	return nil
+}
+
 // shutdownTimeout bounds the wait for requests in flight at shutdown.
 const shutdownTimeout = 5 * time.Second
 
@@ -105,6 +134,9 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	realistic := fs.Bool("realistic", false, "")
 	scripts := fs.String("scripts", mockserver.DebianScriptDir, "")
 	shifts := fs.Int("shifts", 0, "")
+	users := fs.Int("users", 0, "")
+	usersSeed := fs.Int64("users-seed", 1, "")
+	usersOut := fs.String("users-out", "", "")
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
 		return err
@@ -125,6 +157,12 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 	if *shifts < 0 {
 		return usagef(cmd, "invalid --shifts %d: want 0 or more", *shifts)
 	}
+	if *users < 0 || *users > maxMockUsers {
+		return usagef(cmd, "invalid --users %d: want 0 to %d", *users, maxMockUsers)
+	}
+	if *usersOut != "" && *users == 0 {
+		return usagef(cmd, "--users-out goes with --users N, the users it lists")
+	}
 	var stack *mockserver.ScriptStack
 	if *realistic {
 		if stack, err = mockserver.LoadScriptStack(*scripts); err != nil {
@@ -132,7 +170,16 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 		}
 	}
 
+	generated := mockserver.GenerateUsers(mockUserPrefix, *users, *usersSeed, time.Now())
+	if *usersOut != "" {
+		// Written before serving, so that whoever waits for the first
+		// line finds the file whole.
+		if err := writeMockUsers(*usersOut, generated); err != nil {
+			return err
+		}
+	}
 	mock := mockserver.New(
+		mockserver.WithMoreUsers(generated...),
 		mockserver.WithBasePath(*basePath),
 		mockserver.WithFaultPlan(plan),
 		mockserver.WithLatency(*latency),
@@ -153,6 +200,14 @@ func (c *cli) mock(ctx context.Context, args []string) error {
 
 	fmt.Fprintf(c.stdout, "rosteron mock serving %s\n", baseURL(*addr, ln.Addr(), mock.BasePath()))
 	fmt.Fprintf(c.stdout, "demo login: username %s password %s\n", mockserver.DemoUsername, mockserver.DemoPassword)
+	if len(generated) > 0 {
+		where := "give --users-out FILE for their passwords"
+		if *usersOut != "" {
+			where = "their passwords are in " + *usersOut
+		}
+		fmt.Fprintf(c.stderr, "rosteron mock: %d more users, %s to %s (%s)\n", len(generated),
+			generated[0].Username, generated[len(generated)-1].Username, where)
+	}
 	if p := plan.String(); p != "none" || *latency > 0 {
 		fmt.Fprintf(c.stderr, "rosteron mock: faults %s, latency %v\n", p, *latency)
 	}
