@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/rosteron/rosteron/join"
 	"github.com/rosteron/rosteron/store"
 	"github.com/rosteron/rosteron/store/storetest"
@@ -21,14 +20,8 @@ import (
 // eachStore runs f on a fresh store of each kind: SQLite, and a real
 // PostgreSQL (pgtest).
 func eachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, storetest.Open(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		db := pgtest.NewDatabase(t)
-		st, err := store.OpenPostgres(context.Background(),
-			store.PostgresConfig{DSN: db.DSN, Password: db.Password}, storetest.Key(t))
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = st.Close() })
-		f(t, st)
+	storetest.Kinds(t, func(t *testing.T, open func(t *testing.T, key *store.Key) store.Store) {
+		f(t, open(t, storetest.Key(t)))
 	})
 }
 

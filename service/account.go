@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,6 +35,13 @@ type account struct {
 	ref      *feed.Refresher
 	notifier *feed.Notifier
 	log      *accountLog
+	// state is its feed state in the store, buffered during a job.
+	state *acctState
+	// last is the refresh record the last committed job of the account
+	// left (refreshBlob), when there is one; fromJob says the runtime is
+	// built because another replica committed it.
+	last    *refreshRecord
+	fromJob bool
 
 	cancel context.CancelFunc // its goroutines' (notifier, Options.Run)
 	done   chan struct{}      // closed once they returned
@@ -73,7 +81,16 @@ func hostOf(instance string) string {
 // the lock-out guard's state). A failure is the account's alone: it is
 // marked stopped with the reason, and logged.
 func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *account {
-	r := &account{id: a.ID, row: a, retry: retry, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused}
+	r := &account{id: a.ID, row: a, retry: retry, host: hostOf(a.Instance), phase: s.phase(a.ID), paused: a.Paused,
+		state: newAcctState(s.cfg.Store, a.ID)}
+	// Read once, so that a refresh another replica commits later differs
+	// from what this runtime saw (catchUp).
+	if b, err := r.state.Load(refreshBlob); err == nil {
+		var rec refreshRecord
+		if json.Unmarshal(b, &rec) == nil {
+			r.last = &rec
+		}
+	}
 	r.label = fmt.Sprintf("#%d %s@%s", a.ID, a.Username, r.host)
 	r.log = &accountLog{w: s.log, prefix: "[" + r.label + "] "}
 	if s.cfg.Single {
@@ -121,7 +138,7 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 		feed.WithCalendarName(opts.CalendarName),
 		feed.WithRefreshInterval(s.cfg.Interval),
 		feed.WithReminders(opts.Remind, opts.RemindLeave),
-		feed.WithState(store.State{Store: s.cfg.Store, ID: a.ID}),
+		feed.WithState(r.state),
 		feed.WithSource(a.Instance, a.Username),
 		feed.WithSecrets(secrets...),
 		// The lock-out guard's count and stop are keyed to a slow hash
@@ -256,8 +273,20 @@ func (s *Service) install(r *account, reload bool) bool {
 		}
 	}
 	switch {
+	case r.fromJob && r.last != nil:
+		// Built again after another replica's job: due when that job
+		// said, and no longer queued.
+		r.due, r.queued = r.last.Next, false
+		if r.feed != nil && r.due.After(now) {
+			r.feed.TrustLoaded(r.due)
+		}
 	case !reload:
 		r.due = s.startDue(r, now)
+		if l := r.last; !s.cfg.Single && l != nil && l.Next.After(now) && l.Next.Before(now.Add(s.cfg.Interval)) {
+			// When the last job committed said: its phase, or its
+			// backoff after a failure.
+			r.due = l.Next
+		}
 		if r.feed != nil && r.due.After(now) {
 			// Its saved roster is recent and its refresh keeps its place
 			// in the spread: served as fresh until then, not as a roster

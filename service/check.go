@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/rosteron/rosteron/store"
@@ -13,44 +16,55 @@ const checkWait = 3 * time.Second
 
 func (s *Service) check(ctx context.Context, a *store.Account, password string) error {
 	name := hostOf(a.Instance)
-	now := time.Now() // real time, as loginTurn's
 	s.mu.Lock()
-	h := s.hostLocked(name)
-	if h.busy >= s.cfg.PerHost || s.active >= s.cfg.MaxSessions {
+	if s.active >= s.cfg.MaxSessions {
 		s.mu.Unlock()
 		return ErrBusy
 	}
-	at := h.nextLogin
-	if at.Before(now) {
-		at = now
-	}
-	if at.Sub(now) > checkWait {
-		s.mu.Unlock()
-		return ErrBusy
-	}
-	h.nextLogin = at.Add(s.cfg.LoginGap)
-	h.busy++
 	s.active++
-	lim := h.limiter
+	lim := s.hostLocked(name).limiter
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		h.busy--
 		s.active--
 		s.mu.Unlock()
 		s.poke() // a place is free
 	}()
-	if d := at.Sub(now); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	holder, err := randomHolder("check")
+	if err != nil {
+		return err
 	}
-	_, err := s.cfg.Fetch(context.WithValue(ctx, checkKey{}, true), a, password, lim)
+	release, ok, err := s.hostPlace(ctx, name, holder, false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	defer release()
+	at, err := s.cfg.Store.NextTurn(ctx, "logins "+name, s.cfg.LoginGap)
+	if err != nil {
+		return fmt.Errorf("service: asking the store for a login turn: %w", err)
+	}
+	if time.Until(at) > checkWait {
+		// The turn stays reserved, which only spaces the next login
+		// more.
+		return ErrBusy
+	}
+	if err := sleepUntil(ctx, at); err != nil {
+		return err
+	}
+	_, err = s.cfg.Fetch(context.WithValue(ctx, checkKey{}, true), a, password, lim)
 	return err
+}
+
+// randomHolder names a holder of a host's place that is no job: a Check.
+func randomHolder(what string) (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("service: %w", err)
+	}
+	return what + " " + hex.EncodeToString(b), nil
 }
 
 type checkKey struct{}
@@ -65,7 +79,7 @@ func IsCheck(ctx context.Context) bool {
 }
 
 func (s *Service) verified(ctx context.Context, id store.ID) error {
-	return s.reload(ctx, id, true)
+	return s.reload(ctx, id, true, false)
 }
 
 // Known says whether the service runs the account, and whether it is

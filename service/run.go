@@ -16,6 +16,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
@@ -57,25 +58,34 @@ type Service struct {
 	// said is, by account, the NotRefreshed reason last logged.
 	said map[store.ID]string
 
+	// stale has the accounts whose runtime holds what the store does
+	// not (a commit failed) or that changed in the store while their
+	// step ran here: catchUp builds them again.
+	stale map[store.ID]bool
+
 	reloadMu sync.Mutex // one Reload at a time
 	wake     chan struct{}
 	sched    atomic.Bool // the dispatcher runs
-	client   *river.Client[*sql.Tx]
-	db       *sql.DB
-	bg       sync.WaitGroup // the accounts' own goroutines
+	// leading says this replica's client is River's elected leader, whose
+	// dispatcher alone queues jobs; always so on SQLite (one process).
+	leading atomic.Bool
+	client  *river.Client[*sql.Tx]
+	driver  riverdriver.Driver[*sql.Tx]
+	db      *sql.DB
+	bg      sync.WaitGroup // the accounts' own goroutines
+
+	changeMu sync.Mutex  // one catchUp at a time
+	stamp    store.Stamp // where catchUp reads the store's changes from
+	polls    int         // catchUp's count, for the look for deletions
+	known    map[store.ID]bool
 }
 
-// host is a RosterOn host's share of the sessions: its gate (busy, at
-// most Config.PerHost refresh jobs at once), the limiter its sessions
-// share, which counts them from login to logout, and its next login slot.
+// host is a RosterOn host's share of this process's sessions: the
+// limiter they share, which counts them from login to logout. The
+// host's places and login turns across every replica are the store's
+// (Store.TakeSlot, Store.NextTurn).
 type host struct {
 	limiter *session.Limiter
-	busy    int
-	// nextLogin is the earliest a session may log in there: each login
-	// reserves the slot after it, LoginGap later. Only logins are spaced;
-	// the pages a session asks for after its login come as fast as
-	// RosterOn answers, as a person's would.
-	nextLogin time.Time
 }
 
 // New makes the service of cfg; Run starts it.
@@ -104,6 +114,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.pollInterval == 0 {
 		cfg.pollInterval = river.FetchPollIntervalDefault
 	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = cfg.JobTimeout + rescueMargin
+	}
+	if cfg.RescueAfter <= cfg.JobTimeout {
+		return nil, errors.New("service: Config.RescueAfter must be longer than JobTimeout, or a slow job would run twice")
+	}
+	if cfg.changesEvery == 0 {
+		cfg.changesEvery = DefaultChangesEvery
+	}
 	if cfg.healthEvery == 0 {
 		cfg.healthEvery = time.Minute
 	}
@@ -121,6 +140,8 @@ func New(cfg Config) (*Service, error) {
 		stepping:  map[store.ID]chan struct{}{},
 		reloading: map[store.ID]int{},
 		said:      map[store.ID]string{},
+		stale:     map[store.ID]bool{},
+		known:     map[store.ID]bool{},
 		wake:      make(chan struct{}, 1),
 	}
 	if s.now == nil {
@@ -134,9 +155,10 @@ func New(cfg Config) (*Service, error) {
 //   - JobTimeout (Config.JobTimeout, 3 min by default) bounds a refresh
 //     job; a session bounds its own run to 60 s, so the job's limit is
 //     only a backstop.
-//   - RescueStuckJobsAfter is JobTimeout + rescueMargin (5 min by
-//     default): a job still "running" that long belonged to a process
-//     that died mid-refresh, and is run again. It must be longer than
+//   - RescueStuckJobsAfter is Config.RescueAfter, JobTimeout +
+//     rescueMargin (5 min) by default: a job still "running" that long
+//     belonged to a process that died mid-refresh, and is run again, by
+//     whichever replica's worker takes it. It must be longer than
 //     JobTimeout, or a slow job still running would be run twice.
 //   - MaxAttempts is 3: a refresh that fails completes its job (the
 //     feed's own backoff decides when to try again), so River retries a
@@ -166,28 +188,55 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.db == nil {
 		return errors.New("service: the store has no database for the job engine")
 	}
-	driver := riversqlite.New(s.db)
-	migrator, err := rivermigrate.New(driver, nil)
+	shared := s.cfg.Store.Kind() == store.KindPostgres
+	// One client type, river.Client[*sql.Tx], for both databases: River's
+	// database/sql driver over pgx's stdlib adapter (the store's *sql.DB)
+	// on Postgres, riversqlite on SQLite. See docs/design.md.
+	if shared {
+		s.driver = riverdatabasesql.New(s.db)
+	} else {
+		s.driver = riversqlite.New(s.db)
+	}
+	migrate := func(ctx context.Context) error {
+		migrator, err := rivermigrate.New(s.driver, nil)
+		if err != nil {
+			return fmt.Errorf("service: the job engine's migrations: %w", err)
+		}
+		if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("service: migrating the job engine's tables in the store: %w", err)
+		}
+		return nil
+	}
+	var err error
+	if shared {
+		// River's migrator takes no lock: replicas starting at once
+		// migrate one after the other.
+		err = migrationLock(ctx, s.cfg.Store, migrate)
+	} else {
+		err = migrate(ctx)
+	}
 	if err != nil {
-		return fmt.Errorf("service: the job engine's migrations: %w", err)
+		return err
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("service: migrating the job engine's tables in the store: %w", err)
-	}
-	if s.cfg.Exclusive {
-		if err := rescueOrphans(ctx, driver, s.now()); err != nil {
+	if s.cfg.Exclusive && !shared {
+		if err := rescueOrphans(ctx, s.driver, s.now()); err != nil {
 			return err
 		}
 	}
+	// Where the store's changes are read from: those made from here on.
+	if _, s.stamp, err = s.cfg.Store.Changes(ctx, 0); err != nil {
+		return fmt.Errorf("service: reading the store's changes: %w", err)
+	}
+	s.leading.Store(!shared)
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &refreshWorker{s: s}); err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
-	s.client, err = river.NewClient(driver, &river.Config{
+	s.client, err = river.NewClient(s.driver, &river.Config{
 		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.MaxSessions}},
 		Workers:                     workers,
 		JobTimeout:                  s.cfg.JobTimeout,
-		RescueStuckJobsAfter:        s.cfg.JobTimeout + rescueMargin,
+		RescueStuckJobsAfter:        s.cfg.RescueAfter,
 		MaxAttempts:                 maxAttempts,
 		FetchPollInterval:           s.cfg.pollInterval,
 		FetchCooldown:               min(s.cfg.pollInterval, river.FetchCooldownDefault),
@@ -201,6 +250,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("service: listing the accounts: %w", err)
 	}
+	for _, a := range list {
+		s.known[a.ID] = true
+	}
 	// Started with a context of its own: StopAndCancel below stops it,
 	// after the last jobs' results are saved.
 	if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
@@ -213,6 +265,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.sched.Store(true)
 	loops.Go(func() { s.dispatch(runCtx) })
 	loops.Go(func() { s.healthLoop(runCtx) })
+	loops.Go(func() { s.changesLoop(runCtx, shared) })
 	// Building a runtime hashes its password for the lock-out guard
 	// (argon2id, 32 MiB), so they are built a few at a time, each put in
 	// service as soon as it is ready: one slow account holds up no other.
@@ -285,12 +338,15 @@ var ErrNotRunning = errors.New("service: not running")
 // for a new account, a new password, an account resumed or one whose
 // settings could not be read before; otherwise it keeps its time.
 func (s *Service) Reload(ctx context.Context, id store.ID) error {
-	return s.reload(ctx, id, false)
+	return s.reload(ctx, id, false, false)
 }
 
 // reload is Reload; retry lifts a lock-out stop kept for the password, for
 // one login, due now (Verified).
-func (s *Service) reload(ctx context.Context, id store.ID, retry bool) error {
+//
+// fromJob says that another replica committed a refresh of the account: the
+// new runtime is due when that refresh said, and no longer queued.
+func (s *Service) reload(ctx context.Context, id store.ID, retry, fromJob bool) error {
 	s.mu.Lock()
 	running := s.runCtx != nil && s.runCtx.Err() == nil
 	if running {
@@ -342,6 +398,7 @@ func (s *Service) reload(ctx context.Context, id store.ID, retry bool) error {
 		return fmt.Errorf("service: reading account #%d: %w", id, err)
 	}
 	r := s.build(ctx, a, retry)
+	r.fromJob = fromJob
 	if !s.install(r, true) {
 		return ErrNotRunning
 	}
@@ -393,7 +450,7 @@ func (s *Service) Status(id store.ID) (feed.Status, bool) {
 // rescue it only after RescueStuckJobsAfter, minutes in which its
 // account is not refreshed. The attempt is recorded as River's rescuer
 // records one.
-func rescueOrphans(ctx context.Context, driver *riversqlite.Driver, now time.Time) error {
+func rescueOrphans(ctx context.Context, driver riverdriver.Driver[*sql.Tx], now time.Time) error {
 	exec := driver.GetExecutor()
 	for {
 		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 100, StuckHorizon: now.Add(time.Second)})

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -92,7 +93,7 @@ const insertBatch = 100
 // makes the dispatcher queue the account again. The insert is unique,
 // so queuing it again while its job lives inserts nothing.
 func (s *Service) lease() time.Duration {
-	return max(s.cfg.Interval, s.cfg.JobTimeout+rescueMargin+s.cfg.JobTimeout+time.Minute)
+	return max(s.cfg.Interval, s.cfg.RescueAfter+s.cfg.JobTimeout+time.Minute)
 }
 
 // dispatch inserts one refresh job for each due account that is neither
@@ -115,6 +116,16 @@ func (s *Service) dispatch(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		if !s.leading.Load() {
+			// Another replica's dispatcher queues the jobs; this one
+			// waits to be elected (watchLeader pokes it).
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			}
+			continue
+		}
 		now := s.now()
 		next := now.Add(maxSleep)
 		byHost := map[string][]*account{}
@@ -239,6 +250,11 @@ func (s *Service) healthLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if !s.leading.Load() {
+			// The leader checks them: one alert per stale roster, not
+			// one per replica.
+			continue
+		}
 		s.mu.Lock()
 		all := make([]*account, 0, len(s.accounts))
 		for _, r := range s.accounts {
@@ -261,23 +277,22 @@ func (s *Service) healthLoop(ctx context.Context) {
 	}
 }
 
-// loginTurn waits for the host's next free login slot, at least LoginGap
-// after the one before, and reserves it, so that however many accounts
-// one RosterOn host has, its logins come no closer than LoginGap. It
-// returns ctx's error if ctx ends first; the slot reserved stays taken,
-// which only spaces the next login more.
+// loginTurn waits for the host's next login turn, at least LoginGap
+// after the one before across every replica (Store.NextTurn), so that
+// however many accounts one RosterOn host has, its logins come no closer
+// than LoginGap. It returns ctx's error if ctx ends first; the turn
+// reserved stays taken, which only spaces the next login more.
 func (s *Service) loginTurn(ctx context.Context, name string) error {
-	// Real time, not Config.Now: the gap is between real requests.
-	now := time.Now()
-	s.mu.Lock()
-	h := s.hostLocked(name)
-	at := h.nextLogin
-	if at.Before(now) {
-		at = now
+	at, err := s.cfg.Store.NextTurn(ctx, "logins "+name, s.cfg.LoginGap)
+	if err != nil {
+		return fmt.Errorf("asking the store for a login turn: %w", err)
 	}
-	h.nextLogin = at.Add(s.cfg.LoginGap)
-	s.mu.Unlock()
-	d := at.Sub(now)
+	// Real time, not Config.Now: the gap is between real requests.
+	return sleepUntil(ctx, at)
+}
+
+func sleepUntil(ctx context.Context, at time.Time) error {
+	d := time.Until(at)
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rosteron/rosteron/store/storetest"
 )
 
 // TestLoginTurnSpacesLoginsPerHost: logins to one host come at least
@@ -15,7 +17,7 @@ import (
 // them.
 func TestLoginTurnSpacesLoginsPerHost(t *testing.T) {
 	t.Parallel()
-	s := &Service{cfg: Config{LoginGap: 40 * time.Millisecond}, hosts: map[string]*host{}}
+	s := &Service{cfg: Config{LoginGap: 40 * time.Millisecond, Store: storetest.Open(t)}, hosts: map[string]*host{}}
 	ctx := context.Background()
 	start := time.Now()
 	var mu sync.Mutex
@@ -42,17 +44,12 @@ func TestLoginTurnSpacesLoginsPerHost(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, last.Sub(start), 3*40*time.Millisecond)
 
-	// The other host's first login is due at once: its slot is free.
-	s.mu.Lock()
-	_, busy := s.hosts["b.example"]
-	s.mu.Unlock()
-	assert.False(t, busy)
+	// The other host's first login is due at once: its turn is free; and
+	// it reserved the one a gap after its own.
 	before := time.Now()
 	require.NoError(t, s.loginTurn(ctx, "b.example"))
-	s.mu.Lock()
-	next := s.hosts["b.example"].nextLogin
-	s.mu.Unlock()
-	// Its slot was free, so it reserved the one a gap after its own.
+	next, err := s.cfg.Store.NextTurn(ctx, "logins b.example", 40*time.Millisecond)
+	require.NoError(t, err)
 	assert.False(t, next.Before(before.Add(40*time.Millisecond)))
 
 	cancelled, cancel := context.WithCancel(ctx)

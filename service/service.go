@@ -128,6 +128,11 @@ const (
 	// DefaultJobTimeout is Config.JobTimeout's default: three times a
 	// refresh's own 60 s limit.
 	DefaultJobTimeout = 3 * time.Minute
+	// DefaultChangesEvery is how often a service reads the changes that
+	// other replicas (or `rosteron accounts`) made in the store: the
+	// accounts added, changed or refreshed elsewhere, whose pages and
+	// feeds then serve what was committed.
+	DefaultChangesEvery = 2 * time.Second
 )
 
 // Config is a Service's configuration. Store, Fetch and Options are
@@ -157,7 +162,8 @@ type Config struct {
 	// Exclusive says that no other process runs this store's jobs (serve
 	// holds a lock on the store): a job left running at start is an
 	// orphan of a process that died, and is run again at once rather
-	// than after River's rescue time.
+	// than after River's rescue time. Only for SQLite: a Postgres store
+	// is shared by replicas, and Exclusive is ignored there.
 	Exclusive bool
 	// Single makes /healthz the one account's health, as the
 	// single-account serve's has always been; otherwise it is the
@@ -177,12 +183,20 @@ type Config struct {
 	// session's logout (DefaultJobTimeout): a refresh still under way
 	// then is cut short, and tried again after the feed's backoff.
 	JobTimeout time.Duration
+	// RescueAfter is River's RescueStuckJobsAfter: a job still running
+	// that long belonged to a process that died mid-refresh, and is run
+	// again by any replica (JobTimeout + 2 min by default, 5 min). It
+	// must be longer than JobTimeout.
+	RescueAfter time.Duration
 
 	// For tests: River's fetch poll interval (riversqlite has no
 	// LISTEN/NOTIFY, so workers poll; default 1s) and the health tick
 	// (default a minute).
 	pollInterval time.Duration
 	healthEvery  time.Duration
+	// changesEvery is how often the store's changes are read
+	// (DefaultChangesEvery).
+	changesEvery time.Duration
 }
 
 // ErrBusy is Check's error when no session can start now within the

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -136,7 +137,8 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	// pgtest.Main stops the Postgres the tests started, if any.
+	os.Exit(pgtest.Main(m))
 }
 
 // crashChild is the process TestKilledMidWrite kills: it writes blobs

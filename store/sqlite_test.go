@@ -348,7 +348,7 @@ func storeAtVersion1(t *testing.T, usernames ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "store.db")
-	ms, err := loadMigrations(sqliteMigrations, "migrations/sqlite")
+	ms, err := migrationsOf(KindSQLite)
 	require.NoError(t, err)
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)

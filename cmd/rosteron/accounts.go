@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,7 +32,8 @@ const accountsUsage = `Usage: rosteron accounts SUBCOMMAND --state DIR [--key-fi
 
 Manages the accounts that 'rosteron serve --accounts --state DIR' serves:
 many people's rosters in one server, each behind its own page and feeds.
-The store is ` + storeFile + ` in the --state folder (made 0700). Each
+The store is ` + storeFile + ` in the --state folder (made 0700), or with
+--database a PostgreSQL database that many serve replicas share. Each
 account's RosterOn password, its feed token, its alerts' addresses and
 other credentials are sealed in it with a key that is never in the store;
 its tokens are kept as hashes besides.
@@ -70,6 +70,24 @@ Subcommands:
                                 costs no login and saves nothing
           and the browser flags of 'rosteron roster' (--browser,
           --chrome, --timeout, --render, --allow-http, …) for the login
+  import --url URL [--no-check] [--addresses-out FILE] FILE|-
+        add many accounts at once, for a fleet: FILE (or standard
+        input, with -) holds one 'username,password' line each (CSV: a
+        password holding a comma or a double quote is written in double
+        quotes, its double quotes doubled; a first line
+        'username,password', blank lines and lines starting with # are
+        skipped), as 'rosteron mock --users-out' writes them. The file
+        is a secret: never give passwords on the command line. A faulty
+        line imports nothing, and names its line, never its password.
+        Each account's password is checked with one login, 2 s apart,
+        unless --no-check (then serve's first refresh checks it); one
+        that fails is not added and is named, the others are. An
+        account there already is kept as it is. Prints a CSV line
+        'username,page,manage_code' for each, as it is added (the
+        manage code only for the new ones), or writes them to
+        --addresses-out FILE (made 0600; it must not exist). Takes
+        --tz, --public-url, --allow-instance and the browser flags as
+        add does
   list [--addresses] [--json]
         a table of the accounts: ID, username, instance, last good
         refresh, state (ok, stale, stopped or paused, and why) and next
@@ -90,12 +108,13 @@ Subcommands:
         --key-file PATH and destroy the old key. It needs serve stopped:
         serve --accounts holds the lock ` + lockName + ` in --state while it
         runs, and rotate-key refuses while it is held (and while an add
-        runs)
+        runs). With --database every replica holds a shared lock in the
+        database instead: stop them all first
 
 Flags of every subcommand:
   --state DIR         the folder of the store (default $XDG_STATE_HOME/rosteron,
                       else ~/.local/state/rosteron)
-` + keyUsage + `  -h, --help          print this help
+` + keyUsage + databaseUsage + `  -h, --help          print this help
 
 Only add, rotate-key and list --addresses need the key; the others work
 without one (with --key-file, the key is read, never made, by them). A
@@ -112,6 +131,7 @@ sync'. 'rosteron serve --accounts --help' tells of the server.
 // accountsFlags are the flags of the accounts subcommands.
 type accountsFlags struct {
 	key keyFlags
+	db  dbFlags
 
 	// add
 	url, username string
@@ -131,12 +151,16 @@ type accountsFlags struct {
 
 	// rotate-key
 	newKeyFile string
+
+	// import
+	noCheck      bool
+	addressesOut string
 }
 
 func (c *cli) accounts(ctx context.Context, args []string) error {
 	const cmd = "accounts"
 	if len(args) == 0 {
-		return usagef(cmd, "missing subcommand: add, list, remove, pause, resume or rotate-key")
+		return usagef(cmd, "missing subcommand: add, import, list, remove, pause, resume or rotate-key")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -146,6 +170,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	fs := newFlagSet(cmd)
 	var f accountsFlags
 	f.key.register(fs)
+	f.db.register(fs)
 	switch sub {
 	case "add":
 		fs.StringVar(&f.url, "url", "", "")
@@ -164,14 +189,22 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 		fs.BoolVar(&f.addresses, "addresses", false, "")
 		fs.BoolVar(&f.json, "json", false, "")
 		fs.StringVar(&f.publicURL, "public-url", "", "")
+	case "import":
+		fs.StringVar(&f.url, "url", "", "")
+		fs.StringVar(&f.tz, "tz", "", "")
+		fs.StringVar(&f.publicURL, "public-url", "", "")
+		fs.Var(&f.allow, "allow-instance", "")
+		fs.BoolVar(&f.noCheck, "no-check", false, "")
+		fs.StringVar(&f.addressesOut, "addresses-out", "", "")
+		f.session.registerBrowser(fs)
 	case "remove", "pause", "resume":
 	case "rotate-key":
 		fs.StringVar(&f.newKeyFile, "new-key-file", "", "")
 	default:
 		if strings.HasPrefix(sub, "-") {
-			return usagef(cmd, "the subcommand comes first: rosteron accounts add|list|remove|pause|resume|rotate-key [flags]")
+			return usagef(cmd, "the subcommand comes first: rosteron accounts add|import|list|remove|pause|resume|rotate-key [flags]")
 		}
-		return usagef(cmd, "unknown subcommand %q: want add, list, remove, pause, resume or rotate-key", sub)
+		return usagef(cmd, "unknown subcommand %q: want add, import, list, remove, pause, resume or rotate-key", sub)
 	}
 	pos, err := parseArgs(cmd, fs, args)
 	if err != nil {
@@ -181,48 +214,68 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	loc, err := c.storeLocation(ctx, cmd, dir, f.db)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "add":
 		if len(pos) > 0 {
 			// Not quoted: it may be a password typed in the wrong place.
 			return usagef(cmd, "accounts add takes no arguments, only flags (got %d)", len(pos))
 		}
-		return c.accountsAdd(ctx, dir, &f)
+		return c.accountsAdd(ctx, loc, &f)
+	case "import":
+		if len(pos) != 1 {
+			// Not quoted: it may be a password typed in the wrong place.
+			return usagef(cmd, "accounts import takes one argument, the accounts file (or - for standard input), "+
+				"never a password (got %d arguments)", len(pos))
+		}
+		return c.accountsImport(ctx, loc, &f, pos[0])
 	case "list":
 		if len(pos) > 0 {
 			return usagef(cmd, "accounts list takes no arguments, only flags (got %d)", len(pos))
 		}
-		return c.accountsList(ctx, dir, &f)
+		return c.accountsList(ctx, loc, &f)
 	case "rotate-key":
 		if len(pos) > 0 {
 			return usagef(cmd, "accounts rotate-key takes no arguments, only flags (got %d)", len(pos))
 		}
-		return c.accountsRotateKey(ctx, dir, &f)
+		return c.accountsRotateKey(ctx, loc, &f)
 	}
 	if len(pos) != 1 {
 		return usagef(cmd, "accounts %s takes one account: id:ID, or USERNAME[@HOST] (got %d arguments)", sub, len(pos))
 	}
-	return c.accountsChange(ctx, dir, &f, sub, pos[0])
+	return c.accountsChange(ctx, loc, &f, sub, pos[0])
 }
 
 // openStoreOptionalKey opens the store for the subcommands that need no
 // key: with the key of --key-file when one is given (read, never made),
 // else with none.
-func (c *cli) openStoreOptionalKey(ctx context.Context, cmd, dir string, f *accountsFlags) (store.Store, error) {
+func (c *cli) openStoreOptionalKey(ctx context.Context, cmd string, loc *storeLoc, f *accountsFlags) (store.Store, error) {
 	var key *store.Key
 	if f.key.keyFile != "" {
 		var err error
-		if key, err = c.loadKey(cmd, f.key.keyFile, dir, false); err != nil {
+		if key, err = c.loadKey(cmd, f.key.keyFile, loc, false); err != nil {
 			return nil, err
 		}
 	}
-	if !exists(filepath.Join(dir, storeFile)) {
-		return nil, usagef(cmd, "no store in %s: add an account first with 'rosteron accounts add --state %s'", dir, dir)
+	if err := noStore(cmd, loc); err != nil {
+		return nil, err
 	}
-	return c.openStore(ctx, dir, key)
+	return c.openStoreAt(ctx, loc, key)
 }
 
-func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) error {
+// noStore is the usage error of a SQLite store that is not there yet.
+// A database is always there: its schema is made when it is opened.
+func noStore(cmd string, loc *storeLoc) error {
+	if loc.postgres() || exists(loc.sqliteFile()) {
+		return nil
+	}
+	return usagef(cmd, "no store in %s: add an account first with 'rosteron accounts add --state %s'", loc.dir, loc.dir)
+}
+
+func (c *cli) accountsAdd(ctx context.Context, loc *storeLoc, f *accountsFlags) error {
 	const cmd = "accounts"
 	if f.url == "" {
 		return usagef(cmd, "accounts add needs --url, the RosterOn Mobile address, such as https://rosteron.example.com/RosterOnProd/Mobile")
@@ -275,7 +328,7 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		return err
 	}
 	// Made last, once every flag is known good.
-	key, err := c.loadKey(cmd, f.key.keyFile, dir, true)
+	key, err := c.loadKey(cmd, f.key.keyFile, loc, true)
 	if err != nil {
 		return err
 	}
@@ -285,23 +338,12 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 		}
 	}
 
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating the state folder: %w", err)
-	}
-	unlock, err := lockShared(filepath.Join(dir, rotateLockName))
-	if errors.Is(err, errLocked) {
-		return fmt.Errorf("'rosteron accounts rotate-key' is re-sealing the store in %s: add the account once it is done, "+
-			"with the new key", dir)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := c.openStore(ctx, dir, key)
+	st, unlock, err := c.openForAdd(ctx, loc, key)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer unlock()
 	if a, err := st.Find(ctx, instance, f.username); err == nil {
 		return fmt.Errorf("there is an account of %s at %s already (ID %d): 'rosteron accounts remove id:%d' first, to add it again",
 			a.Username, a.Instance, a.ID, a.ID)
@@ -341,12 +383,12 @@ func (c *cli) accountsAdd(ctx context.Context, dir string, f *accountsFlags) err
 	c.addSecrets("", secrets.Token, secrets.Manage)
 	// The roster that login read is the account's first: its page has
 	// it to show before serve's first refresh.
-	var loc *time.Location
+	var zone *time.Location
 	if f.tz != "" {
-		loc, _ = time.LoadLocation(f.tz) // checked above
+		zone, _ = time.LoadLocation(f.tz) // checked above
 	}
 	fd := feed.New(feed.WithState(store.State{Store: st, ID: a.ID}), feed.WithSource(a.Instance, a.Username),
-		feed.WithLocation(loc), feed.WithCalendarName(f.calendarName), feed.WithReminders(remind, remindLeave),
+		feed.WithLocation(zone), feed.WithCalendarName(f.calendarName), feed.WithReminders(remind, remindLeave),
 		feed.WithSecrets(password, secrets.Token))
 	if _, err := fd.Update(snap); err != nil {
 		c.errorf("warning: the roster read is not kept, so the page waits for serve's first refresh: %v", err)
@@ -494,7 +536,7 @@ func accountState(a *store.Account) (state, why string) {
 	return state, a.Health.Why
 }
 
-func (c *cli) accountsList(ctx context.Context, dir string, f *accountsFlags) error {
+func (c *cli) accountsList(ctx context.Context, loc *storeLoc, f *accountsFlags) error {
 	const cmd = "accounts"
 	public, err := parsePublicURL(cmd, f.publicURL)
 	if err != nil {
@@ -505,17 +547,17 @@ func (c *cli) accountsList(ctx context.Context, dir string, f *accountsFlags) er
 	}
 	var st store.Store
 	if f.addresses {
-		if !exists(filepath.Join(dir, storeFile)) {
-			return usagef(cmd, "no store in %s: add an account first with 'rosteron accounts add --state %s'", dir, dir)
+		if err := noStore(cmd, loc); err != nil {
+			return err
 		}
-		key, err := c.loadKey(cmd, f.key.keyFile, dir, false)
+		key, err := c.loadKey(cmd, f.key.keyFile, loc, false)
 		if err != nil {
 			return err
 		}
-		if st, err = c.openStore(ctx, dir, key); err != nil {
+		if st, err = c.openStoreAt(ctx, loc, key); err != nil {
 			return err
 		}
-	} else if st, err = c.openStoreOptionalKey(ctx, cmd, dir, f); err != nil {
+	} else if st, err = c.openStoreOptionalKey(ctx, cmd, loc, f); err != nil {
 		return err
 	}
 	defer st.Close()
@@ -552,7 +594,7 @@ func (c *cli) accountsList(ctx context.Context, dir string, f *accountsFlags) er
 		return enc.Encode(out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(c.stderr, "rosteron accounts: no accounts in %s\n", dir)
+		fmt.Fprintf(c.stderr, "rosteron accounts: no accounts in %s\n", loc.where)
 		return nil
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -660,9 +702,9 @@ func instanceHost(instance string) string {
 }
 
 // accountsChange is remove, pause and resume.
-func (c *cli) accountsChange(ctx context.Context, dir string, f *accountsFlags, sub, sel string) error {
+func (c *cli) accountsChange(ctx context.Context, loc *storeLoc, f *accountsFlags, sub, sel string) error {
 	const cmd = "accounts"
-	st, err := c.openStoreOptionalKey(ctx, cmd, dir, f)
+	st, err := c.openStoreOptionalKey(ctx, cmd, loc, f)
 	if err != nil {
 		return err
 	}
@@ -702,8 +744,9 @@ func (c *cli) accountsChange(ctx context.Context, dir string, f *accountsFlags, 
 	return nil
 }
 
-func (c *cli) accountsRotateKey(ctx context.Context, dir string, f *accountsFlags) error {
+func (c *cli) accountsRotateKey(ctx context.Context, loc *storeLoc, f *accountsFlags) error {
 	const cmd = "accounts"
+	dir := loc.dir
 	if f.newKeyFile == "" {
 		return usagef(cmd, "accounts rotate-key needs --new-key-file PATH, where the new key is written (it must not exist)")
 	}
@@ -715,35 +758,19 @@ func (c *cli) accountsRotateKey(ctx context.Context, dir string, f *accountsFlag
 	if err := keyOutsideState(cmd, f.newKeyFile, dir); err != nil {
 		return err
 	}
-	if !exists(filepath.Join(dir, storeFile)) {
+	if !loc.postgres() && !exists(loc.sqliteFile()) {
 		return usagef(cmd, "no store in %s: there is nothing to rotate", dir)
 	}
-	key, err := c.loadKey(cmd, f.key.keyFile, dir, false)
+	key, err := c.loadKey(cmd, f.key.keyFile, loc, false)
 	if err != nil {
 		return err
 	}
-	unlock, err := lockFile(filepath.Join(dir, lockName))
-	if errors.Is(err, errLocked) {
-		return fmt.Errorf("a 'rosteron serve --accounts' is running on %s (it holds %s): stop it first, "+
-			"then rotate the key, then start it again with --key-file %s", dir, filepath.Join(dir, lockName), f.newKeyFile)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	unlockRotate, err := lockFile(filepath.Join(dir, rotateLockName))
-	if errors.Is(err, errLocked) {
-		return fmt.Errorf("an 'rosteron accounts add' or another rotate-key is running on %s: try again once it is done", dir)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlockRotate()
-	st, err := c.openStore(ctx, dir, key)
+	st, unlock, err := c.lockForRotate(ctx, loc, key, f.newKeyFile)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer unlock()
 	next, err := store.NewKey()
 	if err != nil {
 		return err

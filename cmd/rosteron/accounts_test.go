@@ -60,7 +60,7 @@ func TestAccountsUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subcommand", nil, cmd("accounts"), "missing subcommand: add, list, remove, pause, resume or rotate-key"},
+		{"no subcommand", nil, cmd("accounts"), "missing subcommand: add, import, list, remove, pause, resume or rotate-key"},
 		{"unknown subcommand", nil, cmd("accounts", "frob"), `unknown subcommand "frob"`},
 		{"flag first", nil, cmd("accounts", "--state", state, "list"), "the subcommand comes first"},
 		{"no key", nil, add("--password-file", pwFile),

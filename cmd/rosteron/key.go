@@ -69,7 +69,8 @@ func (c *cli) keyFile(cmd, flagFile string) (path string, named bool, err error)
 // there when it does not exist yet (create) with a warning, else from the
 // systemd credential or the Docker secret. A key inside stateDir is
 // refused, since the state folder's backups would carry it.
-func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, error) {
+func (c *cli) loadKey(cmd, flagFile string, loc *storeLoc, create bool) (*store.Key, error) {
+	stateDir := loc.dir
 	path, named, err := c.keyFile(cmd, flagFile)
 	if err != nil {
 		return nil, err
@@ -86,17 +87,17 @@ func (c *cli) loadKey(cmd, flagFile, stateDir string, create bool) (*store.Key, 
 		// A new key opens nothing sealed already: one made by mistake
 		// (a --key-file mistyped) would seal new accounts apart from the
 		// old ones.
-		sealed, err := holdsSealed(stateDir)
+		sealed, err := c.holdsSealedAt(loc)
 		if err != nil {
 			// Busy (a serve holds it) or unreadable: a new key is made
 			// only for a store known to hold nothing sealed.
 			return nil, fmt.Errorf("there is no key file %s, and the store in %s could not be read to see whether "+
 				"it holds secrets sealed with a key (%w): give the key it was sealed with, or try again once it can be read",
-				path, stateDir, err)
+				path, loc.where, err)
 		}
 		if sealed {
 			return nil, usagef(cmd, "there is no key file %s, but the store in %s holds secrets sealed with a key: "+
-				"give the key they were sealed with (a new one would open none of them)", path, stateDir)
+				"give the key they were sealed with (a new one would open none of them)", path, loc.where)
 		}
 	}
 	if named && create {

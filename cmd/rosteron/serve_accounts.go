@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,12 +51,21 @@ refused until it stops. It reads the accounts again every 10 seconds, so
 that one added, paused, resumed or removed with 'rosteron accounts' is
 served, stopped or dropped within that time, with no restart.
 
+With --database the store, the rosters, the join page's rate limits and
+the refresh jobs are in PostgreSQL, and any number of serve replicas may
+run on it behind one load balancer: each serves every account, and the
+refreshes are shared out among them. Give every replica the same flags
+(the same key, --refresh, --per-host, --login-gap, --job-timeout,
+--allow-instance, --join and --public-url). No replica holds ` + lockName + `;
+each holds a shared lock in the database instead, for as long as it runs,
+which 'rosteron accounts rotate-key' needs free.
+
 ` + keySources + `
 Flags:
   --accounts          serve the accounts of the store in --state
   --state DIR         the folder of the store (default $XDG_STATE_HOME/rosteron,
                       else ~/.local/state/rosteron)
-` + keyUsage + `  --addr HOST:PORT    the address to serve on (default 127.0.0.1:8765)
+` + keyUsage + `` + databaseUsage + `  --addr HOST:PORT    the address to serve on (default 127.0.0.1:8765)
   --public-url URL    the address people reach this server at; required
                       with --join, and https unless it is loopback
   --refresh DURATION  time between an account's refreshes (default 30m),
@@ -85,7 +93,14 @@ Flags:
   --login-gap DURATION
                       the least time between two logins to one RosterOn
                       host (default 2s): one host takes at most one login
-                      per gap, however many accounts it has
+                      per gap, however many accounts it has. With
+                      --database, both hold for all replicas together
+  --job-timeout DURATION
+                      the longest one refresh may take (default 3m). A
+                      refresh left running by a replica that died is run
+                      again by another once --job-timeout + 2m have
+                      passed (River's rescue); without --database, at the
+                      next start
   --allow-private-targets
                       let accounts' alert and CalDAV addresses be on this
                       machine or a private network. Without it they must be
@@ -107,14 +122,17 @@ account's, so that one expired password never marks the whole service
 unhealthy; with --join, /join and /manage/.
 
 Exit status: 0 after SIGINT or SIGTERM, 1 error, 2 usage error (no key,
-a key inside --state, --accounts with --url), 1 when another serve holds
-the lock.
+a key inside --state, --accounts with --url, a --database URL with a
+password in it), 1 when another serve holds the lock (or, on a database,
+while rotate-key runs).
 `
 
 // serveAccountsFlags are serve --accounts' flags.
 type serveAccountsFlags struct {
 	accounts     bool
 	key          keyFlags
+	db           dbFlags
+	jobTimeout   time.Duration
 	addr         string
 	publicURL    string
 	refresh      time.Duration
@@ -139,6 +157,8 @@ type serveAccountsFlags struct {
 func (f *serveAccountsFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.accounts, "accounts", false, "")
 	f.key.register(fs)
+	f.db.register(fs)
+	fs.DurationVar(&f.jobTimeout, "job-timeout", service.DefaultJobTimeout, "")
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8765", "")
 	fs.StringVar(&f.publicURL, "public-url", "", "")
 	fs.DurationVar(&f.refresh, "refresh", service.DefaultInterval, "")
@@ -210,6 +230,8 @@ func accountsMode(args []string) bool {
 // accountsServer is serve --accounts, checked and ready to run.
 type accountsServer struct {
 	dir         string
+	loc         *storeLoc
+	jobTimeout  time.Duration
 	addr        string
 	public      *url.URL
 	refresh     time.Duration
@@ -288,7 +310,10 @@ func (c *cli) checkServeAccounts(ctx context.Context, args []string) (*accountsS
 			"one mode or the other (add accounts with 'rosteron accounts add')", f.single[0])
 	}
 	as := &accountsServer{addr: f.addr, refresh: f.refresh, perHost: f.perHost, loginGap: f.loginGap,
-		maxSessions: f.maxSessions, maxConns: f.maxConns, session: &f.session}
+		maxSessions: f.maxSessions, maxConns: f.maxConns, session: &f.session, jobTimeout: f.jobTimeout}
+	if f.jobTimeout <= 0 {
+		return nil, usagef(cmd, "invalid --job-timeout %v: want a positive duration, such as 3m", f.jobTimeout)
+	}
 	if f.loginGap <= 0 {
 		return nil, usagef(cmd, "invalid --login-gap %v: want a positive duration, such as 2s", f.loginGap)
 	}
@@ -377,7 +402,10 @@ func (c *cli) checkServeAccounts(ctx context.Context, args []string) (*accountsS
 			return nil, err
 		}
 	}
-	if as.key, err = c.loadKey(cmd, f.key.keyFile, as.dir, true); err != nil {
+	if as.loc, err = c.storeLocation(ctx, cmd, as.dir, f.db); err != nil {
+		return nil, err
+	}
+	if as.key, err = c.loadKey(cmd, f.key.keyFile, as.loc, true); err != nil {
 		return nil, err
 	}
 	return as, nil
@@ -454,25 +482,12 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", as.refresh)
 	}
 
-	// The lock first, then the store: a second serve opens nothing
-	// (and migrates nothing) of a store the first one runs.
-	if err := os.MkdirAll(as.dir, 0o700); err != nil {
-		return fmt.Errorf("creating the state folder: %w", err)
-	}
-	lockPath := filepath.Join(as.dir, lockName)
-	unlock, err := lockFile(lockPath)
-	if errors.Is(err, errLocked) {
-		return fmt.Errorf("another 'rosteron serve --accounts' is running on %s (it holds %s): one serve per store", as.dir, lockPath)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := c.openStore(ctx, as.dir, as.key)
+	st, unlock, err := c.openForServe(ctx, as, lg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer unlock()
 
 	fetch, closeBrowser := c.accountsFetcher(as, lg)
 	defer closeBrowser()
@@ -506,6 +521,8 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 			PublicURL:      as.public,
 			TrustedProxies: as.trusted,
 			Log:            lg,
+			// Replicas on one database count the attempts together.
+			SharedLimits: as.loc.postgres(),
 		})
 		if err != nil {
 			return fmt.Errorf("--join: %w", err)
@@ -522,9 +539,12 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		PublicURL:   as.public,
 		Join:        joinHandler,
 		Log:         lg,
+		JobTimeout:  as.jobTimeout,
 		// serve.lock is held: a refresh left running is a killed serve's,
-		// and runs again at once.
-		Exclusive: true,
+		// and runs again at once. Not on a database, which replicas
+		// share: there River rescues a dead replica's refresh once its
+		// rescue time (--job-timeout + 2m) has passed.
+		Exclusive: !as.loc.postgres(),
 	})
 	if err != nil {
 		return err
@@ -547,8 +567,12 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	if as.joinOn {
 		fmt.Fprintf(lg, "rosteron serve: join page at %s/join, for %s\n", as.public, strings.Join(as.allowed, ", "))
 	}
+	where := filepath.Join(as.dir, storeFile)
+	if as.loc.postgres() {
+		where = as.loc.where
+	}
 	fmt.Fprintf(lg, "rosteron serve: health at %s/healthz; %d accounts in %s, each refreshed every %v\n",
-		base, len(list), filepath.Join(as.dir, storeFile), as.refresh)
+		base, len(list), where, as.refresh)
 	ln = netutil.LimitListener(ln, as.maxConns)
 	srv := &http.Server{
 		Handler:           svc.Handler(),
