@@ -75,7 +75,7 @@ func TestComposeScale(t *testing.T) {
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := fmt.Sprintf("ROSTERON_SCALE_PORT=%d\nROSTERON_SCALE_PUBLIC_URL=%s\n"+
-		"ROSTERON_SCALE_USERS=%d\nROSTERON_SCALE_INTERVAL=%s\nROSTERON_SCALE_JOB_TIMEOUT=%s\n"+
+		"ROSTERON_SCALE_USERS=%d\nROSTERON_SCALE_REFRESH=%s\nROSTERON_SCALE_JOB_TIMEOUT=%s\n"+
 		"ROSTERON_SCALE_PER_HOST=4\nROSTERON_SCALE_LOGIN_GAP=250ms\n",
 		port, base, scaleUsers, scaleInterval, scaleJobTimeout)
 	// Only the secrets' files move to the test's folder (serve's too, so
