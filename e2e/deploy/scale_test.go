@@ -94,11 +94,11 @@ secrets:
 	p := newProject(t, env, override)
 	s := &scaleProject{project: p}
 
-	// The user's command, whole: every service of the profile, the
-	// import included, at once (so the import's and the replicas'
-	// migrations start together, under their advisory lock).
+	// The documented command: every service of the profile, the import
+	// included, at once (so the import's and the replicas' migrations
+	// start together, under their advisory lock).
 	step := time.Now()
-	p.run("--profile", "scale", "up", "-d")
+	p.run("--profile", "scale", "up", "-d", "proxy", "scale-import")
 	importer := strings.TrimSpace(p.run("--profile", "scale", "ps", "-a", "-q", "scale-import"))
 	require.NotEmpty(t, importer, "no scale-import container")
 	code := strings.TrimSpace(docker(t, "wait", importer))
@@ -133,7 +133,7 @@ secrets:
 	assert.NotEqual(t, "0", f[1], "no connection of rosteron")
 
 	// In the middle of the round: once a quarter of the accounts have
-	// their first roster, serve-1 is killed while it runs a refresh.
+	// their first roster, a replica is killed while it runs a refresh.
 	step = time.Now()
 	waitFor(t, "a quarter of the first round", scaleInterval, func() bool {
 		return s.refreshed(t) >= scaleUsers/4
@@ -146,22 +146,22 @@ secrets:
 	waitFor(t, "requests through the proxy before the kill", time.Minute, func() bool {
 		return len(poll.requests()) >= 10
 	})
-	victim, orphans, killedAt := s.killMidRefresh(t, "serve-1")
+	victim, survivor, orphans, killedAt := s.killMidRefresh(t)
 	timings["start until the kill"] = time.Since(step)
-	t.Logf("killed serve-1 (%s) with %d refresh job(s) running: %v", victim[:12], len(orphans), orphans)
+	t.Logf("killed %s with %d refresh job(s) running: %v", victim, len(orphans), orphans)
 
 	// The survivor runs them: River's rescuer finds them stuck after
-	// RescueStuckJobsAfter and serve-2 runs them again, once each.
+	// RescueStuckJobsAfter and the survivor runs them again, once each.
 	step = time.Now()
 	rescueBound := scaleJobTimeout + 3*time.Minute + 2*riverRescuerEvery
 	var rescued map[int64]time.Duration
-	waitFor(t, "serve-2 to run serve-1's jobs", rescueBound, func() bool {
-		rescued = s.rescued(t, orphans, killedAt)
+	waitFor(t, survivor+" to run "+victim+"'s jobs", rescueBound, func() bool {
+		rescued = s.rescued(t, orphans, survivor, killedAt)
 		return len(rescued) == len(orphans)
 	})
 	var slowest time.Duration
 	for id, d := range rescued {
-		t.Logf("job %d: run again and completed by serve-2 %v after the kill", id, d.Round(time.Second))
+		t.Logf("job %d: run again and completed by %s %v after the kill", id, survivor, d.Round(time.Second))
 		slowest = max(slowest, d)
 	}
 	timings["kill until rescued jobs completed"] = slowest
@@ -200,14 +200,14 @@ secrets:
 	}
 	// And the store agrees: every account healthy, with a roster from
 	// this run.
-	for _, a := range s.accounts(t, "serve-2") {
+	for _, a := range s.accounts(t, survivor) {
 		if a.LastGood == nil || a.LastGood.Before(periodStart.Add(-scaleInterval)) || a.State != "ok" {
 			t.Errorf("account %d (%s): state %q, last good %v", a.ID, a.Username, a.State, a.LastGood)
 		}
 	}
 
 	// Pages and feeds never failed through the proxy, but for a request
-	// already on its way to serve-1 when it died.
+	// already on its way to the victim when it died.
 	reqs := poll.stop()
 	require.NotEmpty(t, reqs)
 	assert.True(t, reqs[0].start.Before(killedAt.Local()), "requests through the proxy before the kill")
@@ -250,7 +250,7 @@ secrets:
 	timings["pg_dump and search"] = time.Since(step)
 
 	// Nor in the configuration, the containers' or their logs.
-	for _, svc := range []string{"postgres", "serve-2", "proxy"} {
+	for _, svc := range []string{"postgres", survivor, "proxy"} {
 		inspect := docker(t, "inspect", p.container(svc))
 		assert.NotContains(t, inspect, dbPassword, svc)
 		assert.NotContains(t, inspect, key, svc)
@@ -380,35 +380,41 @@ func (s *scaleProject) runningOn(t *testing.T, host string) []int64 {
 	return ids
 }
 
-// killMidRefresh kills service with docker kill as soon as it runs a
-// refresh job, and returns its container, the jobs it left running and
-// when it died (Postgres's clock). Should every job it ran have
-// committed just before it died, it is started again and killed at its
-// next one.
-func (s *scaleProject) killMidRefresh(t *testing.T, service string) (string, []int64, time.Time) {
+// killMidRefresh kills a replica with docker kill as soon as River says
+// it runs a refresh job, and returns it, the other replica, the jobs it
+// left running and when it died (Postgres's clock). Should every job it
+// ran have committed just before it died, it is started again and the
+// next one is killed.
+func (s *scaleProject) killMidRefresh(t *testing.T) (victim, survivor string, orphans []int64, killedAt time.Time) {
 	t.Helper()
-	id := s.container(service)
+	replicas := []string{"serve-1", "serve-2"}
 	for try := 1; ; try++ {
-		waitFor(t, service+" to run a refresh", scaleInterval, func() bool {
-			return len(s.runningOn(t, service)) > 0
+		waitFor(t, "a replica to run a refresh", scaleInterval, func() bool {
+			for i, r := range replicas {
+				if len(s.runningOn(t, r)) > 0 {
+					victim, survivor = r, replicas[1-i]
+					return true
+				}
+			}
+			return false
 		})
+		id := s.container(victim)
 		docker(t, "kill", id)
-		killedAt := s.now(t)
-		if orphans := s.runningOn(t, service); len(orphans) > 0 {
-			return id, orphans, killedAt
+		killedAt = s.now(t)
+		if orphans = s.runningOn(t, victim); len(orphans) > 0 {
+			return victim, survivor, orphans, killedAt
 		}
 		if try == 5 {
-			t.Fatalf("%s finished every job it ran before it died, %d times", service, try)
+			t.Fatalf("the replica killed finished every job it ran before it died, %d times", try)
 		}
-		t.Logf("%s finished its jobs before it died: starting it again", service)
+		t.Logf("%s finished its jobs before it died: starting it again", victim)
 		docker(t, "start", id)
-		require.Equal(t, "healthy", waitHealth(t, s.project, service))
+		require.Equal(t, "healthy", waitHealth(t, s.project, victim))
 	}
 }
 
-// rescued is, of jobs, those that another replica than the dead one ran
-// to completion, with the time from killedAt to their completion.
-func (s *scaleProject) rescued(t *testing.T, jobs []int64, killedAt time.Time) map[int64]time.Duration {
+// rescued is, of jobs, those that the survivor ran to completion, with the time from killedAt to their completion.
+func (s *scaleProject) rescued(t *testing.T, jobs []int64, survivor string, killedAt time.Time) map[int64]time.Duration {
 	t.Helper()
 	ids := make([]string, len(jobs))
 	for i, id := range jobs {
@@ -424,8 +430,8 @@ func (s *scaleProject) rescued(t *testing.T, jobs []int64, killedAt time.Time) m
 		f := strings.Split(line, "|")
 		require.Len(t, f, 4, line)
 		id, _ := strconv.ParseInt(f[0], 10, 64)
-		require.True(t, strings.HasPrefix(f[2], "serve_2") || strings.HasPrefix(f[2], "serve-2"),
-			"job %s completed by %s, not the survivor", f[0], f[2])
+		require.True(t, strings.HasPrefix(f[2], survivor) || strings.HasPrefix(f[2], strings.ReplaceAll(survivor, "-", "_")),
+			"job %s completed by %s, not the survivor %s", f[0], f[2], survivor)
 		attempt, _ := strconv.Atoi(f[1])
 		require.GreaterOrEqual(t, attempt, 2, "job %s was run again", f[0])
 		done[id] = parsePGTime(t, f[3]).Sub(killedAt)
