@@ -232,6 +232,8 @@ secrets:
 	assert.Greater(t, afterKill, 10, "requests through the proxy after the kill")
 	assert.Zero(t, failed, "requests that failed through the proxy")
 
+	s.logFigures(t)
+
 	// No secret in clear in the database: a whole pg_dump searched for
 	// every user's password, the key and the database's password.
 	step = time.Now()
@@ -264,6 +266,39 @@ secrets:
 		}
 	}
 	assert.NotContains(t, p.run("--profile", "scale", "config"), dbPassword)
+}
+
+// logFigures logs what docs/scale.md's figures come from: the first
+// round's rate, the queue's latency (scheduled → started), each
+// replica's share of the jobs, and Postgres's size per account.
+func (s *scaleProject) logFigures(t *testing.T) {
+	t.Helper()
+	for _, q := range []struct{ what, sql string }{
+		{"first round (refreshes, seconds, per second)", `WITH f AS (SELECT DISTINCT ON (args->>'account') created_at, finalized_at
+			FROM river_job WHERE kind = 'refresh' AND state = 'completed' ORDER BY args->>'account', finalized_at)
+			SELECT count(*), round(extract(epoch FROM max(finalized_at) - min(created_at))::numeric, 1),
+			round((count(*) / nullif(extract(epoch FROM max(finalized_at) - min(created_at)), 0))::numeric, 2) FROM f`},
+		{"queue latency, scheduled → started (p50, p95, max seconds)", `SELECT
+			round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at))::numeric, 2),
+			round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at))::numeric, 2),
+			round(max(extract(epoch FROM attempted_at - scheduled_at))::numeric, 2)
+			FROM river_job WHERE kind = 'refresh' AND state = 'completed' AND attempt = 1`},
+		{"completed refresh jobs by replica", `SELECT string_agg(r || ': ' || n, ', ') FROM (SELECT
+			split_part(attempted_by[array_length(attempted_by, 1)], '_', 1) AS r, count(*) AS n
+			FROM river_job WHERE kind = 'refresh' AND state = 'completed' GROUP BY 1 ORDER BY 1) x`},
+		{"database bytes (whole, per account)", `SELECT pg_database_size('rosteron'),
+			pg_database_size('rosteron') / greatest((SELECT count(DISTINCT args->>'account') FROM river_job), 1)`},
+		{"largest tables (rows, bytes)", `SELECT string_agg(relname || ' ' || n_live_tup || ' ' ||
+			pg_total_relation_size(relid), ', ' ORDER BY pg_total_relation_size(relid) DESC)
+			FROM (SELECT * FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT 6) x`},
+	} {
+		out, err := s.sql(q.sql)
+		if err != nil {
+			t.Logf("figure %s: %v", q.what, err)
+			continue
+		}
+		t.Logf("figure: %s: %s", q.what, out)
+	}
 }
 
 // scaleProject is the scale profile's compose project, with its queries.
