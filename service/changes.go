@@ -208,11 +208,3 @@ func (s *Service) forget(id store.ID) {
 		s.log.printf("rosteron serve: account %d removed: no longer served", id)
 	}
 }
-
-// migrationLock runs f under the store's migration lock (a
-// pg_advisory_lock on Postgres).
-//
-// TODO(h-store): store.MigrationLock once merged.
-var migrationLock = func(ctx context.Context, st store.Store, f func(context.Context) error) error {
-	return f(ctx)
-}

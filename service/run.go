@@ -207,17 +207,12 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	var err error
-	if shared {
-		// River's migrator takes no lock: replicas starting at once
-		// migrate one after the other.
-		err = migrationLock(ctx, s.cfg.Store, migrate)
-	} else {
-		err = migrate(ctx)
-	}
-	if err != nil {
+	// River's migrator takes no lock: replicas starting at once migrate
+	// one after the other, under the store's pg_advisory_lock.
+	if err := store.MigrationLock(ctx, s.cfg.Store, migrate); err != nil {
 		return err
 	}
+	var err error
 	if s.cfg.Exclusive && !shared {
 		if err := rescueOrphans(ctx, s.driver, s.now()); err != nil {
 			return err

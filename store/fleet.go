@@ -104,11 +104,19 @@ func (s *base) TakeSlot(ctx context.Context, name string, limit int, holder stri
 			return err
 		}
 		expires := now + int64(lease)
-		// The places exist as rows, so that they can be locked.
-		if _, err := s.exec(ctx, tx, `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+		// The places exist as rows, so that they can be locked; made
+		// once (an insert, even one that does nothing, waits on a row
+		// another transaction is updating).
+		var have int
+		if err := s.queryRow(ctx, tx, `SELECT COUNT(*) FROM slots WHERE name = ? AND slot < ?`, name, limit).Scan(&have); err != nil {
+			return err
+		}
+		if have < limit {
+			if _, err := s.exec(ctx, tx, `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
 			INSERT INTO slots (name, slot, holder, expires) SELECT ?, i, '', 0 FROM n WHERE true
 			ON CONFLICT (name, slot) DO NOTHING`, limit, name); err != nil {
-			return err
+				return err
+			}
 		}
 		err = s.queryRow(ctx, tx, `UPDATE slots SET expires = ? WHERE name = ? AND holder = ? AND slot < ? AND expires > ? RETURNING slot`,
 			expires, name, holder, limit, now).Scan(&slot)
@@ -129,11 +137,16 @@ func (s *base) TakeSlot(ctx context.Context, name string, limit int, holder stri
 		if err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE slots SET holder = ?, expires = ? WHERE name = ? AND slot = ?`, holder, expires, name, slot); err != nil {
+		// Free still: the row lock makes it so on Postgres, and the
+		// condition says so again.
+		res, err := s.exec(ctx, tx, `UPDATE slots SET holder = ?, expires = ? WHERE name = ? AND slot = ? AND (holder = '' OR expires <= ?)`,
+			holder, expires, name, slot, now)
+		if err != nil {
 			return err
 		}
-		ok = true
-		return nil
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
 	})
 	if err != nil || !ok {
 		return 0, false, err

@@ -929,3 +929,14 @@ func (s *base) CheckKey(ctx context.Context) error {
 	clear(p)
 	return err
 }
+
+// CheckKey is the CheckKey method of a Store of either kind (see
+// SQLite.CheckKey):
+// whether the store's key opens what it has sealed.
+func CheckKey(ctx context.Context, s Store) error {
+	c, ok := s.(interface{ CheckKey(context.Context) error })
+	if !ok {
+		return &opError{"checking the key", fmt.Errorf("a %s store cannot tell", s.Kind())}
+	}
+	return c.CheckKey(ctx)
+}

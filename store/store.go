@@ -6,8 +6,9 @@
 // state).
 //
 // The store is SQLite in the state folder by default, through a pure-Go
-// driver; the same interface will be kept in Postgres for many machines.
-// A store opened without a key holds no secret at all: it refuses to keep
+// driver (Open), or Postgres for many machines (OpenPostgres): one
+// interface, one SQL code path, one set of tests run against both. A
+// store opened without a key holds no secret at all: it refuses to keep
 // a password, a credential in the settings or a sealed token.
 //
 // What a stolen store (the file without the key file) yields: usernames,
@@ -18,9 +19,11 @@
 // those are sealed with NaCl secretbox under a subkey of the key for the
 // very row and column they are in (see seal.go), so that someone who can
 // write the file can neither read them nor move one account's password to
-// another. A deleted account is erased from the file and its write-ahead
-// log at once. Someone who has the key and the file has everything; the
-// key file is therefore kept apart from the store and its backups.
+// another. On SQLite a deleted account is erased from the file and its
+// write-ahead log at once; Postgres keeps its rows as dead tuples until a
+// vacuum (see Postgres.Delete). Someone who has the key and the database
+// has everything; the key file is therefore kept apart from the store and
+// its backups.
 package store
 
 import (
@@ -155,7 +158,8 @@ type Store interface {
 	// Create adds an account and returns it with its secrets, shown this
 	// once. ErrExists when its username and instance are taken, the
 	// username in any case: RosterOn usernames are case-insensitive
-	// (ASCII letters are folded; SQLite's lower() folds no other).
+	// (ASCII letters are folded, on both databases: SQLite's lower()
+	// folds no other, and Postgres compares the same way).
 	Create(ctx context.Context, a NewAccount) (*Account, Secrets, error)
 	// Get returns one account; List all, by ID; Find the one of that
 	// instance and username, the username in any case (as Create).
@@ -185,12 +189,14 @@ type Store interface {
 	SetPaused(ctx context.Context, id ID, paused bool, reason string) error
 	SetHealth(ctx context.Context, id ID, h Health) error
 
-	// Delete erases the account: its sealed secrets, its roster and its
-	// state are gone from the database file at once, not merely unlinked
-	// (secure_delete and a checkpoint on SQLite). A *NotErasedError
-	// (errors.As) says the account IS deleted but its bytes may stay in
-	// the write-ahead log until the next checkpoint: a success with a
-	// warning, never a failed delete.
+	// Delete erases the account: on SQLite its sealed secrets, its
+	// roster and its state are gone from the database file at once, not
+	// merely unlinked (secure_delete and a checkpoint). A
+	// *NotErasedError (errors.As) says the account IS deleted but its
+	// bytes may stay in the write-ahead log until the next checkpoint: a
+	// success with a warning, never a failed delete. Postgres has no
+	// secure_delete: its rows stay as dead tuples until a vacuum (see
+	// Postgres.Delete), and it never returns a *NotErasedError.
 	Delete(ctx context.Context, id ID) error
 
 	// LoadBlob and SaveBlob keep an account's feed state by name (the
@@ -220,24 +226,30 @@ type Store interface {
 
 	// Changes returns what changed since stamp, by this process or any
 	// other on the same database: accounts whose row changed (created,
-	// password, settings, zone, token, paused or resumed; not health)
-	// and accounts whose feed state was saved (SaveBlob, SaveBlobsTx),
-	// each ID once, and the stamp to ask with next. Stamp 0 asks for
-	// nothing old: it returns no change, only the current stamp. A
-	// deleted account is not among them: List tells.
+	// password, settings, zone, token, manage secret, paused or resumed;
+	// not health) and accounts whose feed state was saved (SaveBlob,
+	// SaveBlobsTx), each ID once, by ID, and the stamp to ask with next.
+	// Stamp 0 asks for nothing old: it returns no change, only the
+	// current stamp. A deleted account is not among them: List tells. A
+	// change is never missed, but may be reported again by the next call
+	// (on Postgres, when an older transaction was still running).
 	Changes(ctx context.Context, since Stamp) ([]Change, Stamp, error)
 
 	// TakeSlot claims one of limit places of the named resource (a
 	// RosterOn host's sessions) for holder until lease has passed, for
 	// every process on the database together: ok is false when limit
 	// places are held and none has expired. The lease is measured by the
-	// database's clock where it has one. ReleaseSlot frees the place
-	// (nothing when holder no longer holds it).
+	// database's clock where it has one. A holder that holds a place of
+	// the name already gets it back, its lease renewed. Keep a name's
+	// limit fixed: places at or above a lowered limit are not counted.
+	// ReleaseSlot frees the place (nothing when holder no longer holds
+	// it).
 	TakeSlot(ctx context.Context, name string, limit int, holder string, lease time.Duration) (slot int, ok bool, err error)
 	ReleaseSlot(ctx context.Context, name string, slot int, holder string) error
 	// NextTurn reserves the named resource's next turn (a RosterOn host's
 	// next login), turns being at least gap apart across every process:
-	// it returns the time of the reserved turn, now or later.
+	// it returns the time of the reserved turn, now or later, by the
+	// database's clock where it has one.
 	NextTurn(ctx context.Context, name string, gap time.Duration) (time.Time, error)
 	// Hit counts one event under key (a rate limit's key, which the
 	// caller makes secret-free, a MAC of an address or username) among
@@ -249,7 +261,9 @@ type Store interface {
 	// SaveBlobsTx and SetHealthTx are SaveBlob and SetHealth inside a
 	// transaction of DB() that the caller commits: the feed state a
 	// refresh job made, committed with the job's completion and what it
-	// queued (the outbox). On SQLite tx is the store's one connection.
+	// queued (the outbox). ErrNotFound when the account is gone; the
+	// caller rolls back. On SQLite tx is the store's one connection: the
+	// caller calls no other method of the store until tx ends.
 	SaveBlobsTx(ctx context.Context, tx *sql.Tx, id ID, blobs map[string][]byte) error
 	SetHealthTx(ctx context.Context, tx *sql.Tx, id ID, h Health) error
 }

@@ -706,6 +706,8 @@ func testStore(t *testing.T, fresh newDB) {
 		}
 		assert.True(t, slices.IsSorted(ids))
 	})
+
+	testFleet(t, fresh)
 }
 
 func testKey(t testing.TB) *Key {
