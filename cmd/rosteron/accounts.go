@@ -116,11 +116,11 @@ Flags of every subcommand:
                       else ~/.local/state/rosteron)
 ` + keyUsage + databaseUsage + `  -h, --help          print this help
 
-Only add, rotate-key and list --addresses need the key; the others work
-without one (with --key-file, the key is read, never made, by them). A
-running serve --accounts reads the accounts again every 10 seconds: an
-account added, paused, resumed or removed here is served, stopped or
-dropped within that time.
+Only add, import, rotate-key and list --addresses need the key; the
+others work without one (with --key-file, the key is read, never made,
+by them). A running serve --accounts reads the accounts again every 10
+seconds: an account added, paused, resumed or removed here is served,
+stopped or dropped within that time.
 
 Exit status: 0 success, 1 error, 2 usage error (an unknown account
 included), 3 to 6 as 'rosteron roster' for add's login (3: the password
@@ -210,7 +210,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := f.key.stateDir(cmd, c.getenv)
+	dir, err := c.stateDirFor(cmd, f.key, f.db)
 	if err != nil {
 		return err
 	}
@@ -755,8 +755,10 @@ func (c *cli) accountsRotateKey(ctx context.Context, loc *storeLoc, f *accountsF
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("checking the new key file: %w", err)
 	}
-	if err := keyOutsideState(cmd, f.newKeyFile, dir); err != nil {
-		return err
+	if dir != "" {
+		if err := keyOutsideState(cmd, f.newKeyFile, dir); err != nil {
+			return err
+		}
 	}
 	if !loc.postgres() && !exists(loc.sqliteFile()) {
 		return usagef(cmd, "no store in %s: there is nothing to rotate", dir)

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -170,4 +172,51 @@ func TestAccountsImportFaultyFile(t *testing.T) {
 		assert.Equal(t, exitUsage, r.code, r.stderr)
 		assert.NotContains(t, r.stderr, "Secret-1")
 	}
+}
+
+// Without --no-check each password is tried with one login, in Chrome
+// against the mock: a refused one is not added, and named by its line;
+// the others are, with the roster their login read kept.
+func TestAccountsImportChecksWithChrome(t *testing.T) {
+	needChrome(t)
+	was := importGap
+	importGap = 10 * time.Millisecond
+	t.Cleanup(func() { importGap = was })
+	mock, env := mockRosterOn(t, mockserver.DemoRoster(time.Now()), nil)
+	url := env["ROSTERON_URL"]
+	for _, k := range []string{"ROSTERON_URL", "ROSTERON_USERNAME", "ROSTERON_PASSWORD"} {
+		delete(env, k)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	file := filepath.Join(t.TempDir(), "accounts.csv")
+	require.NoError(t, os.WriteFile(file, []byte(mockserver.DemoUsername+","+mockserver.DemoPassword+"\n"+
+		"ann.nurse,not-the-password\nbob.driver,bob-demo-password\n"), 0o600))
+
+	r := runWith(t, env, "", "accounts", "import", "--state", state, "--key-file", key, "--url", url, "--timeout", "30s", file)
+	assert.Equal(t, exitError, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "line 2: ann.nurse not added")
+	assert.Contains(t, r.stderr, "1 of 3 accounts not added (line 2)")
+	assert.Equal(t, 2, mock.Logins(), "one login each for the good passwords (Logins counts the ones accepted)")
+	assert.Zero(t, mock.Sessions(), "logged out")
+	got := readAddresses(t, r.stdout)
+	assert.Len(t, got, 2)
+	for _, s := range []string{mockserver.DemoPassword, "not-the-password", "bob-demo-password"} {
+		assert.NotContains(t, r.stdout+r.stderr, s)
+	}
+
+	k, err := store.LoadKey(key)
+	require.NoError(t, err)
+	st, err := store.Open(context.Background(), filepath.Join(state, storeFile), k)
+	require.NoError(t, err)
+	defer st.Close()
+	instance, err := session.NormalizeURL(url)
+	require.NoError(t, err)
+	bob, err := st.Find(context.Background(), instance, "bob.driver")
+	require.NoError(t, err)
+	saved, err := st.LoadBlob(context.Background(), bob.ID, feed.StateFile)
+	require.NoError(t, err, "the roster the check read is kept")
+	assert.Contains(t, string(saved), "Depot 3")
+	_, err = st.Find(context.Background(), instance, "ann.nurse")
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }

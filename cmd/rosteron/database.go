@@ -90,6 +90,17 @@ func (l *storeLoc) sqliteFile() string {
 	return filepath.Join(l.dir, storeFile)
 }
 
+// stateDirFor is --state, else the default state folder; with a
+// database, which needs none, "" when there is no default (no $HOME, as
+// in a container run as a user of its own).
+func (c *cli) stateDirFor(cmd string, k keyFlags, d dbFlags) (string, error) {
+	dir, err := k.stateDir(cmd, c.getenv)
+	if err != nil && (d.url != "" || c.getenv(envDatabase) != "") {
+		return "", nil
+	}
+	return dir, err
+}
+
 // storeLocation returns the store of the flags: PostgreSQL with
 // --database (or $ROSTERON_DATABASE), its password read, else the SQLite
 // file in dir.
@@ -200,7 +211,7 @@ func (c *cli) openStoreAt(ctx context.Context, loc *storeLoc, key *store.Key) (s
 		return nil, fmt.Errorf("opening the store in %s: %w", loc.where, err)
 	}
 	if key != nil {
-		if err := checkKey(ctx, st); err != nil {
+		if err := store.CheckKey(ctx, st); err != nil {
 			st.Close()
 			if errors.Is(err, store.ErrWrongKey) {
 				return nil, fmt.Errorf("the key does not open the secrets of the store in %s: it is not the key they were "+
@@ -210,14 +221,6 @@ func (c *cli) openStoreAt(ctx context.Context, loc *storeLoc, key *store.Key) (s
 		}
 	}
 	return st, nil
-}
-
-// checkKey is the store's CheckKey, where it has one.
-func checkKey(ctx context.Context, st store.Store) error {
-	if k, ok := st.(interface{ CheckKey(context.Context) error }); ok {
-		return k.CheckKey(ctx)
-	}
-	return nil
 }
 
 // holdsSealedAt is holdsSealed for any store: whether it holds values
@@ -233,7 +236,7 @@ func (c *cli) holdsSealedAt(loc *storeLoc) (bool, error) {
 		return false, err
 	}
 	defer st.Close()
-	err = checkKey(ctx, st)
+	err = store.CheckKey(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrNoKey):
 		return true, nil

@@ -75,8 +75,10 @@ func (c *cli) loadKey(cmd, flagFile string, loc *storeLoc, create bool) (*store.
 	if err != nil {
 		return nil, err
 	}
-	if err := keyOutsideState(cmd, path, stateDir); err != nil {
-		return nil, err
+	if stateDir != "" { // "": a database's, with no state folder
+		if err := keyOutsideState(cmd, path, stateDir); err != nil {
+			return nil, err
+		}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, usagef(cmd, "the key file %s is a directory", path)

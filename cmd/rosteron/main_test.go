@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/rosteron/rosteron/internal/syncbuf"
 )
 
@@ -15,7 +16,8 @@ func TestMain(m *testing.M) {
 	// in every test's standard error. TestRootSandboxWarning sets the
 	// uid itself.
 	processEUID = func() int { return 1000 }
-	os.Exit(m.Run())
+	// pgtest.Main stops the tests' PostgreSQL, when one was started.
+	os.Exit(pgtest.Main(m))
 }
 
 // awaitOutput waits until cond holds of what a command running in this

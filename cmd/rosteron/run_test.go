@@ -252,6 +252,7 @@ func TestHelpTexts(t *testing.T) {
 		"accounts": func() *flag.FlagSet {
 			fs := newFlagSet("accounts")
 			new(keyFlags).register(fs)
+			new(dbFlags).register(fs)
 			return fs
 		},
 		"address": func() *flag.FlagSet {
@@ -276,7 +277,8 @@ func TestHelpTexts(t *testing.T) {
 		},
 		"mock": func() *flag.FlagSet {
 			fs := newFlagSet("mock")
-			for _, n := range []string{"addr", "base-path", "fault", "latency", "realistic", "scripts", "shifts"} {
+			for _, n := range []string{"addr", "base-path", "fault", "latency", "realistic", "scripts", "shifts",
+				"users", "users-seed", "users-out"} {
 				fs.String(n, "", "")
 			}
 			return fs

@@ -258,6 +258,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.getenv(envDatabase) != "" {
+		// Set for a fleet's serve --accounts, perhaps in a shared
+		// environment: this serve's state stays in its folder.
+		c.errorf("warning: $%s is for 'serve --accounts' and 'rosteron accounts': the single-account serve "+
+			"keeps its state in --state, not in that database", envDatabase)
+	}
 	srv, err := c.buildServe(ctx, cfg)
 	if err != nil {
 		return err

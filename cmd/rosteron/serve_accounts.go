@@ -324,7 +324,7 @@ func (c *cli) checkServeAccounts(ctx context.Context, args []string) (*accountsS
 		as.notifyClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		as.caldavClient = safedial.Client(2 * time.Minute)
 	}
-	if as.dir, err = f.key.stateDir(cmd, c.getenv); err != nil {
+	if as.dir, err = c.stateDirFor(cmd, f.key, f.db); err != nil {
 		return nil, err
 	}
 	if f.refresh <= 0 {
