@@ -76,7 +76,11 @@ func TestComposeScale(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := fmt.Sprintf("ROSTERON_SCALE_PORT=%d\nROSTERON_SCALE_PUBLIC_URL=%s\n"+
 		"ROSTERON_SCALE_USERS=%d\nROSTERON_SCALE_REFRESH=%s\nROSTERON_SCALE_JOB_TIMEOUT=%s\n"+
-		"ROSTERON_SCALE_PER_HOST=4\nROSTERON_SCALE_LOGIN_GAP=250ms\n",
+		"ROSTERON_SCALE_PER_HOST=4\nROSTERON_SCALE_LOGIN_GAP=250ms\n"+
+		// Each answer of the mock 300 ms late, as over a real network: a
+		// refresh then takes a few seconds, not a few hundred
+		// milliseconds, so that a replica can be killed while it runs one.
+		"ROSTERON_SCALE_MOCK_LATENCY=300ms\n",
 		port, base, scaleUsers, scaleInterval, scaleJobTimeout)
 	// Only the secrets' files move to the test's folder (serve's too, so
 	// that Compose does not warn of it).
@@ -114,6 +118,12 @@ secrets:
 	// store and both replicas run.
 	periodStart := s.now(t)
 	timings["up until all healthy"] = time.Since(step)
+	// Both started at once, with the import, and none failed: their
+	// migrations did not race.
+	for _, svc := range []string{"serve-1", "serve-2"} {
+		assert.Equal(t, "0", strings.TrimSpace(docker(t, "inspect", "-f", "{{.RestartCount}}", p.container(svc))),
+			"%s restarted: %s", svc, tail(p.run("logs", "--no-color", svc), 5))
+	}
 
 	// The users, with their passwords, from the mock's users file.
 	users := s.users(t)
