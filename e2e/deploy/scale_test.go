@@ -23,11 +23,16 @@ import (
 
 // The scale profile's settings for the test: a short interval, so that a
 // whole refresh round fits in the test, and a short job timeout, so that
-// River's rescue of a dead replica's job (the job timeout plus the margin
-// serve adds, see docs/scale.md) comes well within one interval.
+// River's rescue of a dead replica's job (the job timeout plus the 2 min
+// margin serve adds, see docs/scale.md) comes well within one interval.
+// The interval must also hold the first round (all 200 accounts due at
+// once, about 1 refresh a second here with --per-host 4) and the stall a
+// dead replica causes: the host places it held stay taken until their
+// lease ends (the job timeout plus 1 min), and with --per-host 4 it may
+// hold them all. 4 min was too short for that; 6 min is not.
 const (
 	scaleUsers      = 200
-	scaleInterval   = 4 * time.Minute
+	scaleInterval   = 6 * time.Minute
 	scaleJobTimeout = 30 * time.Second
 	// River's rescuer runs every 30 s (JobRescuerIntervalDefault); a
 	// rescued job is retried after a second or so.
