@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosteron/rosteron/internal/backoff"
@@ -171,6 +172,16 @@ type Notifier struct {
 	// (DefaultNotifyMaxAge): after that the calendar has long shown the
 	// change.
 	MaxAge time.Duration
+	// Outbox makes the notifier queue alerts and deliver none of its own
+	// accord, for a service whose replicas share the accounts (see
+	// notify_outbox.go): Run is not to be called; the alerts queued are
+	// delivered by DeliverPending, from the state committed, by whichever
+	// replica runs the account's delivery job. Set it before Load.
+	Outbox bool
+	// OnQueue, when set, is called (without locks held) after an alert is
+	// queued and its state saved, in Outbox mode: for a service to queue
+	// a delivery job when no refresh commits one.
+	OnQueue func()
 
 	feed    *Feed
 	targets []*Target
@@ -186,6 +197,14 @@ type Notifier struct {
 	unmended bool
 	outbox   []*alert
 	wake     []chan struct{} // one per target, each holding at most one wake-up
+	// In Outbox mode: the deliveries made or given up, and each target's
+	// failed deliveries in a row (NotifySentFile).
+	sent sentState
+	// pending is Pending's count, kept as the outbox changes, so that
+	// Pending takes no lock: a refresh's commit asks it holding the
+	// database's one connection (SQLite), which a save under mu may be
+	// waiting for.
+	pending atomic.Int64
 }
 
 // notifyState is NotifyFile's content.
@@ -228,9 +247,20 @@ func NewNotifier(f *Feed, targets ...*Target) *Notifier {
 // from its own state) is the baseline, so alerts turned on for a feed that
 // already ran report the changes since. Alerts for targets no longer given
 // are dropped. On an error the notifier starts afresh, as Load found it.
+//
+// Load may be called again, to read the state another process committed
+// since (Outbox mode): what it read before is replaced, not added to.
 func (n *Notifier) Load() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.loadLocked()
+}
+
+// loadLocked is Load; n.mu is held.
+func (n *Notifier) loadLocked() error {
+	defer n.countLocked()
+	n.baseline, n.outbox, n.trouble, n.unmended = nil, nil, "", false
+	n.sent = sentState{}
 	if c, _, _ := n.feed.current(); c != nil {
 		n.baseline = c.snap
 	}
@@ -272,6 +302,12 @@ func (n *Notifier) Load() error {
 		n.trouble = st.Trouble
 	}
 	n.unmended = st.Unmended || n.trouble != ""
+	if n.Outbox {
+		if err := n.loadSentLocked(); err != nil {
+			return err
+		}
+		n.pruneLocked()
+	}
 	return nil
 }
 
@@ -306,6 +342,21 @@ func (n *Notifier) health(st Status) {
 		trouble = troubleNoRoster
 	}
 	n.mu.Lock()
+	if n.Outbox && (troubleRank(trouble) > troubleRank(n.trouble) || n.unmended && trouble == "") {
+		// About to alert, maybe: from the state committed, which a
+		// refresh on another replica may have moved on since this
+		// runtime read it, lest its older baseline and trouble be saved
+		// over the newer ones. Inside a refresh job it is the job's own.
+		baseline, outbox, was, unmended, sent := n.baseline, n.outbox, n.trouble, n.unmended, n.sent
+		if err := n.loadLocked(); err != nil {
+			// Kept as they were: an alert now could be one too many.
+			n.baseline, n.outbox, n.trouble, n.unmended, n.sent = baseline, outbox, was, unmended, sent
+			n.countLocked()
+			n.mu.Unlock()
+			n.logf("warning: alerts: %v", err)
+			return
+		}
+	}
 	var a *alert
 	switch {
 	case troubleRank(trouble) > troubleRank(n.trouble):
@@ -316,6 +367,7 @@ func (n *Notifier) health(st Status) {
 		a = mendedAlert(st, n.feed)
 		n.unmended = false
 	default:
+		n.catchUpLocked()
 		n.mu.Unlock()
 		return
 	}
@@ -324,6 +376,7 @@ func (n *Notifier) health(st Status) {
 		a.Pending = append(a.Pending, t.key)
 	}
 	n.outbox = append(n.outbox, a)
+	n.countLocked()
 	n.trouble = trouble
 	err := n.saveLocked()
 	n.mu.Unlock()
@@ -333,7 +386,7 @@ func (n *Notifier) health(st Status) {
 		n.logf("warning: alerts: %v", err)
 	}
 	n.logf("alert queued: %s", a.Title)
-	n.wakeAll()
+	n.queued()
 }
 
 // resume is told by a Refresher that starts, not stopped: a stop alerted
@@ -379,6 +432,7 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 	if !first {
 		ch = snapshot.Diff(n.baseline, snap)
 		if ch.Empty() {
+			n.catchUpLocked()
 			n.mu.Unlock()
 			return
 		}
@@ -394,6 +448,7 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 			a.Pending = append(a.Pending, t.key)
 		}
 		n.outbox = append(n.outbox, a)
+		n.countLocked()
 	}
 	if err == nil {
 		n.baseline = &snapshot.Snapshot{Time: snap.Time, Items: snap.Items}
@@ -412,8 +467,20 @@ func (n *Notifier) Observe(snap *snapshot.Snapshot) {
 		n.logf("alert queued: %s", a.Title)
 	}
 	if a != nil {
-		n.wakeAll()
+		n.queued()
 	}
+}
+
+// queued tells whoever delivers that an alert was queued: Run's
+// goroutines, or OnQueue in Outbox mode.
+func (n *Notifier) queued() {
+	if n.Outbox {
+		if n.OnQueue != nil {
+			n.OnQueue()
+		}
+		return
+	}
+	n.wakeAll()
 }
 
 func (n *Notifier) names() string {
@@ -429,6 +496,16 @@ func (n *Notifier) saveLocked() error {
 	store := n.feed.state
 	if store == nil {
 		return nil
+	}
+	if n.Outbox {
+		// The deliveries are recorded in NotifySentFile by the delivery
+		// jobs, never here: this file is the refreshes' alone, so
+		// neither overwrites the other's news. What they delivered is
+		// dropped from it as it is written.
+		if err := n.loadSentLocked(); err != nil {
+			n.logf("warning: alerts: %v", err)
+		}
+		n.pruneLocked()
 	}
 	st := notifyState{Source: n.feed.source, Baseline: n.baseline, Outbox: n.outbox, Trouble: n.trouble,
 		Unmended: n.unmended && n.trouble == ""}
@@ -475,7 +552,14 @@ func (n *Notifier) done(a *alert, key string) {
 	if len(a.Pending) == 0 {
 		n.outbox = slices.DeleteFunc(n.outbox, func(b *alert) bool { return b == a })
 	}
-	err := n.saveLocked()
+	n.countLocked()
+	var err error
+	if n.Outbox {
+		n.sent.record(a, key)
+		err = n.saveSentLocked()
+	} else {
+		err = n.saveLocked()
+	}
 	n.mu.Unlock()
 	if err != nil {
 		n.logf("warning: alerts: %v", err)
@@ -566,6 +650,10 @@ func (n *Notifier) send(parent context.Context, t *Target, a *alert) (time.Durat
 	req.Header.Set("User-Agent", "rosteron")
 	req.Header.Set("X-Rosteron-Alert", a.ID)
 	if !t.json {
+		// ntfy (2.16 and later) takes an alert sent again under the same
+		// sequence ID as an update of the notification its clients
+		// show, not a second one: what it has of an idempotency key.
+		req.Header.Set("X-Sequence-ID", a.ID)
 		// ntfy's headers: the title, and a calendar emoji.
 		req.Header.Set("Title", a.Title)
 		tags := a.Tags

@@ -35,11 +35,13 @@ type account struct {
 	ref      *feed.Refresher
 	notifier *feed.Notifier
 	log      *accountLog
+	outbox   outboxMarks // what outboxTx queues (outbox.go)
 	// state is its feed state in the store, buffered during a job.
 	state *acctState
 	// last is the refresh record the last committed job of the account
-	// left (refreshBlob), when there is one; fromJob says the runtime is
-	// built because another replica committed it.
+	// left (refreshBlob), when there is one, guarded by Service.mu once
+	// installed; fromJob says the runtime is built because another
+	// replica committed it.
 	last    *refreshRecord
 	fromJob bool
 
@@ -179,6 +181,7 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 		r.notifier.Log = r.log
 		r.notifier.Mailer = opts.Mailer
 		r.notifier.Client = opts.NotifyClient
+		s.outboxNotifier(r)
 		if err := r.notifier.Load(); err != nil {
 			r.log.printf("warning: alerts start afresh: %v", err)
 		}
@@ -195,7 +198,7 @@ func (s *Service) build(ctx context.Context, a *store.Account, retry bool) *acco
 			return s.cfg.Fetch(ctx, &row, opts.Password, s.limiter(r.host))
 		},
 		Notify:     r.notifier,
-		Accepted:   opts.Accepted,
+		Accepted:   s.outboxAccepted(r, opts),
 		RetryLogin: opts.RetryLogin || retry,
 	}
 	return r
@@ -314,12 +317,12 @@ func (s *Service) install(r *account, reload bool) bool {
 		defer s.bg.Done()
 		defer close(r.done)
 		done := make(chan struct{})
-		if r.notifier != nil {
+		if r.notifier != nil && !r.notifier.Outbox {
 			go func() { r.notifier.Run(ctx); close(done) }()
 		} else {
 			close(done)
 		}
-		if r.opts != nil && r.opts.Run != nil {
+		if r.opts != nil && r.opts.Run != nil && !s.syncsByJob(r) {
 			r.opts.Run(ctx)
 		}
 		<-ctx.Done()

@@ -162,7 +162,10 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 		return
 	}
 	rec, ok := r.state.lastRefresh(ctx)
-	job := ok && (r.last == nil || r.last.Job != rec.Job)
+	s.mu.Lock()
+	last := r.last
+	s.mu.Unlock()
+	job := ok && (last == nil || last.Job != rec.Job)
 	if err := s.reload(ctx, c.ID, false, job); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
 		s.mu.Lock()
 		s.stale[c.ID] = true

@@ -268,12 +268,12 @@ func waitRefreshed(t *testing.T, f *fakeRosterOn, n int, accts ...testAccount) {
 
 // liveJobs counts the refresh jobs that live (not completed, cancelled
 // or discarded), by account.
-func liveJobs(t *testing.T, st *store.SQLite) map[store.ID]int {
+func liveJobs(t *testing.T, st store.Store) map[store.ID]int {
 	t.Helper()
-	rows, err := st.DB().QueryContext(context.Background(),
+	rows, err := st.DB().QueryContext(context.Background(), jobQuery(st,
 		`SELECT json_extract(args, '$.account'), count(*) FROM river_job
 		 WHERE kind = 'refresh' AND state IN ('available','pending','scheduled','running','retryable')
-		 GROUP BY 1`)
+		 GROUP BY 1`))
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[store.ID]int{}
@@ -298,3 +298,24 @@ func noSecrets(t *testing.T, text string, accts ...testAccount) {
 var errAny = errors.New("any")
 
 var _ = storetest.Open
+
+// kinds runs f on each kind of store, as subtests "sqlite" and
+// "postgres": open opens a store in the subtest's fresh database, again
+// on the same database each time it is called.
+func kinds(t *testing.T, f func(t *testing.T, open func(key *store.Key) store.Store)) {
+	t.Helper()
+	for _, kind := range []store.Kind{store.KindSQLite, store.KindPostgres} {
+		t.Run(string(kind), func(t *testing.T) { f(t, storetest.Fresh(t, kind)) })
+	}
+}
+
+// jobQuery is q for the store's database: SQLite's json_extract and ?
+// placeholders, or Postgres's ->> and $1.
+func jobQuery(st store.Store, q string) string {
+	if st.Kind() != store.KindPostgres {
+		return q
+	}
+	q = strings.ReplaceAll(q, "json_extract(args, '$.account')", "(args->>'account')::bigint")
+	q = strings.ReplaceAll(q, "json_extract(metadata, '$.snoozes')", "(metadata->>'snoozes')::int")
+	return strings.ReplaceAll(q, "?", "$1")
+}

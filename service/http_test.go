@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosteron/rosteron/store"
 	"github.com/rosteron/rosteron/store/storetest"
 )
 
@@ -43,17 +44,19 @@ func TestHandlerRoutes(t *testing.T) {
 // /healthz is 200 while the store answers and the scheduler runs, 503
 // once the store does not answer.
 func TestHealthFollowsTheStore(t *testing.T) {
-	st := storetest.Open(t)
-	s, err := New(testConfig(st, newFake(), &syncBuffer{}))
-	require.NoError(t, err)
-	s.sched.Store(true) // as while the dispatcher runs
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		s, err := New(testConfig(st, newFake(), &syncBuffer{}))
+		require.NoError(t, err)
+		s.sched.Store(true) // as while the dispatcher runs
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 
-	require.NoError(t, st.Close())
-	rec = httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	require.Contains(t, rec.Body.String(), `"store":"failing"`)
+		require.NoError(t, st.Close())
+		rec = httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		require.Contains(t, rec.Body.String(), `"store":"failing"`)
+	})
 }

@@ -227,8 +227,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := river.AddWorkerSafely(workers, &refreshWorker{s: s}); err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.MaxSessions}}
+	if err := s.addOutbox(workers, queues); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
 	s.client, err = river.NewClient(s.driver, &river.Config{
-		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.MaxSessions}},
+		Queues:                      queues,
 		Workers:                     workers,
 		JobTimeout:                  s.cfg.JobTimeout,
 		RescueStuckJobsAfter:        s.cfg.RescueAfter,

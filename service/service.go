@@ -11,21 +11,28 @@
 // # Scheduling
 //
 // Refreshes are River jobs of one kind, "refresh" (args: the account's
-// ID), in River's tables beside the store's in the same SQLite database,
-// which has one connection: riversqlite recommends it, and two would
-// answer each other SQLITE_BUSY. No store call is ever made while a River
-// transaction is open, since the transaction holds that connection.
+// ID), in River's tables beside the store's in the same database, through
+// one client type, river.Client[*sql.Tx]: riversqlite on SQLite, whose
+// database has one connection (riversqlite recommends it, and two would
+// answer each other SQLITE_BUSY), so that no store call is ever made
+// while a River transaction is open; riverdatabasesql over pgx's stdlib
+// adapter on Postgres (docs/design.md says why), where many replicas share
+// the work (changes.go).
 //
-//   - One dispatcher goroutine inserts a job for each due account that is
-//     not paused, stopped or queued already, at most Config.PerHost per
+//   - One dispatcher goroutine, on River's elected leader only (always on
+//     SQLite), inserts a job for each due account that is not paused,
+//     stopped or queued already, at most Config.PerHost per
 //     RosterOn host at once (queued or running), the longest due first;
 //     it sleeps on a timer until the next is due or an account changes.
 //   - A job is unique by its account among the live states (available,
 //     pending, scheduled, running, retryable), without ByPeriod: see
 //     refreshArgs.InsertOpts.
-//   - A job runs one feed.Refresher.Step behind its host's gate and
-//     completes whether the refresh succeeded or not: the feed's backoff
-//     says when to try again. River retries a job only after a panic (3
+//   - A job runs one feed.Refresher.Step behind its host's place and
+//     login turn (Store.TakeSlot, Store.NextTurn: across every replica)
+//     and completes whether the refresh succeeded or not, in one
+//     transaction with the feed state it saved, the account's health and
+//     the outbox (worker.go's finish): the feed's backoff says when to
+//     try again. River retries a job only after a panic (3
 //     attempts) or once it rescues a job whose process died mid-refresh:
 //     RescueStuckJobsAfter is Config.JobTimeout (3 min) + 2 min.
 //   - A job whose host is full (one left by an earlier run) is snoozed
@@ -41,8 +48,9 @@
 //     once.
 //   - A service stopped mid-refresh snoozes that job for 0 s, so that it
 //     runs first at the next start; one killed leaves it "running", and
-//     River rescues it after RescueStuckJobsAfter (the account waits that
-//     long, and its host has one place fewer meanwhile).
+//     River rescues it after RescueStuckJobsAfter (Config.RescueAfter;
+//     the account waits that long), and its run again frees the host's
+//     place the dead one held.
 package service
 
 import (
@@ -95,6 +103,11 @@ type Options struct {
 	// long as the account does (the sync's own loop).
 	Accepted func(snap *snapshot.Snapshot, confirmed bool)
 	Run      func(ctx context.Context)
+	// Sync, when set, syncs the calendar once with a roster committed:
+	// in a service whose replicas share the accounts (not Single), a
+	// calendar job after each refresh that accepted a roster calls it, on
+	// any replica, and Accepted and Run are then not used (outbox.go).
+	Sync SyncFunc
 	// LoginHasher, when set, keys the lock-out guard's state to the
 	// password with it rather than with argon2id (feed.WithLoginHasher):
 	// a keyed MAC, so that thousands of accounts start without seconds of

@@ -20,73 +20,75 @@ import (
 // its own roster and no other's; a wrong token gets the plain 404 and
 // nothing else.
 func TestEachTokenServesItsOwnRoster(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	log := &syncBuffer{}
-	accts := []testAccount{
-		addAccount(t, st, "alice", "a.example", "pw-alice-1111"),
-		addAccount(t, st, "bob", "a.example", "pw-bob-2222"),
-		addAccount(t, st, "carol", "b.example", "pw-carol-3333"),
-	}
-	rs := start(t, testConfig(st, f, log))
-	waitRefreshed(t, f, 3, accts...)
-
-	for _, a := range accts {
-		code, body := get(t, rs.srv.URL+"/"+a.token+"/"+feed.JSONName)
-		require.Equal(t, http.StatusOK, code, a.username)
-		require.Contains(t, body, marker(a.username))
-		for _, o := range accts {
-			if o.username != a.username {
-				require.NotContains(t, body, marker(o.username), "%s's feed holds %s's roster", a.username, o.username)
-			}
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		log := &syncBuffer{}
+		accts := []testAccount{
+			addAccount(t, st, "alice", "a.example", "pw-alice-1111"),
+			addAccount(t, st, "bob", "a.example", "pw-bob-2222"),
+			addAccount(t, st, "carol", "b.example", "pw-carol-3333"),
 		}
-		code, body = get(t, rs.srv.URL+"/"+a.token+"/")
-		require.Equal(t, http.StatusOK, code)
-		require.Contains(t, body, "<html")
-	}
+		rs := start(t, testConfig(st, f, log))
+		waitRefreshed(t, f, 3, accts...)
 
-	// A wrong token, and a token's start, get exactly what a wrong token
-	// always got: http.NotFound.
-	for _, path := range []string{"/" + strings.Repeat("x", len(accts[0].token)) + "/" + feed.JSONName,
-		"/" + accts[0].token[:10] + "/" + feed.ICSName, "/nothing", "/"} {
-		code, body := get(t, rs.srv.URL+path)
-		require.Equal(t, http.StatusNotFound, code, path)
-		require.Equal(t, "404 page not found\n", body, path)
-	}
-
-	var h Health
-	code, body := get(t, rs.srv.URL+"/healthz")
-	require.Equal(t, http.StatusOK, code)
-	require.NoError(t, json.Unmarshal([]byte(body), &h))
-	require.Equal(t, "ok", h.State)
-	require.Equal(t, "ok", h.Store)
-	require.Equal(t, "running", h.Scheduler)
-	// The public answer counts nothing: the operator's list does.
-	require.NotContains(t, body, "by_state")
-	require.NotContains(t, body, "accounts")
-	h = rs.s.Health(context.Background())
-	require.Equal(t, 3, h.Accounts)
-	require.Equal(t, 3, h.ByState[feed.StateOK])
-	for _, a := range accts {
-		require.NotContains(t, body, a.username)
-	}
-
-	// Each account's lines name it, and none holds a secret.
-	out := log.String()
-	require.Contains(t, out, "rosteron serve: [#1 alice@a.example] ")
-	require.Contains(t, out, "refresh ok")
-	noSecrets(t, out, accts...)
-
-	// The store keeps each account's health for `accounts list`.
-	require.Eventually(t, func() bool {
 		for _, a := range accts {
-			got, err := st.Get(context.Background(), a.id)
-			if err != nil || got.Health.State != feed.StateOK || got.Health.LastGood.IsZero() || got.Health.NextRefresh.IsZero() {
-				return false
+			code, body := get(t, rs.srv.URL+"/"+a.token+"/"+feed.JSONName)
+			require.Equal(t, http.StatusOK, code, a.username)
+			require.Contains(t, body, marker(a.username))
+			for _, o := range accts {
+				if o.username != a.username {
+					require.NotContains(t, body, marker(o.username), "%s's feed holds %s's roster", a.username, o.username)
+				}
 			}
+			code, body = get(t, rs.srv.URL+"/"+a.token+"/")
+			require.Equal(t, http.StatusOK, code)
+			require.Contains(t, body, "<html")
 		}
-		return true
-	}, time.Minute, 5*time.Millisecond)
+
+		// A wrong token, and a token's start, get exactly what a wrong token
+		// always got: http.NotFound.
+		for _, path := range []string{"/" + strings.Repeat("x", len(accts[0].token)) + "/" + feed.JSONName,
+			"/" + accts[0].token[:10] + "/" + feed.ICSName, "/nothing", "/"} {
+			code, body := get(t, rs.srv.URL+path)
+			require.Equal(t, http.StatusNotFound, code, path)
+			require.Equal(t, "404 page not found\n", body, path)
+		}
+
+		var h Health
+		code, body := get(t, rs.srv.URL+"/healthz")
+		require.Equal(t, http.StatusOK, code)
+		require.NoError(t, json.Unmarshal([]byte(body), &h))
+		require.Equal(t, "ok", h.State)
+		require.Equal(t, "ok", h.Store)
+		require.Equal(t, "running", h.Scheduler)
+		// The public answer counts nothing: the operator's list does.
+		require.NotContains(t, body, "by_state")
+		require.NotContains(t, body, "accounts")
+		h = rs.s.Health(context.Background())
+		require.Equal(t, 3, h.Accounts)
+		require.Equal(t, 3, h.ByState[feed.StateOK])
+		for _, a := range accts {
+			require.NotContains(t, body, a.username)
+		}
+
+		// Each account's lines name it, and none holds a secret.
+		out := log.String()
+		require.Contains(t, out, "rosteron serve: [#1 alice@a.example] ")
+		require.Contains(t, out, "refresh ok")
+		noSecrets(t, out, accts...)
+
+		// The store keeps each account's health for `accounts list`.
+		require.Eventually(t, func() bool {
+			for _, a := range accts {
+				got, err := st.Get(context.Background(), a.id)
+				if err != nil || got.Health.State != feed.StateOK || got.Health.LastGood.IsZero() || got.Health.NextRefresh.IsZero() {
+					return false
+				}
+			}
+			return true
+		}, time.Minute, 5*time.Millisecond)
+	})
 }
 
 // A rejected password stops that account alone, for good: it is never
@@ -94,146 +96,150 @@ func TestEachTokenServesItsOwnRoster(t *testing.T) {
 // the service's /healthz stays 200. Its new password, and a Reload, start
 // it again.
 func TestRejectedPasswordStopsOneAccount(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	log := &syncBuffer{}
-	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
-	bob := addAccount(t, st, "bob", "a.example", wrongPassword)
-	carol := addAccount(t, st, "carol", "b.example", "pw-carol-3333")
-	rs := start(t, testConfig(st, f, log))
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		log := &syncBuffer{}
+		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+		bob := addAccount(t, st, "bob", "a.example", wrongPassword)
+		carol := addAccount(t, st, "carol", "b.example", "pw-carol-3333")
+		rs := start(t, testConfig(st, f, log))
 
-	require.Eventually(t, func() bool {
+		require.Eventually(t, func() bool {
+			s, ok := rs.s.Status(bob.id)
+			return ok && s.State == feed.StateStopped
+		}, time.Minute, 5*time.Millisecond)
+		before := f.count(alice.id)
+		waitRefreshed(t, f, before+5, alice, carol)
+		require.Equal(t, 1, f.count(bob.id), "the rejected password was tried again")
+
+		var h Health
+		code, body := get(t, rs.srv.URL+"/healthz")
+		require.Equal(t, http.StatusOK, code, body)
+		require.NoError(t, json.Unmarshal([]byte(body), &h))
+		require.Equal(t, "ok", h.State)
+		require.NotContains(t, body, "by_state")
+		h = rs.s.Health(context.Background())
+		require.Equal(t, 1, h.ByState[feed.StateStopped])
+		require.Equal(t, 2, h.ByState[feed.StateOK])
+		require.NotContains(t, body, "bob")
+
+		// Its page still serves, and says why.
+		code, _ = get(t, rs.srv.URL+"/"+bob.token+"/")
+		require.Equal(t, http.StatusOK, code)
+		// The store says it stopped, and why, for `accounts list`.
+		require.Eventually(t, func() bool {
+			a, err := st.Get(context.Background(), bob.id)
+			return err == nil && a.Health.State == feed.StateStopped && strings.Contains(a.Health.Why, "rejected")
+		}, time.Minute, 5*time.Millisecond)
+		noSecrets(t, log.String(), alice, bob, carol)
+		s, _ := rs.s.Status(bob.id)
+		require.NotEmpty(t, s.LastError)
+		require.NotContains(t, s.LastError, wrongPassword)
+		_, page := get(t, rs.srv.URL+"/"+bob.token+"/")
+		require.NotContains(t, page, wrongPassword)
+		row, err := st.Get(context.Background(), bob.id)
+		require.NoError(t, err)
+		require.NotContains(t, row.Health.Why, wrongPassword)
+
+		// The owner updates the password: a Reload starts it afresh.
+		require.NoError(t, st.SetPassword(context.Background(), bob.id, "pw-bob-new-4444"))
+		require.NoError(t, rs.s.Reload(context.Background(), bob.id))
+		waitRefreshed(t, f, 3, bob)
 		s, ok := rs.s.Status(bob.id)
-		return ok && s.State == feed.StateStopped
-	}, time.Minute, 5*time.Millisecond)
-	before := f.count(alice.id)
-	waitRefreshed(t, f, before+5, alice, carol)
-	require.Equal(t, 1, f.count(bob.id), "the rejected password was tried again")
-
-	var h Health
-	code, body := get(t, rs.srv.URL+"/healthz")
-	require.Equal(t, http.StatusOK, code, body)
-	require.NoError(t, json.Unmarshal([]byte(body), &h))
-	require.Equal(t, "ok", h.State)
-	require.NotContains(t, body, "by_state")
-	h = rs.s.Health(context.Background())
-	require.Equal(t, 1, h.ByState[feed.StateStopped])
-	require.Equal(t, 2, h.ByState[feed.StateOK])
-	require.NotContains(t, body, "bob")
-
-	// Its page still serves, and says why.
-	code, _ = get(t, rs.srv.URL+"/"+bob.token+"/")
-	require.Equal(t, http.StatusOK, code)
-	// The store says it stopped, and why, for `accounts list`.
-	require.Eventually(t, func() bool {
-		a, err := st.Get(context.Background(), bob.id)
-		return err == nil && a.Health.State == feed.StateStopped && strings.Contains(a.Health.Why, "rejected")
-	}, time.Minute, 5*time.Millisecond)
-	noSecrets(t, log.String(), alice, bob, carol)
-	s, _ := rs.s.Status(bob.id)
-	require.NotEmpty(t, s.LastError)
-	require.NotContains(t, s.LastError, wrongPassword)
-	_, page := get(t, rs.srv.URL+"/"+bob.token+"/")
-	require.NotContains(t, page, wrongPassword)
-	row, err := st.Get(context.Background(), bob.id)
-	require.NoError(t, err)
-	require.NotContains(t, row.Health.Why, wrongPassword)
-
-	// The owner updates the password: a Reload starts it afresh.
-	require.NoError(t, st.SetPassword(context.Background(), bob.id, "pw-bob-new-4444"))
-	require.NoError(t, rs.s.Reload(context.Background(), bob.id))
-	waitRefreshed(t, f, 3, bob)
-	s, ok := rs.s.Status(bob.id)
-	require.True(t, ok)
-	require.Equal(t, feed.StateOK, s.State)
-	code, body = get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, marker("bob"))
-	f.mu.Lock()
-	require.Equal(t, wrongPassword, f.passwords[bob.id][0])
-	for _, pw := range f.passwords[bob.id][1:] {
-		require.Equal(t, "pw-bob-new-4444", pw)
-	}
-	f.mu.Unlock()
+		require.True(t, ok)
+		require.Equal(t, feed.StateOK, s.State)
+		code, body = get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, marker("bob"))
+		f.mu.Lock()
+		require.Equal(t, wrongPassword, f.passwords[bob.id][0])
+		for _, pw := range f.passwords[bob.id][1:] {
+			require.Equal(t, "pw-bob-new-4444", pw)
+		}
+		f.mu.Unlock()
+	})
 }
 
 // Many accounts on one host never have more than PerHost sessions there
 // at once, and a host that is full holds up no other: both hosts reach
 // their limit together. An account is never queued twice.
 func TestPerHostLimitAndFairness(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	var accts []testAccount
-	for i := range 5 {
-		accts = append(accts, addAccount(t, st, "a"+string(rune('0'+i)), "a.example", "pw-a-"+strings.Repeat("1", i+6)))
-	}
-	for i := range 3 {
-		accts = append(accts, addAccount(t, st, "b"+string(rune('0'+i)), "b.example", "pw-b-"+strings.Repeat("2", i+6)))
-	}
-	hold := make(chan struct{})
-	f.setHold(hold, nil)
-	cfg := testConfig(st, f, &syncBuffer{})
-	cfg.MaxSessions = 5 // one worker more than both hosts' limits
-	rs := start(t, cfg)
-
-	// Sessions held open: each host fills up to its limit, at once.
-	require.Eventually(t, func() bool {
-		return f.activeOn("a.example") == 2 && f.activeOn("b.example") == 2
-	}, time.Minute, 5*time.Millisecond)
-
-	// While they are held, a second job for a held account is refused
-	// as a duplicate, and no account has two jobs.
-	var heldID store.ID
-	f.mu.Lock()
-	for id, n := range f.acct {
-		if n > 0 {
-			heldID = id
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		var accts []testAccount
+		for i := range 5 {
+			accts = append(accts, addAccount(t, st, "a"+string(rune('0'+i)), "a.example", "pw-a-"+strings.Repeat("1", i+6)))
 		}
-	}
-	f.mu.Unlock()
-	res, err := rs.s.client.Insert(context.Background(), refreshArgs{Account: heldID}, nil)
-	require.NoError(t, err)
-	require.True(t, res.UniqueSkippedAsDuplicate)
-	for id, n := range liveJobs(t, st) {
-		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
-	}
-	// A job for another account of the full host (as one left by an
-	// earlier run would be) waits in the queue, snoozed, not in a
-	// session.
-	var other store.ID
-	f.mu.Lock()
-	for _, a := range accts {
-		if a.host == "a.example" && f.acct[a.id] == 0 {
-			other = a.id
+		for i := range 3 {
+			accts = append(accts, addAccount(t, st, "b"+string(rune('0'+i)), "b.example", "pw-b-"+strings.Repeat("2", i+6)))
 		}
-	}
-	f.mu.Unlock()
-	res, err = rs.s.client.Insert(context.Background(), refreshArgs{Account: other}, nil)
-	require.NoError(t, err)
-	// The dispatcher queues no more than PerHost jobs for a host, so
-	// this account had none.
-	require.False(t, res.UniqueSkippedAsDuplicate)
-	require.Eventually(t, func() bool {
-		var snoozes int
-		err := st.DB().QueryRowContext(context.Background(),
-			`SELECT coalesce(json_extract(metadata, '$.snoozes'), 0) FROM river_job WHERE id = ?`, res.Job.ID).Scan(&snoozes)
-		return err == nil && snoozes > 0
-	}, time.Minute, 5*time.Millisecond, "the job of a full host was not snoozed")
-	require.Equal(t, 2, f.activeOn("a.example"))
+		hold := make(chan struct{})
+		f.setHold(hold, nil)
+		cfg := testConfig(st, f, &syncBuffer{})
+		cfg.MaxSessions = 5 // one worker more than both hosts' limits
+		rs := start(t, cfg)
 
-	close(hold)
-	f.setHold(nil, nil)
-	waitRefreshed(t, f, 3, accts...)
-	for id, n := range liveJobs(t, st) {
-		require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	require.LessOrEqual(t, f.maxActive["a.example"], 2)
-	require.LessOrEqual(t, f.maxActive["b.example"], 2)
-	require.LessOrEqual(t, f.maxTotal, 4)
-	require.Equal(t, 1, f.maxAcct, "an account was refreshed twice at once")
-	require.True(t, f.limiterOK, "a host's sessions did not share one limiter")
+		// Sessions held open: each host fills up to its limit, at once.
+		require.Eventually(t, func() bool {
+			return f.activeOn("a.example") == 2 && f.activeOn("b.example") == 2
+		}, time.Minute, 5*time.Millisecond)
+
+		// While they are held, a second job for a held account is refused
+		// as a duplicate, and no account has two jobs.
+		var heldID store.ID
+		f.mu.Lock()
+		for id, n := range f.acct {
+			if n > 0 {
+				heldID = id
+			}
+		}
+		f.mu.Unlock()
+		res, err := rs.s.client.Insert(context.Background(), refreshArgs{Account: heldID}, nil)
+		require.NoError(t, err)
+		require.True(t, res.UniqueSkippedAsDuplicate)
+		for id, n := range liveJobs(t, st) {
+			require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
+		}
+		// A job for another account of the full host (as one left by an
+		// earlier run would be) waits in the queue, snoozed, not in a
+		// session.
+		var other store.ID
+		f.mu.Lock()
+		for _, a := range accts {
+			if a.host == "a.example" && f.acct[a.id] == 0 {
+				other = a.id
+			}
+		}
+		f.mu.Unlock()
+		res, err = rs.s.client.Insert(context.Background(), refreshArgs{Account: other}, nil)
+		require.NoError(t, err)
+		// The dispatcher queues no more than PerHost jobs for a host, so
+		// this account had none.
+		require.False(t, res.UniqueSkippedAsDuplicate)
+		require.Eventually(t, func() bool {
+			var snoozes int
+			err := st.DB().QueryRowContext(context.Background(), jobQuery(st,
+				`SELECT coalesce(json_extract(metadata, '$.snoozes'), 0) FROM river_job WHERE id = ?`), res.Job.ID).Scan(&snoozes)
+			return err == nil && snoozes > 0
+		}, time.Minute, 5*time.Millisecond, "the job of a full host was not snoozed")
+		require.Equal(t, 2, f.activeOn("a.example"))
+
+		close(hold)
+		f.setHold(nil, nil)
+		waitRefreshed(t, f, 3, accts...)
+		for id, n := range liveJobs(t, st) {
+			require.LessOrEqual(t, n, 1, "account #%d has %d jobs", id, n)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		require.LessOrEqual(t, f.maxActive["a.example"], 2)
+		require.LessOrEqual(t, f.maxActive["b.example"], 2)
+		require.LessOrEqual(t, f.maxTotal, 4)
+		require.Equal(t, 1, f.maxAcct, "an account was refreshed twice at once")
+		require.True(t, f.limiterOK, "a host's sessions did not share one limiter")
+	})
 }
 
 // A service stopped mid-refresh and started again on the same store
@@ -303,30 +309,32 @@ func TestRestartMidRefresh(t *testing.T) {
 // A paused account is not refreshed, but serves its last roster; a
 // removed one is gone at once.
 func TestPauseAndRemove(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
-	bob := addAccount(t, st, "bob", "a.example", "pw-bob-2222")
-	rs := start(t, testConfig(st, f, &syncBuffer{}))
-	waitRefreshed(t, f, 2, alice, bob)
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+		bob := addAccount(t, st, "bob", "a.example", "pw-bob-2222")
+		rs := start(t, testConfig(st, f, &syncBuffer{}))
+		waitRefreshed(t, f, 2, alice, bob)
 
-	require.NoError(t, st.SetPaused(context.Background(), bob.id, true, "paused by its owner"))
-	require.NoError(t, rs.s.Reload(context.Background(), bob.id))
-	n := f.count(bob.id)
-	waitRefreshed(t, f, f.count(alice.id)+4, alice)
-	// At most the refresh under way at the Reload.
-	require.LessOrEqual(t, f.count(bob.id), n+1)
-	code, body := get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, marker("bob"))
-	h := rs.s.Health(context.Background())
-	require.Equal(t, 1, h.ByState["paused"])
+		require.NoError(t, st.SetPaused(context.Background(), bob.id, true, "paused by its owner"))
+		require.NoError(t, rs.s.Reload(context.Background(), bob.id))
+		n := f.count(bob.id)
+		waitRefreshed(t, f, f.count(alice.id)+4, alice)
+		// At most the refresh under way at the Reload.
+		require.LessOrEqual(t, f.count(bob.id), n+1)
+		code, body := get(t, rs.srv.URL+"/"+bob.token+"/"+feed.JSONName)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, marker("bob"))
+		h := rs.s.Health(context.Background())
+		require.Equal(t, 1, h.ByState["paused"])
 
-	rs.s.Remove(alice.id)
-	code, _ = get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
-	require.Equal(t, http.StatusNotFound, code)
-	_, ok := rs.s.Status(alice.id)
-	require.False(t, ok)
+		rs.s.Remove(alice.id)
+		code, _ = get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+		require.Equal(t, http.StatusNotFound, code)
+		_, ok := rs.s.Status(alice.id)
+		require.False(t, ok)
+	})
 }
 
 // An account whose Options cannot be built is stopped with the reason,
@@ -376,30 +384,32 @@ func TestSingleHealthIsTheAccounts(t *testing.T) {
 // A refresh that outlives the job's time limit is cut short, its job
 // completed, and the account tried again after the feed's backoff.
 func TestJobTimeout(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	log := &syncBuffer{}
-	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
-	f.setHold(make(chan struct{}), nil) // never released
-	cfg := testConfig(st, f, log)
-	cfg.JobTimeout = 300 * time.Millisecond
-	rs := start(t, cfg)
-	require.Eventually(t, func() bool {
-		return strings.Contains(log.String(), "cut short by the job's time limit")
-	}, time.Minute, 5*time.Millisecond)
-	require.Eventually(t, func() bool {
-		rs.s.mu.Lock()
-		defer rs.s.mu.Unlock()
-		r := rs.s.accounts[alice.id]
-		return !r.queued && r.due.After(time.Now().Add(feed.DefaultBackoff/2))
-	}, time.Minute, 5*time.Millisecond)
-	require.Zero(t, liveJobs(t, st)[alice.id])
-	require.Equal(t, 1, f.count(alice.id))
-	// The page shows when the next try is.
-	s, ok := rs.s.Status(alice.id)
-	require.True(t, ok)
-	require.NotNil(t, s.NextRefresh)
-	require.True(t, s.NextRefresh.After(time.Now().Add(feed.DefaultBackoff/2)), "next refresh %v", s.NextRefresh)
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		log := &syncBuffer{}
+		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+		f.setHold(make(chan struct{}), nil) // never released
+		cfg := testConfig(st, f, log)
+		cfg.JobTimeout = 300 * time.Millisecond
+		rs := start(t, cfg)
+		require.Eventually(t, func() bool {
+			return strings.Contains(log.String(), "cut short by the job's time limit")
+		}, time.Minute, 5*time.Millisecond)
+		require.Eventually(t, func() bool {
+			rs.s.mu.Lock()
+			defer rs.s.mu.Unlock()
+			r := rs.s.accounts[alice.id]
+			return !r.queued && r.due.After(time.Now().Add(feed.DefaultBackoff/2))
+		}, time.Minute, 5*time.Millisecond)
+		require.Zero(t, liveJobs(t, st)[alice.id])
+		require.Equal(t, 1, f.count(alice.id))
+		// The page shows when the next try is.
+		s, ok := rs.s.Status(alice.id)
+		require.True(t, ok)
+		require.NotNil(t, s.NextRefresh)
+		require.True(t, s.NextRefresh.After(time.Now().Add(feed.DefaultBackoff/2)), "next refresh %v", s.NextRefresh)
+	})
 }
 
 // Options.Run runs for as long as the account does: a Reload or Remove
@@ -443,22 +453,24 @@ func TestOptionsRunFollowsTheAccount(t *testing.T) {
 // A new token, and a Reload: the old address stops working at once, the
 // new one serves the same roster.
 func TestNewTokenReplacesTheOld(t *testing.T) {
-	st := storetest.Open(t)
-	f := newFake()
-	alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
-	rs := start(t, testConfig(st, f, &syncBuffer{}))
-	waitRefreshed(t, f, 1, alice)
-	require.Eventually(t, func() bool {
-		code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
-		return code == http.StatusOK
-	}, time.Minute, 5*time.Millisecond)
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+		rs := start(t, testConfig(st, f, &syncBuffer{}))
+		waitRefreshed(t, f, 1, alice)
+		require.Eventually(t, func() bool {
+			code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+			return code == http.StatusOK
+		}, time.Minute, 5*time.Millisecond)
 
-	tok, err := st.NewToken(context.Background(), alice.id)
-	require.NoError(t, err)
-	require.NoError(t, rs.s.Reload(context.Background(), alice.id))
-	code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
-	require.Equal(t, http.StatusNotFound, code)
-	code, body := get(t, rs.srv.URL+"/"+tok+"/"+feed.JSONName)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, marker("alice"))
+		tok, err := st.NewToken(context.Background(), alice.id)
+		require.NoError(t, err)
+		require.NoError(t, rs.s.Reload(context.Background(), alice.id))
+		code, _ := get(t, rs.srv.URL+"/"+alice.token+"/"+feed.JSONName)
+		require.Equal(t, http.StatusNotFound, code)
+		code, body := get(t, rs.srv.URL+"/"+tok+"/"+feed.JSONName)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, marker("alice"))
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -87,6 +88,11 @@ func (a *acctState) Save(name string, data []byte) error {
 // note remembers what the store holds under name, unless a buffered
 // save of it is pending.
 func (a *acctState) note(name string, b []byte, ok bool) {
+	if name == feed.NotifySentFile {
+		// The notify jobs' record of their deliveries: no news for a
+		// runtime, whose next save of the alerts reads it (outbox.go).
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, pending := a.buf[name]; pending {

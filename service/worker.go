@@ -72,7 +72,24 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 	s.catchUp(ctx)
 	s.mu.Lock()
 	r := s.accounts[job.Args.Account]
-	if r == nil || r.feed == nil || r.paused || r.stopped {
+	if r == nil && s.removed[job.Args.Account] {
+		// Removed (Remove) since it was queued.
+		s.mu.Unlock()
+		return s.finish(ctx, job, nil, time.Time{})
+	}
+	if r == nil {
+		// Not loaded here (yet): this replica is starting, or the
+		// account was just created elsewhere. Loaded now, unless it is
+		// gone, and the job waits in the queue meanwhile, rather than
+		// being completed with no refresh.
+		s.mu.Unlock()
+		err := s.reload(ctx, job.Args.Account, false, false)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.finish(ctx, job, nil, time.Time{})
+		}
+		return river.JobSnooze(s.snooze())
+	}
+	if r.feed == nil || r.paused || r.stopped {
 		// Removed, paused or stopped since it was queued.
 		s.mu.Unlock()
 		return s.finish(ctx, job, nil, time.Time{})
@@ -179,17 +196,19 @@ func (s *Service) finish(ctx context.Context, job *river.Job[refreshArgs], r *ac
 	ctx = context.WithoutCancel(ctx)
 	var blobs map[string][]byte
 	var h store.Health
+	var rec *refreshRecord
 	if r != nil {
 		s.mu.Lock()
 		r.due = due
 		h = s.accountHealth(r)
 		s.mu.Unlock()
 		blobs = r.state.take()
-		rec, err := json.Marshal(refreshRecord{Job: job.ID, Next: due.UTC()})
+		rec = &refreshRecord{Job: job.ID, Next: due.UTC()}
+		b, err := json.Marshal(rec)
 		if err != nil {
 			return err
 		}
-		blobs[refreshBlob] = rec
+		blobs[refreshBlob] = b
 	}
 	err := s.commit(ctx, job, r, blobs, h)
 	if r != nil && errors.Is(err, store.ErrNotFound) {
@@ -212,6 +231,7 @@ func (s *Service) finish(ctx context.Context, job *river.Job[refreshArgs], r *ac
 	s.mu.Lock()
 	if r != nil {
 		r.state.committed(blobs)
+		r.last = rec
 		if s.accounts[r.id] == r {
 			r.health, r.written = h, true
 		}

@@ -738,6 +738,7 @@ func (c *cli) accountSync(a *store.Account, cd *store.CalDAV, o *service.Options
 	s.Log = logf
 	o.Accepted = s.Observe
 	o.Run = s.Run
+	o.Sync = syncOnce(cal, calendar.Options{Account: account, Location: loc, Alarms: o.Remind, AlarmLeave: o.RemindLeave}, logf)
 }
 
 // accountsFetcher returns the fetch every account's refresh and every
