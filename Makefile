@@ -72,11 +72,12 @@ screenshots: chrome
 # images builds every image docker-compose.yml needs. The public bases are
 # used when present or pullable; where no registry answers, stand-ins for
 # them are built from Debian's packages first (scripts/stand-in-images),
-# so the Dockerfiles and the compose file build unchanged.
+# so the Dockerfiles and the compose file build unchanged. The scale
+# profile's Postgres and proxy are Debian's packages on the same base.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo docker-compose)
 images:
 	scripts/stand-in-images
-	$(COMPOSE) build mock e2e radicale
+	$(COMPOSE) --profile scale build mock e2e radicale postgres proxy
 
 # compose-e2e runs the end-to-end suite in containers, as the README shows.
 compose-e2e: images
