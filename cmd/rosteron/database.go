@@ -7,18 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/rosteron/rosteron/internal/netguard"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -54,7 +49,7 @@ const databaseUsage = `  --database URL      keep the store in PostgreSQL (or $`
                       without verified TLS (or
                       ` + envAllowPlaintext + `=1), with a warning.
                       Without it such a host needs sslmode=verify-full
-                      (or verify-ca)
+                      (or verify-ca with sslrootcert=FILE)
 `
 
 // dbFlags are the flags of the database.
@@ -146,54 +141,29 @@ func (c *cli) storeLocation(ctx context.Context, cmd, dir string, d dbFlags) (*s
 	return &storeLoc{dir: dir, pg: cfg, where: where}, nil
 }
 
-var dsnPasswordKey = regexp.MustCompile(`(?i)(^|\s)password\s*=`)
-
 // checkDSN refuses a database address that holds a password, or that
 // reaches a host other than loopback without verified TLS (unless
-// allow), and returns how to name the database in messages: its hosts and
-// name, never the address as given.
+// allow), judged as pgx reads it (store.CheckDSN), and returns how to
+// name the database in messages: its hosts and name, never the address
+// as given.
 func checkDSN(cmd, dsn string, allow bool) (string, error) {
 	const keep = "put the password in a file given with --database-password-file (or the systemd credential " +
 		dbPasswordCredential + ", or the Docker secret " + dbPasswordSecret + "): an address is seen in process lists and logs"
-	lower := strings.ToLower(dsn)
-	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			// Not quoted: it may hold a password.
-			return "", usagef(cmd, "--database is not a valid postgres:// URL")
-		}
-		if _, has := u.User.Password(); has || u.Query().Has("password") {
-			return "", usagef(cmd, "the --database URL holds a password: remove it, and %s", keep)
-		}
-	} else if dsnPasswordKey.MatchString(dsn) {
-		return "", usagef(cmd, "the --database address holds a password: remove it, and %s", keep)
-	} else if !strings.Contains(dsn, "=") {
-		return "", usagef(cmd, "--database is neither a postgres:// URL nor key=value settings")
-	}
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
+	cfg, hosts, err := store.CheckDSN(dsn, allow)
+	var plain *store.PlaintextHostError
+	switch {
+	case errors.Is(err, store.ErrDSNPassword):
+		return "", usagef(cmd, "the --database address holds a password (or an sslpassword): remove it, and %s", keep)
+	case errors.Is(err, store.ErrDSNInvalid):
+		return "", usagef(cmd, "--database is neither a valid postgres:// URL nor valid key=value settings")
+	case errors.As(err, &plain):
+		return "", usagef(cmd, "the database host %s is not this machine, and the address does not ask for verified TLS: "+
+			"add sslmode=verify-full (with sslrootcert=FILE, the database's CA, unless the system's CAs sign its certificate; "+
+			"verify-ca, which checks no host name, only with sslrootcert=FILE), "+
+			"so that the database password and the sealed secrets cannot be read or changed on the way; "+
+			"or, on a network you trust, give --database-allow-plaintext", plain.Host)
+	case err != nil:
 		return "", usagef(cmd, "--database: %v", err)
-	}
-	type target struct {
-		host     string
-		verified bool
-	}
-	targets := []target{{cfg.Host, cfg.TLSConfig != nil && (!cfg.TLSConfig.InsecureSkipVerify || cfg.TLSConfig.VerifyPeerCertificate != nil)}}
-	for _, fb := range cfg.Fallbacks {
-		targets = append(targets, target{fb.Host, fb.TLSConfig != nil && (!fb.TLSConfig.InsecureSkipVerify || fb.TLSConfig.VerifyPeerCertificate != nil)})
-	}
-	var hosts []string
-	for _, t := range targets {
-		if !slices.Contains(hosts, t.host) {
-			hosts = append(hosts, t.host)
-		}
-		local := strings.HasPrefix(t.host, "/") || netguard.IsLoopback(t.host)
-		if !local && !t.verified && !allow {
-			return "", usagef(cmd, "the database host %s is not this machine, and the address does not ask for verified TLS: "+
-				"add sslmode=verify-full (with sslrootcert=FILE, the database's CA, unless the system's CAs sign its certificate), "+
-				"so that the database password and the sealed secrets cannot be read or changed on the way; "+
-				"or, on a network you trust, give --database-allow-plaintext", t.host)
-		}
 	}
 	return fmt.Sprintf("postgres %s/%s", strings.Join(hosts, ","), cfg.Database), nil
 }
