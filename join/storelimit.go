@@ -76,14 +76,14 @@ func (l *StoreLimiter) Take(ctx context.Context, key string, limit Limit) (bool,
 }
 
 // storeKey is key as the store keeps it: its kind in clear, then the MAC
-// of the whole key and of the limit's span, so that two limits of one
-// key with different spans are counted apart.
+// of the whole key and of the limit (its count and its span), so that
+// two limits of one key that differ in either are counted apart.
 func (l *StoreLimiter) storeKey(key string, limit Limit) string {
 	kind, _, _ := strings.Cut(key, ":")
 	if kind == key || strings.ContainsAny(kind, "@.\x00/ ") || len(kind) > 16 {
 		kind = "key"
 	}
 	m := hmac.New(sha256.New, l.mac)
-	fmt.Fprintf(m, "%d\x00%s", limit.Per, key)
+	fmt.Fprintf(m, "%d\x00%d\x00%s", limit.N, limit.Per, key)
 	return "join/" + kind + "/" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
