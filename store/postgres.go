@@ -26,7 +26,8 @@ type PostgresConfig struct {
 	// loopback).
 	Password string
 	// AllowPlaintext lets a host that is not loopback (nor a Unix socket)
-	// be reached without verified TLS (sslmode verify-full or verify-ca).
+	// be reached without verified TLS (sslmode verify-full, or verify-ca
+	// with sslrootcert=FILE; see CheckDSN).
 	// Refused without it.
 	AllowPlaintext bool
 	// MaxConns bounds the pool's connections (0: a default of 10). At
