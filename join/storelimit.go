@@ -34,12 +34,34 @@ const limitSecretName = "join-limits"
 // false) that is stricter than the bucket, which lets up to 2N through
 // in a span that starts full, and never looser.
 //
-// It gives no attempt back (it is no Refunder): an attempt the service
-// was too busy to check stays counted.
+// It is a Refunder: an attempt the service was too busy to check is
+// given back (store.Unhit), so that a newcomer told "busy" is not locked
+// out.
+//
+// In front of the store, each StoreLimiter counts in memory too (a
+// MemoryLimiter with the same limits, this replica's attempts only, so
+// never stricter than the store's count of every replica's), and asks
+// the store only when that one admits; and it asks the store at most
+// storeLimitCalls at a time, an attempt that finds them all busy for
+// storeLimitWait being refused as over its limit: a flood of posts to
+// one replica then costs the database little, and does not starve the
+// connections every replica's refreshes need.
 type StoreLimiter struct {
-	st  store.Store
-	mac []byte
+	st    store.Store
+	mac   []byte
+	local *MemoryLimiter
+	calls chan struct{}
+	wait  time.Duration
 }
+
+// storeLimitCalls bounds a StoreLimiter's calls to the store at once;
+// storeLimitWait is how long an attempt waits for one, and
+// storeLimitBusy the Retry-After of one that waited in vain.
+const (
+	storeLimitCalls = 4
+	storeLimitWait  = time.Second
+	storeLimitBusy  = 10 * time.Second
+)
 
 // NewStoreLimiter returns the StoreLimiter of st, reading its secret from
 // the store (made the first time), so the store needs its key.
@@ -58,7 +80,8 @@ func NewStoreLimiter(ctx context.Context, st store.Store) (*StoreLimiter, error)
 	if len(secret) < 16 {
 		return nil, fmt.Errorf("join: the rate limits' secret in the store is too short: %d bytes", len(secret))
 	}
-	return &StoreLimiter{st: st, mac: secret}, nil
+	return &StoreLimiter{st: st, mac: secret, local: NewMemoryLimiter(nil),
+		calls: make(chan struct{}, storeLimitCalls), wait: storeLimitWait}, nil
 }
 
 // Take implements Limiter.
@@ -66,7 +89,21 @@ func (l *StoreLimiter) Take(ctx context.Context, key string, limit Limit) (bool,
 	if limit.N <= 0 || limit.Per <= 0 {
 		return true, 0, nil
 	}
-	ok, retry, err := l.st.Hit(ctx, l.storeKey(key, limit), limit.N, limit.Per)
+	// The local count is keyed as the store's: apart by limit too.
+	sk := l.storeKey(key, limit)
+	if ok, retry, err := l.local.Take(ctx, sk, limit); err != nil || !ok {
+		return ok, retry, err
+	}
+	if !l.acquire(ctx) {
+		_ = l.local.Refund(ctx, sk, limit)
+		return false, storeLimitBusy, nil
+	}
+	ok, retry, err := l.st.Hit(ctx, sk, limit.N, limit.Per)
+	<-l.calls
+	if err != nil || !ok {
+		// Not counted in the store: not counted here either.
+		_ = l.local.Refund(ctx, sk, limit)
+	}
 	if err != nil {
 		// The store's error names no key: it may say which query failed,
 		// never the address or username counted.
@@ -75,15 +112,52 @@ func (l *StoreLimiter) Take(ctx context.Context, key string, limit Limit) (bool,
 	return ok, retry, nil
 }
 
+// Refund implements Refunder: the newest attempt counted under key is
+// given back, here and in the store.
+func (l *StoreLimiter) Refund(ctx context.Context, key string, limit Limit) error {
+	if limit.N <= 0 || limit.Per <= 0 {
+		return nil
+	}
+	sk := l.storeKey(key, limit)
+	_ = l.local.Refund(ctx, sk, limit)
+	if !l.acquire(ctx) {
+		return errors.New("join: too many rate-limit counts at once to give one back")
+	}
+	defer func() { <-l.calls }()
+	return l.st.Unhit(ctx, sk)
+}
+
+// acquire takes one of the store's calls, waiting l.wait at most.
+func (l *StoreLimiter) acquire(ctx context.Context) bool {
+	select {
+	case l.calls <- struct{}{}:
+		return true
+	default:
+	}
+	if l.wait <= 0 {
+		return false
+	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.calls <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // storeKey is key as the store keeps it: its kind in clear, then the MAC
-// of the whole key and of the limit's span, so that two limits of one
-// key with different spans are counted apart.
+// of the whole key and of the limit (its count and its span), so that
+// two limits of one key that differ in either are counted apart.
 func (l *StoreLimiter) storeKey(key string, limit Limit) string {
 	kind, _, _ := strings.Cut(key, ":")
 	if kind == key || strings.ContainsAny(kind, "@.\x00/ ") || len(kind) > 16 {
 		kind = "key"
 	}
 	m := hmac.New(sha256.New, l.mac)
-	fmt.Fprintf(m, "%d\x00%s", limit.Per, key)
+	fmt.Fprintf(m, "%d\x00%d\x00%s", limit.N, limit.Per, key)
 	return "join/" + kind + "/" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

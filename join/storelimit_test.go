@@ -143,3 +143,23 @@ func TestRateLimitSharedByReplicas(t *testing.T) {
 		assert.NotContains(t, dump(t, st), "alice")
 	})
 }
+
+// Two limits of one key with one span but different counts are counted
+// apart: the key's MAC covers N too.
+func TestStoreLimiterKeyCoversN(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		l, err := join.NewStoreLimiter(ctx, st)
+		require.NoError(t, err)
+		one := join.Limit{N: 1, Per: time.Hour, Window: true}
+		two := join.Limit{N: 2, Per: time.Hour, Window: true}
+		ok, _, err := l.Take(ctx, "addr:203.0.113.9", one)
+		require.NoError(t, err)
+		require.True(t, ok)
+		for i := range 2 {
+			ok, _, err = l.Take(ctx, "addr:203.0.113.9", two)
+			require.NoError(t, err)
+			assert.True(t, ok, "attempt %d of the other limit", i+1)
+		}
+	})
+}

@@ -264,6 +264,32 @@ func (s *base) Hit(ctx context.Context, key string, limit int, window time.Durat
 	return ok, retry, nil
 }
 
+// Unhit removes the newest event counted under key (see Store.Unhit),
+// under the key's row lock, as Hit counts.
+func (s *base) Unhit(ctx context.Context, key string) error {
+	op := "giving back a hit"
+	if key == "" {
+		return &opError{op, errors.New("the key is required")}
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		var raw []byte
+		err := s.queryRow(ctx, tx, `SELECT times FROM hits WHERE key = ?`+s.d.forUpdate, key).Scan(&raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		times := decodeTimes(raw)
+		if len(times) == 0 {
+			return nil
+		}
+		// expires stays: the row is pruned a little later at most.
+		_, err = s.exec(ctx, tx, `UPDATE hits SET times = ? WHERE key = ?`, encodeTimes(times[:len(times)-1]), key)
+		return err
+	})
+}
+
 // encodeTimes and decodeTimes are a hit row's times: 8-byte big-endian
 // unix nanoseconds, oldest first.
 func encodeTimes(ts []int64) []byte {

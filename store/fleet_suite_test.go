@@ -551,6 +551,18 @@ func testFleet(t *testing.T, fresh newDB) {
 		})
 		assert.Equal(t, 1, rows("mac-a"), "a key in its window is kept")
 
+		// A hit given back lets one more in, on any replica; giving
+		// back with nothing counted is nothing.
+		require.NoError(t, other.Unhit(ctx, "mac-a"))
+		ok, _, err = s.Hit(ctx, "mac-a", 3, time.Hour)
+		require.NoError(t, err)
+		assert.True(t, ok, "the given-back hit's place")
+		ok, _, err = other.Hit(ctx, "mac-a", 3, time.Hour)
+		require.NoError(t, err)
+		assert.False(t, ok, "one place only")
+		require.NoError(t, s.Unhit(ctx, "mac-never"))
+		assert.ErrorIs(t, s.Unhit(ctx, ""), ErrStore)
+
 		for _, bad := range []func() error{
 			func() error { _, _, err := s.Hit(ctx, "", 1, time.Hour); return err },
 			func() error { _, _, err := s.Hit(ctx, "k", 0, time.Hour); return err },

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"os"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,7 +26,8 @@ type PostgresConfig struct {
 	// loopback).
 	Password string
 	// AllowPlaintext lets a host that is not loopback (nor a Unix socket)
-	// be reached without verified TLS (sslmode verify-full or verify-ca).
+	// be reached without verified TLS (sslmode verify-full, or verify-ca
+	// with sslrootcert=FILE; see CheckDSN).
 	// Refused without it.
 	AllowPlaintext bool
 	// MaxConns bounds the pool's connections (0: a default of 10). At
@@ -136,48 +134,15 @@ func OpenPostgres(ctx context.Context, cfg PostgresConfig, key *Key) (Store, err
 // a host that is not loopback) and returns the connection configuration
 // with cfg's password.
 func postgresConnConfig(cfg PostgresConfig) (*pgx.ConnConfig, error) {
-	if strings.TrimSpace(cfg.DSN) == "" {
-		return nil, errors.New("no database address given")
+	connCfg, _, err := CheckDSN(cfg.DSN, cfg.AllowPlaintext)
+	if errors.Is(err, ErrDSNPassword) {
+		return nil, errors.New("the database address holds a password: take it out, and give the password from a file (--database-password-file, a credential or a Docker secret), so that it is never in a process list or a log")
 	}
-	params, err := dsnParams(cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := params["password"]; ok {
-		return nil, errors.New("the database address holds a password: take it out, and give the password from a file (--database-password-file, a credential or a Docker secret), so that it is never in a process list or a log")
-	}
-	connCfg, err := pgx.ParseConfig(cfg.DSN)
-	if err != nil {
-		// pgconn's errors redact a password; there is none anyway.
-		return nil, fmt.Errorf("reading the database address: %w", err)
-	}
 	if cfg.Password != "" {
 		connCfg.Password = cfg.Password
-	}
-	if cfg.AllowPlaintext {
-		return connCfg, nil
-	}
-	mode, ok := params["sslmode"]
-	if !ok {
-		mode = os.Getenv("PGSSLMODE")
-	}
-	if mode == "" {
-		mode = "prefer"
-	}
-	verified := (mode == "verify-full" || mode == "verify-ca") && connCfg.TLSConfig != nil
-	hosts := []string{connCfg.Host}
-	for _, f := range connCfg.Fallbacks {
-		hosts = append(hosts, f.Host)
-		if f.TLSConfig == nil {
-			verified = false
-		}
-	}
-	for _, h := range hosts {
-		if !isLocalHost(h) && !verified {
-			return nil, fmt.Errorf("the database host %s is not loopback, and the connection to it is not TLS with a verified certificate (sslmode is %q): "+
-				"add sslmode=verify-full to the database address (and sslrootcert=FILE when its certificate authority is not the system's), "+
-				"or allow plaintext explicitly on a network you trust", h, mode)
-		}
 	}
 	return connCfg, nil
 }
@@ -189,72 +154,6 @@ func isLocalHost(h string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(h, "[]"))
 	return ip != nil && ip.IsLoopback()
-}
-
-// dsnParams reads the keys a DSN sets (a postgres:// URL's user password
-// and query, or key=value pairs), for the checks pgx's parser cannot
-// tell apart from the environment's defaults.
-func dsnParams(dsn string) (map[string]string, error) {
-	params := map[string]string{}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			// url's errors quote the address; say only what is wrong.
-			return nil, errors.New("the database address is not a valid URL")
-		}
-		if _, ok := u.User.Password(); ok {
-			params["password"] = ""
-		}
-		for k, v := range u.Query() {
-			if len(v) > 0 {
-				params[k] = v[len(v)-1]
-			}
-		}
-		return params, nil
-	}
-	s := dsn
-	for {
-		s = strings.TrimLeftFunc(s, unicode.IsSpace)
-		if s == "" {
-			return params, nil
-		}
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			return nil, errors.New("the database address is neither a postgres:// URL nor key=value pairs")
-		}
-		key := strings.TrimSpace(s[:eq])
-		s = strings.TrimLeftFunc(s[eq+1:], unicode.IsSpace)
-		var val strings.Builder
-		if strings.HasPrefix(s, "'") {
-			s = s[1:]
-			closed := false
-			for len(s) > 0 {
-				c := s[0]
-				s = s[1:]
-				if c == '\\' && len(s) > 0 {
-					val.WriteByte(s[0])
-					s = s[1:]
-					continue
-				}
-				if c == '\'' {
-					closed = true
-					break
-				}
-				val.WriteByte(c)
-			}
-			if !closed {
-				return nil, errors.New("the database address has an unclosed quote")
-			}
-		} else {
-			end := strings.IndexFunc(s, unicode.IsSpace)
-			if end < 0 {
-				end = len(s)
-			}
-			val.WriteString(s[:end])
-			s = s[end:]
-		}
-		params[key] = val.String()
-	}
 }
 
 // migrate brings the schema up to date under the migration lock, each

@@ -3,10 +3,17 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rosteron/rosteron/internal/pgtest"
 	"github.com/stretchr/testify/assert"
@@ -136,6 +144,11 @@ func TestPostgresConfig(t *testing.T) {
 		"postgres://rosteron@127.0.0.1/rosteron?password=" + pw,
 		"host=127.0.0.1 user=rosteron password=" + pw,
 		"host=127.0.0.1 password = '" + pw + " with space' user=rosteron",
+		// pgx reads libpq's way: the userinfo ends at the first @, past a #.
+		"postgres://rosteron:#" + pw + "@db.example.org/rosteron?sslmode=verify-full",
+		"postgres://rosteron@db.example.org/rosteron?sslmode=verify-full&sslpassword=" + pw,
+		"user='rosteron'password=" + pw + " host=127.0.0.1",
+		"host=127.0.0.1 sslpassword=" + pw,
 	} {
 		_, err := postgresConnConfig(PostgresConfig{DSN: dsn})
 		require.Error(t, err, "a password in the DSN is refused")
@@ -147,6 +160,8 @@ func TestPostgresConfig(t *testing.T) {
 	}
 
 	t.Setenv("PGSSLMODE", "")
+	t.Setenv("PGSSLROOTCERT", "")
+	ca := writeTestCA(t)
 	for _, c := range []struct {
 		dsn       string
 		plaintext bool
@@ -162,7 +177,14 @@ func TestPostgresConfig(t *testing.T) {
 		{"host=db.example user=u sslmode=disable", false, false},
 		{"postgres://u@127.0.0.1,db.example/db", false, false},
 		{"postgres://u@db.example/db?sslmode=verify-full", false, true},
-		{"host=db.example user=u sslmode=verify-ca", false, true},
+		// verify-ca checks no host name: only with an explicit CA file.
+		{"host=db.example user=u sslmode=verify-ca", false, false},
+		{"host=db.example user=u sslmode=verify-ca sslrootcert=system", false, true},
+		{"host=db.example user=u sslmode=verify-ca sslrootcert=" + ca, false, true},
+		{"host=db.example user=u sslmode=require sslrootcert=" + ca, false, true},
+		// ssl=true after sslmode turns it into require: no verification.
+		{"postgres://u@db.example/db?sslmode=verify-full&ssl=true", false, false},
+		{"postgres://u@db.example,db2.example/db?sslmode=verify-full", false, true},
 		{"postgres://u@db.example/db?sslmode=disable", true, true},
 		{"postgres://u@db.example/db", true, true},
 	} {
@@ -189,14 +211,19 @@ func TestPostgresConfig(t *testing.T) {
 	assert.ErrorIs(t, err, ErrStore, "a zero key")
 }
 
-func TestDSNParams(t *testing.T) {
-	p, err := dsnParams(`host=a  port = 5432 application_name='it\'s' options='-c x=\'y\'' sslmode=verify-full`)
+// writeTestCA writes a self-signed CA certificate and returns its file.
+func writeTestCA(t *testing.T) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	assert.Equal(t, "a", p["host"])
-	assert.Equal(t, "5432", p["port"])
-	assert.Equal(t, "verify-full", p["sslmode"])
-	assert.Equal(t, "-c x='y'", p["options"])
-	assert.Equal(t, "it's", p["application_name"])
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	return path
 }
 
 // MigrationLock lets one function run at a time across every store on

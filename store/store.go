@@ -257,6 +257,10 @@ type Store interface {
 	// were counted already; retry is then when the oldest leaves the
 	// window.
 	Hit(ctx context.Context, key string, limit int, window time.Duration) (ok bool, retry time.Duration, err error)
+	// Unhit gives back the newest event counted under key (an attempt
+	// that was not made after all: the service was busy), nothing when
+	// none is.
+	Unhit(ctx context.Context, key string) error
 
 	// SaveBlobsTx and SetHealthTx are SaveBlob and SetHealth inside a
 	// transaction of DB() that the caller commits: the feed state a

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -115,6 +119,72 @@ func readImportFile(ctx context.Context, cmd string, r io.Reader, name string) (
 		return nil, usagef(cmd, "nothing to import: the accounts file %s has no 'username,password' line", name)
 	}
 	return out, nil
+}
+
+// importHost is the host name of an instance's address, as the service
+// names its places and turns: without a port.
+func importHost(instance string) string {
+	u, err := url.Parse(instance)
+	if err != nil || u.Hostname() == "" {
+		return instance
+	}
+	return u.Hostname()
+}
+
+// importTurn takes, for one check's login, one of host's places (the
+// service's "sessions HOST", service.DefaultPerHost of them, leased for
+// lease), waiting importGap between tries while the host is full, then
+// its next login turn (the service's "logins HOST", importGap apart),
+// waiting for it. release frees the place.
+func importTurn(ctx context.Context, st store.Store, host string, lease time.Duration) (release func(), err error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	name, holder := "sessions "+host, "import "+hex.EncodeToString(b)
+	var slot int
+	for {
+		var ok bool
+		slot, ok, err = st.TakeSlot(ctx, name, service.DefaultPerHost, holder, lease)
+		if err != nil {
+			return nil, fmt.Errorf("asking the store for a place on %s: %w", host, err)
+		}
+		if ok {
+			break
+		}
+		if err := waitFor(ctx, importGap); err != nil {
+			return nil, err
+		}
+	}
+	release = func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = st.ReleaseSlot(ctx, name, slot, holder) // else free once its lease ends
+	}
+	at, err := st.NextTurn(ctx, "logins "+host, importGap)
+	if err == nil {
+		err = waitFor(ctx, time.Until(at))
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// waitFor waits d, or until ctx ends (its error).
+func waitFor(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // importGap is the least time between two checks' logins of an import,
@@ -229,7 +299,11 @@ func (c *cli) accountsImport(ctx context.Context, loc *storeLoc, f *accountsFlag
 
 	var added, kept int
 	var failed []string
-	lastLogin := time.Time{}
+	// Checks take the place and login turn of their host that serve's
+	// refreshes take, in the store (shared by every replica on a
+	// database), so that an import respects the fleet's limits.
+	host := importHost(instance)
+	lease := cmp.Or(f.session.timeout, session.DefaultTimeout) + time.Minute
 	for i, l := range lines {
 		if ctx.Err() != nil {
 			failed = append(failed, fmt.Sprintf("%d not tried (stopped)", len(lines)-i))
@@ -253,16 +327,16 @@ func (c *cli) accountsImport(ctx context.Context, loc *storeLoc, f *accountsFlag
 		}
 		var first *snapshot.Snapshot
 		if !f.noCheck {
-			if wait := importGap - time.Since(lastLogin); !lastLogin.IsZero() && wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-				case <-t.C:
+			release, err := importTurn(ctx, st, host, lease)
+			if err != nil {
+				if ctx.Err() != nil {
+					failed = append(failed, fmt.Sprintf("%d not tried (stopped)", len(lines)-i))
+					break
 				}
-				t.Stop()
+				return err
 			}
-			lastLogin = time.Now()
 			snap, err := c.getRoster(ctx, flow{url: f.url, username: l.username, password: l.password, flags: &f.session, browser: bopts})
+			release()
 			if err != nil {
 				msg := fmt.Sprintf("line %d: %s not added: %s", l.line, l.username, c.oneLine(err.Error()))
 				fmt.Fprintf(c.stderr, "rosteron accounts: %s\n", msg)

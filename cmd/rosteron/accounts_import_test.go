@@ -14,6 +14,7 @@ import (
 
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/mockserver"
+	"github.com/rosteron/rosteron/service"
 	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/store"
 )
@@ -219,4 +220,16 @@ func TestAccountsImportChecksWithChrome(t *testing.T) {
 	assert.Contains(t, string(saved), "Depot 3")
 	_, err = st.Find(context.Background(), instance, "ann.nurse")
 	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	// The checks took the service's login turns of the host in the store,
+	// and gave its places back.
+	host := importHost(instance)
+	var turns int
+	require.NoError(t, st.DB().QueryRow(`SELECT COUNT(*) FROM turns WHERE name = ?`, "logins "+host).Scan(&turns))
+	assert.Equal(t, 1, turns, "the import's logins took the host's turns")
+	for i := range service.DefaultPerHost {
+		_, ok, err := st.TakeSlot(context.Background(), "sessions "+host, service.DefaultPerHost, "test", time.Minute)
+		require.NoError(t, err)
+		assert.True(t, ok, "place %d given back", i+1)
+	}
 }

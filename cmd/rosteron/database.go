@@ -7,18 +7,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/rosteron/rosteron/internal/netguard"
 	"github.com/rosteron/rosteron/store"
 )
 
@@ -54,7 +48,7 @@ const databaseUsage = `  --database URL      keep the store in PostgreSQL (or $`
                       without verified TLS (or
                       ` + envAllowPlaintext + `=1), with a warning.
                       Without it such a host needs sslmode=verify-full
-                      (or verify-ca)
+                      (or verify-ca with sslrootcert=FILE)
 `
 
 // dbFlags are the flags of the database.
@@ -146,54 +140,29 @@ func (c *cli) storeLocation(ctx context.Context, cmd, dir string, d dbFlags) (*s
 	return &storeLoc{dir: dir, pg: cfg, where: where}, nil
 }
 
-var dsnPasswordKey = regexp.MustCompile(`(?i)(^|\s)password\s*=`)
-
 // checkDSN refuses a database address that holds a password, or that
 // reaches a host other than loopback without verified TLS (unless
-// allow), and returns how to name the database in messages: its hosts and
-// name, never the address as given.
+// allow), judged as pgx reads it (store.CheckDSN), and returns how to
+// name the database in messages: its hosts and name, never the address
+// as given.
 func checkDSN(cmd, dsn string, allow bool) (string, error) {
 	const keep = "put the password in a file given with --database-password-file (or the systemd credential " +
 		dbPasswordCredential + ", or the Docker secret " + dbPasswordSecret + "): an address is seen in process lists and logs"
-	lower := strings.ToLower(dsn)
-	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			// Not quoted: it may hold a password.
-			return "", usagef(cmd, "--database is not a valid postgres:// URL")
-		}
-		if _, has := u.User.Password(); has || u.Query().Has("password") {
-			return "", usagef(cmd, "the --database URL holds a password: remove it, and %s", keep)
-		}
-	} else if dsnPasswordKey.MatchString(dsn) {
-		return "", usagef(cmd, "the --database address holds a password: remove it, and %s", keep)
-	} else if !strings.Contains(dsn, "=") {
-		return "", usagef(cmd, "--database is neither a postgres:// URL nor key=value settings")
-	}
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
+	cfg, hosts, err := store.CheckDSN(dsn, allow)
+	var plain *store.PlaintextHostError
+	switch {
+	case errors.Is(err, store.ErrDSNPassword):
+		return "", usagef(cmd, "the --database address holds a password (or an sslpassword): remove it, and %s", keep)
+	case errors.Is(err, store.ErrDSNInvalid):
+		return "", usagef(cmd, "--database is neither a valid postgres:// URL nor valid key=value settings")
+	case errors.As(err, &plain):
+		return "", usagef(cmd, "the database host %s is not this machine, and the address does not ask for verified TLS: "+
+			"add sslmode=verify-full (with sslrootcert=FILE, the database's CA, unless the system's CAs sign its certificate; "+
+			"verify-ca, which checks no host name, only with sslrootcert=FILE), "+
+			"so that the database password and the sealed secrets cannot be read or changed on the way; "+
+			"or, on a network you trust, give --database-allow-plaintext", plain.Host)
+	case err != nil:
 		return "", usagef(cmd, "--database: %v", err)
-	}
-	type target struct {
-		host     string
-		verified bool
-	}
-	targets := []target{{cfg.Host, cfg.TLSConfig != nil && (!cfg.TLSConfig.InsecureSkipVerify || cfg.TLSConfig.VerifyPeerCertificate != nil)}}
-	for _, fb := range cfg.Fallbacks {
-		targets = append(targets, target{fb.Host, fb.TLSConfig != nil && (!fb.TLSConfig.InsecureSkipVerify || fb.TLSConfig.VerifyPeerCertificate != nil)})
-	}
-	var hosts []string
-	for _, t := range targets {
-		if !slices.Contains(hosts, t.host) {
-			hosts = append(hosts, t.host)
-		}
-		local := strings.HasPrefix(t.host, "/") || netguard.IsLoopback(t.host)
-		if !local && !t.verified && !allow {
-			return "", usagef(cmd, "the database host %s is not this machine, and the address does not ask for verified TLS: "+
-				"add sslmode=verify-full (with sslrootcert=FILE, the database's CA, unless the system's CAs sign its certificate), "+
-				"so that the database password and the sealed secrets cannot be read or changed on the way; "+
-				"or, on a network you trust, give --database-allow-plaintext", t.host)
-		}
 	}
 	return fmt.Sprintf("postgres %s/%s", strings.Join(hosts, ","), cfg.Database), nil
 }
@@ -206,21 +175,41 @@ func (c *cli) openStoreAt(ctx context.Context, loc *storeLoc, key *store.Key) (s
 	if !loc.postgres() {
 		return c.openStore(ctx, loc.dir, key)
 	}
+	st, err := openPostgresAt(ctx, loc, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeyAt(ctx, st, loc, key); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// openPostgresAt opens the database of loc with key, without checking
+// the key: the callers that lock take their lock first, then check it,
+// so that no rotate-key slips in between.
+func openPostgresAt(ctx context.Context, loc *storeLoc, key *store.Key) (store.Store, error) {
 	st, err := store.OpenPostgres(ctx, *loc.pg, key)
 	if err != nil {
 		return nil, fmt.Errorf("opening the store in %s: %w", loc.where, err)
 	}
-	if key != nil {
-		if err := store.CheckKey(ctx, st); err != nil {
-			st.Close()
-			if errors.Is(err, store.ErrWrongKey) {
-				return nil, fmt.Errorf("the key does not open the secrets of the store in %s: it is not the key they were "+
-					"sealed with (after 'rosteron accounts rotate-key', give the new one)", loc.where)
-			}
-			return nil, fmt.Errorf("reading the store in %s: %w", loc.where, err)
-		}
-	}
 	return st, nil
+}
+
+// checkKeyAt refuses a key (not nil) that does not open what st holds.
+func checkKeyAt(ctx context.Context, st store.Store, loc *storeLoc, key *store.Key) error {
+	if key == nil {
+		return nil
+	}
+	if err := store.CheckKey(ctx, st); err != nil {
+		if errors.Is(err, store.ErrWrongKey) {
+			return fmt.Errorf("the key does not open the secrets of the store in %s: it is not the key they were "+
+				"sealed with (after 'rosteron accounts rotate-key', give the new one)", loc.where)
+		}
+		return fmt.Errorf("reading the store in %s: %w", loc.where, err)
+	}
+	return nil
 }
 
 // holdsSealedAt is holdsSealed for any store: whether it holds values
@@ -314,7 +303,7 @@ func (c *cli) openForAdd(ctx context.Context, loc *storeLoc, key *store.Key) (_ 
 		}
 		return st, unlock, nil
 	}
-	st, err := c.openStoreAt(ctx, loc, key)
+	st, err := openPostgresAt(ctx, loc, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -324,6 +313,13 @@ func (c *cli) openForAdd(ctx context.Context, loc *storeLoc, key *store.Key) (_ 
 		if errors.Is(err, errLocked) {
 			return nil, nil, busy
 		}
+		return nil, nil, err
+	}
+	// The key is checked under the lock: a rotate-key done before it
+	// was taken is seen.
+	if err := checkKeyAt(ctx, st, loc, key); err != nil {
+		unlock()
+		st.Close()
 		return nil, nil, err
 	}
 	return st, unlock, nil
@@ -368,7 +364,7 @@ func (c *cli) lockForRotate(ctx context.Context, loc *storeLoc, key *store.Key, 
 		}
 		return st, release, nil
 	}
-	st, err := c.openStoreAt(ctx, loc, key)
+	st, err := openPostgresAt(ctx, loc, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -387,6 +383,11 @@ func (c *cli) lockForRotate(ctx context.Context, loc *storeLoc, key *store.Key, 
 		}
 		unlocks = append(unlocks, u)
 	}
+	if err := checkKeyAt(ctx, st, loc, key); err != nil {
+		release()
+		st.Close()
+		return nil, nil, err
+	}
 	return st, release, nil
 }
 
@@ -400,54 +401,79 @@ var serveLockCheck = 30 * time.Second
 // the first one runs. On PostgreSQL, which replicas share, the advisory
 // lock every replica holds shared, for its life, on a connection of its
 // own: rotate-key refuses while any holds it.
-func (c *cli) openForServe(ctx context.Context, as *accountsServer, lg *scrubWriter) (_ store.Store, unlock func(), err error) {
+//
+// lost (nil on SQLite) yields an error, once, when serve no longer holds
+// its lock on the database and cannot take it again (or finds, once it
+// has, that the key no longer opens the store): serve must then stop,
+// lest it seal with a key that rotate-key has replaced.
+func (c *cli) openForServe(ctx context.Context, as *accountsServer, lg *scrubWriter) (_ store.Store, unlock func(), lost <-chan error, err error) {
 	loc := as.loc
 	if !loc.postgres() {
 		if err := os.MkdirAll(loc.dir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("creating the state folder: %w", err)
+			return nil, nil, nil, fmt.Errorf("creating the state folder: %w", err)
 		}
 		lockPath := filepath.Join(loc.dir, lockName)
 		unlock, err := lockFile(lockPath)
 		if errors.Is(err, errLocked) {
-			return nil, nil, fmt.Errorf("another 'rosteron serve --accounts' is running on %s (it holds %s): one serve per store", loc.dir, lockPath)
+			return nil, nil, nil, fmt.Errorf("another 'rosteron serve --accounts' is running on %s (it holds %s): one serve per store", loc.dir, lockPath)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		st, err := c.openStoreAt(ctx, loc, as.key)
 		if err != nil {
 			unlock()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return st, unlock, nil
+		return st, unlock, nil, nil
 	}
-	st, err := c.openStoreAt(ctx, loc, as.key)
+	st, err := openPostgresAt(ctx, loc, as.key)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	conn, drop, err := pgLock(ctx, st.DB(), pgServeLock, true)
 	if errors.Is(err, errLocked) {
 		st.Close()
-		return nil, nil, fmt.Errorf("'rosteron accounts rotate-key' is re-sealing the store in %s: start serve once it is done, "+
+		return nil, nil, nil, fmt.Errorf("'rosteron accounts rotate-key' is re-sealing the store in %s: start serve once it is done, "+
 			"with the new key", loc.where)
 	}
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	// The key is checked under the lock: a rotate-key done before it
+	// was taken is seen.
+	if err := checkKeyAt(ctx, st, loc, as.key); err != nil {
+		drop()
+		st.Close()
+		return nil, nil, nil, err
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
+	lostc := make(chan error, 1)
 	go func() {
 		defer close(done)
-		c.holdServeLock(hctx, st.DB(), conn, drop, lg, loc.where)
+		if err := c.holdServeLock(hctx, st, as.key, conn, drop, lg, loc); err != nil {
+			lostc <- err
+		}
 	}()
-	return st, func() { stop(); <-done }, nil
+	return st, func() { stop(); <-done }, lostc, nil
 }
+
+// serveLockTries is how many times in a row serve tries to take its lock
+// again, one check apart, when the database does not answer, before it
+// stops.
+const serveLockTries = 3
 
 // holdServeLock keeps serve's shared advisory lock until ctx ends: should
 // its connection be lost (the database restarted), the lock went with it,
-// and is taken again on a new one.
-func (c *cli) holdServeLock(ctx context.Context, db *sql.DB, conn *sql.Conn, drop func(), lg *scrubWriter, where string) {
+// and is taken again on a new one, then the key checked again. It
+// returns an error, and serve must stop (fail closed), when the lock is
+// held by rotate-key, when the key no longer opens the store (a
+// rotate-key ran while the lock was not held), or when the database has
+// not given the lock back after serveLockTries tries.
+func (c *cli) holdServeLock(ctx context.Context, st store.Store, key *store.Key, conn *sql.Conn, drop func(), lg *scrubWriter, loc *storeLoc) error {
+	where := loc.where
 	defer func() {
 		if drop != nil {
 			drop()
@@ -455,10 +481,11 @@ func (c *cli) holdServeLock(ctx context.Context, db *sql.DB, conn *sql.Conn, dro
 	}()
 	t := time.NewTicker(serveLockCheck)
 	defer t.Stop()
+	failed := 0
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 		if conn != nil {
@@ -474,15 +501,46 @@ func (c *cli) holdServeLock(ctx context.Context, db *sql.DB, conn *sql.Conn, dro
 		}
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var err error
-		conn, drop, err = pgLock(lctx, db, pgServeLock, true)
+		conn, drop, err = pgLock(lctx, st.DB(), pgServeLock, true)
+		if err == nil && key != nil {
+			// Had a rotate-key run while the lock was not held, this
+			// serve's key would seal what the new one cannot open.
+			if err = store.CheckKey(lctx, st); err != nil {
+				drop()
+				conn, drop = nil, nil
+				cancel()
+				if ctx.Err() != nil {
+					return nil
+				}
+				if errors.Is(err, store.ErrWrongKey) {
+					return fmt.Errorf("lost serve's lock on %s for a while, and the key no longer opens the store: "+
+						"'rosteron accounts rotate-key' ran meanwhile: stopping, lest secrets be sealed with the old key; "+
+						"start every serve replica again with the new key", where)
+				}
+				if failed++; failed < serveLockTries {
+					fmt.Fprintf(lg, "rosteron serve: warning: checking the key on %s again: %s\n", where, c.oneLine(err.Error()))
+					continue
+				}
+				return fmt.Errorf("lost serve's lock on %s, and could not make sure the key still opens the store: %s: "+
+					"stopping, lest secrets be sealed with a replaced key", where, c.oneLine(err.Error()))
+			}
+		}
 		cancel()
 		switch {
+		case ctx.Err() != nil:
+			return nil
 		case err == nil:
+			failed = 0
 			fmt.Fprintf(lg, "rosteron serve: holds serve's lock on %s again\n", where)
 		case errors.Is(err, errLocked):
-			fmt.Fprintf(lg, "rosteron serve: warning: 'rosteron accounts rotate-key' runs on %s while this serve runs: "+
-				"stop every serve replica, let it finish, and start them with the new key\n", where)
-		case ctx.Err() == nil:
+			return fmt.Errorf("lost serve's lock on %s, and 'rosteron accounts rotate-key' holds it now: stopping, "+
+				"lest secrets be sealed with the old key; start every serve replica again with the new key once it is done", where)
+		default:
+			failed++
+			if failed >= serveLockTries {
+				return fmt.Errorf("lost serve's lock on %s, and could not take it again (%d tries): %s: stopping, "+
+					"lest a rotate-key run unseen", where, failed, c.oneLine(err.Error()))
+			}
 			fmt.Fprintf(lg, "rosteron serve: warning: taking serve's lock on %s again: %s\n", where, c.oneLine(err.Error()))
 		}
 	}

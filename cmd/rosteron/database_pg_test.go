@@ -277,3 +277,41 @@ func httptestServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(ts.Close)
 	return ts.URL
 }
+
+// A serve that loses its lock and finds it held by rotate-key (here an
+// exclusive lock taken in between) stops with an error: it fails closed
+// rather than seal with a key being replaced.
+func TestServeStopsWhenRotateKeyTookItsLock(t *testing.T) {
+	was := serveLockCheck
+	serveLockCheck = 20 * time.Millisecond
+	t.Cleanup(func() { serveLockCheck = was })
+	env, pwFile, db := pgEnv(t)
+	state := filepath.Join(t.TempDir(), "state")
+	key := filepath.Join(t.TempDir(), "key")
+	s := startAccounts(t, env, "--state", state, "--key-file", key, "--database-password-file", pwFile,
+		"--browser", "ws://127.0.0.1:1", "--refresh", "1h")
+	admin := db.Open(t)
+	ctx := context.Background()
+	rotator, err := admin.Conn(ctx)
+	require.NoError(t, err)
+	defer rotator.Close()
+	// Cut serve's lock connection, and take the lock exclusively before
+	// serve takes it again (else cut the new one too).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		require.True(t, time.Now().Before(deadline), "the exclusive lock was never won; stderr:\n%s", s.stderr.String())
+		_, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock'
+			AND ((classid::bigint << 32) | objid::bigint) = $1`, pgServeLock)
+		require.NoError(t, err)
+		var ok bool
+		require.NoError(t, rotator.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, pgServeLock).Scan(&ok))
+		if ok {
+			break
+		}
+	}
+	awaitOutput(t, s.stderr, make(chan int, 1), 30*time.Second, "serve stopping", func(out string) bool {
+		return strings.Contains(out, "'rosteron accounts rotate-key' holds it now: stopping")
+	})
+	assert.Equal(t, exitError, s.stop(), "serve fails closed")
+	assert.NotContains(t, s.stderr.String(), db.Password)
+}

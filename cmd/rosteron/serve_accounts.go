@@ -482,7 +482,7 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 		c.errorf("warning: --refresh %v is less than 5m: logging in to RosterOn that often is impolite to its server", as.refresh)
 	}
 
-	st, unlock, err := c.openForServe(ctx, as, lg)
+	st, unlock, lockLost, err := c.openForServe(ctx, as, lg)
 	if err != nil {
 		return err
 	}
@@ -592,12 +592,13 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(runCtx) }()
 
-	var runErr, serveErr error
+	var runErr, serveErr, lostErr error
 	ranDone := false
 	select {
 	case serveErr = <-served:
 	case runErr = <-ran:
 		ranDone = true
+	case lostErr = <-lockLost:
 	case <-ctx.Done():
 	}
 	stop()
@@ -611,6 +612,11 @@ func (c *cli) runServeAccounts(ctx context.Context, as *accountsServer) error {
 	}
 	if serveErr == nil {
 		serveErr = <-served
+	}
+	if lostErr != nil {
+		// Fail closed: the database's lock is what keeps rotate-key
+		// from re-sealing under this serve.
+		return lostErr
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
