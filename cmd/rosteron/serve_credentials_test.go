@@ -118,7 +118,7 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 	// in": an alert would now be queued (the outbox) or delivered (the
 	// receiver).
 	s = startServe(t, env(wrong), args...)
-	require.Eventually(t, func() bool { return strings.Contains(s.stderr.String(), "not logging in") }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(s.stderr.String(), "not logging in") }, 60*time.Second, 10*time.Millisecond)
 	resp, _ = httpGet(t, s.health)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, exitOK, s.stop(syscall.SIGTERM))
