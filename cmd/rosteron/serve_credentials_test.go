@@ -157,7 +157,7 @@ func TestServeStopsRefreshingOnRejectedPassword(t *testing.T) {
 // once should it get more.
 func (a *alerts) waitFor(t *testing.T, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { titles, _ := a.got(); return len(titles) >= n }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { titles, _ := a.got(); return len(titles) >= n }, 60*time.Second, 10*time.Millisecond)
 	titles, _ := a.got()
 	require.Len(t, titles, n, "no more alerts than %d", n)
 }
@@ -167,7 +167,7 @@ func (a *alerts) waitFor(t *testing.T, n int) {
 // send them again at the next start.
 func waitOutboxEmpty(t *testing.T, state string) {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(outbox(t, state)) == 0 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(outbox(t, state)) == 0 }, 60*time.Second, 10*time.Millisecond)
 }
 
 // outbox is the alerts queued and not yet delivered in the state folder.
