@@ -92,8 +92,15 @@ func (s *Service) catchUp(ctx context.Context) {
 		changes = append(changes, store.Change{ID: id, Account: true})
 	}
 	s.mu.Unlock()
-	for _, c := range changes {
+	for i, c := range changes {
 		if ctx.Err() != nil {
+			// s.stamp is past them: the changes not followed yet are
+			// followed at the next look, never lost.
+			s.mu.Lock()
+			for _, c := range changes[i:] {
+				s.stale[c.ID] = true
+			}
+			s.mu.Unlock()
 			return
 		}
 		s.changed(ctx, c)
@@ -126,12 +133,14 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 			s.forget(c.ID)
 			return
 		case err != nil:
+			// Even when ctx ended (a job's catchUp): followed at the
+			// next look, never lost.
 			if ctx.Err() == nil {
 				s.log.printf("rosteron serve: warning: account %d changed in the store, and reading it failed: %v; trying again", c.ID, err)
-				s.mu.Lock()
-				s.stale[c.ID] = true
-				s.mu.Unlock()
 			}
+			s.mu.Lock()
+			s.stale[c.ID] = true
+			s.mu.Unlock()
 			return
 		}
 		s.mu.Lock()
@@ -158,7 +167,15 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 		return
 	}
 	differs, err := r.state.differs(ctx)
-	if err != nil || !differs {
+	if err != nil {
+		// A transient failure, or ctx ended: looked at again next time,
+		// rather than the state change dropped.
+		s.mu.Lock()
+		s.stale[c.ID] = true
+		s.mu.Unlock()
+		return
+	}
+	if !differs {
 		return
 	}
 	rec, ok := r.state.lastRefresh(ctx)
@@ -166,7 +183,7 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 	last := r.last
 	s.mu.Unlock()
 	job := ok && (last == nil || last.Job != rec.Job)
-	if err := s.reload(ctx, c.ID, false, job); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.reload(ctx, c.ID, false, job); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.mu.Lock()
 		s.stale[c.ID] = true
 		s.mu.Unlock()
