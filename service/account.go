@@ -284,7 +284,7 @@ func (s *Service) install(r *account, reload bool) bool {
 		}
 	}
 	switch {
-	case r.fromJob && r.last != nil:
+	case r.fromJob && r.last != nil && (old == nil || !dueNow(old, r)):
 		// Built again after another replica's job: due when that job
 		// said, and no longer queued.
 		r.due, r.queued = r.last.Next, false

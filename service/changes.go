@@ -127,7 +127,10 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 	}
 	s.mu.Unlock()
 	if r == nil || c.Account {
-		err := s.reload(ctx, c.ID, false, false)
+		// Its state may have been committed by another replica's
+		// refresh too: then the new runtime is no longer queued.
+		job := r != nil && c.State && s.committedElsewhere(ctx, r)
+		err := s.reload(ctx, c.ID, false, job)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.forget(c.ID)
@@ -178,16 +181,22 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 	if !differs {
 		return
 	}
-	rec, ok := r.state.lastRefresh(ctx)
-	s.mu.Lock()
-	last := r.last
-	s.mu.Unlock()
-	job := ok && (last == nil || last.Job != rec.Job)
+	job := s.committedElsewhere(ctx, r)
 	if err := s.reload(ctx, c.ID, false, job); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.mu.Lock()
 		s.stale[c.ID] = true
 		s.mu.Unlock()
 	}
+}
+
+// committedElsewhere says the store holds a refresh record of r's other
+// than the one r's runtime knows: a refresh job committed since.
+func (s *Service) committedElsewhere(ctx context.Context, r *account) bool {
+	rec, ok := r.state.lastRefresh(ctx)
+	s.mu.Lock()
+	last := r.last
+	s.mu.Unlock()
+	return ok && (last == nil || last.Job != rec.Job)
 }
 
 // removeDeleted removes the accounts no longer in the store.
