@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
@@ -349,7 +350,13 @@ func (s *Service) syncCalendar(ctx context.Context, job *river.Job[calendarArgs]
 		return err
 	}
 	if now, err := feed.LoadRoster(st, r.row.Instance, r.row.Username); err == nil && now != nil && !sameItems(now, snap) {
-		s.queueOutbox(calendarArgs{Account: r.id, AllowEmpty: job.Args.AllowEmpty}, r)
+		// The newer roster's own job was a duplicate of this one, and
+		// its AllowEmpty lost with it: a roster committed with no shift
+		// from today on after one with some was confirmed by a second
+		// read (the feed holds a first empty read, committing nothing).
+		today := calendar.Today(s.now(), r.opts.Location)
+		confirmed := upcomingFrom(now, today) == 0 && upcomingFrom(snap, today) > 0
+		s.queueOutbox(calendarArgs{Account: r.id, AllowEmpty: job.Args.AllowEmpty || confirmed}, r)
 	}
 	return nil
 }
@@ -371,6 +378,17 @@ func (s *Service) outboxCut(r *account, what string, job *rivertype.JobRow) erro
 		r.log.printf("warning: %s cut short by the job's time limit; trying again later", what)
 	}
 	return fmt.Errorf("%s cut short by the job's time limit: %w", what, context.DeadlineExceeded)
+}
+
+// upcomingFrom counts snap's shifts dated today or later.
+func upcomingFrom(snap *snapshot.Snapshot, today snapshot.Date) int {
+	n := 0
+	for _, it := range snap.Items {
+		if !it.Date.Before(today) {
+			n++
+		}
+	}
+	return n
 }
 
 func sameItems(a, b *snapshot.Snapshot) bool {
