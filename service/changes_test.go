@@ -65,3 +65,30 @@ func TestCatchUpCutShortLosesNoChange(t *testing.T) {
 		}, time.Minute, 5*time.Millisecond, "the pause read by the catchUp cut short was lost")
 	})
 }
+
+// An account resumed while the dispatcher thinks its job queued (a job
+// that found it paused on another replica completes with no refresh
+// record) is refreshed now, not once the job's lease ends.
+func TestResumeForgetsTheQueuedJob(t *testing.T) {
+	kinds(t, func(t *testing.T, open func(key *store.Key) store.Store) {
+		st := open(storetest.Key(t))
+		f := newFake()
+		alice := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+		cfg := testConfig(st, f, &syncBuffer{})
+		cfg.Interval = time.Hour
+		rs := start(t, cfg)
+		waitRefreshed(t, f, 1, alice)
+		require.Eventually(t, func() bool { return dueOf(rs.s, alice.id).After(time.Now()) }, time.Minute, time.Millisecond)
+
+		ctx := context.Background()
+		require.NoError(t, st.SetPaused(ctx, alice.id, true, "owner"))
+		require.NoError(t, rs.s.Reload(ctx, alice.id))
+		rs.s.mu.Lock()
+		r := rs.s.accounts[alice.id]
+		r.queued, r.lease = true, time.Now().Add(time.Hour)
+		rs.s.mu.Unlock()
+		require.NoError(t, st.SetPaused(ctx, alice.id, false, ""))
+		require.NoError(t, rs.s.Reload(ctx, alice.id))
+		waitRefreshed(t, f, 2, alice)
+	})
+}
