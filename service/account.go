@@ -271,12 +271,20 @@ func (s *Service) install(r *account, reload bool) bool {
 		// A job queued or running for the account goes on with the new
 		// runtime: the queue holds at most one job per account.
 		r.queued, r.lease, r.queueGen = old.queued, old.lease, old.queueGen
+		if reload && (r.paused || dueNow(old, r)) {
+			// A job that found the account paused or stopped (maybe on
+			// another replica) completes with no refresh record, so
+			// queued would hold till its lease: forgotten instead, as
+			// queuing again a job that lives inserts nothing (unique by
+			// account).
+			r.queued = false
+		}
 		if old.hasToken && s.tokens[old.tokenSum] == old {
 			delete(s.tokens, old.tokenSum)
 		}
 	}
 	switch {
-	case r.fromJob && r.last != nil:
+	case r.fromJob && r.last != nil && (old == nil || !dueNow(old, r)):
 		// Built again after another replica's job: due when that job
 		// said, and no longer queued.
 		r.due, r.queued = r.last.Next, false

@@ -92,8 +92,15 @@ func (s *Service) catchUp(ctx context.Context) {
 		changes = append(changes, store.Change{ID: id, Account: true})
 	}
 	s.mu.Unlock()
-	for _, c := range changes {
+	for i, c := range changes {
 		if ctx.Err() != nil {
+			// s.stamp is past them: the changes not followed yet are
+			// followed at the next look, never lost.
+			s.mu.Lock()
+			for _, c := range changes[i:] {
+				s.stale[c.ID] = true
+			}
+			s.mu.Unlock()
 			return
 		}
 		s.changed(ctx, c)
@@ -120,18 +127,23 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 	}
 	s.mu.Unlock()
 	if r == nil || c.Account {
-		err := s.reload(ctx, c.ID, false, false)
+		// Its state may have been committed by another replica's
+		// refresh too: then the new runtime is no longer queued.
+		job := r != nil && c.State && s.committedElsewhere(ctx, r)
+		err := s.reload(ctx, c.ID, false, job)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.forget(c.ID)
 			return
 		case err != nil:
+			// Even when ctx ended (a job's catchUp): followed at the
+			// next look, never lost.
 			if ctx.Err() == nil {
 				s.log.printf("rosteron serve: warning: account %d changed in the store, and reading it failed: %v; trying again", c.ID, err)
-				s.mu.Lock()
-				s.stale[c.ID] = true
-				s.mu.Unlock()
 			}
+			s.mu.Lock()
+			s.stale[c.ID] = true
+			s.mu.Unlock()
 			return
 		}
 		s.mu.Lock()
@@ -158,19 +170,33 @@ func (s *Service) changed(ctx context.Context, c store.Change) {
 		return
 	}
 	differs, err := r.state.differs(ctx)
-	if err != nil || !differs {
+	if err != nil {
+		// A transient failure, or ctx ended: looked at again next time,
+		// rather than the state change dropped.
+		s.mu.Lock()
+		s.stale[c.ID] = true
+		s.mu.Unlock()
 		return
 	}
-	rec, ok := r.state.lastRefresh(ctx)
-	s.mu.Lock()
-	last := r.last
-	s.mu.Unlock()
-	job := ok && (last == nil || last.Job != rec.Job)
-	if err := s.reload(ctx, c.ID, false, job); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+	if !differs {
+		return
+	}
+	job := s.committedElsewhere(ctx, r)
+	if err := s.reload(ctx, c.ID, false, job); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.mu.Lock()
 		s.stale[c.ID] = true
 		s.mu.Unlock()
 	}
+}
+
+// committedElsewhere says the store holds a refresh record of r's other
+// than the one r's runtime knows: a refresh job committed since.
+func (s *Service) committedElsewhere(ctx context.Context, r *account) bool {
+	rec, ok := r.state.lastRefresh(ctx)
+	s.mu.Lock()
+	last := r.last
+	s.mu.Unlock()
+	return ok && (last == nil || last.Job != rec.Job)
 }
 
 // removeDeleted removes the accounts no longer in the store.

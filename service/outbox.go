@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rosteron/rosteron/calendar"
 	"github.com/rosteron/rosteron/feed"
 	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
@@ -64,7 +66,8 @@ const outboxQueue = "outbox"
 const outboxWorkers = 4
 
 // outboxAttempts is an outbox job's MaxAttempts: a failure is a snooze,
-// which counts no attempt, so only panics count.
+// which counts no attempt, so only panics and the job's time limit count
+// (see outboxCut).
 const outboxAttempts = 5
 
 // liveStates are the states in which an outbox job is unique by account.
@@ -278,9 +281,8 @@ func (s *Service) deliver(ctx context.Context, job *river.Job[notifyArgs]) error
 	retryIn, err := n.DeliverPending(ctx)
 	switch {
 	case ctx.Err() != nil:
-		// Stopped, or the job's time limit: what was delivered is
-		// recorded; the rest goes on at once, counting no attempt.
-		return river.JobSnooze(0)
+		// What was delivered is recorded.
+		return s.outboxCut(r, "alerts' delivery", job.JobRow)
 	case err != nil && retryIn > 0:
 		return river.JobSnooze(retryIn)
 	case err != nil:
@@ -340,7 +342,7 @@ func (s *Service) syncCalendar(ctx context.Context, job *river.Job[calendarArgs]
 	retryIn, _ := r.opts.Sync(ctx, snap, job.Args.AllowEmpty)
 	switch {
 	case ctx.Err() != nil:
-		return river.JobSnooze(0)
+		return s.outboxCut(r, "calendar sync", job.JobRow)
 	case retryIn > 0:
 		return river.JobSnooze(retryIn)
 	}
@@ -348,9 +350,45 @@ func (s *Service) syncCalendar(ctx context.Context, job *river.Job[calendarArgs]
 		return err
 	}
 	if now, err := feed.LoadRoster(st, r.row.Instance, r.row.Username); err == nil && now != nil && !sameItems(now, snap) {
-		s.queueOutbox(calendarArgs{Account: r.id, AllowEmpty: job.Args.AllowEmpty}, r)
+		// The newer roster's own job was a duplicate of this one, and
+		// its AllowEmpty lost with it: a roster committed with no shift
+		// from today on after one with some was confirmed by a second
+		// read (the feed holds a first empty read, committing nothing).
+		today := calendar.Today(s.now(), r.opts.Location)
+		confirmed := upcomingFrom(now, today) == 0 && upcomingFrom(snap, today) > 0
+		s.queueOutbox(calendarArgs{Account: r.id, AllowEmpty: job.Args.AllowEmpty || confirmed}, r)
 	}
 	return nil
+}
+
+// outboxCut is what an outbox job whose ctx ended returns. Stopped: it
+// goes on at once at the next start, counting no attempt. Cut short by
+// the job's time limit (a receiver or calendar server answering just
+// under it): an error, so that River tries it again after its growing
+// backoff and gives it up after outboxAttempts, rather than a worker
+// pinned by it for ever. What it left pending is queued again by the
+// account's next refresh.
+func (s *Service) outboxCut(r *account, what string, job *rivertype.JobRow) error {
+	if s.isStopping() {
+		return river.JobSnooze(0)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		r.log.printf("warning: %s cut short by the job's time limit %d times; given up until the next refresh queues it", what, job.Attempt)
+	} else {
+		r.log.printf("warning: %s cut short by the job's time limit; trying again later", what)
+	}
+	return fmt.Errorf("%s cut short by the job's time limit: %w", what, context.DeadlineExceeded)
+}
+
+// upcomingFrom counts snap's shifts dated today or later.
+func upcomingFrom(snap *snapshot.Snapshot, today snapshot.Date) int {
+	n := 0
+	for _, it := range snap.Items {
+		if !it.Date.Before(today) {
+			n++
+		}
+	}
+	return n
 }
 
 func sameItems(a, b *snapshot.Snapshot) bool {

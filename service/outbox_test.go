@@ -413,3 +413,27 @@ func TestOutboxCalendarJobs(t *testing.T) {
 		assert.Zero(t, countJobs(t, st1.DB(), "calendar", "discarded"))
 	})
 }
+
+// A calendar job cut short by the job's time limit (a calendar server
+// answering just under it) is tried again after River's backoff, as a
+// retryable job with its error, not at once for ever.
+func TestOutboxTimeoutBacksOff(t *testing.T) {
+	st := storetest.Fresh(t, store.KindPostgres)(storetest.Key(t))
+	rcv := newNtfyLike(t, 0)
+	c := &changingRoster{}
+	var calls atomic.Int32
+	slow := func(ctx context.Context, _ *snapshot.Snapshot, _ bool) (time.Duration, error) {
+		calls.Add(1)
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	a := addAccount(t, st, "erin", "e.example", "pw-erin-55555")
+	cfg := outboxConfig(st, c.fetch, rcv.URL, slow, &syncBuffer{})
+	cfg.JobTimeout = 2 * time.Second
+	start(t, cfg)
+	waitBaseline(t, st, a.id)
+	require.Eventually(t, func() bool {
+		return countJobs(t, st.DB(), "calendar", "retryable") == 1
+	}, time.Minute, 10*time.Millisecond, "the calendar job cut short waits as retryable")
+	assert.Positive(t, calls.Load())
+}

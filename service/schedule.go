@@ -267,8 +267,13 @@ func (s *Service) healthLoop(ctx context.Context) {
 			}
 			s.mu.Lock()
 			paused := r.paused
+			// Its job, queued or running on any replica, checks its
+			// health itself, and commits the alerts' state it loaded
+			// before its step: one saved here meanwhile would be lost,
+			// or its alert sent twice.
+			busy := r.queued || s.stepping[r.id] != nil
 			s.mu.Unlock()
-			if r.ref != nil && !paused {
+			if r.ref != nil && !paused && !busy {
 				// A paused account's roster ages on purpose: no alert.
 				r.ref.CheckHealth()
 			}

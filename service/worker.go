@@ -282,7 +282,7 @@ func (s *Service) commit(ctx context.Context, job *river.Job[refreshArgs], r *ac
 func (s *Service) hostPlace(ctx context.Context, host, holder string, rerun bool) (release func(), ok bool, err error) {
 	name := "sessions " + host
 	if rerun {
-		for i := 0; i <= s.cfg.PerHost; i++ {
+		for i := 0; i < s.cfg.PerHost; i++ {
 			if err := s.cfg.Store.ReleaseSlot(ctx, name, i, holder); err != nil {
 				return nil, false, err
 			}
