@@ -190,7 +190,6 @@ secrets:
 
 	// Every account refreshed in the first round, in the period it was
 	// due, by either replica, the dead one's jobs by the survivor.
-	step = time.Now()
 	waitFor(t, "every account's first refresh", scaleInterval+rescueBound, func() bool {
 		return s.refreshed(t) == scaleUsers
 	})
