@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosteron/rosteron/feed"
+	"github.com/rosteron/rosteron/session"
 	"github.com/rosteron/rosteron/snapshot"
 	"github.com/rosteron/rosteron/store"
 	"github.com/rosteron/rosteron/store/storetest"
@@ -476,4 +478,83 @@ func TestNewTokenReplacesTheOld(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		require.Contains(t, body, marker("alice"))
 	})
+}
+
+// A service stopped after a refresh's step, before its commit, keeps what
+// the step saved: its roster, and with it the alerts' baseline, so that
+// the change the step saw (and may have alerted on) is not seen again,
+// and alerted again, after the restart. The job itself runs again at the
+// start.
+func TestStopBeforeCommitKeepsTheStep(t *testing.T) {
+	path := t.TempDir() + "/store.db"
+	key := storetest.Key(t)
+	st := storetest.OpenAt(t, path, key)
+	f := newFake()
+	a := addAccount(t, st, "alice", "a.example", "pw-alice-1111")
+	var (
+		mu       sync.Mutex
+		stopNext func()
+		jobCtx   context.Context
+		moved    bool
+	)
+	cfg := testConfig(st, f, &syncBuffer{})
+	cfg.Fetch = func(ctx context.Context, acct *store.Account, password string, lim *session.Limiter) (*snapshot.Snapshot, error) {
+		snap, err := f.fetch(ctx, acct, password, lim)
+		mu.Lock()
+		defer mu.Unlock()
+		jobCtx = ctx
+		if stopNext != nil && err == nil {
+			snap.Items[0].Title = "Ward moved"
+		}
+		return snap, err
+	}
+	opts := cfg.Options
+	cfg.Options = func(ctx context.Context, acct *store.Account) (*Options, error) {
+		o, err := opts(ctx, acct)
+		if err != nil {
+			return o, err
+		}
+		// Called in the step, after the roster was saved: the service
+		// stops here, and the step returns once its job's context has
+		// ended, as if the stop came just before the commit.
+		o.Accepted = func(snap *snapshot.Snapshot, _ bool) {
+			mu.Lock()
+			stop, ctx := stopNext, jobCtx
+			if stop != nil && snap.Items[0].Title == "Ward moved" {
+				moved, stopNext = true, nil
+			} else {
+				stop = nil
+			}
+			mu.Unlock()
+			if stop != nil {
+				stop()
+				<-ctx.Done()
+			}
+		}
+		return o, nil
+	}
+	rs := start(t, cfg)
+	waitRefreshed(t, f, 1, a)
+	require.Eventually(t, func() bool {
+		data, err := st.LoadBlob(context.Background(), a.id, feed.StateFile)
+		return err == nil && strings.Contains(string(data), marker(a.username))
+	}, time.Minute, 5*time.Millisecond)
+	mu.Lock()
+	stopNext = rs.cancel
+	mu.Unlock()
+	select {
+	case err := <-rs.done:
+		require.NoError(t, err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run did not return")
+	}
+	rs.cancel = nil
+	rs.srv.Close()
+	mu.Lock()
+	require.True(t, moved, "the step with the new roster ran")
+	mu.Unlock()
+	data, err := st.LoadBlob(context.Background(), a.id, feed.StateFile)
+	require.NoError(t, err)
+	require.Contains(t, string(data), "Ward moved", "the step's roster, saved as the service stopped")
+	require.Equal(t, 1, liveJobs(t, st)[a.id], "its job waits for the next start")
 }

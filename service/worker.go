@@ -144,10 +144,14 @@ func (s *Service) work(ctx context.Context, job *river.Job[refreshArgs]) error {
 	now := s.now()
 	if ctx.Err() != nil {
 		if s.isStopping() {
-			// Stopped mid-refresh: nothing is committed, and the job
-			// runs again at the next start, at once, counting no
-			// attempt.
-			r.state.take()
+			// Stopped mid-refresh, or just after the step, before its
+			// commit: what the step saved is committed all the same,
+			// as each save was before jobs buffered them (an alert the
+			// notifier sent meanwhile is then never sent again after
+			// the restart, from a baseline without its change), but
+			// not the job's completion: it runs again at the next
+			// start, at once, counting no attempt.
+			s.commitStopped(ctx, r)
 			return river.JobSnooze(0)
 		}
 		// Cut short by the job's time limit: counted as nothing by the
@@ -242,6 +246,41 @@ func (s *Service) finish(ctx context.Context, job *river.Job[refreshArgs], r *ac
 	s.mu.Unlock()
 	s.poke()
 	return nil
+}
+
+// commitStopped commits what r's step saved when the service stopped
+// before its job could finish: the feed state and what follows from it
+// (the outbox), in one transaction, without the job's completion or a
+// refresh record. A failure is logged: the runtime is built again from
+// the store at the next start anyway.
+func (s *Service) commitStopped(ctx context.Context, r *account) {
+	blobs := r.state.take()
+	if len(blobs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		if err := s.cfg.Store.SaveBlobsTx(ctx, tx, r.id, blobs); err != nil {
+			return err
+		}
+		if err := s.outboxTx(ctx, tx, r); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		s.log.printf("rosteron serve: warning: saving account #%d's state as the service stops: %v", r.id, err)
+		return
+	}
+	s.mu.Lock()
+	r.state.committed(blobs)
+	s.mu.Unlock()
 }
 
 // commit is finish's transaction.
