@@ -6,7 +6,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test unit vet chrome bench fuzz fuzz-ci mock clean screenshots images compose-e2e
+.PHONY: all build demo test unit vet chrome postgres bench fuzz fuzz-ci mock clean screenshots images compose-e2e
 
 all: build
 
@@ -20,6 +20,14 @@ chrome:
 	    exit 0; fi; \
 	echo "installing chromium-headless-shell with apt-get"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium-headless-shell
+
+# postgres installs Debian's postgresql unless one is there: the store's
+# and the jobs' tests start a cluster of their own from its programs
+# (internal/pgtest), and never use the one the package may make.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$ROSTERON_PG_BIN" ]; then exit 0; fi; \
+	echo "installing postgresql with apt-get"; \
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
 
 demo: chrome
 	$(GO) run ./cmd/rosteron demo
@@ -38,7 +46,7 @@ vet:
 # Docker runs (always in CI), the image and docker-compose.yml's services as
 # real containers, the end-to-end suite in them included (e2e/deploy builds
 # the images with `make images` first).
-test: chrome vet
+test: chrome postgres vet
 	$(GO) test -race -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-ci
 
