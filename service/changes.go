@@ -33,14 +33,27 @@ import (
 
 // changesLoop reads the store's changes until ctx ends, and follows River's
 // leadership on a shared store.
+//
+// Leadership is looked at every leaderEvery whatever the changes' pace:
+// River elects a leader a moment after the client starts, and a replica
+// that looked only before that, with a long changesEvery (tests), would
+// not dispatch until its next look.
 func (s *Service) changesLoop(ctx context.Context, shared bool) {
-	t := time.NewTicker(s.cfg.changesEvery)
+	every := s.cfg.changesEvery
+	if shared {
+		every = min(every, leaderEvery)
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
+	var looked time.Time
 	for {
 		if shared {
 			s.watchLeader(ctx)
 		}
-		s.catchUp(ctx)
+		if looked.IsZero() || time.Since(looked) >= s.cfg.changesEvery {
+			s.catchUp(ctx)
+			looked = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -48,6 +61,10 @@ func (s *Service) changesLoop(ctx context.Context, shared bool) {
 		}
 	}
 }
+
+// leaderEvery is how often a replica on a shared store asks River who
+// leads.
+const leaderEvery = 2 * time.Second
 
 // watchLeader sets s.leading from River's elected leader. When this client
 // becomes the leader, its dispatcher takes over from the accounts' due
