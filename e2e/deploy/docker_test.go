@@ -124,6 +124,11 @@ type project struct {
 	name     string
 	dir      string // the test's folder: env file, override, secret
 	override string
+	// secrets is a Compose file naming stand-in files for the secrets
+	// that docker-compose.yml reads from ./secrets/, which a clean clone
+	// has not: Compose warns of each missing one on every command, in
+	// the output the tests read. A test's own override names its own.
+	secrets string
 }
 
 // newProject writes envFile (the .env a user would write) and override (a
@@ -134,6 +139,19 @@ func newProject(t *testing.T, envFile, override string) *project {
 	t.Helper()
 	p := &project{t: t, name: fmt.Sprintf("rosteron-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6), dir: t.TempDir()}
 	if err := os.WriteFile(filepath.Join(p.dir, "env"), []byte(envFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stand strings.Builder
+	stand.WriteString("secrets:\n")
+	for _, name := range []string{"rosteron_password", "rosteron_key", "rosteron_database_password"} {
+		f := filepath.Join(p.dir, "stand-in-"+name)
+		if err := os.WriteFile(f, []byte("stand-in, never used\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&stand, "  %s:\n    file: %s\n", name, f)
+	}
+	p.secrets = filepath.Join(p.dir, "secrets.yml")
+	if err := os.WriteFile(p.secrets, []byte(stand.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if override != "" {
@@ -158,6 +176,9 @@ func (p *project) command(ctx context.Context, args ...string) *exec.Cmd {
 	full := append([]string{}, compose[1:]...)
 	full = append(full, "--project-name", p.name, "--env-file", filepath.Join(p.dir, "env"),
 		"-f", "docker-compose.yml")
+	if p.secrets != "" {
+		full = append(full, "-f", p.secrets)
+	}
 	if p.override != "" {
 		full = append(full, "-f", p.override)
 	}
