@@ -283,21 +283,9 @@ func (c *cli) accountsAdd(ctx context.Context, loc *storeLoc, f *accountsFlags) 
 	if f.username = strings.TrimSpace(f.username); f.username == "" {
 		return usagef(cmd, "accounts add needs --username, the RosterOn username")
 	}
-	instance, err := session.NormalizeURL(f.url)
+	instance, err := c.accountInstance(cmd, f)
 	if err != nil {
 		return err
-	}
-	if err := f.session.checkRosterURL(c, cmd, f.url); err != nil {
-		return err
-	}
-	if len(f.allow) > 0 {
-		allowed, err := allowedInstances(cmd, f.allow)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(allowed, instance) {
-			return usagef(cmd, "the instance %s is not one of --allow-instance's", instance)
-		}
 	}
 	if f.tz != "" {
 		if _, err := time.LoadLocation(f.tz); err != nil {
@@ -790,4 +778,27 @@ func (c *cli) accountsRotateKey(ctx context.Context, loc *storeLoc, f *accountsF
 		"give serve --key-file %s (or make it the credential rosteron-key), then destroy the old key; "+
 		"the old one opens nothing in the store any more\n", f.newKeyFile, f.newKeyFile)
 	return nil
+}
+
+// accountInstance is --url as the store keeps instances, once it passed
+// the checks every RosterOn address gets (https, or --allow-http) and
+// --allow-instance's list, when one is given.
+func (c *cli) accountInstance(cmd string, f *accountsFlags) (string, error) {
+	instance, err := session.NormalizeURL(f.url)
+	if err != nil {
+		return "", err
+	}
+	if err := f.session.checkRosterURL(c, cmd, f.url); err != nil {
+		return "", err
+	}
+	if len(f.allow) > 0 {
+		allowed, err := allowedInstances(cmd, f.allow)
+		if err != nil {
+			return "", err
+		}
+		if !slices.Contains(allowed, instance) {
+			return "", usagef(cmd, "the instance %s is not one of --allow-instance's", instance)
+		}
+	}
+	return instance, nil
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -196,21 +195,9 @@ func (c *cli) accountsImport(ctx context.Context, loc *storeLoc, f *accountsFlag
 	if f.url == "" {
 		return usagef(cmd, "accounts import needs --url, the RosterOn Mobile address of the accounts in the file")
 	}
-	instance, err := session.NormalizeURL(f.url)
+	instance, err := c.accountInstance(cmd, f)
 	if err != nil {
 		return err
-	}
-	if err := f.session.checkRosterURL(c, cmd, f.url); err != nil {
-		return err
-	}
-	if len(f.allow) > 0 {
-		allowed, err := allowedInstances(cmd, f.allow)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(allowed, instance) {
-			return usagef(cmd, "the instance %s is not one of --allow-instance's", instance)
-		}
 	}
 	var zone *time.Location
 	if f.tz != "" {
