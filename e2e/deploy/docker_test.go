@@ -142,7 +142,10 @@ func newProject(t *testing.T, envFile, override string) *project {
 		t.Fatal(err)
 	}
 	var stand strings.Builder
-	stand.WriteString("secrets:\n")
+	// A service, merged as it is: Compose v1 takes a file without one
+	// (services: {} too) for its first format, and refuses to merge that
+	// over docker-compose.yml.
+	stand.WriteString("services:\n  mock: {}\nsecrets:\n")
 	for _, name := range []string{"rosteron_password", "rosteron_key", "rosteron_database_password"} {
 		f := filepath.Join(p.dir, "stand-in-"+name)
 		if err := os.WriteFile(f, []byte("stand-in, never used\n"), 0o444); err != nil {
