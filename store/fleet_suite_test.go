@@ -23,13 +23,7 @@ const replicas = 3
 // only a broken store reaches.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 30*time.Second, 5*time.Millisecond, "%s: not within 30s", what)
 }
 
 // changesByID indexes changes by account.
